@@ -1,0 +1,171 @@
+//! The one application state, built once at start-up and shared by every handler.
+
+use crate::cache::Cache;
+use crate::pages::Pages;
+use crate::store::{Client, Db, StoreError};
+use keys::{Clock, KeyRing};
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// Lifetimes and switches of the provider.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The issuer identifier, without a trailing slash.
+    pub issuer: String,
+    /// Authorization code lifetime, seconds (at most 60).
+    pub code_ttl: i64,
+    /// Access token lifetime, seconds.
+    pub access_token_ttl: i64,
+    /// ID token lifetime, seconds.
+    pub id_token_ttl: i64,
+    /// Refresh token (and grant) lifetime, seconds.
+    pub refresh_token_ttl: i64,
+    /// Browser session lifetime, seconds.
+    pub session_ttl: i64,
+    /// How long a login/consent interaction may take, seconds.
+    pub interaction_ttl: i64,
+    /// Cookies get `Secure` and the `__Host-` prefix; HSTS is sent (issuer is https).
+    pub secure_cookies: bool,
+    /// Development mode (relaxed checks, dev-only pages).
+    pub development: bool,
+}
+
+impl Settings {
+    /// Defaults for an issuer.
+    pub fn new(issuer: &str) -> Settings {
+        let issuer = issuer.trim_end_matches('/').to_owned();
+        Settings {
+            secure_cookies: issuer.starts_with("https://"),
+            issuer,
+            code_ttl: 60,
+            access_token_ttl: 600,
+            id_token_ttl: 3600,
+            refresh_token_ttl: 30 * 86400,
+            session_ttl: 12 * 3600,
+            interaction_ttl: 1800,
+            development: true,
+        }
+    }
+}
+
+/// Server-side secrets derived from the key-encryption key (shared by every node).
+#[derive(Clone)]
+pub struct Secrets {
+    /// Key of the keyed hash under which client secrets are stored.
+    pub client_secret_key: [u8; 32],
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets([redacted])")
+    }
+}
+
+/// Everything a request handler may need.
+pub struct App {
+    /// Lifetimes and switches.
+    pub settings: Settings,
+    /// Durable stores.
+    pub db: Db,
+    /// Short-lived state: codes, sessions, interactions, counters, replay caches.
+    pub cache: Arc<dyn Cache>,
+    /// Signing keys and the published JWKS.
+    pub keys: Arc<KeyRing>,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+    /// Derived server secrets.
+    pub secrets: Secrets,
+    /// Page templates.
+    pub pages: Pages,
+    /// An argon2id hash verified when the login is unknown, so both cost the same.
+    pub dummy_password_hash: String,
+    /// Recently read clients (a second at most: a removed client stops working at once
+    /// after that, an added one works at once).
+    clients: RwLock<HashMap<String, (Arc<Client>, Instant)>>,
+    /// The discovery document, serialised once.
+    discovery: std::sync::OnceLock<axum::body::Bytes>,
+}
+
+/// How long a looked-up client is reused without asking the database again.
+const CLIENT_CACHE_FOR: Duration = Duration::from_secs(1);
+
+impl App {
+    /// Builds the application.
+    pub fn new(
+        settings: Settings,
+        db: Db,
+        cache: Arc<dyn Cache>,
+        keys: Arc<KeyRing>,
+        clock: Arc<dyn Clock>,
+        secrets: Secrets,
+    ) -> Result<App, crate::pages::PageError> {
+        Ok(App {
+            settings,
+            db,
+            cache,
+            keys,
+            clock,
+            secrets,
+            pages: Pages::new()?,
+            dummy_password_hash: crate::password::dummy_hash(),
+            clients: RwLock::new(HashMap::new()),
+            discovery: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Unix seconds now.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Looks a client up, through a one-second cache.
+    pub async fn client(&self, id: &str) -> Result<Option<Arc<Client>>, StoreError> {
+        if let Ok(map) = self.clients.read() {
+            if let Some((c, at)) = map.get(id) {
+                if at.elapsed() < CLIENT_CACHE_FOR {
+                    return Ok(Some(c.clone()));
+                }
+            }
+        }
+        let found = self.db.clients().get(id).await?.map(Arc::new);
+        if let Ok(mut map) = self.clients.write() {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            match &found {
+                Some(c) => {
+                    map.insert(id.to_owned(), (c.clone(), Instant::now()));
+                }
+                None => {
+                    map.remove(id);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The serialised discovery document.
+    pub fn discovery_json(&self) -> axum::body::Bytes {
+        self.discovery
+            .get_or_init(|| crate::oauth::discovery::document(self).to_string().into())
+            .clone()
+    }
+
+    /// An absolute URL of one of our paths.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.settings.issuer, path)
+    }
+}
+
+/// The shared state handed to every handler.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}

@@ -1,0 +1,237 @@
+//! Behaviour tests written once and run against both backends (Redis when
+//! `VHOD_TEST_REDIS_URL` is set), plus backend-specific checks.
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(30);
+const SHORT: Duration = Duration::from_millis(50);
+
+async fn sleep_past(ttl: Duration) {
+    tokio::time::sleep(ttl + Duration::from_millis(60)).await;
+}
+
+/// A fresh Redis cache with its own prefix, or None (with a note) when no Redis is configured.
+async fn redis() -> Option<Arc<dyn Cache>> {
+    let Ok(url) = std::env::var("VHOD_TEST_REDIS_URL") else {
+        eprintln!("note: VHOD_TEST_REDIS_URL unset, Redis variant skipped (CI sets it)");
+        return None;
+    };
+    let prefix = format!("vhod:test-{}:", uuid::Uuid::new_v4());
+    Some(Arc::new(RedisCache::connect(&url, &prefix).await.unwrap()))
+}
+
+/// Generates `memory::<name>` and `redis::<name>` tests from one behaviour function.
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod memory_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(std::sync::Arc::new(super::MemoryCache::new())).await;
+                }
+            )*
+        }
+        mod redis_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(c) = super::redis().await else { return };
+                    super::$name(c).await;
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    put_get,
+    overwrite,
+    expiry,
+    put_if_absent_once,
+    put_if_absent_concurrent,
+    consume_once,
+    consume_concurrent,
+    delete,
+    incr_counts_and_expires,
+    ttl,
+    json_helpers,
+);
+
+async fn put_get(c: Arc<dyn Cache>) {
+    assert_eq!(c.get("k").await.unwrap(), None);
+    c.put("k", b"\x00bytes\xff", LONG).await.unwrap();
+    assert_eq!(c.get("k").await.unwrap().as_deref(), Some(&b"\x00bytes\xff"[..]));
+    assert_eq!(c.get("other").await.unwrap(), None);
+}
+
+async fn overwrite(c: Arc<dyn Cache>) {
+    c.put("k", b"1", LONG).await.unwrap();
+    c.put("k", b"2", SHORT).await.unwrap();
+    assert_eq!(c.get("k").await.unwrap().as_deref(), Some(&b"2"[..]));
+    sleep_past(SHORT).await;
+    assert_eq!(c.get("k").await.unwrap(), None, "overwrite also replaces the TTL");
+}
+
+async fn expiry(c: Arc<dyn Cache>) {
+    c.put("k", b"v", SHORT).await.unwrap();
+    assert!(c.get("k").await.unwrap().is_some());
+    sleep_past(SHORT).await;
+    assert_eq!(c.get("k").await.unwrap(), None);
+    assert_eq!(c.consume("k").await.unwrap(), None);
+    assert_eq!(c.ttl("k").await.unwrap(), None);
+}
+
+async fn put_if_absent_once(c: Arc<dyn Cache>) {
+    assert!(c.put_if_absent("k", b"1", SHORT).await.unwrap());
+    assert!(!c.put_if_absent("k", b"2", SHORT).await.unwrap());
+    assert_eq!(c.get("k").await.unwrap().as_deref(), Some(&b"1"[..]));
+    sleep_past(SHORT).await;
+    assert!(c.put_if_absent("k", b"3", LONG).await.unwrap(), "free again once expired");
+    assert_eq!(c.get("k").await.unwrap().as_deref(), Some(&b"3"[..]));
+}
+
+async fn put_if_absent_concurrent(c: Arc<dyn Cache>) {
+    let tasks: Vec<_> = (0..20u8)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move { c.put_if_absent("k", &[i], LONG).await.unwrap() })
+        })
+        .collect();
+    let mut stored = 0;
+    for t in tasks {
+        stored += usize::from(t.await.unwrap());
+    }
+    assert_eq!(stored, 1);
+}
+
+async fn consume_once(c: Arc<dyn Cache>) {
+    c.put("k", b"v", LONG).await.unwrap();
+    assert_eq!(c.consume("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(c.consume("k").await.unwrap(), None);
+    assert_eq!(c.get("k").await.unwrap(), None);
+}
+
+async fn consume_concurrent(c: Arc<dyn Cache>) {
+    for round in 0..5 {
+        let key = format!("code{round}");
+        c.put(&key, b"v", LONG).await.unwrap();
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (c, key) = (c.clone(), key.clone());
+                tokio::spawn(async move { c.consume(&key).await.unwrap() })
+            })
+            .collect();
+        let mut winners = 0;
+        for t in tasks {
+            if let Some(v) = t.await.unwrap() {
+                assert_eq!(v, b"v");
+                winners += 1;
+            }
+        }
+        assert_eq!(winners, 1, "exactly one of 20 consumers gets the value");
+    }
+}
+
+async fn delete(c: Arc<dyn Cache>) {
+    c.put("k", b"v", LONG).await.unwrap();
+    c.delete("k").await.unwrap();
+    assert_eq!(c.get("k").await.unwrap(), None);
+    c.delete("never-there").await.unwrap();
+}
+
+async fn incr_counts_and_expires(c: Arc<dyn Cache>) {
+    let window = Duration::from_millis(150);
+    assert_eq!(c.incr("n", window).await.unwrap(), 1);
+    assert_eq!(c.incr("n", window).await.unwrap(), 2);
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(c.incr("n", window).await.unwrap(), 3);
+    assert_eq!(c.get("n").await.unwrap().as_deref(), Some(&b"3"[..]), "reads back as decimal");
+    assert!(c.ttl("n").await.unwrap().unwrap() <= Duration::from_millis(80), "window does not slide");
+    tokio::time::sleep(Duration::from_millis(130)).await;
+    assert_eq!(c.get("n").await.unwrap(), None);
+    assert_eq!(c.incr("n", window).await.unwrap(), 1, "a new window starts");
+    c.put("text", b"abc", LONG).await.unwrap();
+    assert!(matches!(c.incr("text", LONG).await, Err(CacheError::Backend(_))));
+}
+
+async fn ttl(c: Arc<dyn Cache>) {
+    assert_eq!(c.ttl("k").await.unwrap(), None);
+    c.put("k", b"v", Duration::from_secs(10)).await.unwrap();
+    let t = c.ttl("k").await.unwrap().unwrap();
+    assert!(t <= Duration::from_secs(10) && t > Duration::from_secs(9), "{t:?}");
+}
+
+async fn json_helpers(c: Arc<dyn Cache>) {
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Rec {
+        sub: String,
+        n: u32,
+    }
+    let rec = Rec { sub: "alice".into(), n: 7 };
+    c.put_json("j", &rec, LONG).await.unwrap();
+    assert_eq!(c.get_json::<Rec>("j").await.unwrap(), Some(rec));
+    assert_eq!(c.consume_json::<Rec>("j").await.unwrap().map(|r| r.n), Some(7));
+    assert_eq!(c.consume_json::<Rec>("j").await.unwrap(), None);
+    c.put("bad", b"not json", LONG).await.unwrap();
+    assert!(matches!(c.get_json::<Rec>("bad").await, Err(CacheError::Decode(_))));
+}
+
+#[tokio::test]
+async fn memory_writes_sweep_expired_entries() {
+    let c = MemoryCache::new();
+    for i in 0..100 {
+        c.put(&format!("old{i}"), b"v", Duration::from_millis(10)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    for i in 0..200 {
+        c.put(&format!("new{i}"), b"v", LONG).await.unwrap();
+    }
+    assert_eq!(c.len(), 200, "expired entries are dropped by later writes, unread");
+}
+
+#[tokio::test]
+async fn memory_background_sweep() {
+    let c = MemoryCache::new();
+    for i in 0..50 {
+        c.put(&format!("k{i}"), b"v", Duration::from_millis(10)).await.unwrap();
+    }
+    assert_eq!(c.len(), 50);
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert!(c.is_empty(), "the sweeper task removes expired entries without any access");
+}
+
+#[tokio::test]
+async fn memory_overwrites_do_not_grow_the_queue_forever() {
+    let c = MemoryCache::new();
+    for _ in 0..10_000 {
+        c.put("same", b"v", LONG).await.unwrap();
+    }
+    let queued = c.queued();
+    assert!(queued <= 1027, "{queued}");
+}
+
+#[tokio::test]
+async fn redis_prefixes_isolate() {
+    let Ok(url) = std::env::var("VHOD_TEST_REDIS_URL") else {
+        eprintln!("note: VHOD_TEST_REDIS_URL unset, Redis variant skipped (CI sets it)");
+        return;
+    };
+    let a = RedisCache::connect(&url, &format!("vhod:test-{}:", uuid::Uuid::new_v4())).await.unwrap();
+    let b = RedisCache::connect(&url, &format!("vhod:test-{}:", uuid::Uuid::new_v4())).await.unwrap();
+    a.ping().await.unwrap();
+    a.put("k", b"a", LONG).await.unwrap();
+    assert_eq!(b.get("k").await.unwrap(), None);
+    assert_eq!(a.get("k").await.unwrap().as_deref(), Some(&b"a"[..]));
+}
+
+#[tokio::test]
+async fn redis_connect_error_hides_password() {
+    let err = RedisCache::connect("redis://user:s3cret@127.0.0.1:1/", "vhod:test:").await.unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, CacheError::Connect(_)), "{msg}");
+    assert!(!msg.contains("s3cret"), "{msg}");
+    assert!(msg.contains("127.0.0.1:1"), "{msg}");
+}

@@ -1,0 +1,118 @@
+//! Page texts in Russian and English, and choosing between them.
+//!
+//! The language comes from `ui_locales` (OIDC Core §3.1.2.1) first, then `Accept-Language`,
+//! then Russian.
+
+use axum::http::HeaderMap;
+use std::collections::BTreeMap;
+
+/// A supported page language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Русский.
+    Ru,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The BCP 47 tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+
+    fn from_tag(t: &str) -> Option<Lang> {
+        let primary = t.trim().split(['-', '_', ';']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "ru" => Some(Lang::Ru),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// Picks from `ui_locales` (space-separated, in order), then `Accept-Language`.
+    pub fn choose(ui_locales: &[String], headers: &HeaderMap) -> Lang {
+        if let Some(l) = ui_locales.iter().find_map(|t| Lang::from_tag(t)) {
+            return l;
+        }
+        let accept = headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let mut best: Option<(f32, Lang)> = None;
+        for part in accept.split(',') {
+            let mut it = part.split(';');
+            let tag = it.next().unwrap_or("");
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if let Some(l) = Lang::from_tag(tag) {
+                if best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, l));
+                }
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or(Lang::Ru)
+    }
+
+    /// Every text of the pages in this language.
+    pub fn texts(self) -> BTreeMap<&'static str, &'static str> {
+        TEXTS
+            .iter()
+            .map(|(k, ru, en)| (*k, if self == Lang::Ru { *ru } else { *en }))
+            .collect()
+    }
+
+    /// One text.
+    pub fn t(self, key: &str) -> &'static str {
+        TEXTS
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, ru, en)| if self == Lang::Ru { *ru } else { *en })
+            .unwrap_or("")
+    }
+}
+
+/// (key, Russian, English).
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("brand", "Вход", "Vhod"),
+    ("sign_in_title", "Вход в учётную запись", "Sign in to your account"),
+    ("sign_in_to", "чтобы продолжить в сервисе", "to continue to"),
+    ("login_label", "Телефон, e-mail или логин", "Phone, e-mail or login"),
+    ("password_label", "Пароль", "Password"),
+    ("sign_in_button", "Войти", "Sign in"),
+    ("bad_credentials", "Неверный логин или пароль.", "Wrong login or password."),
+    ("too_many_attempts", "Слишком много попыток. Попробуйте позже.", "Too many attempts. Try again later."),
+    ("consent_title", "Разрешить доступ", "Allow access"),
+    ("consent_intro", "Сервис запрашивает доступ к вашим данным:", "This service asks for access to your data:"),
+    ("consent_allow", "Разрешить", "Allow"),
+    ("consent_deny", "Отказать", "Deny"),
+    ("consent_note", "Вы сможете отозвать это разрешение в личном кабинете.", "You can withdraw this permission in your account at any time."),
+    ("scope_openid", "Ваш идентификатор в системе", "Your identifier in the system"),
+    ("scope_profile", "Имя, фамилия и другие данные профиля", "Your name and other profile data"),
+    ("scope_email", "Адрес электронной почты", "Your e-mail address"),
+    ("scope_phone", "Номер телефона", "Your phone number"),
+    ("scope_address", "Почтовый адрес", "Your postal address"),
+    ("scope_offline_access", "Доступ, пока вы не в сети (долгосрочный)", "Access while you are away (long-lived)"),
+    ("claim", "Сведение", "Item"),
+    ("error_title", "Ошибка", "Error"),
+    ("error_back", "Вернитесь в сервис, с которого пришли, и попробуйте снова.", "Go back to the service you came from and try again."),
+    ("err_unknown_client", "Сервис, который направил вас сюда, не зарегистрирован.", "The service that sent you here is not registered."),
+    ("err_bad_redirect", "Адрес возврата сервиса не зарегистрирован, поэтому мы не можем вернуть вас туда.", "The service's return address is not registered, so we cannot send you back there."),
+    ("err_bad_request", "Запрос сервиса составлен неверно.", "The service's request is malformed."),
+    ("err_expired", "Страница устарела. Начните вход заново из сервиса.", "This page has expired. Start signing in again from the service."),
+    ("err_csrf", "Форма устарела или отправлена не из этого браузера. Начните заново.", "The form has expired or was not sent from this browser. Please start again."),
+    ("err_server", "Что-то пошло не так на нашей стороне. Попробуйте позже.", "Something went wrong on our side. Please try again later."),
+    ("logout_title", "Выход", "Sign out"),
+    ("logout_question", "Выйти из учётной записи на этом устройстве?", "Sign out of your account on this device?"),
+    ("logout_button", "Выйти", "Sign out"),
+    ("logged_out", "Вы вышли из учётной записи.", "You have signed out."),
+    ("continue", "Продолжить", "Continue"),
+    ("noscript_continue", "Нажмите «Продолжить», чтобы вернуться в сервис.", "Press Continue to return to the service."),
+    ("lang_switch", "English", "Русский"),
+];

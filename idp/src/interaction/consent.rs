@@ -1,0 +1,64 @@
+//! The consent step: names the client and lists, in plain words, what it will read.
+
+use super::{check_csrf, finish, load, render, Interaction};
+use crate::app::{App, AppState};
+use crate::i18n::Lang;
+use crate::oauth::authorize::response;
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::params::Params;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::context;
+
+/// The plain-words lines for what `ix` asks.
+fn items(ix: &Interaction, lang: Lang) -> Vec<String> {
+    let mut out: Vec<String> = ix
+        .request
+        .scope
+        .iter()
+        .map(|s| {
+            let t = lang.t(&format!("scope_{s}"));
+            if t.is_empty() { s.clone() } else { t.to_owned() }
+        })
+        .collect();
+    for c in ix.request.claim_names(None) {
+        out.push(format!("{}: {c}", lang.t("claim")));
+    }
+    out
+}
+
+/// Renders the consent form.
+pub(super) async fn page(app: &App, ix: &Interaction, headers: &HeaderMap) -> Response {
+    let client_name = app.client(&ix.request.client_id).await.ok().flatten().map(|c| c.name.clone()).unwrap_or_default();
+    let items = items(ix, ix.lang(headers));
+    render(app, ix, headers, StatusCode::OK, "consent.html", context! { client_name, items })
+}
+
+/// `POST /interaction/{id}/consent`: `decision=allow` or `deny`.
+pub async fn consent(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let ix = match load(&app, &id, &headers).await {
+        Ok(ix) => ix,
+        Err(r) => return r,
+    };
+    let form = Params::parse(&body);
+    if let Err(r) = check_csrf(&app, &ix, form.get("csrf"), &headers) {
+        return r;
+    }
+    let lang = ix.lang(&headers);
+    let req = &ix.request;
+    let Some(s) = &ix.session else {
+        return app.pages.error(StatusCode::BAD_REQUEST, lang, "err_expired", None, None);
+    };
+    if form.get("decision") != Some("allow") {
+        let _ = app.cache.delete(&format!("int:{}", ix.id)).await;
+        let e = OAuthError::new(ErrorCode::AccessDenied, "the person declined");
+        return response::error(&app, req.response_mode, &req.redirect_uri, &e, req.state.as_deref(), lang);
+    }
+    let claims = req.claim_names(None);
+    if let Err(e) = app.db.consents().grant(&s.account_id, &req.client_id, &req.scope, &claims, app.now()).await {
+        return response::error(&app, req.response_mode, &req.redirect_uri, &OAuthError::from(e), req.state.as_deref(), lang);
+    }
+    finish(&app, &ix, &headers).await
+}

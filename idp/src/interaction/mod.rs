@@ -1,0 +1,150 @@
+//! Interactions: where the protocol hands the browser over for login and consent, and
+//! resumes afterwards (`/interaction/{id}`). Pages only; no OAuth rules live here beyond
+//! "finish by issuing the code the stored request asked for".
+//!
+//! Every form carries a CSRF token stored with the interaction, and the interaction is bound
+//! to the browser that started it by a cookie scoped to its path.
+
+mod consent;
+mod login;
+
+pub use consent::consent;
+pub use login::login;
+
+use crate::app::{App, AppState};
+use crate::crypto::{random_token, ct_eq};
+use crate::i18n::Lang;
+use crate::oauth::authorize::request::AuthRequest;
+use crate::oauth::authorize::response;
+use crate::oauth::error::OAuthError;
+use crate::session::{get_json, Session};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A login/consent in progress.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Interaction {
+    /// Random id, in the URL.
+    pub id: String,
+    /// The request to resume.
+    pub request: AuthRequest,
+    /// CSRF token every form must echo.
+    pub csrf: String,
+    /// Value of the browser-binding cookie.
+    pub browser: String,
+    /// The signed-in session, once there is one.
+    pub session: Option<Session>,
+}
+
+impl Interaction {
+    /// A new interaction for `request`, with `session` if login is not needed.
+    pub fn new(request: AuthRequest, session: Option<Session>) -> Interaction {
+        Interaction { id: random_token(16), request, csrf: random_token(24), browser: random_token(24), session }
+    }
+
+    fn lang(&self, headers: &HeaderMap) -> Lang {
+        Lang::choose(&self.request.ui_locales, headers)
+    }
+}
+
+fn key(id: &str) -> String {
+    format!("int:{id}")
+}
+
+const COOKIE: &str = "vhod_interaction";
+
+/// Stores the interaction and sends the browser to it.
+pub async fn start(app: &App, ix: Interaction) -> Result<Response, OAuthError> {
+    save(app, &ix).await?;
+    let path = format!("/interaction/{}", ix.id);
+    let mut r = response::redirect(&path);
+    if let Some(c) = crate::http::set_cookie(COOKIE, &ix.browser, &path, app.settings.interaction_ttl, app.settings.secure_cookies) {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(r)
+}
+
+async fn save(app: &App, ix: &Interaction) -> Result<(), OAuthError> {
+    let json = serde_json::to_vec(ix).map_err(OAuthError::server)?;
+    let ttl = Duration::from_secs(app.settings.interaction_ttl.max(1) as u64);
+    app.cache.put(&key(&ix.id), &json, ttl).await?;
+    Ok(())
+}
+
+/// Loads an interaction the request's browser owns; otherwise the page to show.
+async fn load(app: &App, id: &str, headers: &HeaderMap) -> Result<Interaction, Response> {
+    let lang = Lang::choose(&[], headers);
+    if id.len() > 64 {
+        return Err(app.pages.error(StatusCode::NOT_FOUND, lang, "err_expired", None, None));
+    }
+    let ix: Option<Interaction> = match get_json(app.cache.as_ref(), &key(id)).await {
+        Ok(ix) => ix,
+        Err(e) => {
+            tracing::error!(error = %e, "interaction lookup failed");
+            return Err(app.pages.error(StatusCode::SERVICE_UNAVAILABLE, lang, "err_server", None, None));
+        }
+    };
+    let Some(ix) = ix else {
+        return Err(app.pages.error(StatusCode::NOT_FOUND, lang, "err_expired", None, None));
+    };
+    let cookie_ok = crate::http::cookie(headers, COOKIE).is_some_and(|c| ct_eq(c, &ix.browser));
+    if !cookie_ok {
+        return Err(app.pages.error(StatusCode::FORBIDDEN, ix.lang(headers), "err_csrf", None, None));
+    }
+    Ok(ix)
+}
+
+/// Checks the form's CSRF token.
+fn check_csrf(app: &App, ix: &Interaction, form_csrf: Option<&str>, headers: &HeaderMap) -> Result<(), Response> {
+    if form_csrf.is_some_and(|c| ct_eq(c, &ix.csrf)) {
+        Ok(())
+    } else {
+        Err(app.pages.error(StatusCode::FORBIDDEN, ix.lang(headers), "err_csrf", None, None))
+    }
+}
+
+/// `GET /interaction/{id}`: the login page, or the consent page once signed in.
+pub async fn show(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let ix = match load(&app, &id, &headers).await {
+        Ok(ix) => ix,
+        Err(r) => return r,
+    };
+    match &ix.session {
+        None => login::page(&app, &ix, &headers, None, StatusCode::OK).await,
+        Some(_) => consent::page(&app, &ix, &headers).await,
+    }
+}
+
+/// Ends the interaction: issues the code and sends the browser back to the client.
+async fn finish(app: &App, ix: &Interaction, headers: &HeaderMap) -> Response {
+    let lang = ix.lang(headers);
+    let req = &ix.request;
+    // One-time: a replayed final form finds nothing.
+    match app.cache.consume(&key(&ix.id)).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return app.pages.error(StatusCode::NOT_FOUND, lang, "err_expired", None, None),
+        Err(e) => return response::error(app, req.response_mode, &req.redirect_uri, &OAuthError::from(e), req.state.as_deref(), lang),
+    }
+    let Some(s) = &ix.session else {
+        return app.pages.error(StatusCode::BAD_REQUEST, lang, "err_expired", None, None);
+    };
+    let mut r = match response::issue_code(app, req, s, lang).await {
+        Ok(r) => r,
+        Err(e) => response::error(app, req.response_mode, &req.redirect_uri, &e, req.state.as_deref(), lang),
+    };
+    let path = format!("/interaction/{}", ix.id);
+    if let Some(c) = crate::http::set_cookie(COOKIE, "", &path, 0, app.settings.secure_cookies) {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// Renders a page for this interaction.
+fn render(app: &App, ix: &Interaction, headers: &HeaderMap, status: StatusCode, name: &str, ctx: minijinja::Value) -> Response {
+    let base = context! { id => &ix.id, csrf => &ix.csrf };
+    app.pages.page(status, name, ix.lang(headers), context! { ..base, ..ctx })
+}

@@ -1,0 +1,17 @@
+//! The OpenID provider: protocol endpoints, sign-in and consent pages, accounts and sessions.
+
+pub mod api_error;
+pub mod app;
+pub mod cache;
+pub mod crypto;
+pub mod http;
+pub mod i18n;
+pub mod interaction;
+pub mod oauth;
+pub mod pages;
+pub mod password;
+pub mod router;
+pub mod session;
+pub mod store;
+
+pub use app::{App, AppState, Secrets, Settings};

@@ -1,0 +1,143 @@
+//! Authorization responses: a code (or an error) sent back by redirect or form post, always
+//! with `iss` (RFC 9207).
+
+use super::request::AuthRequest;
+use crate::app::App;
+use crate::crypto::{random_token, sha256_b64};
+use crate::i18n::Lang;
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::types::ResponseMode;
+use crate::session::Session;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// What an authorization code stands for, kept in the cache for `code_ttl` seconds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CodeRecord {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The redirect URI it was sent to.
+    pub redirect_uri: String,
+    /// Subject.
+    pub account_id: String,
+    /// Granted scopes.
+    pub scope: Vec<String>,
+    /// The `claims` request.
+    pub claims: Option<serde_json::Value>,
+    /// Nonce for the ID token.
+    pub nonce: Option<String>,
+    /// PKCE challenge.
+    pub code_challenge: String,
+    /// Authentication time.
+    pub auth_time: i64,
+    /// Assurance level.
+    pub acr: String,
+    /// Methods used.
+    pub amr: Vec<String>,
+    /// Session id.
+    pub sid: String,
+    /// The grant the tokens will belong to (fixed now so a reuse can revoke it).
+    pub grant_id: String,
+    /// Expiry, unix seconds.
+    pub expires_at: i64,
+}
+
+/// Cache key of a code (by hash: the cache never holds a redeemable code).
+pub fn code_key(code: &str) -> String {
+    format!("code:{}", sha256_b64(code))
+}
+
+/// Issues a code for a signed-in session and sends it back to the client.
+pub async fn issue_code(app: &App, req: &AuthRequest, s: &Session, lang: Lang) -> Result<Response, OAuthError> {
+    let code = random_token(32);
+    let now = app.now();
+    let rec = CodeRecord {
+        client_id: req.client_id.clone(),
+        redirect_uri: req.redirect_uri.clone(),
+        account_id: s.account_id.clone(),
+        scope: req.scope.clone(),
+        claims: req.claims.clone(),
+        nonce: req.nonce.clone(),
+        code_challenge: req.code_challenge.clone(),
+        auth_time: s.auth_time,
+        acr: s.acr.clone(),
+        amr: s.amr.clone(),
+        sid: s.sid.clone(),
+        grant_id: random_token(16),
+        expires_at: now + app.settings.code_ttl,
+    };
+    let json = serde_json::to_vec(&rec).map_err(OAuthError::server)?;
+    app.cache
+        .put(&code_key(&code), &json, Duration::from_secs(app.settings.code_ttl.max(1) as u64))
+        .await?;
+    Ok(respond(app, req.response_mode, &req.redirect_uri, vec![("code", code)], req.state.as_deref(), lang))
+}
+
+/// Sends an error back to a verified redirect URI.
+pub fn error(app: &App, mode: ResponseMode, redirect_uri: &str, e: &OAuthError, state: Option<&str>, lang: Lang) -> Response {
+    let mut fields = vec![("error", e.code.as_str().to_owned())];
+    if let Some(d) = e.public_description() {
+        fields.push(("error_description", d.to_owned()));
+    }
+    if e.code == ErrorCode::ServerError {
+        tracing::warn!("authorization failed with a server error");
+    }
+    respond(app, mode, redirect_uri, fields, state, lang)
+}
+
+fn respond(app: &App, mode: ResponseMode, redirect_uri: &str, mut fields: Vec<(&'static str, String)>, state: Option<&str>, lang: Lang) -> Response {
+    if let Some(s) = state.filter(|s| s.len() <= 2048) {
+        fields.push(("state", s.to_owned()));
+    }
+    fields.push(("iss", app.settings.issuer.clone()));
+    match mode {
+        ResponseMode::Query => {
+            let mut url = redirect_uri.to_owned();
+            let mut ser = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &fields {
+                ser.append_pair(k, v);
+            }
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&ser.finish());
+            redirect(&url)
+        }
+        ResponseMode::FormPost => {
+            let nonce = random_token(16);
+            let mut r = app.pages.page(
+                StatusCode::OK,
+                "form_post.html",
+                lang,
+                context! { action => redirect_uri, fields => fields, nonce => &nonce },
+            );
+            let csp = format!("default-src 'none'; script-src 'nonce-{nonce}'; form-action {}; frame-ancestors 'none'; base-uri 'none'", origin_of(redirect_uri));
+            if let Ok(v) = HeaderValue::from_str(&csp) {
+                r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+            r
+        }
+    }
+}
+
+fn origin_of(uri: &str) -> String {
+    url::Url::parse(uri)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+        .filter(|o| o != "null")
+        .unwrap_or_else(|| "'none'".to_owned())
+}
+
+/// A 303 redirect that is never cached.
+pub fn redirect(url: &str) -> Response {
+    match HeaderValue::from_str(url) {
+        Ok(loc) => {
+            let mut r = StatusCode::SEE_OTHER.into_response();
+            r.headers_mut().insert(header::LOCATION, loc);
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
+}

@@ -1,0 +1,16 @@
+//! The OAuth 2.0 / OpenID Connect protocol endpoints, one module per specification.
+
+pub mod authorize;
+pub mod claims;
+pub mod client_auth;
+pub mod discovery;
+pub mod end_session;
+pub mod error;
+pub mod introspection;
+pub mod jwks;
+pub mod params;
+pub mod revocation;
+pub mod token;
+pub mod tokens;
+pub mod types;
+pub mod userinfo;

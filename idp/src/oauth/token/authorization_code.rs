@@ -1,0 +1,124 @@
+//! `authorization_code` grant (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3).
+//!
+//! Rules: the code is single-use — the first redemption claims it atomically in the shared
+//! cache, and any later redemption revokes every token of the grant (RFC 6749 §4.1.2);
+//! it lives at most `code_ttl` (60 s); it belongs to the authenticated client; the
+//! `redirect_uri` matches the one it was sent to; `code_verifier` hashes to the challenge.
+
+use super::{refresh_for, TokenResponse};
+use crate::app::App;
+use crate::crypto::{ct_eq, half_hash, sha256_b64};
+use crate::oauth::authorize::request::claim_names;
+use crate::oauth::authorize::response::{code_key, CodeRecord};
+use crate::oauth::error::OAuthError;
+use crate::oauth::params::Params;
+use crate::oauth::tokens::{self, AccessToken};
+use crate::store::{Client, Grant};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+fn used_key(code: &str) -> String {
+    format!("code-used:{}", sha256_b64(code))
+}
+
+pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+    let code = p.require("code")?;
+    let now = app.now();
+    let rec: Option<CodeRecord> = crate::session::get_json(app.cache.as_ref(), &code_key(code)).await?;
+    let Some(rec) = rec else {
+        // A spent code: revoke what it produced, if it was this client's.
+        if let Some(raw) = app.cache.get(&used_key(code)).await? {
+            let v = String::from_utf8_lossy(&raw).into_owned();
+            if let Some((cid, gid)) = v.split_once(' ') {
+                if cid == client.id {
+                    app.db.grants().revoke(gid, now).await?;
+                    tracing::warn!(client = %client.id, "authorization code reused; grant revoked");
+                }
+            }
+        }
+        return Err(OAuthError::invalid_grant("the authorization code is invalid, expired or already used"));
+    };
+    if rec.client_id != client.id {
+        return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
+    }
+    let marker = format!("{} {}", rec.client_id, rec.grant_id);
+    let claimed = app.cache.put_if_absent(&used_key(code), marker.as_bytes(), Duration::from_secs(600)).await?;
+    if !claimed {
+        app.db.grants().revoke(&rec.grant_id, now).await?;
+        return Err(OAuthError::invalid_grant("the authorization code was already used"));
+    }
+    app.cache.delete(&code_key(code)).await?;
+    if rec.expires_at <= now {
+        return Err(OAuthError::invalid_grant("the authorization code has expired"));
+    }
+    if p.get("redirect_uri") != Some(rec.redirect_uri.as_str()) {
+        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+    }
+    check_verifier(p.get("code_verifier"), &rec.code_challenge)?;
+    let account = app
+        .db
+        .accounts()
+        .get(&rec.account_id)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
+    let scope = rec.scope.join(" ");
+    let grant = Grant {
+        id: rec.grant_id.clone(),
+        account_id: rec.account_id.clone(),
+        client_id: client.id.clone(),
+        scope: scope.clone(),
+        claims: rec.claims.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+        sid: rec.sid.clone(),
+        auth_time: rec.auth_time,
+        acr: rec.acr.clone(),
+        amr: rec.amr.join(" "),
+        created_at: now,
+        expires_at: now + app.settings.refresh_token_ttl,
+        revoked_at: None,
+    };
+    if !app.db.grants().create(&grant).await? {
+        return Err(OAuthError::invalid_grant("the authorization code was already used"));
+    }
+    let (access_token, expires_in) = tokens::access_token(
+        app,
+        &AccessToken {
+            sub: &rec.account_id,
+            client_id: &client.id,
+            scope: &scope,
+            grant_id: Some(&grant.id),
+            auth_time: Some(rec.auth_time),
+            acr: Some(&rec.acr),
+            sid: Some(&rec.sid),
+        },
+    )?;
+    let id_token = if rec.scope.iter().any(|s| s == "openid") {
+        let mut extra = crate::oauth::claims::for_account(&account, &[], &claim_names(rec.claims.as_ref(), Some("id_token")));
+        if let Some(n) = &rec.nonce {
+            extra.insert("nonce".into(), n.clone().into());
+        }
+        extra.insert("auth_time".into(), rec.auth_time.into());
+        extra.insert("acr".into(), rec.acr.clone().into());
+        extra.insert("amr".into(), rec.amr.clone().into());
+        extra.insert("sid".into(), rec.sid.clone().into());
+        extra.insert("at_hash".into(), half_hash(&access_token).into());
+        Some(tokens::id_token(app, &rec.account_id, &client.id, extra)?)
+    } else {
+        None
+    };
+    let refresh_token = refresh_for(app, client, &grant.id, grant.expires_at).await?;
+    Ok(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token, id_token, scope })
+}
+
+/// RFC 7636 §4.6: BASE64URL(SHA256(verifier)) == challenge; verifier 43–128 unreserved chars.
+fn check_verifier(verifier: Option<&str>, challenge: &str) -> Result<(), OAuthError> {
+    let v = verifier.ok_or_else(|| OAuthError::invalid_grant("code_verifier is required"))?;
+    let well_formed = (43..=128).contains(&v.len())
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()));
+    if !well_formed || !ct_eq(&computed, challenge) {
+        return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Token endpoint (RFC 6749 §3.2): authenticate the client, parse the request into one
+//! typed grant, dispatch.
+
+mod authorization_code;
+mod client_credentials;
+mod refresh_token;
+
+use crate::app::{App, AppState};
+use crate::oauth::client_auth;
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::params::Params;
+use crate::oauth::types::GrantType;
+use crate::store::Client;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// The successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+#[derive(Serialize, Default)]
+pub struct TokenResponse {
+    /// The access token (a JWT per RFC 9068).
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Access token lifetime, seconds.
+    pub expires_in: i64,
+    /// Rotating refresh token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// ID token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// Granted scopes.
+    pub scope: String,
+}
+
+impl IntoResponse for TokenResponse {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut r = body.into_response();
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        r
+    }
+}
+
+/// `POST /token`.
+pub async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    match handle(&app, &headers, &body).await {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<TokenResponse, OAuthError> {
+    let p = Params::parse(body);
+    p.check_well_formed()?;
+    let grant: GrantType = p
+        .require("grant_type")?
+        .parse()
+        .map_err(|_| OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type"))?;
+    let client = client_auth::authenticate(app, headers, &p).await?;
+    if !client.allows(grant) {
+        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "the client may not use this grant type"));
+    }
+    match grant {
+        GrantType::AuthorizationCode => authorization_code::exchange(app, &client, &p).await,
+        GrantType::RefreshToken => refresh_token::exchange(app, &client, &p).await,
+        GrantType::ClientCredentials => client_credentials::exchange(app, &client, &p),
+    }
+}
+
+/// Issues a new refresh token for a grant if the client may refresh.
+pub(crate) async fn refresh_for(app: &App, client: &Client, grant_id: &str, grant_exp: i64) -> Result<Option<String>, OAuthError> {
+    if !client.allows(GrantType::RefreshToken) {
+        return Ok(None);
+    }
+    let rt = format!("vhr_{}", crate::crypto::random_token(32));
+    app.db
+        .grants()
+        .add_refresh(&crate::crypto::sha256_b64(&rt), grant_id, app.now(), grant_exp)
+        .await?;
+    Ok(Some(rt))
+}

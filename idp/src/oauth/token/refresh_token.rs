@@ -1,0 +1,77 @@
+//! `refresh_token` grant (RFC 6749 §6, OAuth 2.0 Security BCP §4.14).
+//!
+//! Rules: every refresh token works once and is replaced (rotation); presenting a rotated
+//! token again revokes the whole grant; the grant must be live and the client's; a narrower
+//! `scope` may be asked, never a wider one.
+
+use super::{refresh_for, TokenResponse};
+use crate::app::App;
+use crate::crypto::{half_hash, sha256_b64};
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::params::Params;
+use crate::oauth::tokens::{self, AccessToken};
+use crate::oauth::types::split_list;
+use crate::store::{Client, RefreshUse};
+
+pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+    let rt = p.require("refresh_token")?;
+    let now = app.now();
+    let grant = match app.db.grants().use_refresh(&sha256_b64(rt), now).await? {
+        RefreshUse::Fresh(g) => g,
+        RefreshUse::Reused(gid) => {
+            app.db.grants().revoke(&gid, now).await?;
+            tracing::warn!(client = %client.id, "refresh token reused; grant revoked");
+            return Err(OAuthError::invalid_grant("the refresh token was already used"));
+        }
+        RefreshUse::Unknown => return Err(OAuthError::invalid_grant("the refresh token is invalid or expired")),
+    };
+    if grant.client_id != client.id {
+        app.db.grants().revoke(&grant.id, now).await?;
+        return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+    }
+    if !grant.is_active(now) {
+        return Err(OAuthError::invalid_grant("the grant was revoked or has expired"));
+    }
+    let granted = split_list(&grant.scope);
+    let scope = match p.get("scope") {
+        None => grant.scope.clone(),
+        Some(s) => {
+            let asked = split_list(s);
+            if !asked.iter().all(|a| granted.contains(a)) {
+                return Err(OAuthError::new(ErrorCode::InvalidScope, "scope exceeds what was granted"));
+            }
+            asked.join(" ")
+        }
+    };
+    let account = app
+        .db
+        .accounts()
+        .get(&grant.account_id)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
+    let (access_token, expires_in) = tokens::access_token(
+        app,
+        &AccessToken {
+            sub: &grant.account_id,
+            client_id: &client.id,
+            scope: &scope,
+            grant_id: Some(&grant.id),
+            auth_time: Some(grant.auth_time),
+            acr: Some(&grant.acr),
+            sid: Some(&grant.sid),
+        },
+    )?;
+    let id_token = if split_list(&scope).iter().any(|s| s == "openid") {
+        let mut extra = serde_json::Map::new();
+        extra.insert("auth_time".into(), grant.auth_time.into());
+        extra.insert("acr".into(), grant.acr.clone().into());
+        extra.insert("amr".into(), split_list(&grant.amr).into());
+        extra.insert("sid".into(), grant.sid.clone().into());
+        extra.insert("at_hash".into(), half_hash(&access_token).into());
+        Some(tokens::id_token(app, &account.id, &client.id, extra)?)
+    } else {
+        None
+    };
+    let refresh_token = refresh_for(app, client, &grant.id, grant.expires_at).await?;
+    Ok(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token, id_token, scope })
+}

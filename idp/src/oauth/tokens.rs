@@ -1,0 +1,147 @@
+//! Minting and checking our JWTs: access tokens per RFC 9068 (`typ: at+jwt`) and ID tokens
+//! per OIDC Core §2, signed with the key ring's current key.
+
+use crate::app::App;
+use crate::crypto::random_token;
+use crate::oauth::error::OAuthError;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// What an access token carries besides the standard claims.
+pub struct AccessToken<'a> {
+    /// Subject (account id, or client id for client credentials).
+    pub sub: &'a str,
+    /// Client.
+    pub client_id: &'a str,
+    /// Space-separated scopes.
+    pub scope: &'a str,
+    /// Grant id (absent for client credentials).
+    pub grant_id: Option<&'a str>,
+    /// Authentication time.
+    pub auth_time: Option<i64>,
+    /// Assurance level.
+    pub acr: Option<&'a str>,
+    /// Session id.
+    pub sid: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct AtClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    client_id: &'a str,
+    iat: i64,
+    exp: i64,
+    jti: String,
+    scope: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<&'a str>,
+}
+
+/// Signs an access token; returns it and its lifetime in seconds.
+pub fn access_token(app: &App, at: &AccessToken<'_>) -> Result<(String, i64), OAuthError> {
+    let now = app.now();
+    let ttl = app.settings.access_token_ttl;
+    let claims = AtClaims {
+        iss: &app.settings.issuer,
+        sub: at.sub,
+        aud: &app.settings.issuer,
+        client_id: at.client_id,
+        iat: now,
+        exp: now + ttl,
+        jti: random_token(16),
+        scope: at.scope,
+        gid: at.grant_id,
+        auth_time: at.auth_time,
+        acr: at.acr,
+        sid: at.sid,
+    };
+    let jwt = keys::sign_jwt(&app.keys.signer(), Some("at+jwt"), &claims)?;
+    Ok((jwt, ttl))
+}
+
+/// Signs an ID token with the standard claims plus `extra` (user claims, nonce, hashes).
+pub fn id_token(app: &App, sub: &str, client_id: &str, extra: Map<String, Value>) -> Result<String, OAuthError> {
+    let now = app.now();
+    let mut c = extra;
+    c.insert("iss".into(), app.settings.issuer.clone().into());
+    c.insert("sub".into(), sub.into());
+    c.insert("aud".into(), client_id.into());
+    c.insert("azp".into(), client_id.into());
+    c.insert("iat".into(), now.into());
+    c.insert("exp".into(), (now + app.settings.id_token_ttl).into());
+    Ok(keys::sign_jwt(&app.keys.signer(), Some("JWT"), &c)?)
+}
+
+/// Verifies a JWT signed by one of our published keys; `typ` must match when given.
+fn verify_own(app: &App, token: &str, typ: Option<&str>) -> Result<Map<String, Value>, OAuthError> {
+    let bad = || OAuthError::invalid_token("the token is invalid");
+    let (header, payload) = keys::verify_jws(token, |h| h.kid.as_deref().and_then(|k| app.keys.public_key(k))).map_err(|_| bad())?;
+    if let Some(t) = typ {
+        if !header.typ.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(t) || h.eq_ignore_ascii_case(&format!("application/{t}"))) {
+            return Err(bad());
+        }
+    }
+    let Value::Object(claims) = payload else { return Err(bad()) };
+    if claims.get("iss").and_then(Value::as_str) != Some(app.settings.issuer.as_str()) {
+        return Err(bad());
+    }
+    Ok(claims)
+}
+
+/// Verifies an ID token we issued, ignoring expiry (for `id_token_hint`).
+pub fn verify_own_id_token(app: &App, token: &str) -> Result<Map<String, Value>, OAuthError> {
+    verify_own(app, token, None)
+}
+
+/// A verified, live access token's claims.
+pub struct ValidAccessToken {
+    /// Every claim.
+    pub claims: Map<String, Value>,
+}
+
+impl ValidAccessToken {
+    /// A string claim.
+    pub fn str(&self, k: &str) -> Option<&str> {
+        self.claims.get(k).and_then(Value::as_str)
+    }
+    /// Scopes.
+    pub fn scopes(&self) -> Vec<&str> {
+        self.str("scope").unwrap_or("").split(' ').filter(|s| !s.is_empty()).collect()
+    }
+}
+
+/// Checks an access token: our signature, `at+jwt`, not expired, its grant not revoked and
+/// the token itself not revoked.
+pub async fn verify_access_token(app: &App, token: &str) -> Result<ValidAccessToken, OAuthError> {
+    let claims = verify_own(app, token, Some("at+jwt"))?;
+    let now = app.now();
+    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+    if exp <= now {
+        return Err(OAuthError::invalid_token("the token has expired"));
+    }
+    if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
+        if app.cache.get(&revoked_jti_key(jti)).await?.is_some() {
+            return Err(OAuthError::invalid_token("the token was revoked"));
+        }
+    }
+    if let Some(gid) = claims.get("gid").and_then(Value::as_str) {
+        let active = app.db.grants().get(gid).await?.is_some_and(|g| g.is_active(now));
+        if !active {
+            return Err(OAuthError::invalid_token("the token was revoked"));
+        }
+    }
+    Ok(ValidAccessToken { claims })
+}
+
+/// Cache key marking a revoked access token id.
+pub fn revoked_jti_key(jti: &str) -> String {
+    format!("revoked-at:{jti}")
+}

@@ -1,0 +1,81 @@
+//! UserInfo endpoint (OIDC Core §5.3), GET and POST.
+//!
+//! Rules: the access token comes in the `Authorization: Bearer` header, or in a POST form
+//! body (RFC 6750 §2.2) — never both; it must be ours, live and carry `openid`; claims are
+//! those its scopes release plus any asked for in the `claims` parameter's `userinfo`.
+
+use crate::app::{App, AppState};
+use crate::oauth::authorize::request::claim_names;
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::params::Params;
+use crate::oauth::tokens::verify_access_token;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+
+/// The bearer token of a request (header, or form body for POST).
+pub fn bearer(headers: &HeaderMap, body: Option<&[u8]>) -> Result<String, OAuthError> {
+    let from_header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
+        let (scheme, rest) = v.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned())
+    });
+    let from_body = body.map(Params::parse).and_then(|p| p.get("access_token").map(str::to_owned));
+    match (from_header, from_body) {
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request("the access token was sent more than once")),
+        (Some(t), None) | (None, Some(t)) => Ok(t),
+        (None, None) => {
+            let mut e = OAuthError::invalid_token("an access token is required");
+            e.description = None;
+            Err(e)
+        }
+    }
+}
+
+/// `GET /userinfo`.
+pub async fn get(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    respond(&app, bearer(&headers, None)).await
+}
+
+/// `POST /userinfo`.
+pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    respond(&app, bearer(&headers, Some(&body))).await
+}
+
+async fn respond(app: &App, token: Result<String, OAuthError>) -> Response {
+    match claims(app, token).await {
+        Ok(v) => {
+            let mut r = serde_json::to_vec(&v).unwrap_or_default().into_response();
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn claims(app: &App, token: Result<String, OAuthError>) -> Result<serde_json::Value, OAuthError> {
+    let at = verify_access_token(app, &token?).await?;
+    let scopes = at.scopes();
+    if !scopes.contains(&"openid") {
+        return Err(OAuthError::new(ErrorCode::InsufficientScope, "the token lacks the openid scope"));
+    }
+    let sub = at.str("sub").unwrap_or_default();
+    let account = app
+        .db
+        .accounts()
+        .get(sub)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_token("the account no longer exists"))?;
+    let requested = match at.str("gid") {
+        Some(gid) => {
+            let g = app.db.grants().get(gid).await?;
+            let parsed = g.and_then(|g| serde_json::from_str::<serde_json::Value>(&g.claims).ok());
+            claim_names(parsed.as_ref(), Some("userinfo"))
+        }
+        None => Vec::new(),
+    };
+    let mut out = crate::oauth::claims::for_account(&account, &scopes, &requested);
+    out.insert("sub".into(), account.id.into());
+    Ok(serde_json::Value::Object(out))
+}

@@ -1,0 +1,75 @@
+//! Server-rendered pages: one auto-escaping minijinja environment, templates compiled in.
+//!
+//! Protocol code hands data to these functions and never builds HTML itself.
+
+use crate::i18n::Lang;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use minijinja::{context, Environment, Value};
+
+/// A template failed to load or render (a bug, reported as a 500 page).
+#[derive(Debug, thiserror::Error)]
+#[error("template error: {0}")]
+pub struct PageError(#[from] minijinja::Error);
+
+/// The compiled templates.
+pub struct Pages {
+    env: Environment<'static>,
+}
+
+/// The site stylesheet, served at `/static/vhod.css`.
+pub const STYLESHEET: &str = include_str!("../templates/vhod.css");
+
+impl Pages {
+    /// Compiles every template.
+    pub fn new() -> Result<Pages, PageError> {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        for (name, src) in [
+            ("base.html", include_str!("../templates/base.html")),
+            ("login.html", include_str!("../templates/login.html")),
+            ("consent.html", include_str!("../templates/consent.html")),
+            ("error.html", include_str!("../templates/error.html")),
+            ("logout.html", include_str!("../templates/logout.html")),
+            ("form_post.html", include_str!("../templates/form_post.html")),
+        ] {
+            env.add_template(name, src)?;
+        }
+        Ok(Pages { env })
+    }
+
+    /// Renders `name` with `ctx` plus the language's texts.
+    pub fn render(&self, name: &str, lang: Lang, ctx: Value) -> Result<String, PageError> {
+        let full = context! { lang => lang.tag(), t => lang.texts(), ..ctx };
+        Ok(self.env.get_template(name)?.render(full)?)
+    }
+
+    /// A rendered page as a response, or the error page if rendering failed.
+    pub fn page(&self, status: StatusCode, name: &str, lang: Lang, ctx: Value) -> Response {
+        match self.render(name, lang, ctx) {
+            Ok(html) => html_response(status, html),
+            Err(e) => {
+                tracing::error!(error = %e, "page render failed");
+                html_response(StatusCode::INTERNAL_SERVER_ERROR, lang.t("err_server").to_owned())
+            }
+        }
+    }
+
+    /// The error page people see when they cannot be sent back to the service.
+    pub fn error(&self, status: StatusCode, lang: Lang, message_key: &str, code: Option<&str>, detail: Option<&str>) -> Response {
+        self.page(
+            status,
+            "error.html",
+            lang,
+            context! { message => lang.t(message_key), code => code, detail => detail },
+        )
+    }
+}
+
+/// An HTML response that is never cached.
+pub fn html_response(status: StatusCode, html: String) -> Response {
+    let mut r = (status, html).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}

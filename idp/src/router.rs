@@ -1,0 +1,78 @@
+//! All routes in one place. The discovery document is built from the same table, so the
+//! two cannot drift.
+
+use crate::app::AppState;
+use crate::{interaction, oauth};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+
+/// Token endpoint path (client assertions may name it as audience).
+pub const TOKEN: &str = "/token";
+
+/// One protocol endpoint: its discovery metadata name, path and handlers.
+pub struct Endpoint {
+    /// Discovery metadata member naming this endpoint, if any.
+    pub metadata: Option<&'static str>,
+    /// Path.
+    pub path: &'static str,
+    /// Handlers.
+    pub route: fn() -> MethodRouter<AppState>,
+}
+
+/// Every protocol endpoint.
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint { metadata: None, path: "/.well-known/openid-configuration", route: || get(oauth::discovery::discovery) },
+    Endpoint { metadata: Some("jwks_uri"), path: "/jwks", route: || get(oauth::jwks::jwks) },
+    Endpoint { metadata: Some("authorization_endpoint"), path: "/authorize", route: || get(oauth::authorize::get).post(oauth::authorize::post) },
+    Endpoint { metadata: Some("token_endpoint"), path: TOKEN, route: || post(oauth::token::token) },
+    Endpoint { metadata: Some("userinfo_endpoint"), path: "/userinfo", route: || get(oauth::userinfo::get).post(oauth::userinfo::post) },
+    Endpoint { metadata: Some("introspection_endpoint"), path: "/introspect", route: || post(oauth::introspection::introspect) },
+    Endpoint { metadata: Some("revocation_endpoint"), path: "/revoke", route: || post(oauth::revocation::revoke) },
+    Endpoint { metadata: Some("end_session_endpoint"), path: "/logout", route: || get(oauth::end_session::get).post(oauth::end_session::post) },
+];
+
+/// Largest request body accepted anywhere (forms, assertions).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Builds the router.
+pub fn router(state: AppState) -> Router {
+    let secure = state.settings.secure_cookies;
+    let mut r = Router::new();
+    for e in ENDPOINTS {
+        r = r.route(e.path, (e.route)());
+    }
+    r.route("/interaction/{id}", get(interaction::show))
+        .route("/interaction/{id}/login", post(interaction::login))
+        .route("/interaction/{id}/consent", post(interaction::consent))
+        .route("/static/vhod.css", get(stylesheet))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(move |req, next| crate::http::security_headers(secure, req, next)))
+        .with_state(state)
+}
+
+async fn stylesheet() -> Response {
+    let mut r = crate::pages::STYLESHEET.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r
+}
+
+async fn readyz(State(app): State<AppState>) -> Response {
+    let db = sqlx::query("SELECT 1").execute(&app.db.pool).await.is_ok();
+    let cache = app.cache.get("readyz").await.is_ok();
+    if db && cache {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+    }
+}
+
+async fn not_found() -> Response {
+    crate::api_error::problem(StatusCode::NOT_FOUND, "Not Found", "no such resource")
+}

@@ -1,0 +1,87 @@
+//! Browser sessions: a random cookie value naming a record in the shared cache, so every
+//! node sees the same session (single sign-on across clients).
+
+use crate::app::App;
+use crate::cache::{Cache, CacheError};
+use crate::crypto::{random_token, sha256_b64};
+use axum::http::{HeaderMap, HeaderValue};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A signed-in browser.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Session {
+    /// Public session id (`sid` in ID tokens); not the cookie value.
+    pub sid: String,
+    /// The account.
+    pub account_id: String,
+    /// When the person authenticated.
+    pub auth_time: i64,
+    /// Authentication methods used (RFC 8176).
+    pub amr: Vec<String>,
+    /// Assurance level at authentication.
+    pub acr: String,
+}
+
+/// The cookie's name: `__Host-` prefixed over TLS.
+pub fn cookie_name(app: &App) -> &'static str {
+    if app.settings.secure_cookies {
+        "__Host-vhod_session"
+    } else {
+        "vhod_session"
+    }
+}
+
+fn key(cookie_value: &str) -> String {
+    format!("sess:{}", sha256_b64(cookie_value))
+}
+
+/// The session the request's cookie names, if it is still alive.
+pub async fn current(app: &App, headers: &HeaderMap) -> Result<Option<Session>, CacheError> {
+    let Some(v) = crate::http::cookie(headers, cookie_name(app)) else { return Ok(None) };
+    if v.len() > 128 {
+        return Ok(None);
+    }
+    let Some(raw) = app.cache.get(&key(v)).await? else { return Ok(None) };
+    Ok(serde_json::from_slice(&raw).ok())
+}
+
+/// Starts a new session (a new cookie value on every login: no fixation) and returns the
+/// `Set-Cookie` header.
+pub async fn start(app: &App, s: &Session) -> Result<Option<HeaderValue>, CacheError> {
+    let value = random_token(32);
+    let json = serde_json::to_vec(s).map_err(|e| CacheError::Backend(e.to_string()))?;
+    let ttl = Duration::from_secs(app.settings.session_ttl.max(1) as u64);
+    app.cache.put(&key(&value), &json, ttl).await?;
+    Ok(crate::http::set_cookie(
+        cookie_name(app),
+        &value,
+        "/",
+        app.settings.session_ttl,
+        app.settings.secure_cookies,
+    ))
+}
+
+/// Ends the request's session and returns the cookie-clearing header.
+pub async fn end(app: &App, headers: &HeaderMap) -> Result<Option<HeaderValue>, CacheError> {
+    if let Some(v) = crate::http::cookie(headers, cookie_name(app)) {
+        app.cache.delete(&key(v)).await?;
+    }
+    Ok(crate::http::set_cookie(cookie_name(app), "", "/", 0, app.settings.secure_cookies))
+}
+
+/// A new public session id.
+pub fn new_sid() -> String {
+    random_token(16)
+}
+
+/// A CSRF token bound to the session cookie (for the logout form).
+pub fn csrf_for(app: &App, headers: &HeaderMap) -> Option<String> {
+    let v = crate::http::cookie(headers, cookie_name(app))?;
+    Some(crate::crypto::hmac_b64(&app.secrets.client_secret_key, format!("csrf:{v}").as_bytes()))
+}
+
+/// Reads one JSON value from the cache, treating undecodable data as absent.
+pub async fn get_json<T: serde::de::DeserializeOwned>(cache: &dyn Cache, k: &str) -> Result<Option<T>, CacheError> {
+    Ok(cache.get(k).await?.and_then(|raw| serde_json::from_slice(&raw).ok()))
+}

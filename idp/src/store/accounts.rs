@@ -1,0 +1,123 @@
+//! Citizen accounts.
+
+use super::{conflict, StoreError};
+use sqlx::{AnyPool, Row};
+
+/// A citizen account.
+#[derive(Clone, Debug)]
+pub struct Account {
+    /// Stable subject identifier (`sub`).
+    pub id: String,
+    /// What the citizen types to sign in.
+    pub login: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Whether the e-mail address was confirmed.
+    pub email_verified: bool,
+    /// Phone number (E.164).
+    pub phone: Option<String>,
+    /// Whether the phone number was confirmed.
+    pub phone_verified: bool,
+    /// Full name.
+    pub name: Option<String>,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Postal address as the OIDC `address` claim JSON.
+    pub address: Option<String>,
+    /// Preferred locale (BCP 47).
+    pub locale: Option<String>,
+    /// Assurance level: simplified, standard or confirmed.
+    pub level: String,
+    /// Unix time of creation.
+    pub created_at: i64,
+    /// Unix time of the last profile change.
+    pub updated_at: i64,
+}
+
+/// What is needed to create an account.
+#[derive(Default)]
+pub struct NewAccount {
+    /// Login.
+    pub login: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Full name.
+    pub name: Option<String>,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+}
+
+/// Citizen accounts.
+pub struct Accounts<'a>(pub(crate) &'a AnyPool);
+
+impl Accounts<'_> {
+    /// Creates an account and returns its id.
+    pub async fn insert(&self, a: &NewAccount, now: i64) -> Result<String, StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO accounts (id, login, password_hash, email, phone, name, given_name, \
+             family_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(&id)
+        .bind(&a.login)
+        .bind(&a.password_hash)
+        .bind(a.email.as_deref())
+        .bind(a.phone.as_deref())
+        .bind(a.name.as_deref())
+        .bind(a.given_name.as_deref())
+        .bind(a.family_name.as_deref())
+        .bind(now)
+        .execute(self.0)
+        .await
+        .map_err(|e| conflict(e, "login"))?;
+        Ok(id)
+    }
+
+    /// Looks an account up by login (case-insensitive for e-mail-like logins is the caller's job).
+    pub async fn by_login(&self, login: &str) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE login = $1")
+            .bind(login)
+            .fetch_optional(self.0)
+            .await?;
+        row.map(|r| from_row(&r)).transpose()
+    }
+
+    /// Looks an account up by id.
+    pub async fn get(&self, id: &str) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.0)
+            .await?;
+        row.map(|r| from_row(&r)).transpose()
+    }
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Account, StoreError> {
+    Ok(Account {
+        id: r.try_get("id")?,
+        login: r.try_get("login")?,
+        password_hash: r.try_get("password_hash")?,
+        email: r.try_get("email")?,
+        email_verified: r.try_get::<i64, _>("email_verified")? != 0,
+        phone: r.try_get("phone")?,
+        phone_verified: r.try_get::<i64, _>("phone_verified")? != 0,
+        name: r.try_get("name")?,
+        given_name: r.try_get("given_name")?,
+        family_name: r.try_get("family_name")?,
+        address: r.try_get("address")?,
+        locale: r.try_get("locale")?,
+        level: r.try_get("level")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}

@@ -1,0 +1,141 @@
+//! Relying-party client registrations.
+
+use super::{conflict, json_col, StoreError};
+use crate::oauth::types::{AuthMethod, GrantType};
+use serde::Serialize;
+use sqlx::{AnyPool, Row};
+
+/// A registered client.
+#[derive(Clone, Debug, Serialize)]
+pub struct Client {
+    /// `client_id`.
+    pub id: String,
+    /// Display name shown on the consent page.
+    pub name: String,
+    /// Keyed hash of the secret (never the secret); `None` for public and key-JWT clients.
+    #[serde(skip)]
+    pub secret_hash: Option<String>,
+    /// The one authentication method the client may use.
+    pub auth_method: AuthMethod,
+    /// Redirect URIs, matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser, matched exactly.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Grants the client may use.
+    pub grant_types: Vec<GrantType>,
+    /// Scopes the client may ask for.
+    pub scope: Vec<String>,
+    /// The client's public keys (JWKS JSON) for `private_key_jwt`.
+    #[serde(skip)]
+    pub jwks: Option<String>,
+    /// Unix time of registration.
+    pub created_at: i64,
+}
+
+impl Client {
+    /// Whether the client may use `g`.
+    pub fn allows(&self, g: GrantType) -> bool {
+        self.grant_types.contains(&g)
+    }
+    /// Public clients cannot keep a secret.
+    pub fn is_public(&self) -> bool {
+        self.auth_method == AuthMethod::None
+    }
+}
+
+/// What is needed to register a client.
+pub struct NewClient {
+    /// Display name.
+    pub name: String,
+    /// Keyed hash of the secret, if any.
+    pub secret_hash: Option<String>,
+    /// Authentication method.
+    pub auth_method: AuthMethod,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Grant types.
+    pub grant_types: Vec<GrantType>,
+    /// Allowed scopes.
+    pub scope: Vec<String>,
+    /// JWKS JSON for `private_key_jwt`.
+    pub jwks: Option<String>,
+}
+
+/// Client registrations.
+pub struct Clients<'a>(pub(crate) &'a AnyPool);
+
+impl Clients<'_> {
+    /// Stores a new client under `id`.
+    pub async fn insert(&self, id: &str, c: &NewClient, now: i64) -> Result<(), StoreError> {
+        let grants: Vec<&str> = c.grant_types.iter().map(|g| g.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO clients (id, name, secret_hash, auth_method, redirect_uris, \
+             post_logout_redirect_uris, grant_types, scope, jwks, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id)
+        .bind(&c.name)
+        .bind(c.secret_hash.as_deref())
+        .bind(c.auth_method.as_str())
+        .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
+        .bind(serde_json::to_string(&c.post_logout_redirect_uris).unwrap_or_default())
+        .bind(serde_json::to_string(&grants).unwrap_or_default())
+        .bind(c.scope.join(" "))
+        .bind(c.jwks.as_deref())
+        .bind(now)
+        .execute(self.0)
+        .await
+        .map_err(|e| conflict(e, "client"))?;
+        Ok(())
+    }
+
+    /// Looks a client up by id.
+    pub async fn get(&self, id: &str) -> Result<Option<Client>, StoreError> {
+        let row = sqlx::query("SELECT * FROM clients WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.0)
+            .await?;
+        row.map(|r| from_row(&r)).transpose()
+    }
+
+    /// Every client, oldest first.
+    pub async fn list(&self) -> Result<Vec<Client>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM clients ORDER BY created_at, id")
+            .fetch_all(self.0)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Removes a client; true if it existed.
+    pub async fn remove(&self, id: &str) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM clients WHERE id = $1")
+            .bind(id)
+            .execute(self.0)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Client, StoreError> {
+    let grants: Vec<String> = json_col(&r.try_get::<String, _>("grant_types")?, "grant_types")?;
+    Ok(Client {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        secret_hash: r.try_get("secret_hash")?,
+        auth_method: r
+            .try_get::<String, _>("auth_method")?
+            .parse()
+            .map_err(|_| StoreError::Corrupt("auth_method"))?,
+        redirect_uris: json_col(&r.try_get::<String, _>("redirect_uris")?, "redirect_uris")?,
+        post_logout_redirect_uris: json_col(
+            &r.try_get::<String, _>("post_logout_redirect_uris")?,
+            "post_logout_redirect_uris",
+        )?,
+        grant_types: grants.iter().filter_map(|g| g.parse().ok()).collect(),
+        scope: crate::oauth::types::split_list(&r.try_get::<String, _>("scope")?),
+        jwks: r.try_get("jwks")?,
+        created_at: r.try_get("created_at")?,
+    })
+}

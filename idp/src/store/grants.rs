@@ -1,0 +1,191 @@
+//! Grants (what one authorization produced) and their rotating refresh tokens.
+//!
+//! A grant id is fixed when the authorization code is issued, so a reused code can revoke the
+//! grant even if the first redemption has not finished writing it: revocation is an upsert.
+
+use super::StoreError;
+use sqlx::{AnyPool, Row};
+
+/// One authorization of a client by an account.
+#[derive(Clone, Debug, Default)]
+pub struct Grant {
+    /// Grant id (carried in access tokens as `gid`).
+    pub id: String,
+    /// Subject.
+    pub account_id: String,
+    /// Client.
+    pub client_id: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// The `claims` request (JSON), or empty.
+    pub claims: String,
+    /// Session id at authorization.
+    pub sid: String,
+    /// Time of the authentication.
+    pub auth_time: i64,
+    /// Authentication context class.
+    pub acr: String,
+    /// Authentication methods, space-separated.
+    pub amr: String,
+    /// Unix time of creation.
+    pub created_at: i64,
+    /// Unix time after which the grant's refresh tokens stop working.
+    pub expires_at: i64,
+    /// Unix time of revocation.
+    pub revoked_at: Option<i64>,
+}
+
+impl Grant {
+    /// Whether tokens of this grant still work at `now`.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now && !self.client_id.is_empty()
+    }
+}
+
+/// The outcome of presenting a refresh token.
+#[derive(Debug)]
+pub enum RefreshUse {
+    /// First use: the token is now spent; the grant it belongs to.
+    Fresh(Grant),
+    /// The token was already rotated: a sign of theft. The grant id.
+    Reused(String),
+    /// No such token, or it expired.
+    Unknown,
+}
+
+/// Grants and refresh tokens.
+pub struct Grants<'a>(pub(crate) &'a AnyPool);
+
+impl Grants<'_> {
+    /// Stores a grant; false if the id was already revoked (a reused code got there first).
+    pub async fn create(&self, g: &Grant) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO grants (id, account_id, client_id, scope, claims, sid, auth_time, acr, amr, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&g.id)
+        .bind(&g.account_id)
+        .bind(&g.client_id)
+        .bind(&g.scope)
+        .bind(&g.claims)
+        .bind(&g.sid)
+        .bind(g.auth_time)
+        .bind(&g.acr)
+        .bind(&g.amr)
+        .bind(g.created_at)
+        .bind(g.expires_at)
+        .execute(self.0)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Revokes a grant (creating a tombstone if it does not exist yet).
+    pub async fn revoke(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO grants (id, revoked_at) VALUES ($1, $2) ON CONFLICT (id) \
+             DO UPDATE SET revoked_at = COALESCE(grants.revoked_at, excluded.revoked_at)",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// Revokes every grant `account` gave `client` (consent withdrawn); returns how many.
+    pub async fn revoke_for(&self, account: &str, client: &str, now: i64) -> Result<u64, StoreError> {
+        let r = sqlx::query(
+            "UPDATE grants SET revoked_at = $1 WHERE account_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(account)
+        .bind(client)
+        .execute(self.0)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Looks a grant up.
+    pub async fn get(&self, id: &str) -> Result<Option<Grant>, StoreError> {
+        let row = sqlx::query("SELECT * FROM grants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.0)
+            .await?;
+        row.map(|r| from_row(&r)).transpose()
+    }
+
+    /// Stores a refresh token (by its hash) for a grant.
+    pub async fn add_refresh(&self, hash: &str, grant: &str, now: i64, exp: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (hash, grant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(hash)
+        .bind(grant)
+        .bind(now)
+        .bind(exp)
+        .execute(self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// Spends a refresh token atomically: of two concurrent users, one gets `Fresh`.
+    pub async fn use_refresh(&self, hash: &str, now: i64) -> Result<RefreshUse, StoreError> {
+        let row = sqlx::query("SELECT grant_id, expires_at, used_at FROM refresh_tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(self.0)
+            .await?;
+        let Some(row) = row else { return Ok(RefreshUse::Unknown) };
+        let grant_id: String = row.try_get("grant_id")?;
+        if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
+            return Ok(RefreshUse::Reused(grant_id));
+        }
+        if row.try_get::<i64, _>("expires_at")? <= now {
+            return Ok(RefreshUse::Unknown);
+        }
+        let spent = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(hash)
+            .execute(self.0)
+            .await?;
+        if spent.rows_affected() != 1 {
+            return Ok(RefreshUse::Reused(grant_id));
+        }
+        match self.get(&grant_id).await? {
+            Some(g) => Ok(RefreshUse::Fresh(g)),
+            None => Ok(RefreshUse::Unknown),
+        }
+    }
+
+    /// The grant a refresh token belongs to, without spending it (introspection, revocation).
+    pub async fn refresh_grant(&self, hash: &str, now: i64) -> Result<Option<(Grant, i64)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT grant_id, expires_at FROM refresh_tokens WHERE hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(hash)
+        .bind(now)
+        .fetch_optional(self.0)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let exp: i64 = row.try_get("expires_at")?;
+        let id: String = row.try_get("grant_id")?;
+        Ok(self.get(&id).await?.map(|g| (g, exp)))
+    }
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
+    Ok(Grant {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        client_id: r.try_get("client_id")?,
+        scope: r.try_get("scope")?,
+        claims: r.try_get("claims")?,
+        sid: r.try_get("sid")?,
+        auth_time: r.try_get("auth_time")?,
+        acr: r.try_get("acr")?,
+        amr: r.try_get("amr")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}

@@ -1,0 +1,120 @@
+//! Durable state in SQL (SQLite or PostgreSQL through one `sqlx::AnyPool`).
+//!
+//! The SQL here is portable between the two backends (`$n` placeholders, `BIGINT`/`TEXT`
+//! columns, `ON CONFLICT`), so each store is written once; the backends differ only in their
+//! migration folders, which `migrate` picks.
+
+pub mod accounts;
+pub mod clients;
+pub mod consents;
+pub mod grants;
+
+pub use accounts::{Account, Accounts, NewAccount};
+pub use clients::{Client, Clients, NewClient};
+pub use consents::{Consent, Consents};
+pub use grants::{Grant, Grants, RefreshUse};
+
+use keys::Backend;
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+
+/// A storage failure; its detail goes to the log, never to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed a query.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be decoded.
+    #[error("corrupt stored value in {0}")]
+    Corrupt(&'static str),
+    /// A unique value (login, client id) is taken.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+}
+
+/// The durable stores, sharing one pool.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// The pool every store uses.
+    pub pool: AnyPool,
+    /// Which backend the pool talks to.
+    pub backend: Backend,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://...` or `postgres://...`).
+    pub async fn connect(url: &str) -> Result<Db, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url).ok_or(StoreError::Corrupt("database url"))?;
+        let mut opts = AnyPoolOptions::new();
+        opts = match backend {
+            // SQLite allows one writer; a small pool avoids lock contention.
+            Backend::Sqlite => opts.max_connections(4),
+            Backend::Postgres => opts.max_connections(16),
+        };
+        let pool = opts
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        if backend == Backend::Sqlite {
+            sqlx::query("PRAGMA busy_timeout = 5000")
+                .execute(&pool)
+                .await?;
+        }
+        Ok(Db { pool, backend })
+    }
+
+    /// Runs the migrations of every crate that owns tables here.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        keys::migrate(&self.pool, self.backend)
+            .await
+            .map_err(|e| match e {
+                keys::Error::Db(e) => StoreError::Db(e),
+                keys::Error::Migrate(e) => StoreError::Migrate(e),
+                _ => StoreError::Corrupt("keys migration"),
+            })?;
+        let mut m = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        m.set_ignore_missing(true);
+        m.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Client registrations.
+    pub fn clients(&self) -> Clients<'_> {
+        Clients(&self.pool)
+    }
+    /// Citizen accounts.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts(&self.pool)
+    }
+    /// Remembered consents.
+    pub fn consents(&self) -> Consents<'_> {
+        Consents(&self.pool)
+    }
+    /// Grants and refresh tokens.
+    pub fn grants(&self) -> Grants<'_> {
+        Grants(&self.pool)
+    }
+}
+
+/// Decodes a JSON text column, mapping failure to [`StoreError::Corrupt`].
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(
+    s: &str,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|_| StoreError::Corrupt(what))
+}
+
+/// Maps a unique-constraint violation to [`StoreError::Conflict`].
+pub(crate) fn conflict(e: sqlx::Error, what: &'static str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Db(e),
+    }
+}

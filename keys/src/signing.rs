@@ -1,0 +1,286 @@
+//! Signing keys (ES256 default, RS256) and public keys for verification, through `ring`.
+//!
+//! The parsed `ring` key pair is kept, never re-parsed per signature: parsing and
+//! validating a PKCS#8 key costs more than the ECDSA signature itself.
+
+use crate::jwk::Jwk;
+use crate::Error;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ring::rand::SystemRandom;
+use ring::signature::{self as sig, EcdsaKeyPair, KeyPair, RsaKeyPair};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::str::FromStr;
+
+/// JWS algorithms (RFC 7518 §3.1). Ours sign with ES256 or RS256; the others verify only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Alg {
+    /// ECDSA P-256 SHA-256.
+    ES256,
+    /// ECDSA P-384 SHA-384.
+    ES384,
+    /// RSASSA-PKCS1-v1_5 SHA-256.
+    RS256,
+    /// RSASSA-PKCS1-v1_5 SHA-384.
+    RS384,
+    /// RSASSA-PKCS1-v1_5 SHA-512.
+    RS512,
+    /// RSASSA-PSS SHA-256.
+    PS256,
+    /// RSASSA-PSS SHA-384.
+    PS384,
+    /// RSASSA-PSS SHA-512.
+    PS512,
+    /// Ed25519.
+    EdDSA,
+}
+
+impl Alg {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alg::ES256 => "ES256",
+            Alg::ES384 => "ES384",
+            Alg::RS256 => "RS256",
+            Alg::RS384 => "RS384",
+            Alg::RS512 => "RS512",
+            Alg::PS256 => "PS256",
+            Alg::PS384 => "PS384",
+            Alg::PS512 => "PS512",
+            Alg::EdDSA => "EdDSA",
+        }
+    }
+}
+
+impl FromStr for Alg {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Alg, Error> {
+        Ok(match s {
+            "ES256" => Alg::ES256,
+            "ES384" => Alg::ES384,
+            "RS256" => Alg::RS256,
+            "RS384" => Alg::RS384,
+            "RS512" => Alg::RS512,
+            "PS256" => Alg::PS256,
+            "PS384" => Alg::PS384,
+            "PS512" => Alg::PS512,
+            "EdDSA" => Alg::EdDSA,
+            _ => return Err(Error::Jws("unsupported alg")),
+        })
+    }
+}
+
+enum Inner {
+    Ec(EcdsaKeyPair),
+    Rsa(RsaKeyPair),
+}
+
+/// A private signing key, parsed once.
+pub struct SigningKey {
+    kid: String,
+    alg: Alg,
+    inner: Inner,
+    pkcs8: Vec<u8>,
+    jwk: Jwk,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey({} {}, [redacted])", self.alg.as_str(), self.kid)
+    }
+}
+
+fn b64(b: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+/// RFC 7638 thumbprint of a public JWK (the required members in lexicographic order).
+fn thumbprint(j: &Jwk) -> String {
+    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+    let canon = match j.kty.as_str() {
+        "EC" => format!(r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#, s(&j.crv), s(&j.x), s(&j.y)),
+        "RSA" => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, s(&j.e), s(&j.n)),
+        _ => format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, s(&j.crv), s(&j.x)),
+    };
+    b64(&Sha256::digest(canon.as_bytes()))
+}
+
+impl SigningKey {
+    /// Generates a new key: P-256 for ES256, 2048-bit RSA for RS256.
+    pub fn generate(alg: Alg) -> Result<SigningKey, Error> {
+        let der = match alg {
+            Alg::ES256 => {
+                let rng = SystemRandom::new();
+                EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                    .map_err(|_| Error::Key("P-256 generation failed".into()))?
+                    .as_ref()
+                    .to_vec()
+            }
+            Alg::RS256 => {
+                // ring cannot generate RSA keys; the rsa crate does, ring signs.
+                use rsa::pkcs8::EncodePrivateKey;
+                let k = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| Error::Key(e.to_string()))?;
+                k.to_pkcs8_der().map_err(|e| Error::Key(e.to_string()))?.as_bytes().to_vec()
+            }
+            _ => return Err(Error::Key(format!("cannot sign with {}", alg.as_str()))),
+        };
+        SigningKey::from_pkcs8(None, alg, der)
+    }
+
+    /// Loads a PKCS#8 key; the kid defaults to the JWK thumbprint.
+    pub fn from_pkcs8(kid: Option<String>, alg: Alg, der: Vec<u8>) -> Result<SigningKey, Error> {
+        let rng = SystemRandom::new();
+        let (inner, mut jwk) = match alg {
+            Alg::ES256 => {
+                let kp = EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng)
+                    .map_err(|e| Error::Key(e.to_string()))?;
+                let pt = kp.public_key().as_ref();
+                if pt.len() != 65 {
+                    return Err(Error::Key("unexpected P-256 point".into()));
+                }
+                let jwk = Jwk {
+                    kty: "EC".into(),
+                    crv: Some("P-256".into()),
+                    x: Some(b64(&pt[1..33])),
+                    y: Some(b64(&pt[33..65])),
+                    ..empty_jwk()
+                };
+                (Inner::Ec(kp), jwk)
+            }
+            Alg::RS256 => {
+                use rsa::pkcs8::DecodePrivateKey;
+                use rsa::traits::PublicKeyParts;
+                let parsed = rsa::RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| Error::Key(e.to_string()))?;
+                let kp = RsaKeyPair::from_pkcs8(&der).map_err(|e| Error::Key(e.to_string()))?;
+                let jwk = Jwk {
+                    kty: "RSA".into(),
+                    n: Some(b64(&parsed.n().to_bytes_be())),
+                    e: Some(b64(&parsed.e().to_bytes_be())),
+                    ..empty_jwk()
+                };
+                (Inner::Rsa(kp), jwk)
+            }
+            _ => return Err(Error::Key(format!("cannot sign with {}", alg.as_str()))),
+        };
+        let kid = kid.unwrap_or_else(|| thumbprint(&jwk));
+        jwk.kid = Some(kid.clone());
+        jwk.use_ = Some("sig".into());
+        jwk.alg = Some(alg.as_str().into());
+        Ok(SigningKey { kid, alg, inner, pkcs8: der, jwk, rng })
+    }
+
+    /// Key id.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+    /// Algorithm.
+    pub fn alg(&self) -> Alg {
+        self.alg
+    }
+    /// The PKCS#8 DER, only to encrypt it for storage.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8
+    }
+    /// The public JWK.
+    pub fn public_jwk(&self) -> Jwk {
+        self.jwk.clone()
+    }
+
+    /// Signs `msg` (JWS signature format: fixed-size r||s for ECDSA).
+    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, Error> {
+        match &self.inner {
+            Inner::Ec(kp) => Ok(kp.sign(&self.rng, msg).map_err(|_| Error::Sign)?.as_ref().to_vec()),
+            Inner::Rsa(kp) => {
+                let mut out = vec![0u8; kp.public().modulus_len()];
+                kp.sign(&sig::RSA_PKCS1_SHA256, &self.rng, msg, &mut out).map_err(|_| Error::Sign)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+fn empty_jwk() -> Jwk {
+    Jwk { kty: String::new(), kid: None, use_: None, alg: None, crv: None, x: None, y: None, n: None, e: None }
+}
+
+/// A public key for verifying JWS signatures.
+#[derive(Clone, Debug)]
+pub enum PublicKey {
+    /// P-256 uncompressed point.
+    P256(Vec<u8>),
+    /// P-384 uncompressed point.
+    P384(Vec<u8>),
+    /// RSA modulus and exponent (big-endian).
+    Rsa {
+        /// Modulus.
+        n: Vec<u8>,
+        /// Exponent.
+        e: Vec<u8>,
+    },
+    /// Ed25519 public key.
+    Ed25519(Vec<u8>),
+}
+
+fn d(s: &Option<String>) -> Result<Vec<u8>, Error> {
+    URL_SAFE_NO_PAD
+        .decode(s.as_deref().ok_or(Error::Jws("JWK member missing"))?)
+        .map_err(|_| Error::Jws("JWK member is not base64url"))
+}
+
+impl PublicKey {
+    /// From a public JWK.
+    pub fn from_jwk(j: &Jwk) -> Result<PublicKey, Error> {
+        match (j.kty.as_str(), j.crv.as_deref()) {
+            ("EC", Some(c @ ("P-256" | "P-384"))) => {
+                let (x, y) = (d(&j.x)?, d(&j.y)?);
+                let len = if c == "P-256" { 32 } else { 48 };
+                if x.len() != len || y.len() != len {
+                    return Err(Error::Jws("EC coordinates have the wrong length"));
+                }
+                let mut pt = vec![4u8];
+                pt.extend_from_slice(&x);
+                pt.extend_from_slice(&y);
+                Ok(if len == 32 { PublicKey::P256(pt) } else { PublicKey::P384(pt) })
+            }
+            ("RSA", _) => {
+                let n = d(&j.n)?;
+                let e = d(&j.e)?;
+                let bits = n.iter().skip_while(|b| **b == 0).count() * 8;
+                if bits < 2048 {
+                    return Err(Error::Jws("RSA keys under 2048 bits are refused"));
+                }
+                Ok(PublicKey::Rsa { n, e })
+            }
+            ("OKP", Some("Ed25519")) => Ok(PublicKey::Ed25519(d(&j.x)?)),
+            _ => Err(Error::Jws("unsupported key type")),
+        }
+    }
+
+    /// Verifies a JWS signature made with `alg`; a key of the wrong type fails.
+    pub fn verify(&self, alg: Alg, msg: &[u8], signature: &[u8]) -> Result<(), Error> {
+        let bad = || Error::Jws("signature verification failed");
+        let rsa = |n: &Vec<u8>, e: &Vec<u8>, p: &sig::RsaParameters| {
+            sig::RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() }.verify(p, msg, signature).map_err(|_| bad())
+        };
+        match (self, alg) {
+            (PublicKey::P256(pt), Alg::ES256) => {
+                sig::UnparsedPublicKey::new(&sig::ECDSA_P256_SHA256_FIXED, pt).verify(msg, signature).map_err(|_| bad())
+            }
+            (PublicKey::P384(pt), Alg::ES384) => {
+                sig::UnparsedPublicKey::new(&sig::ECDSA_P384_SHA384_FIXED, pt).verify(msg, signature).map_err(|_| bad())
+            }
+            (PublicKey::Rsa { n, e }, Alg::RS256) => rsa(n, e, &sig::RSA_PKCS1_2048_8192_SHA256),
+            (PublicKey::Rsa { n, e }, Alg::RS384) => rsa(n, e, &sig::RSA_PKCS1_2048_8192_SHA384),
+            (PublicKey::Rsa { n, e }, Alg::RS512) => rsa(n, e, &sig::RSA_PKCS1_2048_8192_SHA512),
+            (PublicKey::Rsa { n, e }, Alg::PS256) => rsa(n, e, &sig::RSA_PSS_2048_8192_SHA256),
+            (PublicKey::Rsa { n, e }, Alg::PS384) => rsa(n, e, &sig::RSA_PSS_2048_8192_SHA384),
+            (PublicKey::Rsa { n, e }, Alg::PS512) => rsa(n, e, &sig::RSA_PSS_2048_8192_SHA512),
+            (PublicKey::Ed25519(x), Alg::EdDSA) => {
+                sig::UnparsedPublicKey::new(&sig::ED25519, x).verify(msg, signature).map_err(|_| bad())
+            }
+            _ => Err(Error::Jws("key type does not match alg")),
+        }
+    }
+}

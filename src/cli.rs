@@ -1,0 +1,320 @@
+//! The command line: `vhod serve | migrate | clients ... | users ... | keys ...`.
+//!
+//! Every command takes `--config`, `--data-dir` and `--database-url` like `serve`, so a
+//! client or user added while `serve` runs on the same store works at once.
+
+use crate::config::Config;
+use anyhow::{bail, Context};
+use clap::{Args as ClapArgs, Parser, Subcommand};
+use idp::oauth::client_auth::new_secret;
+use idp::oauth::types::{AuthMethod, GrantType};
+use idp::store::{NewAccount, NewClient};
+use keys::{Clock, SystemClock};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// vhod: a federated identity and e-signature provider.
+#[derive(Parser, Debug)]
+#[command(name = "vhod", version)]
+pub struct Args {
+    /// Configuration file (TOML); also `VHOD_CONFIG`.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Data directory (SQLite file, development key); also `VHOD_DATA_DIR`.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (sqlite://... or postgres://...); also `VHOD_DATABASE_URL`.
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server.
+    Serve,
+    /// Run the database migrations and exit.
+    Migrate,
+    /// Manage relying-party clients.
+    #[command(subcommand)]
+    Clients(ClientsCmd),
+    /// Manage citizen accounts.
+    #[command(subcommand)]
+    Users(UsersCmd),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+}
+
+/// `vhod clients ...`.
+#[derive(Subcommand, Debug)]
+pub enum ClientsCmd {
+    /// Register a client; prints its id and (once) its secret.
+    Add(AddClient),
+    /// List clients.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a client.
+    Remove {
+        /// The client id.
+        id: String,
+    },
+}
+
+/// `vhod clients add`.
+#[derive(ClapArgs, Debug)]
+pub struct AddClient {
+    /// Display name shown on the consent page.
+    #[arg(long)]
+    pub name: String,
+    /// Redirect URI (repeatable), matched exactly.
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URI (repeatable).
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client (no secret; `--auth-method none`).
+    #[arg(long)]
+    pub public: bool,
+    /// client_secret_basic (default), client_secret_post, private_key_jwt or none.
+    #[arg(long)]
+    pub auth_method: Option<String>,
+    /// Grant type (repeatable): authorization_code, refresh_token, client_credentials.
+    /// Default: authorization_code and refresh_token.
+    #[arg(long = "grant-type")]
+    pub grant_types: Vec<String>,
+    /// Scopes the client may ask for (space-separated).
+    #[arg(long, default_value = "openid profile email phone address offline_access")]
+    pub scope: String,
+    /// The client's public keys (a JWKS JSON file) for private_key_jwt.
+    #[arg(long)]
+    pub jwks: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vhod users ...`.
+#[derive(Subcommand, Debug)]
+pub enum UsersCmd {
+    /// Create an account; the password is read from standard input.
+    Add {
+        /// Login (phone, e-mail or a name).
+        #[arg(long)]
+        login: String,
+        /// Read the password from standard input (required: never on the command line).
+        #[arg(long)]
+        password_stdin: bool,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Phone number.
+        #[arg(long)]
+        phone: Option<String>,
+        /// Full name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// `vhod keys ...`.
+#[derive(Subcommand, Debug)]
+pub enum KeysCmd {
+    /// List signing keys and their state.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish a new key; it starts signing after the pre-publication period.
+    Rotate,
+}
+
+fn config(args: &Args) -> anyhow::Result<Config> {
+    let mut c = Config::load(args.config.as_deref())?;
+    if let Some(d) = &args.data_dir {
+        c.data_dir = d.clone();
+    }
+    if let Some(u) = &args.database_url {
+        c.database_url = Some(u.clone());
+    }
+    Ok(c)
+}
+
+fn init_tracing(filter: &str) {
+    let f = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(f).with_writer(std::io::stderr).try_init();
+}
+
+/// Runs a parsed command line.
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let c = config(&args)?;
+    init_tracing(&c.log);
+    match args.command.unwrap_or(Command::Serve) {
+        Command::Serve => crate::serve(c).await?,
+        Command::Migrate => {
+            crate::open_db(&c).await?;
+            println!("migrations applied");
+        }
+        Command::Clients(cmd) => clients(&c, cmd).await?,
+        Command::Users(cmd) => users(&c, cmd).await?,
+        Command::Keys(cmd) => keys_cmd(&c, cmd).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
+    let db = crate::open_db(c).await?;
+    let now = SystemClock.now();
+    match cmd {
+        ClientsCmd::Add(a) => {
+            let method: AuthMethod = match (&a.auth_method, a.public) {
+                (Some(m), _) => m.parse().map_err(|e| anyhow::anyhow!("--auth-method: {e}"))?,
+                (None, true) => AuthMethod::None,
+                (None, false) => AuthMethod::ClientSecretBasic,
+            };
+            if a.public && method != AuthMethod::None {
+                bail!("a --public client authenticates with none");
+            }
+            let mut grants = Vec::new();
+            for g in &a.grant_types {
+                grants.push(g.parse::<GrantType>().map_err(|e| anyhow::anyhow!("--grant-type: {e}"))?);
+            }
+            if grants.is_empty() {
+                grants = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
+            }
+            if method == AuthMethod::None && grants.contains(&GrantType::ClientCredentials) {
+                bail!("a public client cannot use client_credentials");
+            }
+            if grants.contains(&GrantType::AuthorizationCode) && a.redirect_uris.is_empty() {
+                bail!("the authorization_code grant needs at least one --redirect-uri");
+            }
+            for u in a.redirect_uris.iter().chain(&a.post_logout_redirect_uris) {
+                let parsed = url::Url::parse(u).with_context(|| format!("{u:?} is not an absolute URI"))?;
+                if parsed.fragment().is_some() {
+                    bail!("{u:?}: redirect URIs must not contain a fragment");
+                }
+            }
+            let jwks = match (&a.jwks, method) {
+                (Some(f), AuthMethod::PrivateKeyJwt) => {
+                    let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+                    let set: keys::Jwks = serde_json::from_str(&text).context("--jwks is not a JWKS")?;
+                    for k in &set.keys {
+                        keys::PublicKey::from_jwk(k).map_err(|e| anyhow::anyhow!("--jwks: unusable key: {e}"))?;
+                    }
+                    Some(text)
+                }
+                (None, AuthMethod::PrivateKeyJwt) => bail!("private_key_jwt needs --jwks FILE"),
+                (Some(_), _) => bail!("--jwks is only for --auth-method private_key_jwt"),
+                (None, _) => None,
+            };
+            let kek = crate::load_kek(c)?;
+            let (secret, hash) = match method {
+                AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
+                    let (s, h) = new_secret(&kek.derive_key(b"vhod/client-secret-hash/v1"));
+                    (Some(s), Some(h))
+                }
+                _ => (None, None),
+            };
+            let id = format!("vhc_{}", idp::crypto::random_token(12));
+            let new = NewClient {
+                name: a.name.clone(),
+                secret_hash: hash,
+                auth_method: method,
+                redirect_uris: a.redirect_uris.clone(),
+                post_logout_redirect_uris: a.post_logout_redirect_uris.clone(),
+                grant_types: grants,
+                scope: idp::oauth::types::split_list(&a.scope),
+                jwks,
+            };
+            db.clients().insert(&id, &new, now).await?;
+            if a.json {
+                println!("{}", serde_json::json!({ "client_id": id, "client_secret": secret, "token_endpoint_auth_method": method.as_str() }));
+            } else {
+                println!("client_id:     {id}");
+                if let Some(s) = secret {
+                    println!("client_secret: {s}");
+                    println!("(the secret is shown only now; it is stored hashed)");
+                }
+            }
+        }
+        ClientsCmd::List { json } => {
+            let list = db.clients().list().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for cl in list {
+                    println!("{}\t{}\t{}\t{}", cl.id, cl.auth_method, cl.name, cl.redirect_uris.join(" "));
+                }
+            }
+        }
+        ClientsCmd::Remove { id } => {
+            if !db.clients().remove(&id).await? {
+                bail!("no client {id}");
+            }
+            println!("removed {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
+    let UsersCmd::Add { login, password_stdin, email, phone, name } = cmd;
+    if !password_stdin {
+        bail!("pass the password on standard input with --password-stdin");
+    }
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password).context("reading the password")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    if password.chars().count() < 8 {
+        bail!("the password must have at least 8 characters");
+    }
+    let login = login.trim().to_owned();
+    if login.is_empty() || login.len() > 256 {
+        bail!("--login must be 1 to 256 characters");
+    }
+    let db = crate::open_db(c).await?;
+    let hash = idp::password::hash_async(password).await.map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+    let (given, family) = match name.as_deref().map(|n| n.split_once(' ')) {
+        Some(Some((g, f))) => (Some(g.to_owned()), Some(f.to_owned())),
+        _ => (name.clone(), None),
+    };
+    let acc = NewAccount { login, password_hash: hash, email, phone, name, given_name: given, family_name: family };
+    let id = match db.accounts().insert(&acc, SystemClock.now()).await {
+        Ok(id) => id,
+        Err(idp::store::StoreError::Conflict(_)) => bail!("the login {:?} is taken", acc.login),
+        Err(e) => return Err(e.into()),
+    };
+    println!("{id}");
+    Ok(())
+}
+
+async fn keys_cmd(c: &Config, cmd: KeysCmd) -> anyhow::Result<()> {
+    let db = crate::open_db(c).await?;
+    let (ring, _) = crate::open_keys(c, &db, Arc::new(SystemClock)).await?;
+    match cmd {
+        KeysCmd::List { json } => {
+            let list = ring.list().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for k in list {
+                    println!("{}\t{:?}\t{:?}\tactivates_at={}", k.kid, k.alg, k.status, k.activates_at);
+                }
+            }
+        }
+        KeysCmd::Rotate => {
+            let k = ring.rotate().await?;
+            println!("new key {} published; it signs from unix time {}", k.kid, k.activates_at);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! vhod's one typed configuration: a TOML file (optional), then `VHOD_*` environment
+//! variables, then command-line flags. Every setting is documented in README.md
+//! ("Configuration").
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Development (embedded defaults) or production (strict checks at start).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Embedded defaults; a key-encryption key is generated under the data directory.
+    #[default]
+    Development,
+    /// Refuses to start without a KEK, over plain HTTP off loopback, or with dev settings.
+    Production,
+}
+
+/// Token and session lifetimes, seconds.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Lifetimes {
+    /// Authorization code (at most 60).
+    pub code: i64,
+    /// Access token.
+    pub access_token: i64,
+    /// ID token.
+    pub id_token: i64,
+    /// Refresh token / grant.
+    pub refresh_token: i64,
+    /// Browser session.
+    pub session: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes { code: 60, access_token: 600, id_token: 3600, refresh_token: 30 * 86400, session: 12 * 3600 }
+    }
+}
+
+/// Signing-key policy.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// Algorithm of new keys: ES256 or RS256.
+    pub alg: String,
+    /// Seconds a new key is published before it signs.
+    pub prepublish: i64,
+    /// Days between scheduled rotations (0 = never).
+    pub rotation_days: i64,
+    /// Seconds between reloads of the key set from the database.
+    pub refresh: u64,
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        KeysConfig { alg: "ES256".into(), prepublish: 3600, rotation_days: 90, refresh: 2 }
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// development or production.
+    pub mode: Mode,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Issuer URL; default `http://` + listen address.
+    pub issuer: Option<String>,
+    /// Data directory (SQLite file, development KEK).
+    pub data_dir: PathBuf,
+    /// Database URL; default a SQLite file in the data directory.
+    pub database_url: Option<String>,
+    /// Redis URL for the shared cache; default in-process.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key.
+    pub redis_prefix: String,
+    /// File holding the key-encryption key (base64 of 32 bytes).
+    pub kek_file: Option<PathBuf>,
+    /// The KEK itself (environment only: `VHOD_KEK`).
+    #[serde(skip)]
+    pub kek: Option<String>,
+    /// Lifetimes.
+    pub lifetimes: Lifetimes,
+    /// Signing keys.
+    pub keys: KeysConfig,
+    /// Log filter (tracing EnvFilter syntax).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Development,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            issuer: None,
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            redis_url: None,
+            redis_prefix: "vhod:".into(),
+            kek_file: None,
+            kek: None,
+            lifetimes: Lifetimes::default(),
+            keys: KeysConfig::default(),
+            log: "info".into(),
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
+    match env(name) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| anyhow::anyhow!("{name}={v:?} is not valid")),
+    }
+}
+
+impl Config {
+    /// Loads the file (if any), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let file = file.map(Path::to_path_buf).or_else(|| env("VHOD_CONFIG").map(PathBuf::from));
+        let mut c = match file {
+            Some(f) => {
+                let text = std::fs::read_to_string(&f).with_context(|| format!("reading config {}", f.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing config {}", f.display()))?
+            }
+            None => Config::default(),
+        };
+        if let Some(v) = env("VHOD_MODE") {
+            c.mode = match v.as_str() {
+                "production" => Mode::Production,
+                "development" => Mode::Development,
+                other => bail!("VHOD_MODE={other:?}: use development or production"),
+            };
+        }
+        if let Some(v) = parse_env("VHOD_LISTEN")? {
+            c.listen = v;
+        }
+        c.issuer = env("VHOD_ISSUER").or(c.issuer);
+        if let Some(v) = env("VHOD_DATA_DIR") {
+            c.data_dir = v.into();
+        }
+        c.database_url = env("VHOD_DATABASE_URL").or(c.database_url);
+        c.redis_url = env("VHOD_REDIS_URL").or(c.redis_url);
+        if let Some(v) = env("VHOD_REDIS_PREFIX") {
+            c.redis_prefix = v;
+        }
+        c.kek_file = env("VHOD_KEK_FILE").map(PathBuf::from).or(c.kek_file);
+        c.kek = env("VHOD_KEK");
+        if let Some(v) = env("VHOD_KEY_ALG") {
+            c.keys.alg = v;
+        }
+        if let Some(v) = parse_env("VHOD_KEY_PREPUBLISH_SECS")? {
+            c.keys.prepublish = v;
+        }
+        if let Some(v) = parse_env("VHOD_KEY_ROTATION_DAYS")? {
+            c.keys.rotation_days = v;
+        }
+        if let Some(v) = parse_env("VHOD_KEY_REFRESH_SECS")? {
+            c.keys.refresh = v;
+        }
+        if let Some(v) = parse_env("VHOD_ACCESS_TOKEN_TTL")? {
+            c.lifetimes.access_token = v;
+        }
+        if let Some(v) = env("VHOD_LOG") {
+            c.log = v;
+        }
+        Ok(c)
+    }
+
+    /// The issuer: configured, or `http://` + the listen address.
+    pub fn issuer(&self) -> String {
+        self.issuer.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()
+    }
+
+    /// The database URL: configured, or `vhod.db` in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("vhod.db").display()))
+    }
+
+    /// Checks the settings; production refuses what is only fit for development.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let issuer = self.issuer();
+        let url = url::Url::parse(&issuer).with_context(|| format!("issuer {issuer:?} is not a URL"))?;
+        if url.query().is_some() || url.fragment().is_some() {
+            bail!("issuer {issuer:?} must not have a query or fragment");
+        }
+        if !(1..=60).contains(&self.lifetimes.code) {
+            bail!("lifetimes.code must be between 1 and 60 seconds");
+        }
+        if !["ES256", "RS256"].contains(&self.keys.alg.as_str()) {
+            bail!("keys.alg must be ES256 or RS256");
+        }
+        if self.mode == Mode::Production {
+            if self.kek.is_none() && self.kek_file.is_none() {
+                bail!("production mode needs a key-encryption key: set VHOD_KEK or kek_file");
+            }
+            if url.scheme() != "https" {
+                bail!("production mode needs an https issuer (got {issuer})");
+            }
+            if !self.listen.ip().is_loopback() {
+                bail!(
+                    "production mode refuses plain HTTP on the non-loopback address {}: listen on loopback behind a TLS-terminating proxy",
+                    self.listen
+                );
+            }
+        }
+        Ok(())
+    }
+}

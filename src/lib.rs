@@ -1,0 +1,138 @@
+//! vhod's composition root: configuration, wiring the stores, keys and cache into the
+//! application, and serving it. `main.rs` is only the command line.
+
+pub mod cli;
+pub mod config;
+
+use anyhow::{bail, Context};
+use config::{Config, Mode};
+use idp::cache::{Cache, MemoryCache, RedisCache};
+use idp::store::Db;
+use idp::{App, AppState, Secrets, Settings};
+use keys::{Alg, Clock, Kek, KeyRing, RotationPolicy, SystemClock};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Resolves the key-encryption key: `VHOD_KEK`, then `kek_file`, then (development only)
+/// a key generated once into the data directory.
+pub fn load_kek(c: &Config) -> anyhow::Result<Kek> {
+    if let Some(k) = &c.kek {
+        return Kek::from_base64(k).context("VHOD_KEK is not base64 of 32 bytes");
+    }
+    if let Some(f) = &c.kek_file {
+        return Kek::from_file(f).with_context(|| format!("reading the KEK from {}", f.display()));
+    }
+    if c.mode == Mode::Production {
+        bail!("production mode needs a key-encryption key: set VHOD_KEK or kek_file");
+    }
+    let path = c.data_dir.join("kek");
+    if path.exists() {
+        return Kek::from_file(&path).with_context(|| format!("reading the development KEK {}", path.display()));
+    }
+    std::fs::create_dir_all(&c.data_dir).with_context(|| format!("creating {}", c.data_dir.display()))?;
+    let (kek, b64) = Kek::generate();
+    write_private(&path, b64.as_bytes())?;
+    tracing::warn!(path = %path.display(), "generated a development key-encryption key; production needs VHOD_KEK or kek_file");
+    Ok(kek)
+}
+
+fn write_private(path: &std::path::Path, data: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(data)?;
+    Ok(())
+}
+
+/// Opens the database (creating the data directory for SQLite) and runs migrations.
+pub async fn open_db(c: &Config) -> anyhow::Result<Db> {
+    let url = c.database_url();
+    if url.starts_with("sqlite:") && c.database_url.is_none() {
+        std::fs::create_dir_all(&c.data_dir).with_context(|| format!("creating {}", c.data_dir.display()))?;
+    }
+    let db = Db::connect(&url).await.context("connecting to the database")?;
+    db.migrate().await.context("running migrations")?;
+    Ok(db)
+}
+
+/// The signing-key policy from the configuration.
+pub fn key_policy(c: &Config) -> RotationPolicy {
+    RotationPolicy {
+        alg: if c.keys.alg == "RS256" { Alg::RS256 } else { Alg::ES256 },
+        prepublish_secs: c.keys.prepublish,
+        rotation_period_secs: (c.keys.rotation_days > 0).then_some(c.keys.rotation_days * 86400),
+        retain_secs: c.lifetimes.id_token.max(c.lifetimes.access_token).max(3600),
+    }
+}
+
+/// Opens the key ring.
+pub async fn open_keys(c: &Config, db: &Db, clock: Arc<dyn Clock>) -> anyhow::Result<(Arc<KeyRing>, Kek)> {
+    let kek = load_kek(c)?;
+    let ring = KeyRing::load_or_init(db.pool.clone(), kek.clone(), key_policy(c), clock)
+        .await
+        .context("loading signing keys")?;
+    Ok((ring, kek))
+}
+
+/// Builds the application from a configuration, with a given clock.
+pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
+    c.validate()?;
+    let db = open_db(c).await?;
+    let (ring, kek) = open_keys(c, &db, clock.clone()).await?;
+    let cache: Arc<dyn Cache> = match &c.redis_url {
+        Some(url) => Arc::new(RedisCache::connect(url, &c.redis_prefix).await.context("connecting to Redis")?),
+        None => Arc::new(MemoryCache::new()),
+    };
+    let mut settings = Settings::new(&c.issuer());
+    settings.code_ttl = c.lifetimes.code;
+    settings.access_token_ttl = c.lifetimes.access_token;
+    settings.id_token_ttl = c.lifetimes.id_token;
+    settings.refresh_token_ttl = c.lifetimes.refresh_token;
+    settings.session_ttl = c.lifetimes.session;
+    settings.development = c.mode == Mode::Development;
+    let secrets = Secrets { client_secret_key: kek.derive_key(b"vhod/client-secret-hash/v1") };
+    let app = App::new(settings, db, cache, ring, clock, secrets)?;
+    Ok(Arc::new(app))
+}
+
+/// Serves `app` on `listener` until the process ends; also keeps the key ring fresh.
+pub async fn serve_on(listener: TcpListener, app: Arc<App>, key_refresh: std::time::Duration) -> anyhow::Result<()> {
+    let _refresher = app.keys.spawn_refresher(key_refresh);
+    let router = idp::router::router(AppState(app));
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// `vhod serve`.
+pub async fn serve(c: Config) -> anyhow::Result<()> {
+    let app = build(&c, Arc::new(SystemClock)).await?;
+    let listener = TcpListener::bind(c.listen).await.with_context(|| format!("binding {}", c.listen))?;
+    tracing::info!(issuer = %app.settings.issuer, listen = %c.listen, "vhod is serving");
+    serve_on(listener, app, std::time::Duration::from_secs(c.keys.refresh.max(1))).await
+}
