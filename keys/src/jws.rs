@@ -25,18 +25,66 @@ pub struct JwsHeader {
     pub typ: Option<String>,
 }
 
-/// Signs `claims` as a compact JWS with header `{alg, kid, typ}`.
-pub fn sign_jwt(key: &SigningKey, typ: Option<&str>, claims: &impl Serialize) -> Result<String, Error> {
-    let header = JwsHeader { alg: key.alg().as_str().to_owned(), kid: Some(key.kid().to_owned()), typ: typ.map(str::to_owned) };
-    let h = serde_json::to_vec(&header).map_err(|_| Error::Sign)?;
+/// The header as written: borrowed, so signing allocates no strings for it.
+#[derive(Serialize)]
+struct HeaderOut<'a> {
+    alg: &'static str,
+    kid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    typ: Option<&'a str>,
+}
+
+/// The header as read: unknown members are ignored, except `crit`, which names extensions
+/// the signer requires us to understand; we understand none (RFC 7515 §4.1.11).
+#[derive(Deserialize)]
+struct HeaderIn {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
+}
+
+fn b64_len(n: usize) -> usize {
+    (n * 4).div_ceil(3)
+}
+
+/// Signs `claims` as a compact JWS with header `{alg, kid, typ}` (base64url, no padding).
+///
+/// Three allocations: header JSON, payload JSON and the token, sized exactly up front.
+pub fn sign_jwt(
+    key: &SigningKey,
+    typ: Option<&str>,
+    claims: &impl Serialize,
+) -> Result<String, Error> {
+    let mut h = Vec::with_capacity(96);
+    serde_json::to_writer(
+        &mut h,
+        &HeaderOut {
+            alg: key.alg().as_str(),
+            kid: key.kid(),
+            typ,
+        },
+    )
+    .map_err(|_| Error::Sign)?;
     let p = serde_json::to_vec(claims).map_err(|_| Error::Sign)?;
-    let mut out = String::with_capacity((h.len() + p.len()) * 4 / 3 + 128);
+    let len = b64_len(h.len()) + 1 + b64_len(p.len()) + 1 + b64_len(key.signature_len());
+    let mut out = String::with_capacity(len);
     URL_SAFE_NO_PAD.encode_string(&h, &mut out);
     out.push('.');
     URL_SAFE_NO_PAD.encode_string(&p, &mut out);
-    let sig = key.sign(out.as_bytes())?;
+    let mut sig_b64 = [0u8; 1024]; // ring signs with RSA up to 4096 bits (683 chars); ES256: 86
+    let mut n = 0;
+    key.sign_with(out.as_bytes(), |sig| {
+        n = URL_SAFE_NO_PAD.encode_slice(sig, &mut sig_b64).unwrap_or(0)
+    })?;
+    if n == 0 {
+        return Err(Error::Sign);
+    }
     out.push('.');
-    URL_SAFE_NO_PAD.encode_string(&sig, &mut out);
+    out.push_str(std::str::from_utf8(&sig_b64[..n]).map_err(|_| Error::Sign)?);
     Ok(out)
 }
 
@@ -54,7 +102,9 @@ pub struct Decoded<'a> {
 
 /// Decodes a compact JWS strictly (three parts, base64url, JSON header with an `alg` that is
 /// not `none`), without checking the signature.
-pub fn decode_unverified(token: &str) -> Result<(JwsHeader, serde_json::Value, &str, Vec<u8>), Error> {
+pub fn decode_unverified(
+    token: &str,
+) -> Result<(JwsHeader, serde_json::Value, &str, Vec<u8>), Error> {
     let d = decode(token)?;
     Ok((d.header, d.payload, d.signing_input, d.signature))
 }
@@ -64,20 +114,41 @@ fn decode(token: &str) -> Result<Decoded<'_>, Error> {
         return Err(Error::Jws("too long"));
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(Error::Jws("not three parts"));
     };
-    let de = |x: &str| URL_SAFE_NO_PAD.decode(x).map_err(|_| Error::Jws("not base64url"));
-    let header: JwsHeader = serde_json::from_slice(&de(h)?).map_err(|_| Error::Jws("bad header"))?;
-    if header.alg.eq_ignore_ascii_case("none") {
+    let de = |x: &str| {
+        URL_SAFE_NO_PAD
+            .decode(x)
+            .map_err(|_| Error::Jws("not base64url"))
+    };
+    let raw: HeaderIn = serde_json::from_slice(&de(h)?).map_err(|_| Error::Jws("bad header"))?;
+    if raw.alg.eq_ignore_ascii_case("none") {
         return Err(Error::Jws("alg none is refused"));
     }
-    let payload: serde_json::Value = serde_json::from_slice(&de(p)?).map_err(|_| Error::Jws("bad payload"))?;
+    if raw.crit.is_some() {
+        return Err(Error::Jws("critical header extensions are not supported"));
+    }
+    let header = JwsHeader {
+        alg: raw.alg,
+        kid: raw.kid,
+        typ: raw.typ,
+    };
+    let payload: serde_json::Value =
+        serde_json::from_slice(&de(p)?).map_err(|_| Error::Jws("bad payload"))?;
     let signing_input = &token[..h.len() + 1 + p.len()];
-    Ok(Decoded { header, payload, signing_input, signature: de(s)? })
+    Ok(Decoded {
+        header,
+        payload,
+        signing_input,
+        signature: de(s)?,
+    })
 }
 
-/// Verifies a compact JWS with the key `lookup` finds for its header.
+/// Verifies a compact JWS with the key `lookup` finds for its header; the header's `alg`
+/// must be one we support and match the key's type.
 pub fn verify_jws(
     token: &str,
     lookup: impl Fn(&JwsHeader) -> Option<PublicKey>,
@@ -88,3 +159,6 @@ pub fn verify_jws(
     key.verify(alg, d.signing_input.as_bytes(), &d.signature)?;
     Ok((d.header, d.payload))
 }
+
+#[cfg(test)]
+mod tests;

@@ -26,7 +26,7 @@ impl Kek {
         Kek(b)
     }
 
-    /// From base64 (standard or url-safe, padded or not) of exactly 32 bytes.
+    /// From base64 (standard or url-safe, padded or not; whitespace trimmed) of exactly 32 bytes.
     pub fn from_base64(s: &str) -> Result<Kek, Error> {
         let s = s.trim();
         let raw = STANDARD
@@ -34,23 +34,29 @@ impl Kek {
             .or_else(|_| URL_SAFE.decode(s))
             .or_else(|_| URL_SAFE_NO_PAD.decode(s))
             .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(s))
-            .map_err(|_| Error::Kek("not base64".into()))?;
+            .map_err(|_| Error::Kek("not base64 (standard or url-safe)".into()))?;
         let arr: [u8; 32] = raw
             .try_into()
             .map_err(|v: Vec<u8>| Error::Kek(format!("{} bytes, need 32", v.len())))?;
         Ok(Kek(arr))
     }
 
-    /// From a file holding base64 text (or exactly 32 raw bytes).
-    pub fn from_file(p: &Path) -> Result<Kek, Error> {
-        let raw = std::fs::read(p)?;
-        if let Ok(arr) = <[u8; 32]>::try_from(raw.as_slice()) {
-            if std::str::from_utf8(&arr).map(|s| Kek::from_base64(s).is_err()).unwrap_or(true) {
-                return Ok(Kek(arr));
+    /// From a file holding the base64 text (surrounding whitespace ignored) or exactly 32 raw
+    /// bytes. Base64 of 32 bytes is 43 or more characters, so the two forms cannot be confused.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Kek, Error> {
+        let raw = std::fs::read(path.as_ref())?;
+        if let Ok(text) = std::str::from_utf8(&raw) {
+            if let Ok(k) = Kek::from_base64(text) {
+                return Ok(k);
             }
         }
-        let text = String::from_utf8(raw).map_err(|_| Error::Kek("file is neither base64 nor 32 bytes".into()))?;
-        Kek::from_base64(&text)
+        match <[u8; 32]>::try_from(raw.as_slice()) {
+            Ok(arr) => Ok(Kek(arr)),
+            Err(_) => Err(Error::Kek(format!(
+                "{} holds neither base64 of 32 bytes nor 32 raw bytes",
+                path.as_ref().display()
+            ))),
+        }
     }
 
     /// A new random KEK and its base64 form to persist.
@@ -64,20 +70,30 @@ impl Kek {
         Aes256Gcm::new(&self.0.into())
     }
 
-    /// Encrypts `plaintext` bound to `aad`; output is nonce (12 bytes) || ciphertext+tag.
-    pub fn encrypt(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, Error> {
+    /// Encrypts `plaintext` bound to `aad`; output is nonce (12 random bytes) || ciphertext+tag.
+    ///
+    /// AES-GCM only refuses plaintexts over 64 GiB; should that ever happen the result is
+    /// empty, which [`Kek::decrypt`] rejects, so nothing is silently stored in the clear.
+    pub fn encrypt(&self, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let ct = self
-            .cipher()
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
-            .map_err(|_| Error::Kek("encryption failed".into()))?;
-        let mut out = nonce.to_vec();
+        let Ok(ct) = self.cipher().encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        ) else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(12 + ct.len());
+        out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
-        Ok(out)
+        out
     }
 
-    /// Decrypts what [`Kek::encrypt`] produced with the same `aad`.
+    /// Decrypts what [`Kek::encrypt`] produced with the same `aad`. A wrong KEK, a wrong
+    /// `aad` or tampered data give [`Error::Decrypt`] naming the `aad` (the kid for keys).
     pub fn decrypt(&self, aad: &[u8], blob: &[u8]) -> Result<Vec<u8>, Error> {
         let what = || Error::Decrypt(String::from_utf8_lossy(aad).into_owned());
         if blob.len() < 12 + 16 {

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod jwk;
 pub mod jws;
 pub mod kek;
+mod public_key;
 pub mod signing;
 pub mod store;
 

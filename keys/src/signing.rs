@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::str::FromStr;
 
+pub use crate::public_key::PublicKey;
+
 /// JWS algorithms (RFC 7518 §3.1). Ours sign with ES256 or RS256; the others verify only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Alg {
@@ -53,6 +55,12 @@ impl Alg {
     }
 }
 
+impl std::fmt::Display for Alg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl FromStr for Alg {
     type Err = Error;
     fn from_str(s: &str) -> Result<Alg, Error> {
@@ -77,6 +85,9 @@ enum Inner {
 }
 
 /// A private signing key, parsed once.
+///
+/// Its kid is the RFC 7638 JWK thumbprint (SHA-256, base64url) of the public key when the
+/// key is generated here; keys loaded with [`SigningKey::from_pkcs8`] keep the kid given.
 pub struct SigningKey {
     kid: String,
     alg: Alg,
@@ -88,7 +99,12 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SigningKey({} {}, [redacted])", self.alg.as_str(), self.kid)
+        write!(
+            f,
+            "SigningKey({} {}, [redacted])",
+            self.alg.as_str(),
+            self.kid
+        )
     }
 }
 
@@ -100,7 +116,12 @@ fn b64(b: &[u8]) -> String {
 fn thumbprint(j: &Jwk) -> String {
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let canon = match j.kty.as_str() {
-        "EC" => format!(r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#, s(&j.crv), s(&j.x), s(&j.y)),
+        "EC" => format!(
+            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+            s(&j.crv),
+            s(&j.x),
+            s(&j.y)
+        ),
         "RSA" => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, s(&j.e), s(&j.n)),
         _ => format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, s(&j.crv), s(&j.x)),
     };
@@ -121,21 +142,34 @@ impl SigningKey {
             Alg::RS256 => {
                 // ring cannot generate RSA keys; the rsa crate does, ring signs.
                 use rsa::pkcs8::EncodePrivateKey;
-                let k = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| Error::Key(e.to_string()))?;
-                k.to_pkcs8_der().map_err(|e| Error::Key(e.to_string()))?.as_bytes().to_vec()
+                let k = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+                    .map_err(|e| Error::Key(e.to_string()))?;
+                k.to_pkcs8_der()
+                    .map_err(|e| Error::Key(e.to_string()))?
+                    .as_bytes()
+                    .to_vec()
             }
             _ => return Err(Error::Key(format!("cannot sign with {}", alg.as_str()))),
         };
-        SigningKey::from_pkcs8(None, alg, der)
+        SigningKey::load(None, alg, der)
     }
 
-    /// Loads a PKCS#8 key; the kid defaults to the JWK thumbprint.
-    pub fn from_pkcs8(kid: Option<String>, alg: Alg, der: Vec<u8>) -> Result<SigningKey, Error> {
+    /// Loads a PKCS#8 (DER) key of `alg` (ES256 or RS256) under `kid`.
+    pub fn from_pkcs8(
+        kid: impl Into<String>,
+        alg: Alg,
+        der: impl Into<Vec<u8>>,
+    ) -> Result<SigningKey, Error> {
+        SigningKey::load(Some(kid.into()), alg, der.into())
+    }
+
+    fn load(kid: Option<String>, alg: Alg, der: Vec<u8>) -> Result<SigningKey, Error> {
         let rng = SystemRandom::new();
         let (inner, mut jwk) = match alg {
             Alg::ES256 => {
-                let kp = EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng)
-                    .map_err(|e| Error::Key(e.to_string()))?;
+                let kp =
+                    EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng)
+                        .map_err(|e| Error::Key(e.to_string()))?;
                 let pt = kp.public_key().as_ref();
                 if pt.len() != 65 {
                     return Err(Error::Key("unexpected P-256 point".into()));
@@ -152,7 +186,8 @@ impl SigningKey {
             Alg::RS256 => {
                 use rsa::pkcs8::DecodePrivateKey;
                 use rsa::traits::PublicKeyParts;
-                let parsed = rsa::RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| Error::Key(e.to_string()))?;
+                let parsed = rsa::RsaPrivateKey::from_pkcs8_der(&der)
+                    .map_err(|e| Error::Key(e.to_string()))?;
                 let kp = RsaKeyPair::from_pkcs8(&der).map_err(|e| Error::Key(e.to_string()))?;
                 let jwk = Jwk {
                     kty: "RSA".into(),
@@ -168,7 +203,14 @@ impl SigningKey {
         jwk.kid = Some(kid.clone());
         jwk.use_ = Some("sig".into());
         jwk.alg = Some(alg.as_str().into());
-        Ok(SigningKey { kid, alg, inner, pkcs8: der, jwk, rng })
+        Ok(SigningKey {
+            kid,
+            alg,
+            inner,
+            pkcs8: der,
+            jwk,
+            rng,
+        })
     }
 
     /// Key id.
@@ -190,97 +232,47 @@ impl SigningKey {
 
     /// Signs `msg` (JWS signature format: fixed-size r||s for ECDSA).
     pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        self.sign_with(msg, |sig| out.extend_from_slice(sig))?;
+        Ok(out)
+    }
+
+    /// Length of a signature in bytes.
+    pub(crate) fn signature_len(&self) -> usize {
         match &self.inner {
-            Inner::Ec(kp) => Ok(kp.sign(&self.rng, msg).map_err(|_| Error::Sign)?.as_ref().to_vec()),
+            Inner::Ec(_) => 64,
+            Inner::Rsa(kp) => kp.public().modulus_len(),
+        }
+    }
+
+    /// Signs `msg` and hands the signature to `f` without allocating for ECDSA.
+    pub(crate) fn sign_with(&self, msg: &[u8], f: impl FnOnce(&[u8])) -> Result<(), Error> {
+        match &self.inner {
+            Inner::Ec(kp) => {
+                let sig = kp.sign(&self.rng, msg).map_err(|_| Error::Sign)?;
+                f(sig.as_ref());
+            }
             Inner::Rsa(kp) => {
                 let mut out = vec![0u8; kp.public().modulus_len()];
-                kp.sign(&sig::RSA_PKCS1_SHA256, &self.rng, msg, &mut out).map_err(|_| Error::Sign)?;
-                Ok(out)
+                kp.sign(&sig::RSA_PKCS1_SHA256, &self.rng, msg, &mut out)
+                    .map_err(|_| Error::Sign)?;
+                f(&out);
             }
         }
+        Ok(())
     }
 }
 
 fn empty_jwk() -> Jwk {
-    Jwk { kty: String::new(), kid: None, use_: None, alg: None, crv: None, x: None, y: None, n: None, e: None }
-}
-
-/// A public key for verifying JWS signatures.
-#[derive(Clone, Debug)]
-pub enum PublicKey {
-    /// P-256 uncompressed point.
-    P256(Vec<u8>),
-    /// P-384 uncompressed point.
-    P384(Vec<u8>),
-    /// RSA modulus and exponent (big-endian).
-    Rsa {
-        /// Modulus.
-        n: Vec<u8>,
-        /// Exponent.
-        e: Vec<u8>,
-    },
-    /// Ed25519 public key.
-    Ed25519(Vec<u8>),
-}
-
-fn d(s: &Option<String>) -> Result<Vec<u8>, Error> {
-    URL_SAFE_NO_PAD
-        .decode(s.as_deref().ok_or(Error::Jws("JWK member missing"))?)
-        .map_err(|_| Error::Jws("JWK member is not base64url"))
-}
-
-impl PublicKey {
-    /// From a public JWK.
-    pub fn from_jwk(j: &Jwk) -> Result<PublicKey, Error> {
-        match (j.kty.as_str(), j.crv.as_deref()) {
-            ("EC", Some(c @ ("P-256" | "P-384"))) => {
-                let (x, y) = (d(&j.x)?, d(&j.y)?);
-                let len = if c == "P-256" { 32 } else { 48 };
-                if x.len() != len || y.len() != len {
-                    return Err(Error::Jws("EC coordinates have the wrong length"));
-                }
-                let mut pt = vec![4u8];
-                pt.extend_from_slice(&x);
-                pt.extend_from_slice(&y);
-                Ok(if len == 32 { PublicKey::P256(pt) } else { PublicKey::P384(pt) })
-            }
-            ("RSA", _) => {
-                let n = d(&j.n)?;
-                let e = d(&j.e)?;
-                let bits = n.iter().skip_while(|b| **b == 0).count() * 8;
-                if bits < 2048 {
-                    return Err(Error::Jws("RSA keys under 2048 bits are refused"));
-                }
-                Ok(PublicKey::Rsa { n, e })
-            }
-            ("OKP", Some("Ed25519")) => Ok(PublicKey::Ed25519(d(&j.x)?)),
-            _ => Err(Error::Jws("unsupported key type")),
-        }
-    }
-
-    /// Verifies a JWS signature made with `alg`; a key of the wrong type fails.
-    pub fn verify(&self, alg: Alg, msg: &[u8], signature: &[u8]) -> Result<(), Error> {
-        let bad = || Error::Jws("signature verification failed");
-        let rsa = |n: &Vec<u8>, e: &Vec<u8>, p: &sig::RsaParameters| {
-            sig::RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() }.verify(p, msg, signature).map_err(|_| bad())
-        };
-        match (self, alg) {
-            (PublicKey::P256(pt), Alg::ES256) => {
-                sig::UnparsedPublicKey::new(&sig::ECDSA_P256_SHA256_FIXED, pt).verify(msg, signature).map_err(|_| bad())
-            }
-            (PublicKey::P384(pt), Alg::ES384) => {
-                sig::UnparsedPublicKey::new(&sig::ECDSA_P384_SHA384_FIXED, pt).verify(msg, signature).map_err(|_| bad())
-            }
-            (PublicKey::Rsa { n, e }, Alg::RS256) => rsa(n, e, &sig::RSA_PKCS1_2048_8192_SHA256),
-            (PublicKey::Rsa { n, e }, Alg::RS384) => rsa(n, e, &sig::RSA_PKCS1_2048_8192_SHA384),
-            (PublicKey::Rsa { n, e }, Alg::RS512) => rsa(n, e, &sig::RSA_PKCS1_2048_8192_SHA512),
-            (PublicKey::Rsa { n, e }, Alg::PS256) => rsa(n, e, &sig::RSA_PSS_2048_8192_SHA256),
-            (PublicKey::Rsa { n, e }, Alg::PS384) => rsa(n, e, &sig::RSA_PSS_2048_8192_SHA384),
-            (PublicKey::Rsa { n, e }, Alg::PS512) => rsa(n, e, &sig::RSA_PSS_2048_8192_SHA512),
-            (PublicKey::Ed25519(x), Alg::EdDSA) => {
-                sig::UnparsedPublicKey::new(&sig::ED25519, x).verify(msg, signature).map_err(|_| bad())
-            }
-            _ => Err(Error::Jws("key type does not match alg")),
-        }
+    Jwk {
+        kty: String::new(),
+        kid: None,
+        use_: None,
+        alg: None,
+        crv: None,
+        x: None,
+        y: None,
+        n: None,
+        e: None,
     }
 }

@@ -10,7 +10,12 @@ use std::time::Duration;
 #[async_trait::async_trait]
 pub trait CacheJson: Cache {
     /// Serialise `value` as JSON and store it under `key` for `ttl` (overwrites).
-    async fn put_json<T: Serialize + Sync + ?Sized>(&self, key: &str, value: &T, ttl: Duration) -> Result<(), CacheError> {
+    async fn put_json<T: Serialize + Sync + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: Duration,
+    ) -> Result<(), CacheError> {
         let raw = serde_json::to_vec(value).map_err(CacheError::Encode)?;
         self.put(key, &raw, ttl).await
     }
@@ -29,5 +34,7 @@ pub trait CacheJson: Cache {
 impl<C: Cache + ?Sized> CacheJson for C {}
 
 fn decode<T: DeserializeOwned>(raw: Option<Vec<u8>>) -> Result<Option<T>, CacheError> {
-    raw.map(|r| serde_json::from_slice(&r)).transpose().map_err(CacheError::Decode)
+    raw.map(|r| serde_json::from_slice(&r))
+        .transpose()
+        .map_err(CacheError::Decode)
 }

@@ -43,7 +43,10 @@ impl Shard {
         self.map.insert(key.to_owned(), Entry { value, expires });
         self.queue.push(Reverse((expires, key.to_owned())));
         if self.queue.len() > 2 * self.map.len() + 1024 {
-            let live = self.map.iter().map(|(k, e)| Reverse((e.expires, k.clone())));
+            let live = self
+                .map
+                .iter()
+                .map(|(k, e)| Reverse((e.expires, k.clone())));
             self.queue = live.collect();
         }
         self.sweep(now, SWEEP_PER_WRITE);
@@ -106,7 +109,10 @@ impl MemoryCache {
     /// An empty cache (spawns the sweeper if a Tokio runtime is running).
     pub fn new() -> MemoryCache {
         let shards = (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect();
-        let inner = Arc::new(Inner { shards, hasher: RandomState::new() });
+        let inner = Arc::new(Inner {
+            shards,
+            hasher: RandomState::new(),
+        });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(sweeper(Arc::downgrade(&inner)));
         }
@@ -147,11 +153,18 @@ async fn sweeper(inner: Weak<Inner>) {
 impl Cache for MemoryCache {
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         let now = Instant::now();
-        self.inner.shard(key).insert(key, value.to_vec(), deadline(now, ttl), now);
+        self.inner
+            .shard(key)
+            .insert(key, value.to_vec(), deadline(now, ttl), now);
         Ok(())
     }
 
-    async fn put_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, CacheError> {
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, CacheError> {
         let now = Instant::now();
         let mut s = self.inner.shard(key);
         if s.live(key, now).is_some() {
@@ -162,7 +175,11 @@ impl Cache for MemoryCache {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        Ok(self.inner.shard(key).live(key, Instant::now()).map(|e| e.value.clone()))
+        Ok(self
+            .inner
+            .shard(key)
+            .live(key, Instant::now())
+            .map(|e| e.value.clone()))
     }
 
     async fn consume(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
@@ -194,6 +211,10 @@ impl Cache for MemoryCache {
 
     async fn ttl(&self, key: &str) -> Result<Option<Duration>, CacheError> {
         let now = Instant::now();
-        Ok(self.inner.shard(key).live(key, now).map(|e| e.expires.saturating_duration_since(now)))
+        Ok(self
+            .inner
+            .shard(key)
+            .live(key, now)
+            .map(|e| e.expires.saturating_duration_since(now)))
     }
 }

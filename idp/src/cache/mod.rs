@@ -40,7 +40,12 @@ pub trait Cache: Send + Sync + 'static {
     /// Store `value` under `key` for `ttl` (overwrites).
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError>;
     /// Store only if absent; true if this call stored it (atomic across nodes: Redis SET NX PX).
-    async fn put_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, CacheError>;
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, CacheError>;
     /// The live value under `key`, if any.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError>;
     /// Atomically read and delete (Redis GETDEL): of concurrent callers, exactly one gets the value.

@@ -25,7 +25,9 @@ pub struct RedisCache {
 
 impl std::fmt::Debug for RedisCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisCache").field("prefix", &self.prefix).finish_non_exhaustive()
+        f.debug_struct("RedisCache")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -35,7 +37,9 @@ fn backend(e: redis::RedisError) -> CacheError {
 
 /// A TTL in whole milliseconds, at least 1 (Redis rejects PX 0) and at most [`MAX_TTL`].
 fn ms(ttl: Duration) -> u64 {
-    u64::try_from(ttl.min(MAX_TTL).as_millis()).unwrap_or(u64::MAX).max(1)
+    u64::try_from(ttl.min(MAX_TTL).as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 /// `url` with any password replaced, for error messages and logs.
@@ -58,20 +62,35 @@ impl RedisCache {
         let shown = redacted(url);
         let fail = |e: redis::RedisError| CacheError::Connect(format!("{shown}: {e}"));
         let client = redis::Client::open(url).map_err(fail)?;
+        // Backoff between attempts is 1 s * factor^n (redis' default factor of 100 would make a
+        // dead server take minutes to report).
         let config = ConnectionManagerConfig::new()
+            .set_factor(2)
+            .set_max_delay(2_000)
             .set_number_of_retries(2)
             .set_connection_timeout(Duration::from_secs(5))
             .set_response_timeout(Duration::from_secs(5));
-        let conn = ConnectionManager::new_with_config(client, config).await.map_err(fail)?;
-        let c = RedisCache { conn, prefix: prefix.to_owned(), incr: redis::Script::new(INCR_SCRIPT) };
-        c.ping().await.map_err(|e| CacheError::Connect(format!("{shown}: {e}")))?;
+        let conn = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(fail)?;
+        let c = RedisCache {
+            conn,
+            prefix: prefix.to_owned(),
+            incr: redis::Script::new(INCR_SCRIPT),
+        };
+        c.ping()
+            .await
+            .map_err(|e| CacheError::Connect(format!("{shown}: {e}")))?;
         Ok(c)
     }
 
     /// Checks the server answers PING.
     pub async fn ping(&self) -> Result<(), CacheError> {
         let mut c = self.conn.clone();
-        let _: String = redis::cmd("PING").query_async(&mut c).await.map_err(backend)?;
+        let _: String = redis::cmd("PING")
+            .query_async(&mut c)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -88,11 +107,29 @@ impl RedisCache {
 #[async_trait::async_trait]
 impl Cache for RedisCache {
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
-        self.query(redis::cmd("SET").arg(self.k(key)).arg(value).arg("PX").arg(ms(ttl))).await
+        self.query(
+            redis::cmd("SET")
+                .arg(self.k(key))
+                .arg(value)
+                .arg("PX")
+                .arg(ms(ttl)),
+        )
+        .await
     }
 
-    async fn put_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, CacheError> {
-        let set = redis::cmd("SET").arg(self.k(key)).arg(value).arg("NX").arg("PX").arg(ms(ttl)).clone();
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, CacheError> {
+        let set = redis::cmd("SET")
+            .arg(self.k(key))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(ms(ttl))
+            .clone();
         let r: Option<String> = self.query(&set).await?;
         Ok(r.is_some())
     }
@@ -112,7 +149,12 @@ impl Cache for RedisCache {
 
     async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, CacheError> {
         let mut c = self.conn.clone();
-        self.incr.key(self.k(key)).arg(ms(ttl)).invoke_async(&mut c).await.map_err(backend)
+        self.incr
+            .key(self.k(key))
+            .arg(ms(ttl))
+            .invoke_async(&mut c)
+            .await
+            .map_err(backend)
     }
 
     async fn ttl(&self, key: &str) -> Result<Option<Duration>, CacheError> {

@@ -63,7 +63,10 @@ both!(
 async fn put_get(c: Arc<dyn Cache>) {
     assert_eq!(c.get("k").await.unwrap(), None);
     c.put("k", b"\x00bytes\xff", LONG).await.unwrap();
-    assert_eq!(c.get("k").await.unwrap().as_deref(), Some(&b"\x00bytes\xff"[..]));
+    assert_eq!(
+        c.get("k").await.unwrap().as_deref(),
+        Some(&b"\x00bytes\xff"[..])
+    );
     assert_eq!(c.get("other").await.unwrap(), None);
 }
 
@@ -72,7 +75,11 @@ async fn overwrite(c: Arc<dyn Cache>) {
     c.put("k", b"2", SHORT).await.unwrap();
     assert_eq!(c.get("k").await.unwrap().as_deref(), Some(&b"2"[..]));
     sleep_past(SHORT).await;
-    assert_eq!(c.get("k").await.unwrap(), None, "overwrite also replaces the TTL");
+    assert_eq!(
+        c.get("k").await.unwrap(),
+        None,
+        "overwrite also replaces the TTL"
+    );
 }
 
 async fn expiry(c: Arc<dyn Cache>) {
@@ -89,7 +96,10 @@ async fn put_if_absent_once(c: Arc<dyn Cache>) {
     assert!(!c.put_if_absent("k", b"2", SHORT).await.unwrap());
     assert_eq!(c.get("k").await.unwrap().as_deref(), Some(&b"1"[..]));
     sleep_past(SHORT).await;
-    assert!(c.put_if_absent("k", b"3", LONG).await.unwrap(), "free again once expired");
+    assert!(
+        c.put_if_absent("k", b"3", LONG).await.unwrap(),
+        "free again once expired"
+    );
     assert_eq!(c.get("k").await.unwrap().as_deref(), Some(&b"3"[..]));
 }
 
@@ -148,20 +158,33 @@ async fn incr_counts_and_expires(c: Arc<dyn Cache>) {
     assert_eq!(c.incr("n", window).await.unwrap(), 2);
     tokio::time::sleep(Duration::from_millis(80)).await;
     assert_eq!(c.incr("n", window).await.unwrap(), 3);
-    assert_eq!(c.get("n").await.unwrap().as_deref(), Some(&b"3"[..]), "reads back as decimal");
-    assert!(c.ttl("n").await.unwrap().unwrap() <= Duration::from_millis(80), "window does not slide");
+    assert_eq!(
+        c.get("n").await.unwrap().as_deref(),
+        Some(&b"3"[..]),
+        "reads back as decimal"
+    );
+    assert!(
+        c.ttl("n").await.unwrap().unwrap() <= Duration::from_millis(80),
+        "window does not slide"
+    );
     tokio::time::sleep(Duration::from_millis(130)).await;
     assert_eq!(c.get("n").await.unwrap(), None);
     assert_eq!(c.incr("n", window).await.unwrap(), 1, "a new window starts");
     c.put("text", b"abc", LONG).await.unwrap();
-    assert!(matches!(c.incr("text", LONG).await, Err(CacheError::Backend(_))));
+    assert!(matches!(
+        c.incr("text", LONG).await,
+        Err(CacheError::Backend(_))
+    ));
 }
 
 async fn ttl(c: Arc<dyn Cache>) {
     assert_eq!(c.ttl("k").await.unwrap(), None);
     c.put("k", b"v", Duration::from_secs(10)).await.unwrap();
     let t = c.ttl("k").await.unwrap().unwrap();
-    assert!(t <= Duration::from_secs(10) && t > Duration::from_secs(9), "{t:?}");
+    assert!(
+        t <= Duration::from_secs(10) && t > Duration::from_secs(9),
+        "{t:?}"
+    );
 }
 
 async fn json_helpers(c: Arc<dyn Cache>) {
@@ -170,37 +193,57 @@ async fn json_helpers(c: Arc<dyn Cache>) {
         sub: String,
         n: u32,
     }
-    let rec = Rec { sub: "alice".into(), n: 7 };
+    let rec = Rec {
+        sub: "alice".into(),
+        n: 7,
+    };
     c.put_json("j", &rec, LONG).await.unwrap();
     assert_eq!(c.get_json::<Rec>("j").await.unwrap(), Some(rec));
-    assert_eq!(c.consume_json::<Rec>("j").await.unwrap().map(|r| r.n), Some(7));
+    assert_eq!(
+        c.consume_json::<Rec>("j").await.unwrap().map(|r| r.n),
+        Some(7)
+    );
     assert_eq!(c.consume_json::<Rec>("j").await.unwrap(), None);
     c.put("bad", b"not json", LONG).await.unwrap();
-    assert!(matches!(c.get_json::<Rec>("bad").await, Err(CacheError::Decode(_))));
+    assert!(matches!(
+        c.get_json::<Rec>("bad").await,
+        Err(CacheError::Decode(_))
+    ));
 }
 
 #[tokio::test]
 async fn memory_writes_sweep_expired_entries() {
     let c = MemoryCache::new();
     for i in 0..100 {
-        c.put(&format!("old{i}"), b"v", Duration::from_millis(10)).await.unwrap();
+        c.put(&format!("old{i}"), b"v", Duration::from_millis(10))
+            .await
+            .unwrap();
     }
     tokio::time::sleep(Duration::from_millis(30)).await;
     for i in 0..200 {
         c.put(&format!("new{i}"), b"v", LONG).await.unwrap();
     }
-    assert_eq!(c.len(), 200, "expired entries are dropped by later writes, unread");
+    assert_eq!(
+        c.len(),
+        200,
+        "expired entries are dropped by later writes, unread"
+    );
 }
 
 #[tokio::test]
 async fn memory_background_sweep() {
     let c = MemoryCache::new();
     for i in 0..50 {
-        c.put(&format!("k{i}"), b"v", Duration::from_millis(10)).await.unwrap();
+        c.put(&format!("k{i}"), b"v", Duration::from_millis(10))
+            .await
+            .unwrap();
     }
     assert_eq!(c.len(), 50);
     tokio::time::sleep(Duration::from_millis(1300)).await;
-    assert!(c.is_empty(), "the sweeper task removes expired entries without any access");
+    assert!(
+        c.is_empty(),
+        "the sweeper task removes expired entries without any access"
+    );
 }
 
 #[tokio::test]
@@ -219,8 +262,12 @@ async fn redis_prefixes_isolate() {
         eprintln!("note: VHOD_TEST_REDIS_URL unset, Redis variant skipped (CI sets it)");
         return;
     };
-    let a = RedisCache::connect(&url, &format!("vhod:test-{}:", uuid::Uuid::new_v4())).await.unwrap();
-    let b = RedisCache::connect(&url, &format!("vhod:test-{}:", uuid::Uuid::new_v4())).await.unwrap();
+    let a = RedisCache::connect(&url, &format!("vhod:test-{}:", uuid::Uuid::new_v4()))
+        .await
+        .unwrap();
+    let b = RedisCache::connect(&url, &format!("vhod:test-{}:", uuid::Uuid::new_v4()))
+        .await
+        .unwrap();
     a.ping().await.unwrap();
     a.put("k", b"a", LONG).await.unwrap();
     assert_eq!(b.get("k").await.unwrap(), None);
@@ -229,7 +276,9 @@ async fn redis_prefixes_isolate() {
 
 #[tokio::test]
 async fn redis_connect_error_hides_password() {
-    let err = RedisCache::connect("redis://user:s3cret@127.0.0.1:1/", "vhod:test:").await.unwrap_err();
+    let err = RedisCache::connect("redis://user:s3cret@127.0.0.1:1/", "vhod:test:")
+        .await
+        .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, CacheError::Connect(_)), "{msg}");
     assert!(!msg.contains("s3cret"), "{msg}");

@@ -40,11 +40,11 @@ pub(super) async fn page(app: &App, ix: &Interaction, headers: &HeaderMap) -> Re
 pub async fn consent(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let ix = match load(&app, &id, &headers).await {
         Ok(ix) => ix,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let form = Params::parse(&body);
     if let Err(r) = check_csrf(&app, &ix, form.get("csrf"), &headers) {
-        return r;
+        return *r;
     }
     let lang = ix.lang(&headers);
     let req = &ix.request;

@@ -31,11 +31,11 @@ pub(super) async fn page(app: &App, ix: &Interaction, headers: &HeaderMap, error
 pub async fn login(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let mut ix = match load(&app, &id, &headers).await {
         Ok(ix) => ix,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let form = Params::parse(&body);
     if let Err(r) = check_csrf(&app, &ix, form.get("csrf"), &headers) {
-        return r;
+        return *r;
     }
     let lang = ix.lang(&headers);
     let login = form.get("login").unwrap_or("").trim().to_owned();

@@ -76,34 +76,34 @@ async fn save(app: &App, ix: &Interaction) -> Result<(), OAuthError> {
 }
 
 /// Loads an interaction the request's browser owns; otherwise the page to show.
-async fn load(app: &App, id: &str, headers: &HeaderMap) -> Result<Interaction, Response> {
+async fn load(app: &App, id: &str, headers: &HeaderMap) -> Result<Interaction, Box<Response>> {
     let lang = Lang::choose(&[], headers);
     if id.len() > 64 {
-        return Err(app.pages.error(StatusCode::NOT_FOUND, lang, "err_expired", None, None));
+        return Err(Box::new(app.pages.error(StatusCode::NOT_FOUND, lang, "err_expired", None, None)));
     }
     let ix: Option<Interaction> = match get_json(app.cache.as_ref(), &key(id)).await {
         Ok(ix) => ix,
         Err(e) => {
             tracing::error!(error = %e, "interaction lookup failed");
-            return Err(app.pages.error(StatusCode::SERVICE_UNAVAILABLE, lang, "err_server", None, None));
+            return Err(Box::new(app.pages.error(StatusCode::SERVICE_UNAVAILABLE, lang, "err_server", None, None)));
         }
     };
     let Some(ix) = ix else {
-        return Err(app.pages.error(StatusCode::NOT_FOUND, lang, "err_expired", None, None));
+        return Err(Box::new(app.pages.error(StatusCode::NOT_FOUND, lang, "err_expired", None, None)));
     };
     let cookie_ok = crate::http::cookie(headers, COOKIE).is_some_and(|c| ct_eq(c, &ix.browser));
     if !cookie_ok {
-        return Err(app.pages.error(StatusCode::FORBIDDEN, ix.lang(headers), "err_csrf", None, None));
+        return Err(Box::new(app.pages.error(StatusCode::FORBIDDEN, ix.lang(headers), "err_csrf", None, None)));
     }
     Ok(ix)
 }
 
 /// Checks the form's CSRF token.
-fn check_csrf(app: &App, ix: &Interaction, form_csrf: Option<&str>, headers: &HeaderMap) -> Result<(), Response> {
+fn check_csrf(app: &App, ix: &Interaction, form_csrf: Option<&str>, headers: &HeaderMap) -> Result<(), Box<Response>> {
     if form_csrf.is_some_and(|c| ct_eq(c, &ix.csrf)) {
         Ok(())
     } else {
-        Err(app.pages.error(StatusCode::FORBIDDEN, ix.lang(headers), "err_csrf", None, None))
+        Err(Box::new(app.pages.error(StatusCode::FORBIDDEN, ix.lang(headers), "err_csrf", None, None)))
     }
 }
 
@@ -111,7 +111,7 @@ fn check_csrf(app: &App, ix: &Interaction, form_csrf: Option<&str>, headers: &He
 pub async fn show(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let ix = match load(&app, &id, &headers).await {
         Ok(ix) => ix,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match &ix.session {
         None => login::page(&app, &ix, &headers, None, StatusCode::OK).await,

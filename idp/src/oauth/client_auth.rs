@@ -57,7 +57,7 @@ pub async fn authenticate(app: &App, headers: &HeaderMap, p: &Params) -> Result<
         if p.get("client_id").is_some_and(|c| c != id) {
             return Err(OAuthError::invalid_request("client_id does not match the authenticated client"));
         }
-        return by_secret(app, &id, &secret, AuthMethod::ClientSecretBasic).await.map_err(|e| with_challenge(e));
+        return by_secret(app, &id, &secret, AuthMethod::ClientSecretBasic).await.map_err(with_challenge);
     }
     if let Some(secret) = p.get("client_secret") {
         let id = p.get("client_id").ok_or_else(|| invalid(false))?;

@@ -46,7 +46,7 @@ impl Grant {
 #[derive(Debug)]
 pub enum RefreshUse {
     /// First use: the token is now spent; the grant it belongs to.
-    Fresh(Grant),
+    Fresh(Box<Grant>),
     /// The token was already rotated: a sign of theft. The grant id.
     Reused(String),
     /// No such token, or it expired.
@@ -152,7 +152,7 @@ impl Grants<'_> {
             return Ok(RefreshUse::Reused(grant_id));
         }
         match self.get(&grant_id).await? {
-            Some(g) => Ok(RefreshUse::Fresh(g)),
+            Some(g) => Ok(RefreshUse::Fresh(Box::new(g))),
             None => Ok(RefreshUse::Unknown),
         }
     }

@@ -1,0 +1,375 @@
+//! The test harness: `spawn_app` runs the real server on 127.0.0.1:0 with a fresh store,
+//! and tests act through roles: `Rp` (a registered client) and `Browser` (a cookie jar
+//! that follows redirects and fills our forms).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use idp::oauth::client_auth::new_secret;
+use idp::oauth::types::{AuthMethod, GrantType};
+use idp::store::{NewAccount, NewClient};
+use idp::App;
+use keys::ManualClock;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use vhod::config::Config;
+
+/// Which storage a test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Store {
+    /// SQLite file + in-process cache.
+    Embedded,
+    /// PostgreSQL + Redis (from VHOD_TEST_DATABASE_URL / VHOD_TEST_REDIS_URL).
+    Shared,
+}
+
+/// A running server.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The application (for direct store access).
+    pub app: Arc<App>,
+    /// The clock the app reads; tests may advance it.
+    pub clock: ManualClock,
+    _dir: Arc<tempfile::TempDir>,
+}
+
+/// A fresh database URL for the shared backend, or None when the variables are unset.
+pub async fn fresh_postgres() -> Option<(String, String)> {
+    let pg = std::env::var("VHOD_TEST_DATABASE_URL").ok()?;
+    let redis = std::env::var("VHOD_TEST_REDIS_URL").expect("VHOD_TEST_REDIS_URL must be set with VHOD_TEST_DATABASE_URL");
+    sqlx::any::install_default_drivers();
+    let name = format!("vhod_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::AnyPool::connect(&pg).await.expect("VHOD_TEST_DATABASE_URL is unreachable");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test database");
+    admin.close().await;
+    let mut url = url::Url::parse(&pg).expect("VHOD_TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    Some((url.to_string(), redis))
+}
+
+/// Config for a test server on `addr`.
+pub async fn test_config(store: Store, dir: &std::path::Path, shared: Option<(String, String)>) -> Option<Config> {
+    let mut c = Config::default();
+    c.data_dir = dir.to_path_buf();
+    c.kek = Some(URL_SAFE_NO_PAD.encode([7u8; 32]));
+    c.keys.prepublish = 0;
+    c.keys.refresh = 1;
+    c.log = "warn".into();
+    if store == Store::Shared {
+        let (pg, redis) = match shared {
+            Some(s) => s,
+            None => fresh_postgres().await?,
+        };
+        c.database_url = Some(pg);
+        c.redis_url = Some(redis);
+        c.redis_prefix = format!("vhod:test-{}:", uuid::Uuid::new_v4().simple());
+    }
+    Some(c)
+}
+
+/// Starts a server; None for `Shared` when PostgreSQL/Redis are not configured.
+pub async fn spawn_app(store: Store) -> Option<TestApp> {
+    let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+    let c = test_config(store, dir.path(), None).await?;
+    Some(spawn_with(c, dir).await)
+}
+
+/// Starts a server from a configuration.
+pub async fn spawn_with(mut c: Config, dir: Arc<tempfile::TempDir>) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    c.listen = addr;
+    if c.issuer.is_none() {
+        c.issuer = Some(format!("http://{addr}"));
+    }
+    let clock = ManualClock::new(keys::Clock::now(&keys::SystemClock));
+    let app = vhod::build(&c, Arc::new(clock.clone())).await.expect("build app");
+    let refresh = std::time::Duration::from_secs(c.keys.refresh);
+    tokio::spawn(vhod::serve_on(listener, app.clone(), refresh));
+    TestApp { base: format!("http://{addr}"), app, clock, _dir: dir }
+}
+
+/// Two nodes sharing one PostgreSQL database, one Redis and one issuer; None when the
+/// shared store is not configured.
+pub async fn spawn_two_nodes() -> Option<(TestApp, TestApp)> {
+    let shared = fresh_postgres().await?;
+    let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+    let c = test_config(Store::Shared, dir.path(), Some(shared)).await?;
+    let a = spawn_with(c.clone(), dir.clone()).await;
+    let mut cb = c;
+    cb.issuer = Some(a.base.clone());
+    let b = spawn_with(cb, dir).await;
+    Some((a, b))
+}
+
+/// What a test needs to know about a registered client.
+#[derive(Clone, Debug)]
+pub struct Rp {
+    /// client_id.
+    pub id: String,
+    /// client_secret (confidential secret clients).
+    pub secret: Option<String>,
+    /// The registered redirect URI.
+    pub redirect_uri: String,
+    /// The registered post-logout redirect URI.
+    pub post_logout: String,
+}
+
+impl TestApp {
+    /// Registers a client.
+    pub async fn client(&self, method: AuthMethod, grants: &[GrantType], jwks: Option<String>) -> Rp {
+        let id = format!("vhc_{}", uuid::Uuid::new_v4().simple());
+        let (secret, hash) = match method {
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
+                let (s, h) = new_secret(&self.app.secrets.client_secret_key);
+                (Some(s), Some(h))
+            }
+            _ => (None, None),
+        };
+        let redirect_uri = "http://127.0.0.1:9/cb".to_owned();
+        let post_logout = "http://127.0.0.1:9/bye".to_owned();
+        let nc = NewClient {
+            name: "Test <Service> & Co".into(),
+            secret_hash: hash,
+            auth_method: method,
+            redirect_uris: vec![redirect_uri.clone()],
+            post_logout_redirect_uris: vec![post_logout.clone()],
+            grant_types: grants.to_vec(),
+            scope: ["openid", "profile", "email", "phone", "address", "offline_access"].iter().map(|s| s.to_string()).collect(),
+            jwks,
+        };
+        self.app.db.clients().insert(&id, &nc, self.app.now()).await.expect("insert client");
+        Rp { id, secret, redirect_uri, post_logout }
+    }
+
+    /// A confidential client_secret_basic client with code + refresh + client credentials.
+    pub async fn confidential(&self) -> Rp {
+        self.client(
+            AuthMethod::ClientSecretBasic,
+            &[GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials],
+            None,
+        )
+        .await
+    }
+
+    /// Creates an account; returns its id.
+    pub async fn user(&self, login: &str, password: &str) -> String {
+        let hash = idp::password::hash(password).expect("hash");
+        let a = NewAccount {
+            login: login.into(),
+            password_hash: hash,
+            email: Some(format!("{login}@example.com")),
+            phone: Some("+79990001122".into()),
+            name: Some("Алиса Пример".into()),
+            given_name: Some("Алиса".into()),
+            family_name: Some("Пример".into()),
+        };
+        self.app.db.accounts().insert(&a, self.app.now()).await.expect("insert account")
+    }
+
+    /// An absolute URL.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+/// PKCE verifier and S256 challenge.
+pub fn pkce() -> (String, String) {
+    let v = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let c = URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()));
+    (v, c)
+}
+
+/// A plain HTTP client that does not follow redirects.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// A browser: cookies kept, redirects followed by hand so tests can stop at the client.
+pub struct Browser {
+    /// The underlying client.
+    pub http: reqwest::Client,
+}
+
+/// Where a browser journey ended.
+#[derive(Debug)]
+pub enum Landed {
+    /// Redirected to a URL outside the server (the client's redirect URI).
+    Redirect(url::Url),
+    /// A page of ours with its status and HTML.
+    Page(u16, String, String),
+}
+
+impl Landed {
+    /// The redirect URL, or panic with the page.
+    pub fn redirect(self) -> url::Url {
+        match self {
+            Landed::Redirect(u) => u,
+            Landed::Page(s, url, html) => panic!("expected a redirect, got {s} page at {url}: {html}"),
+        }
+    }
+    /// The page, or panic.
+    pub fn page(self) -> (u16, String, String) {
+        match self {
+            Landed::Page(s, u, h) => (s, u, h),
+            Landed::Redirect(u) => panic!("expected a page, got a redirect to {u}"),
+        }
+    }
+    /// A query parameter of the redirect.
+    pub fn param(u: &url::Url, k: &str) -> Option<String> {
+        u.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned())
+    }
+}
+
+/// The value of a hidden input in one of our pages.
+pub fn hidden(html: &str, name: &str) -> Option<String> {
+    let pat = format!("name=\"{name}\" value=\"");
+    let start = html.find(&pat)? + pat.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].replace("&#x2f;", "/").replace("&amp;", "&"))
+}
+
+/// The action of the first form.
+pub fn form_action(html: &str) -> Option<String> {
+    let start = html.find("action=\"")? + 8;
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].replace("&#x2f;", "/").replace("&amp;", "&"))
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser {
+    /// A new browser with an empty cookie jar.
+    pub fn new() -> Browser {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Browser { http }
+    }
+
+    /// Follows redirects from a response until a page of ours or a foreign redirect.
+    pub async fn land(&self, base: &str, mut resp: reqwest::Response) -> Landed {
+        for _ in 0..10 {
+            let url = resp.url().clone();
+            if resp.status().is_redirection() {
+                let loc = resp.headers().get("location").and_then(|l| l.to_str().ok()).expect("location").to_owned();
+                let next = url.join(&loc).expect("location url");
+                if !next.as_str().starts_with(base) {
+                    return Landed::Redirect(next);
+                }
+                resp = self.http.get(next).send().await.expect("follow");
+                continue;
+            }
+            let status = resp.status().as_u16();
+            return Landed::Page(status, url.to_string(), resp.text().await.unwrap_or_default());
+        }
+        panic!("redirect loop");
+    }
+
+    /// GET a URL and land.
+    pub async fn get(&self, base: &str, url: &str) -> Landed {
+        let r = self.http.get(url).send().await.expect("get");
+        self.land(base, r).await
+    }
+
+    /// Submits the page's form with `fields` plus its CSRF token.
+    pub async fn submit(&self, base: &str, html: &str, fields: &[(&str, &str)]) -> Landed {
+        let action = form_action(html).expect("form action");
+        let mut form: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        if let Some(csrf) = hidden(html, "csrf") {
+            form.push(("csrf".into(), csrf));
+        }
+        let r = self.http.post(format!("{base}{action}")).form(&form).send().await.expect("post");
+        self.land(base, r).await
+    }
+
+    /// Signs in on a login page and allows on the consent page if one follows.
+    pub async fn login_and_consent(&self, base: &str, start: Landed, login: &str, password: &str) -> Landed {
+        let (_, _, html) = start.page();
+        assert!(html.contains("name=\"password\""), "login page expected: {html}");
+        let after = self.submit(base, &html, &[("login", login), ("password", password)]).await;
+        match after {
+            Landed::Page(200, _, html) if html.contains("value=\"allow\"") => {
+                self.submit(base, &html, &[("decision", "allow")]).await
+            }
+            other => other,
+        }
+    }
+}
+
+/// An authorization URL for `rp` with PKCE; returns (url, verifier).
+pub fn authorize_url(app: &TestApp, rp: &Rp, extra: &[(&str, &str)]) -> (String, String) {
+    let (verifier, challenge) = pkce();
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("client_id", &rp.id)
+        .append_pair("redirect_uri", &rp.redirect_uri)
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid profile email")
+        .append_pair("state", "st-123")
+        .append_pair("nonce", "n-456")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    for (k, v) in extra {
+        q.append_pair(k, v);
+    }
+    (format!("{}/authorize?{}", app.base, q.finish()), verifier)
+}
+
+/// Redeems a code with client_secret_basic; returns status and JSON.
+pub async fn redeem(app: &TestApp, rp: &Rp, code: &str, verifier: &str) -> (u16, serde_json::Value) {
+    let r = http()
+        .post(app.url("/token"))
+        .basic_auth(&rp.id, rp.secret.as_deref())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &rp.redirect_uri),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .expect("token");
+    (r.status().as_u16(), r.json().await.unwrap_or_default())
+}
+
+/// Full sign-in: returns the token response JSON.
+pub async fn sign_in(app: &TestApp, rp: &Rp, browser: &Browser, login: &str, password: &str) -> serde_json::Value {
+    let (url, verifier) = authorize_url(app, rp, &[]);
+    let start = browser.get(&app.base, &url).await;
+    let landed = browser.login_and_consent(&app.base, start, login, password).await.redirect();
+    let code = Landed::param(&landed, "code").expect("code");
+    let (status, body) = redeem(app, rp, &code, &verifier).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Runs a test body against both stores. The shared-store variant needs
+/// VHOD_TEST_DATABASE_URL and VHOD_TEST_REDIS_URL (CI always sets them and fails when
+/// they are unreachable).
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        $(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                let app = $crate::helpers::spawn_app($crate::helpers::Store::Embedded).await.expect("embedded app");
+                super::$name(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_redis() {
+                match $crate::helpers::spawn_app($crate::helpers::Store::Shared).await {
+                    Some(app) => super::$name(app).await,
+                    None => eprintln!("VHOD_TEST_DATABASE_URL unset: shared-store variant not run here"),
+                }
+            }
+        }
+        )*
+    };
+}

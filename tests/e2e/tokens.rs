@@ -1,0 +1,207 @@
+//! Refresh rotation and reuse detection, userinfo, introspection, revocation, and code
+//! single use (RFC 6749 §4.1.2, §6; RFC 7662; RFC 7009; OAuth 2.0 Security BCP §4.14).
+
+use crate::helpers::*;
+use crate::on_both_stores;
+use serde_json::Value;
+
+on_both_stores!(
+    refresh_rotates_and_reuse_revokes_the_grant,
+    userinfo_accepts_header_get_post_and_form_body,
+    introspection_reports_active_and_inactive_tokens,
+    revoking_refresh_token_revokes_the_grant,
+    revoking_access_token_blocks_it,
+    code_reuse_revokes_first_tokens,
+    code_expires_after_sixty_seconds,
+    concurrent_redemptions_have_one_winner,
+);
+
+async fn refresh(app: &TestApp, rp: &Rp, rt: &str) -> (u16, Value) {
+    let r = http()
+        .post(app.url("/token"))
+        .basic_auth(&rp.id, rp.secret.as_deref())
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or_default())
+}
+
+async fn userinfo_status(app: &TestApp, at: &str) -> u16 {
+    http().get(app.url("/userinfo")).bearer_auth(at).send().await.unwrap().status().as_u16()
+}
+
+async fn introspect(app: &TestApp, rp: &Rp, token: &str) -> Value {
+    http()
+        .post(app.url("/introspect"))
+        .basic_auth(&rp.id, rp.secret.as_deref())
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn session(app: &TestApp) -> (Rp, Value) {
+    let rp = app.confidential().await;
+    app.user("alice", "correct horse battery").await;
+    let t = sign_in(app, &rp, &Browser::new(), "alice", "correct horse battery").await;
+    (rp, t)
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str().unwrap_or_else(|| panic!("{k} missing in {v}"))
+}
+
+async fn refresh_rotates_and_reuse_revokes_the_grant(app: TestApp) {
+    let (rp, t) = session(&app).await;
+    let rt1 = s(&t, "refresh_token").to_owned();
+    let (st, t2) = refresh(&app, &rp, &rt1).await;
+    assert_eq!(st, 200, "{t2}");
+    let rt2 = s(&t2, "refresh_token").to_owned();
+    assert_ne!(rt1, rt2, "the refresh token rotates");
+    assert!(t2["id_token"].is_string());
+    assert_eq!(userinfo_status(&app, s(&t2, "access_token")).await, 200);
+    // Reusing the first token: refused, and the whole grant is revoked.
+    let (st, err) = refresh(&app, &rp, &rt1).await;
+    assert_eq!(st, 400);
+    assert_eq!(err["error"], "invalid_grant");
+    let (st, _) = refresh(&app, &rp, &rt2).await;
+    assert_eq!(st, 400, "the rotated token dies with the grant");
+    assert_eq!(userinfo_status(&app, s(&t2, "access_token")).await, 401);
+    assert_eq!(introspect(&app, &rp, s(&t2, "access_token")).await["active"], false);
+}
+
+async fn userinfo_accepts_header_get_post_and_form_body(app: TestApp) {
+    let (_, t) = session(&app).await;
+    let at = s(&t, "access_token");
+    let get: Value = http().get(app.url("/userinfo")).bearer_auth(at).send().await.unwrap().json().await.unwrap();
+    assert_eq!(get["email"], "alice@example.com");
+    let post = http().post(app.url("/userinfo")).bearer_auth(at).send().await.unwrap();
+    assert_eq!(post.status(), 200);
+    let body = http().post(app.url("/userinfo")).form(&[("access_token", at)]).send().await.unwrap();
+    assert_eq!(body.status(), 200);
+    let none = http().get(app.url("/userinfo")).send().await.unwrap();
+    assert_eq!(none.status(), 401);
+    assert!(none.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    let bad = http().get(app.url("/userinfo")).bearer_auth("not.a.jwt").send().await.unwrap();
+    assert_eq!(bad.status(), 401);
+    let both = http().post(app.url("/userinfo")).bearer_auth(at).form(&[("access_token", at)]).send().await.unwrap();
+    assert_eq!(both.status(), 400, "token sent twice is invalid_request");
+}
+
+async fn introspection_reports_active_and_inactive_tokens(app: TestApp) {
+    let (rp, t) = session(&app).await;
+    let at = introspect(&app, &rp, s(&t, "access_token")).await;
+    assert_eq!(at["active"], true);
+    assert_eq!(at["client_id"], rp.id.as_str());
+    assert!(at["scope"].as_str().unwrap().contains("openid"));
+    let rt = introspect(&app, &rp, s(&t, "refresh_token")).await;
+    assert_eq!(rt["active"], true);
+    assert_eq!(rt["token_type"], "refresh_token");
+    let junk = introspect(&app, &rp, "junk").await;
+    assert_eq!(junk, serde_json::json!({"active": false}));
+    let unauth = http().post(app.url("/introspect")).form(&[("token", s(&t, "access_token"))]).send().await.unwrap();
+    assert_eq!(unauth.status(), 401);
+    // Another client does not see this client's refresh token.
+    let other = app.confidential().await;
+    assert_eq!(introspect(&app, &other, s(&t, "refresh_token")).await["active"], false);
+}
+
+async fn revoking_refresh_token_revokes_the_grant(app: TestApp) {
+    let (rp, t) = session(&app).await;
+    let r = http()
+        .post(app.url("/revoke"))
+        .basic_auth(&rp.id, rp.secret.as_deref())
+        .form(&[("token", s(&t, "refresh_token")), ("token_type_hint", "refresh_token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(refresh(&app, &rp, s(&t, "refresh_token")).await.0, 400);
+    assert_eq!(userinfo_status(&app, s(&t, "access_token")).await, 401, "access tokens of the grant die too");
+    let again = http().post(app.url("/revoke")).basic_auth(&rp.id, rp.secret.as_deref()).form(&[("token", "unknown")]).send().await.unwrap();
+    assert_eq!(again.status(), 200, "unknown tokens are answered 200 (RFC 7009 §2.2)");
+}
+
+async fn revoking_access_token_blocks_it(app: TestApp) {
+    let (rp, t) = session(&app).await;
+    let at = s(&t, "access_token");
+    let r = http().post(app.url("/revoke")).basic_auth(&rp.id, rp.secret.as_deref()).form(&[("token", at)]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(userinfo_status(&app, at).await, 401);
+    assert_eq!(introspect(&app, &rp, at).await["active"], false);
+    // Another client cannot revoke this client's tokens.
+    let (st, t2) = refresh(&app, &rp, s(&t, "refresh_token")).await;
+    assert_eq!(st, 200);
+    let other = app.confidential().await;
+    http().post(app.url("/revoke")).basic_auth(&other.id, other.secret.as_deref()).form(&[("token", s(&t2, "access_token"))]).send().await.unwrap();
+    assert_eq!(userinfo_status(&app, s(&t2, "access_token")).await, 200);
+}
+
+async fn code_reuse_revokes_first_tokens(app: TestApp) {
+    let rp = app.confidential().await;
+    app.user("alice", "correct horse battery").await;
+    let browser = Browser::new();
+    let (url, verifier) = authorize_url(&app, &rp, &[]);
+    let start = browser.get(&app.base, &url).await;
+    let back = browser.login_and_consent(&app.base, start, "alice", "correct horse battery").await.redirect();
+    let code = Landed::param(&back, "code").unwrap();
+    let (st, t) = redeem(&app, &rp, &code, &verifier).await;
+    assert_eq!(st, 200);
+    assert_eq!(userinfo_status(&app, s(&t, "access_token")).await, 200);
+    let (st, err) = redeem(&app, &rp, &code, &verifier).await;
+    assert_eq!(st, 400);
+    assert_eq!(err["error"], "invalid_grant");
+    assert_eq!(userinfo_status(&app, s(&t, "access_token")).await, 401, "first tokens revoked");
+    assert_eq!(refresh(&app, &rp, s(&t, "refresh_token")).await.0, 400);
+}
+
+async fn code_expires_after_sixty_seconds(app: TestApp) {
+    let rp = app.confidential().await;
+    app.user("alice", "correct horse battery").await;
+    let browser = Browser::new();
+    let (url, verifier) = authorize_url(&app, &rp, &[]);
+    let start = browser.get(&app.base, &url).await;
+    let back = browser.login_and_consent(&app.base, start, "alice", "correct horse battery").await.redirect();
+    let code = Landed::param(&back, "code").unwrap();
+    app.clock.advance(61);
+    let (st, err) = redeem(&app, &rp, &code, &verifier).await;
+    assert_eq!(st, 400);
+    assert_eq!(err["error"], "invalid_grant");
+}
+
+async fn concurrent_redemptions_have_one_winner(app: TestApp) {
+    let rp = app.confidential().await;
+    app.user("alice", "correct horse battery").await;
+    let browser = Browser::new();
+    let (url, verifier) = authorize_url(&app, &rp, &[]);
+    let start = browser.get(&app.base, &url).await;
+    let back = browser.login_and_consent(&app.base, start, "alice", "correct horse battery").await.redirect();
+    let code = Landed::param(&back, "code").unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (base, rp, code, verifier) = (app.base.clone(), rp.clone(), code.clone(), verifier.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = http()
+                .post(format!("{base}/token"))
+                .basic_auth(&rp.id, rp.secret.as_deref())
+                .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &rp.redirect_uri), ("code_verifier", &verifier)])
+                .send()
+                .await
+                .unwrap();
+            r.status().as_u16()
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            200 => ok += 1,
+            400 => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(ok, 1, "exactly one redemption wins");
+}
