@@ -80,9 +80,9 @@ mod embedded_only {
             let start = b.get(&app.base, &url).await;
             let landed = match start {
                 Landed::Redirect(u) => u,
+                Landed::Page(_, _, html) if html.contains("value=\"allow\"") => b.submit(&app.base, &html, &[("decision", "allow")]).await.redirect(),
                 page => b.login_and_consent(&app.base, page, "alice", "correct horse battery").await.redirect(),
             };
-            let landed = if Landed::param(&landed, "code").is_some() { landed } else { panic!("{landed}") };
             let code = Landed::param(&landed, "code").unwrap();
             let mut form = vec![("grant_type", "authorization_code".to_owned()), ("code", code), ("redirect_uri", rp.redirect_uri.clone()), ("code_verifier", verifier), ("client_id", rp.id.clone())];
             if let Some(s) = &rp.secret {

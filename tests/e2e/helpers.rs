@@ -226,14 +226,33 @@ pub fn hidden(html: &str, name: &str) -> Option<String> {
     let pat = format!("name=\"{name}\" value=\"");
     let start = html.find(&pat)? + pat.len();
     let end = html[start..].find('"')?;
-    Some(html[start..start + end].replace("&#x2f;", "/").replace("&amp;", "&"))
+    Some(unescape(&html[start..start + end]))
+}
+
+/// Every hidden input (name, value) of a page, unescaped.
+pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<input type=\"hidden\" name=\"") {
+        rest = &rest[i + 27..];
+        let Some(end) = rest.find('"') else { break };
+        let name = rest[..end].to_owned();
+        if let Some(v) = hidden(&format!("name=\"{name}\"{}", &rest[end + 1..]), &name) {
+            out.push((name, v));
+        }
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/").replace("&quot;", "\"").replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
 /// The action of the first form.
 pub fn form_action(html: &str) -> Option<String> {
     let start = html.find("action=\"")? + 8;
     let end = html[start..].find('"')?;
-    Some(html[start..start + end].replace("&#x2f;", "/").replace("&amp;", "&"))
+    Some(unescape(&html[start..start + end]))
 }
 
 impl Default for Browser {
@@ -282,9 +301,7 @@ impl Browser {
     pub async fn submit(&self, base: &str, html: &str, fields: &[(&str, &str)]) -> Landed {
         let action = form_action(html).expect("form action");
         let mut form: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        if let Some(csrf) = hidden(html, "csrf") {
-            form.push(("csrf".into(), csrf));
-        }
+        form.extend(hidden_inputs(html));
         let r = self.http.post(format!("{base}{action}")).form(&form).send().await.expect("post");
         self.land(base, r).await
     }
@@ -306,15 +323,22 @@ impl Browser {
 /// An authorization URL for `rp` with PKCE; returns (url, verifier).
 pub fn authorize_url(app: &TestApp, rp: &Rp, extra: &[(&str, &str)]) -> (String, String) {
     let (verifier, challenge) = pkce();
+    let defaults = [
+        ("client_id", rp.id.as_str()),
+        ("redirect_uri", rp.redirect_uri.as_str()),
+        ("response_type", "code"),
+        ("scope", "openid profile email"),
+        ("state", "st-123"),
+        ("nonce", "n-456"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
     let mut q = form_urlencoded::Serializer::new(String::new());
-    q.append_pair("client_id", &rp.id)
-        .append_pair("redirect_uri", &rp.redirect_uri)
-        .append_pair("response_type", "code")
-        .append_pair("scope", "openid profile email")
-        .append_pair("state", "st-123")
-        .append_pair("nonce", "n-456")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
+    for (k, v) in defaults {
+        if !extra.iter().any(|(e, _)| *e == k) {
+            q.append_pair(k, v);
+        }
+    }
     for (k, v) in extra {
         q.append_pair(k, v);
     }

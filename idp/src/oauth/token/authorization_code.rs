@@ -28,25 +28,15 @@ pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<T
     let now = app.now();
     let rec: Option<CodeRecord> = crate::session::get_json(app.cache.as_ref(), &code_key(code)).await?;
     let Some(rec) = rec else {
-        // A spent code: revoke what it produced, if it was this client's.
-        if let Some(raw) = app.cache.get(&used_key(code)).await? {
-            let v = String::from_utf8_lossy(&raw).into_owned();
-            if let Some((cid, gid)) = v.split_once(' ') {
-                if cid == client.id {
-                    app.db.grants().revoke(gid, now).await?;
-                    tracing::warn!(client = %client.id, "authorization code reused; grant revoked");
-                }
-            }
-        }
+        revoke_if_issued(app, client, code, now).await?;
         return Err(OAuthError::invalid_grant("the authorization code is invalid, expired or already used"));
     };
     if rec.client_id != client.id {
         return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
     }
-    let marker = format!("{} {}", rec.client_id, rec.grant_id);
-    let claimed = app.cache.put_if_absent(&used_key(code), marker.as_bytes(), Duration::from_secs(600)).await?;
-    if !claimed {
-        app.db.grants().revoke(&rec.grant_id, now).await?;
+    let ttl = Duration::from_secs(600);
+    if !app.cache.put_if_absent(&used_key(code), PENDING, ttl).await? {
+        revoke_if_issued(app, client, code, now).await?;
         return Err(OAuthError::invalid_grant("the authorization code was already used"));
     }
     app.cache.delete(&code_key(code)).await?;
@@ -108,7 +98,27 @@ pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<T
         None
     };
     let refresh_token = refresh_for(app, client, &grant.id, grant.expires_at).await?;
+    let issued = format!("{} {}", client.id, grant.id);
+    app.cache.put(&used_key(code), issued.as_bytes(), ttl).await?;
     Ok(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token, id_token, scope })
+}
+
+/// Marks a code whose first redemption is still being answered.
+const PENDING: &[u8] = b"pending";
+
+/// A code presented again: if its first redemption has issued tokens to this client, revoke
+/// them (RFC 6749 §4.1.2). While the first redemption is still running there is nothing to
+/// revoke yet, and the duplicate simply fails: of concurrent attempts, exactly one wins.
+async fn revoke_if_issued(app: &App, client: &Client, code: &str, now: i64) -> Result<(), OAuthError> {
+    let Some(raw) = app.cache.get(&used_key(code)).await? else { return Ok(()) };
+    let v = String::from_utf8_lossy(&raw).into_owned();
+    if let Some((cid, gid)) = v.split_once(' ') {
+        if cid == client.id {
+            app.db.grants().revoke(gid, now).await?;
+            tracing::warn!(client = %client.id, "authorization code reused; grant revoked");
+        }
+    }
+    Ok(())
 }
 
 /// RFC 7636 §4.6: BASE64URL(SHA256(verifier)) == challenge; verifier 43–128 unreserved chars.
