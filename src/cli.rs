@@ -92,7 +92,10 @@ pub struct AddClient {
     #[arg(long = "grant-type")]
     pub grant_types: Vec<String>,
     /// Scopes the client may ask for (space-separated).
-    #[arg(long, default_value = "openid profile email phone address offline_access")]
+    #[arg(
+        long,
+        default_value = "openid profile email phone address offline_access"
+    )]
     pub scope: String,
     /// The client's public keys (a JWKS JSON file) for private_key_jwt.
     #[arg(long)]
@@ -150,8 +153,12 @@ fn config(args: &Args) -> anyhow::Result<Config> {
 }
 
 fn init_tracing(filter: &str) {
-    let f = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(f).with_writer(std::io::stderr).try_init();
+    let f = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(f)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Runs a parsed command line.
@@ -177,7 +184,9 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
     match cmd {
         ClientsCmd::Add(a) => {
             let method: AuthMethod = match (&a.auth_method, a.public) {
-                (Some(m), _) => m.parse().map_err(|e| anyhow::anyhow!("--auth-method: {e}"))?,
+                (Some(m), _) => m
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("--auth-method: {e}"))?,
                 (None, true) => AuthMethod::None,
                 (None, false) => AuthMethod::ClientSecretBasic,
             };
@@ -186,7 +195,10 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
             }
             let mut grants = Vec::new();
             for g in &a.grant_types {
-                grants.push(g.parse::<GrantType>().map_err(|e| anyhow::anyhow!("--grant-type: {e}"))?);
+                grants.push(
+                    g.parse::<GrantType>()
+                        .map_err(|e| anyhow::anyhow!("--grant-type: {e}"))?,
+                );
             }
             if grants.is_empty() {
                 grants = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
@@ -198,17 +210,21 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 bail!("the authorization_code grant needs at least one --redirect-uri");
             }
             for u in a.redirect_uris.iter().chain(&a.post_logout_redirect_uris) {
-                let parsed = url::Url::parse(u).with_context(|| format!("{u:?} is not an absolute URI"))?;
+                let parsed =
+                    url::Url::parse(u).with_context(|| format!("{u:?} is not an absolute URI"))?;
                 if parsed.fragment().is_some() {
                     bail!("{u:?}: redirect URIs must not contain a fragment");
                 }
             }
             let jwks = match (&a.jwks, method) {
                 (Some(f), AuthMethod::PrivateKeyJwt) => {
-                    let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-                    let set: keys::Jwks = serde_json::from_str(&text).context("--jwks is not a JWKS")?;
+                    let text = std::fs::read_to_string(f)
+                        .with_context(|| format!("reading {}", f.display()))?;
+                    let set: keys::Jwks =
+                        serde_json::from_str(&text).context("--jwks is not a JWKS")?;
                     for k in &set.keys {
-                        keys::PublicKey::from_jwk(k).map_err(|e| anyhow::anyhow!("--jwks: unusable key: {e}"))?;
+                        keys::PublicKey::from_jwk(k)
+                            .map_err(|e| anyhow::anyhow!("--jwks: unusable key: {e}"))?;
                     }
                     Some(text)
                 }
@@ -237,7 +253,10 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
             };
             db.clients().insert(&id, &new, now).await?;
             if a.json {
-                println!("{}", serde_json::json!({ "client_id": id, "client_secret": secret, "token_endpoint_auth_method": method.as_str() }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "client_id": id, "client_secret": secret, "token_endpoint_auth_method": method.as_str() })
+                );
             } else {
                 println!("client_id:     {id}");
                 if let Some(s) = secret {
@@ -252,7 +271,13 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
                 for cl in list {
-                    println!("{}\t{}\t{}\t{}", cl.id, cl.auth_method, cl.name, cl.redirect_uris.join(" "));
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        cl.id,
+                        cl.auth_method,
+                        cl.name,
+                        cl.redirect_uris.join(" ")
+                    );
                 }
             }
         }
@@ -267,12 +292,20 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
 }
 
 async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
-    let UsersCmd::Add { login, password_stdin, email, phone, name } = cmd;
+    let UsersCmd::Add {
+        login,
+        password_stdin,
+        email,
+        phone,
+        name,
+    } = cmd;
     if !password_stdin {
         bail!("pass the password on standard input with --password-stdin");
     }
     let mut password = String::new();
-    std::io::stdin().read_to_string(&mut password).context("reading the password")?;
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("reading the password")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     if password.chars().count() < 8 {
         bail!("the password must have at least 8 characters");
@@ -282,12 +315,22 @@ async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
         bail!("--login must be 1 to 256 characters");
     }
     let db = crate::open_db(c).await?;
-    let hash = idp::password::hash_async(password).await.map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
+    let hash = idp::password::hash_async(password)
+        .await
+        .map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
     let (given, family) = match name.as_deref().map(|n| n.split_once(' ')) {
         Some(Some((g, f))) => (Some(g.to_owned()), Some(f.to_owned())),
         _ => (name.clone(), None),
     };
-    let acc = NewAccount { login, password_hash: hash, email, phone, name, given_name: given, family_name: family };
+    let acc = NewAccount {
+        login,
+        password_hash: hash,
+        email,
+        phone,
+        name,
+        given_name: given,
+        family_name: family,
+    };
     let id = match db.accounts().insert(&acc, SystemClock.now()).await {
         Ok(id) => id,
         Err(idp::store::StoreError::Conflict(_)) => bail!("the login {:?} is taken", acc.login),
@@ -307,13 +350,19 @@ async fn keys_cmd(c: &Config, cmd: KeysCmd) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
                 for k in list {
-                    println!("{}\t{:?}\t{:?}\tactivates_at={}", k.kid, k.alg, k.status, k.activates_at);
+                    println!(
+                        "{}\t{:?}\t{:?}\tactivates_at={}",
+                        k.kid, k.alg, k.status, k.activates_at
+                    );
                 }
             }
         }
         KeysCmd::Rotate => {
             let k = ring.rotate().await?;
-            println!("new key {} published; it signs from unix time {}", k.kid, k.activates_at);
+            println!(
+                "new key {} published; it signs from unix time {}",
+                k.kid, k.activates_at
+            );
         }
     }
     Ok(())

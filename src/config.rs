@@ -36,7 +36,13 @@ pub struct Lifetimes {
 
 impl Default for Lifetimes {
     fn default() -> Self {
-        Lifetimes { code: 60, access_token: 600, id_token: 3600, refresh_token: 30 * 86400, session: 12 * 3600 }
+        Lifetimes {
+            code: 60,
+            access_token: 600,
+            id_token: 3600,
+            refresh_token: 30 * 86400,
+            session: 12 * 3600,
+        }
     }
 }
 
@@ -56,7 +62,12 @@ pub struct KeysConfig {
 
 impl Default for KeysConfig {
     fn default() -> Self {
-        KeysConfig { alg: "ES256".into(), prepublish: 3600, rotation_days: 90, refresh: 2 }
+        KeysConfig {
+            alg: "ES256".into(),
+            prepublish: 3600,
+            rotation_days: 90,
+            refresh: 2,
+        }
     }
 }
 
@@ -117,17 +128,23 @@ fn env(name: &str) -> Option<String> {
 fn parse_env<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>> {
     match env(name) {
         None => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| anyhow::anyhow!("{name}={v:?} is not valid")),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{name}={v:?} is not valid")),
     }
 }
 
 impl Config {
     /// Loads the file (if any), then the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
-        let file = file.map(Path::to_path_buf).or_else(|| env("VHOD_CONFIG").map(PathBuf::from));
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| env("VHOD_CONFIG").map(PathBuf::from));
         let mut c = match file {
             Some(f) => {
-                let text = std::fs::read_to_string(&f).with_context(|| format!("reading config {}", f.display()))?;
+                let text = std::fs::read_to_string(&f)
+                    .with_context(|| format!("reading config {}", f.display()))?;
                 toml::from_str(&text).with_context(|| format!("parsing config {}", f.display()))?
             }
             None => Config::default(),
@@ -176,20 +193,28 @@ impl Config {
 
     /// The issuer: configured, or `http://` + the listen address.
     pub fn issuer(&self) -> String {
-        self.issuer.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// The database URL: configured, or `vhod.db` in the data directory.
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("vhod.db").display()))
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("vhod.db").display()
+            )
+        })
     }
 
     /// Checks the settings; production refuses what is only fit for development.
     pub fn validate(&self) -> anyhow::Result<()> {
         let issuer = self.issuer();
-        let url = url::Url::parse(&issuer).with_context(|| format!("issuer {issuer:?} is not a URL"))?;
+        let url =
+            url::Url::parse(&issuer).with_context(|| format!("issuer {issuer:?} is not a URL"))?;
         if url.query().is_some() || url.fragment().is_some() {
             bail!("issuer {issuer:?} must not have a query or fragment");
         }

@@ -27,9 +27,11 @@ pub fn load_kek(c: &Config) -> anyhow::Result<Kek> {
     }
     let path = c.data_dir.join("kek");
     if path.exists() {
-        return Kek::from_file(&path).with_context(|| format!("reading the development KEK {}", path.display()));
+        return Kek::from_file(&path)
+            .with_context(|| format!("reading the development KEK {}", path.display()));
     }
-    std::fs::create_dir_all(&c.data_dir).with_context(|| format!("creating {}", c.data_dir.display()))?;
+    std::fs::create_dir_all(&c.data_dir)
+        .with_context(|| format!("creating {}", c.data_dir.display()))?;
     let (kek, b64) = Kek::generate();
     write_private(&path, b64.as_bytes())?;
     tracing::warn!(path = %path.display(), "generated a development key-encryption key; production needs VHOD_KEK or kek_file");
@@ -45,7 +47,9 @@ fn write_private(path: &std::path::Path, data: &[u8]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     f.write_all(data)?;
     Ok(())
 }
@@ -54,9 +58,12 @@ fn write_private(path: &std::path::Path, data: &[u8]) -> anyhow::Result<()> {
 pub async fn open_db(c: &Config) -> anyhow::Result<Db> {
     let url = c.database_url();
     if url.starts_with("sqlite:") && c.database_url.is_none() {
-        std::fs::create_dir_all(&c.data_dir).with_context(|| format!("creating {}", c.data_dir.display()))?;
+        std::fs::create_dir_all(&c.data_dir)
+            .with_context(|| format!("creating {}", c.data_dir.display()))?;
     }
-    let db = Db::connect(&url).await.context("connecting to the database")?;
+    let db = Db::connect(&url)
+        .await
+        .context("connecting to the database")?;
     db.migrate().await.context("running migrations")?;
     Ok(db)
 }
@@ -64,7 +71,11 @@ pub async fn open_db(c: &Config) -> anyhow::Result<Db> {
 /// The signing-key policy from the configuration.
 pub fn key_policy(c: &Config) -> RotationPolicy {
     RotationPolicy {
-        alg: if c.keys.alg == "RS256" { Alg::RS256 } else { Alg::ES256 },
+        alg: if c.keys.alg == "RS256" {
+            Alg::RS256
+        } else {
+            Alg::ES256
+        },
         prepublish_secs: c.keys.prepublish,
         rotation_period_secs: (c.keys.rotation_days > 0).then_some(c.keys.rotation_days * 86400),
         retain_secs: c.lifetimes.id_token.max(c.lifetimes.access_token).max(3600),
@@ -72,7 +83,11 @@ pub fn key_policy(c: &Config) -> RotationPolicy {
 }
 
 /// Opens the key ring.
-pub async fn open_keys(c: &Config, db: &Db, clock: Arc<dyn Clock>) -> anyhow::Result<(Arc<KeyRing>, Kek)> {
+pub async fn open_keys(
+    c: &Config,
+    db: &Db,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(Arc<KeyRing>, Kek)> {
     let kek = load_kek(c)?;
     let ring = KeyRing::load_or_init(db.pool.clone(), kek.clone(), key_policy(c), clock)
         .await
@@ -86,7 +101,11 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     let db = open_db(c).await?;
     let (ring, kek) = open_keys(c, &db, clock.clone()).await?;
     let cache: Arc<dyn Cache> = match &c.redis_url {
-        Some(url) => Arc::new(RedisCache::connect(url, &c.redis_prefix).await.context("connecting to Redis")?),
+        Some(url) => Arc::new(
+            RedisCache::connect(url, &c.redis_prefix)
+                .await
+                .context("connecting to Redis")?,
+        ),
         None => Arc::new(MemoryCache::new()),
     };
     let mut settings = Settings::new(&c.issuer());
@@ -96,19 +115,28 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     settings.refresh_token_ttl = c.lifetimes.refresh_token;
     settings.session_ttl = c.lifetimes.session;
     settings.development = c.mode == Mode::Development;
-    let secrets = Secrets { client_secret_key: kek.derive_key(b"vhod/client-secret-hash/v1") };
+    let secrets = Secrets {
+        client_secret_key: kek.derive_key(b"vhod/client-secret-hash/v1"),
+    };
     let app = App::new(settings, db, cache, ring, clock, secrets)?;
     Ok(Arc::new(app))
 }
 
 /// Serves `app` on `listener` until the process ends; also keeps the key ring fresh.
-pub async fn serve_on(listener: TcpListener, app: Arc<App>, key_refresh: std::time::Duration) -> anyhow::Result<()> {
+pub async fn serve_on(
+    listener: TcpListener,
+    app: Arc<App>,
+    key_refresh: std::time::Duration,
+) -> anyhow::Result<()> {
     let _refresher = app.keys.spawn_refresher(key_refresh);
     let router = idp::router::router(AppState(app));
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")
 }
 
 async fn shutdown_signal() {
@@ -132,7 +160,14 @@ async fn shutdown_signal() {
 /// `vhod serve`.
 pub async fn serve(c: Config) -> anyhow::Result<()> {
     let app = build(&c, Arc::new(SystemClock)).await?;
-    let listener = TcpListener::bind(c.listen).await.with_context(|| format!("binding {}", c.listen))?;
+    let listener = TcpListener::bind(c.listen)
+        .await
+        .with_context(|| format!("binding {}", c.listen))?;
     tracing::info!(issuer = %app.settings.issuer, listen = %c.listen, "vhod is serving");
-    serve_on(listener, app, std::time::Duration::from_secs(c.keys.refresh.max(1))).await
+    serve_on(
+        listener,
+        app,
+        std::time::Duration::from_secs(c.keys.refresh.max(1)),
+    )
+    .await
 }

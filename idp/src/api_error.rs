@@ -7,6 +7,9 @@ use axum::response::{IntoResponse, Response};
 pub fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
     let body = serde_json::json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
     let mut r = (status, body.to_string()).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     r
 }

@@ -31,7 +31,10 @@ impl Pages {
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),
-            ("form_post.html", include_str!("../templates/form_post.html")),
+            (
+                "form_post.html",
+                include_str!("../templates/form_post.html"),
+            ),
         ] {
             env.add_template(name, src)?;
         }
@@ -50,13 +53,23 @@ impl Pages {
             Ok(html) => html_response(status, html),
             Err(e) => {
                 tracing::error!(error = %e, "page render failed");
-                html_response(StatusCode::INTERNAL_SERVER_ERROR, lang.t("err_server").to_owned())
+                html_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    lang.t("err_server").to_owned(),
+                )
             }
         }
     }
 
     /// The error page people see when they cannot be sent back to the service.
-    pub fn error(&self, status: StatusCode, lang: Lang, message_key: &str, code: Option<&str>, detail: Option<&str>) -> Response {
+    pub fn error(
+        &self,
+        status: StatusCode,
+        lang: Lang,
+        message_key: &str,
+        code: Option<&str>,
+        detail: Option<&str>,
+    ) -> Response {
         self.page(
             status,
             "error.html",
@@ -69,7 +82,11 @@ impl Pages {
 /// An HTML response that is never cached.
 pub fn html_response(status: StatusCode, html: String) -> Response {
     let mut r = (status, html).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }

@@ -3,7 +3,9 @@
 //! Hashing runs on the blocking pool so a burst of sign-ins cannot stall the protocol
 //! endpoints. Unknown logins are checked against a dummy hash so they cost the same time.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 fn argon() -> Argon2<'static> {
@@ -15,7 +17,9 @@ fn argon() -> Argon2<'static> {
 /// Hashes a password into a PHC string.
 pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(argon().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(argon()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 /// Hashes on the blocking pool.

@@ -24,14 +24,46 @@ pub struct Endpoint {
 
 /// Every protocol endpoint.
 pub const ENDPOINTS: &[Endpoint] = &[
-    Endpoint { metadata: None, path: "/.well-known/openid-configuration", route: || get(oauth::discovery::discovery) },
-    Endpoint { metadata: Some("jwks_uri"), path: "/jwks", route: || get(oauth::jwks::jwks) },
-    Endpoint { metadata: Some("authorization_endpoint"), path: "/authorize", route: || get(oauth::authorize::get).post(oauth::authorize::post) },
-    Endpoint { metadata: Some("token_endpoint"), path: TOKEN, route: || post(oauth::token::token) },
-    Endpoint { metadata: Some("userinfo_endpoint"), path: "/userinfo", route: || get(oauth::userinfo::get).post(oauth::userinfo::post) },
-    Endpoint { metadata: Some("introspection_endpoint"), path: "/introspect", route: || post(oauth::introspection::introspect) },
-    Endpoint { metadata: Some("revocation_endpoint"), path: "/revoke", route: || post(oauth::revocation::revoke) },
-    Endpoint { metadata: Some("end_session_endpoint"), path: "/logout", route: || get(oauth::end_session::get).post(oauth::end_session::post) },
+    Endpoint {
+        metadata: None,
+        path: "/.well-known/openid-configuration",
+        route: || get(oauth::discovery::discovery),
+    },
+    Endpoint {
+        metadata: Some("jwks_uri"),
+        path: "/jwks",
+        route: || get(oauth::jwks::jwks),
+    },
+    Endpoint {
+        metadata: Some("authorization_endpoint"),
+        path: "/authorize",
+        route: || get(oauth::authorize::get).post(oauth::authorize::post),
+    },
+    Endpoint {
+        metadata: Some("token_endpoint"),
+        path: TOKEN,
+        route: || post(oauth::token::token),
+    },
+    Endpoint {
+        metadata: Some("userinfo_endpoint"),
+        path: "/userinfo",
+        route: || get(oauth::userinfo::get).post(oauth::userinfo::post),
+    },
+    Endpoint {
+        metadata: Some("introspection_endpoint"),
+        path: "/introspect",
+        route: || post(oauth::introspection::introspect),
+    },
+    Endpoint {
+        metadata: Some("revocation_endpoint"),
+        path: "/revoke",
+        route: || post(oauth::revocation::revoke),
+    },
+    Endpoint {
+        metadata: Some("end_session_endpoint"),
+        path: "/logout",
+        route: || get(oauth::end_session::get).post(oauth::end_session::post),
+    },
 ];
 
 /// Largest request body accepted anywhere (forms, assertions).
@@ -52,14 +84,22 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(move |req, next| crate::http::security_headers(secure, req, next)))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            crate::http::security_headers(secure, req, next)
+        }))
         .with_state(state)
 }
 
 async fn stylesheet() -> Response {
     let mut r = crate::pages::STYLESHEET.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     r
 }
 

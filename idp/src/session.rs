@@ -38,11 +38,15 @@ fn key(cookie_value: &str) -> String {
 
 /// The session the request's cookie names, if it is still alive.
 pub async fn current(app: &App, headers: &HeaderMap) -> Result<Option<Session>, CacheError> {
-    let Some(v) = crate::http::cookie(headers, cookie_name(app)) else { return Ok(None) };
+    let Some(v) = crate::http::cookie(headers, cookie_name(app)) else {
+        return Ok(None);
+    };
     if v.len() > 128 {
         return Ok(None);
     }
-    let Some(raw) = app.cache.get(&key(v)).await? else { return Ok(None) };
+    let Some(raw) = app.cache.get(&key(v)).await? else {
+        return Ok(None);
+    };
     Ok(serde_json::from_slice(&raw).ok())
 }
 
@@ -67,7 +71,13 @@ pub async fn end(app: &App, headers: &HeaderMap) -> Result<Option<HeaderValue>, 
     if let Some(v) = crate::http::cookie(headers, cookie_name(app)) {
         app.cache.delete(&key(v)).await?;
     }
-    Ok(crate::http::set_cookie(cookie_name(app), "", "/", 0, app.settings.secure_cookies))
+    Ok(crate::http::set_cookie(
+        cookie_name(app),
+        "",
+        "/",
+        0,
+        app.settings.secure_cookies,
+    ))
 }
 
 /// A new public session id.
@@ -78,10 +88,19 @@ pub fn new_sid() -> String {
 /// A CSRF token bound to the session cookie (for the logout form).
 pub fn csrf_for(app: &App, headers: &HeaderMap) -> Option<String> {
     let v = crate::http::cookie(headers, cookie_name(app))?;
-    Some(crate::crypto::hmac_b64(&app.secrets.client_secret_key, format!("csrf:{v}").as_bytes()))
+    Some(crate::crypto::hmac_b64(
+        &app.secrets.client_secret_key,
+        format!("csrf:{v}").as_bytes(),
+    ))
 }
 
 /// Reads one JSON value from the cache, treating undecodable data as absent.
-pub async fn get_json<T: serde::de::DeserializeOwned>(cache: &dyn Cache, k: &str) -> Result<Option<T>, CacheError> {
-    Ok(cache.get(k).await?.and_then(|raw| serde_json::from_slice(&raw).ok()))
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    cache: &dyn Cache,
+    k: &str,
+) -> Result<Option<T>, CacheError> {
+    Ok(cache
+        .get(k)
+        .await?
+        .and_then(|raw| serde_json::from_slice(&raw).ok()))
 }

@@ -8,22 +8,37 @@ use std::time::{Duration, Instant};
 
 fn vhod(dir: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_vhod"));
-    c.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).arg("--data-dir").arg(dir);
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .arg("--data-dir")
+        .arg(dir);
     c
 }
 
 fn run(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let mut cmd = vhod(dir);
-    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     if let Some(input) = stdin {
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     } else {
         drop(child.stdin.take());
     }
     let out = child.wait_with_output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 struct Server(std::process::Child);
@@ -35,7 +50,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn wait_ready(base: &str) {
@@ -59,27 +78,89 @@ async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
     // Create the store first so serve and the CLI do not race to make the first key.
     assert!(run(dir.path(), &["migrate"], None).0);
     let mut cmd = vhod(dir.path());
-    cmd.arg("serve").env("VHOD_LISTEN", format!("127.0.0.1:{port}")).env("VHOD_KEY_REFRESH_SECS", "1").env("VHOD_KEY_PREPUBLISH_SECS", "0");
-    let _server = Server(cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
+    cmd.arg("serve")
+        .env("VHOD_LISTEN", format!("127.0.0.1:{port}"))
+        .env("VHOD_KEY_REFRESH_SECS", "1")
+        .env("VHOD_KEY_PREPUBLISH_SECS", "0");
+    let _server = Server(
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     wait_ready(&base).await;
 
-    let (ok, out, err) = run(dir.path(), &["clients", "add", "--name", "Bench", "--redirect-uri", "http://127.0.0.1:9/cb", "--grant-type", "client_credentials", "--grant-type", "authorization_code", "--json"], None);
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "clients",
+            "add",
+            "--name",
+            "Bench",
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+            "--grant-type",
+            "client_credentials",
+            "--grant-type",
+            "authorization_code",
+            "--json",
+        ],
+        None,
+    );
     assert!(ok, "{err}");
     let c: Value = serde_json::from_str(&out).unwrap();
-    let (id, secret) = (c["client_id"].as_str().unwrap(), c["client_secret"].as_str().unwrap());
+    let (id, secret) = (
+        c["client_id"].as_str().unwrap(),
+        c["client_secret"].as_str().unwrap(),
+    );
     assert!(secret.starts_with("vhs_"));
-    let r = http().post(format!("{base}/token")).basic_auth(id, Some(secret)).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
-    assert_eq!(r.status(), 200, "a client added while serving works at once");
+    let r = http()
+        .post(format!("{base}/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "a client added while serving works at once"
+    );
 
-    let (ok, _, err) = run(dir.path(), &["users", "add", "--login", "bob", "--password-stdin", "--email", "bob@example.com", "--name", "Bob Builder"], Some("a long enough password\n"));
+    let (ok, _, err) = run(
+        dir.path(),
+        &[
+            "users",
+            "add",
+            "--login",
+            "bob",
+            "--password-stdin",
+            "--email",
+            "bob@example.com",
+            "--name",
+            "Bob Builder",
+        ],
+        Some("a long enough password\n"),
+    );
     assert!(ok, "{err}");
-    let (ok, _, err) = run(dir.path(), &["users", "add", "--login", "bob", "--password-stdin"], Some("another long password\n"));
+    let (ok, _, err) = run(
+        dir.path(),
+        &["users", "add", "--login", "bob", "--password-stdin"],
+        Some("another long password\n"),
+    );
     assert!(!ok && err.contains("taken"), "{err}");
-    let (ok, _, err) = run(dir.path(), &["users", "add", "--login", "carol", "--password-stdin"], Some("short\n"));
+    let (ok, _, err) = run(
+        dir.path(),
+        &["users", "add", "--login", "carol", "--password-stdin"],
+        Some("short\n"),
+    );
     assert!(!ok && err.contains("8"), "{err}");
 
     let (ok, out, _) = run(dir.path(), &["clients", "list", "--json"], None);
-    assert!(ok && out.contains(id) && !out.contains(secret), "the list never shows secrets");
+    assert!(
+        ok && out.contains(id) && !out.contains(secret),
+        "the list never shows secrets"
+    );
 
     let (ok, out, _) = run(dir.path(), &["keys", "rotate"], None);
     assert!(ok, "{out}");
@@ -87,23 +168,58 @@ async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
     assert!(ok);
     let keys: Vec<Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(keys.len(), 2);
-    let newest = keys.iter().find(|k| k["status"] == "active").unwrap()["kid"].as_str().unwrap().to_owned();
+    let newest = keys.iter().find(|k| k["status"] == "active").unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let t = Instant::now();
     loop {
-        let jwks: Value = http().get(format!("{base}/jwks")).send().await.unwrap().json().await.unwrap();
-        if jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == newest.as_str()) {
+        let jwks: Value = http()
+            .get(format!("{base}/jwks"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == newest.as_str())
+        {
             break;
         }
-        assert!(t.elapsed() < Duration::from_secs(5), "rotated key not published");
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "rotated key not published"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
     let (ok, _, _) = run(dir.path(), &["clients", "remove", id], None);
     assert!(ok);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let r = http().post(format!("{base}/token")).basic_auth(id, Some(secret)).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    let r = http()
+        .post(format!("{base}/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401, "a removed client stops working");
-    let (ok, _, err) = run(dir.path(), &["clients", "add", "--name", "x", "--redirect-uri", "not a uri"], None);
+    let (ok, _, err) = run(
+        dir.path(),
+        &[
+            "clients",
+            "add",
+            "--name",
+            "x",
+            "--redirect-uri",
+            "not a uri",
+        ],
+        None,
+    );
     assert!(!ok && err.contains("absolute"), "{err}");
 }
 
@@ -111,9 +227,29 @@ async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
 fn production_mode_refuses_unsafe_settings() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&[(&str, &str)], &str); 3] = [
-        (&[("VHOD_MODE", "production"), ("VHOD_ISSUER", "https://id.example")], "key-encryption key"),
-        (&[("VHOD_MODE", "production"), ("VHOD_KEK", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")], "https"),
-        (&[("VHOD_MODE", "production"), ("VHOD_KEK", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="), ("VHOD_ISSUER", "https://id.example"), ("VHOD_LISTEN", "0.0.0.0:0")], "plain HTTP"),
+        (
+            &[
+                ("VHOD_MODE", "production"),
+                ("VHOD_ISSUER", "https://id.example"),
+            ],
+            "key-encryption key",
+        ),
+        (
+            &[
+                ("VHOD_MODE", "production"),
+                ("VHOD_KEK", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            ],
+            "https",
+        ),
+        (
+            &[
+                ("VHOD_MODE", "production"),
+                ("VHOD_KEK", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+                ("VHOD_ISSUER", "https://id.example"),
+                ("VHOD_LISTEN", "0.0.0.0:0"),
+            ],
+            "plain HTTP",
+        ),
     ];
     for (env, needle) in cases {
         let mut cmd = vhod(dir.path());
@@ -123,6 +259,10 @@ fn production_mode_refuses_unsafe_settings() {
         assert!(!out.status.success(), "must refuse: {env:?}");
         assert!(err.contains(needle), "{env:?}: {err}");
     }
-    let out = vhod(dir.path()).arg("serve").env("VHOD_MODE", "staging").output().unwrap();
+    let out = vhod(dir.path())
+        .arg("serve")
+        .env("VHOD_MODE", "staging")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 }

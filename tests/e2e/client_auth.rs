@@ -7,7 +7,10 @@ use crate::on_both_stores;
 use idp::oauth::types::{AuthMethod, GrantType};
 use serde_json::{json, Value};
 
-on_both_stores!(client_credentials_issues_a_jwt_access_token, private_key_jwt_authenticates_once_per_assertion);
+on_both_stores!(
+    client_credentials_issues_a_jwt_access_token,
+    private_key_jwt_authenticates_once_per_assertion
+);
 
 async fn cc(app: &TestApp, req: reqwest::RequestBuilder) -> (u16, Value) {
     let _ = app;
@@ -17,52 +20,145 @@ async fn cc(app: &TestApp, req: reqwest::RequestBuilder) -> (u16, Value) {
 
 async fn client_credentials_issues_a_jwt_access_token(app: TestApp) {
     let rp = app.confidential().await;
-    let (st, t) = cc(&app, http().post(app.url("/token")).basic_auth(&rp.id, rp.secret.as_deref()).form(&[("grant_type", "client_credentials"), ("scope", "profile")])).await;
+    let (st, t) = cc(
+        &app,
+        http()
+            .post(app.url("/token"))
+            .basic_auth(&rp.id, rp.secret.as_deref())
+            .form(&[("grant_type", "client_credentials"), ("scope", "profile")]),
+    )
+    .await;
     assert_eq!(st, 200, "{t}");
     assert_eq!(t["token_type"], "Bearer");
     assert!(t.get("refresh_token").is_none() && t.get("id_token").is_none());
     let at = t["access_token"].as_str().unwrap();
-    let header: Value = serde_json::from_slice(&base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, at.split('.').next().unwrap()).unwrap()).unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            at.split('.').next().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     assert_eq!(header["typ"], "at+jwt", "RFC 9068");
     assert_eq!(header["alg"], "ES256");
-    let intro: Value = http().post(app.url("/introspect")).basic_auth(&rp.id, rp.secret.as_deref()).form(&[("token", at)]).send().await.unwrap().json().await.unwrap();
+    let intro: Value = http()
+        .post(app.url("/introspect"))
+        .basic_auth(&rp.id, rp.secret.as_deref())
+        .form(&[("token", at)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(intro["active"], true);
     assert_eq!(intro["sub"], rp.id.as_str());
     // Wrong secret: 401 invalid_client with a Basic challenge.
-    let r = http().post(app.url("/token")).basic_auth(&rp.id, Some("vhs_wrong")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    let r = http()
+        .post(app.url("/token"))
+        .basic_auth(&rp.id, Some("vhs_wrong"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Basic"));
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_client");
     // A scope the client may not have.
-    let (st, e) = cc(&app, http().post(app.url("/token")).basic_auth(&rp.id, rp.secret.as_deref()).form(&[("grant_type", "client_credentials"), ("scope", "admin")])).await;
+    let (st, e) = cc(
+        &app,
+        http()
+            .post(app.url("/token"))
+            .basic_auth(&rp.id, rp.secret.as_deref())
+            .form(&[("grant_type", "client_credentials"), ("scope", "admin")]),
+    )
+    .await;
     assert_eq!((st, e["error"].as_str()), (400, Some("invalid_scope")));
 }
 
 fn assertion(key: &keys::SigningKey, iss: &str, aud: &str, jti: &str, exp_in: i64) -> String {
     let now = keys::Clock::now(&keys::SystemClock);
-    keys::sign_jwt(key, None, &json!({"iss": iss, "sub": iss, "aud": aud, "jti": jti, "iat": now, "exp": now + exp_in})).unwrap()
+    keys::sign_jwt(
+        key,
+        None,
+        &json!({"iss": iss, "sub": iss, "aud": aud, "jti": jti, "iat": now, "exp": now + exp_in}),
+    )
+    .unwrap()
 }
 
 async fn private_key_jwt_authenticates_once_per_assertion(app: TestApp) {
     let key = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
     let jwks = json!({"keys": [key.public_jwk()]}).to_string();
-    let rp = app.client(AuthMethod::PrivateKeyJwt, &[GrantType::ClientCredentials], Some(jwks)).await;
+    let rp = app
+        .client(
+            AuthMethod::PrivateKeyJwt,
+            &[GrantType::ClientCredentials],
+            Some(jwks),
+        )
+        .await;
     let send = |a: String| {
         http().post(app.url("/token")).form(&[
             ("grant_type", "client_credentials".to_owned()),
-            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+            ),
             ("client_assertion", a),
         ])
     };
     let a = assertion(&key, &rp.id, &app.url("/token"), "jti-1", 60);
     assert_eq!(cc(&app, send(a.clone())).await.0, 200);
     let (st, e) = cc(&app, send(a)).await;
-    assert_eq!((st, e["error"].as_str()), (401, Some("invalid_client")), "replayed assertion");
-    assert_eq!(cc(&app, send(assertion(&key, &rp.id, &app.base, "jti-2", 60))).await.0, 200, "aud = issuer");
-    assert_eq!(cc(&app, send(assertion(&key, &rp.id, "https://elsewhere.example", "jti-3", 60))).await.0, 401, "wrong aud");
-    assert_eq!(cc(&app, send(assertion(&key, &rp.id, &app.base, "jti-4", -10))).await.0, 401, "expired");
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (401, Some("invalid_client")),
+        "replayed assertion"
+    );
+    assert_eq!(
+        cc(&app, send(assertion(&key, &rp.id, &app.base, "jti-2", 60)))
+            .await
+            .0,
+        200,
+        "aud = issuer"
+    );
+    assert_eq!(
+        cc(
+            &app,
+            send(assertion(
+                &key,
+                &rp.id,
+                "https://elsewhere.example",
+                "jti-3",
+                60
+            ))
+        )
+        .await
+        .0,
+        401,
+        "wrong aud"
+    );
+    assert_eq!(
+        cc(&app, send(assertion(&key, &rp.id, &app.base, "jti-4", -10)))
+            .await
+            .0,
+        401,
+        "expired"
+    );
     let stranger = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
-    assert_eq!(cc(&app, send(assertion(&stranger, &rp.id, &app.base, "jti-5", 60))).await.0, 401, "unregistered key");
+    assert_eq!(
+        cc(
+            &app,
+            send(assertion(&stranger, &rp.id, &app.base, "jti-5", 60))
+        )
+        .await
+        .0,
+        401,
+        "unregistered key"
+    );
 }
 
 mod embedded_only {
@@ -72,19 +168,43 @@ mod embedded_only {
     async fn client_secret_post_and_public_clients_complete_the_code_flow() {
         let app = spawn_app(Store::Embedded).await.unwrap();
         app.user("alice", "correct horse battery").await;
-        let post = app.client(AuthMethod::ClientSecretPost, &[GrantType::AuthorizationCode, GrantType::RefreshToken], None).await;
-        let public = app.client(AuthMethod::None, &[GrantType::AuthorizationCode, GrantType::RefreshToken], None).await;
+        let post = app
+            .client(
+                AuthMethod::ClientSecretPost,
+                &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+                None,
+            )
+            .await;
+        let public = app
+            .client(
+                AuthMethod::None,
+                &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+                None,
+            )
+            .await;
         let b = Browser::new();
         for rp in [&post, &public] {
             let (url, verifier) = authorize_url(&app, rp, &[]);
             let start = b.get(&app.base, &url).await;
             let landed = match start {
                 Landed::Redirect(u) => u,
-                Landed::Page(_, _, html) if html.contains("value=\"allow\"") => b.submit(&app.base, &html, &[("decision", "allow")]).await.redirect(),
-                page => b.login_and_consent(&app.base, page, "alice", "correct horse battery").await.redirect(),
+                Landed::Page(_, _, html) if html.contains("value=\"allow\"") => b
+                    .submit(&app.base, &html, &[("decision", "allow")])
+                    .await
+                    .redirect(),
+                page => b
+                    .login_and_consent(&app.base, page, "alice", "correct horse battery")
+                    .await
+                    .redirect(),
             };
             let code = Landed::param(&landed, "code").unwrap();
-            let mut form = vec![("grant_type", "authorization_code".to_owned()), ("code", code), ("redirect_uri", rp.redirect_uri.clone()), ("code_verifier", verifier), ("client_id", rp.id.clone())];
+            let mut form = vec![
+                ("grant_type", "authorization_code".to_owned()),
+                ("code", code),
+                ("redirect_uri", rp.redirect_uri.clone()),
+                ("code_verifier", verifier),
+                ("client_id", rp.id.clone()),
+            ];
             if let Some(s) = &rp.secret {
                 form.push(("client_secret", s.clone()));
             }
@@ -92,9 +212,26 @@ mod embedded_only {
             assert_eq!(st, 200, "{t}");
         }
         // A public client cannot use client_credentials; basic auth for a post client fails.
-        let (st, e) = cc(&app, http().post(app.url("/token")).form(&[("grant_type", "client_credentials"), ("client_id", public.id.as_str())])).await;
-        assert_eq!((st, e["error"].as_str()), (400, Some("unauthorized_client")));
-        let (st, _) = cc(&app, http().post(app.url("/token")).basic_auth(&post.id, post.secret.as_deref()).form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])).await;
+        let (st, e) = cc(
+            &app,
+            http().post(app.url("/token")).form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", public.id.as_str()),
+            ]),
+        )
+        .await;
+        assert_eq!(
+            (st, e["error"].as_str()),
+            (400, Some("unauthorized_client"))
+        );
+        let (st, _) = cc(
+            &app,
+            http()
+                .post(app.url("/token"))
+                .basic_auth(&post.id, post.secret.as_deref())
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")]),
+        )
+        .await;
         assert_eq!(st, 401, "a client_secret_post client may not use basic");
     }
 
@@ -102,18 +239,60 @@ mod embedded_only {
     async fn token_endpoint_error_codes() {
         let app = spawn_app(Store::Embedded).await.unwrap();
         let rp = app.confidential().await;
-        let t = |form: Vec<(&'static str, &'static str)>| http().post(app.url("/token")).basic_auth(&rp.id, rp.secret.as_deref()).form(&form);
+        let t = |form: Vec<(&'static str, &'static str)>| {
+            http()
+                .post(app.url("/token"))
+                .basic_auth(&rp.id, rp.secret.as_deref())
+                .form(&form)
+        };
         assert_eq!(cc(&app, t(vec![])).await.1["error"], "invalid_request");
-        assert_eq!(cc(&app, t(vec![("grant_type", "password")])).await.1["error"], "unsupported_grant_type");
-        assert_eq!(cc(&app, t(vec![("grant_type", "authorization_code"), ("code", "nope"), ("redirect_uri", "http://127.0.0.1:9/cb"), ("code_verifier", "x")])).await.1["error"], "invalid_grant");
-        assert_eq!(cc(&app, t(vec![("grant_type", "authorization_code")])).await.1["error"], "invalid_request");
-        let dup = http().post(app.url("/token")).basic_auth(&rp.id, rp.secret.as_deref()).header("content-type", "application/x-www-form-urlencoded").body("grant_type=client_credentials&grant_type=client_credentials");
+        assert_eq!(
+            cc(&app, t(vec![("grant_type", "password")])).await.1["error"],
+            "unsupported_grant_type"
+        );
+        assert_eq!(
+            cc(
+                &app,
+                t(vec![
+                    ("grant_type", "authorization_code"),
+                    ("code", "nope"),
+                    ("redirect_uri", "http://127.0.0.1:9/cb"),
+                    ("code_verifier", "x")
+                ])
+            )
+            .await
+            .1["error"],
+            "invalid_grant"
+        );
+        assert_eq!(
+            cc(&app, t(vec![("grant_type", "authorization_code")]))
+                .await
+                .1["error"],
+            "invalid_request"
+        );
+        let dup = http()
+            .post(app.url("/token"))
+            .basic_auth(&rp.id, rp.secret.as_deref())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials&grant_type=client_credentials");
         assert_eq!(cc(&app, dup).await.1["error"], "invalid_request");
-        let two_methods = http().post(app.url("/token")).basic_auth(&rp.id, rp.secret.as_deref()).form(&[("grant_type", "client_credentials"), ("client_id", rp.id.as_str()), ("client_secret", rp.secret.as_deref().unwrap())]);
+        let two_methods = http()
+            .post(app.url("/token"))
+            .basic_auth(&rp.id, rp.secret.as_deref())
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", rp.id.as_str()),
+                ("client_secret", rp.secret.as_deref().unwrap()),
+            ]);
         assert_eq!(cc(&app, two_methods).await.1["error"], "invalid_request");
-        let nobody = http().post(app.url("/token")).form(&[("grant_type", "client_credentials")]);
+        let nobody = http()
+            .post(app.url("/token"))
+            .form(&[("grant_type", "client_credentials")]);
         assert_eq!(cc(&app, nobody).await.0, 401);
-        let garbage = http().post(app.url("/token")).header("authorization", "Basic !!!").form(&[("grant_type", "client_credentials")]);
+        let garbage = http()
+            .post(app.url("/token"))
+            .header("authorization", "Basic !!!")
+            .form(&[("grant_type", "client_credentials")]);
         assert_eq!(cc(&app, garbage).await.0, 401);
         // Wrong PKCE verifier and wrong redirect_uri.
         app.user("alice", "correct horse battery").await;
@@ -123,12 +302,31 @@ mod embedded_only {
             let start = b.get(&app.base, &url).await;
             let back = match start {
                 Landed::Redirect(u) => u,
-                page => b.login_and_consent(&app.base, page, "alice", "correct horse battery").await.redirect(),
+                page => b
+                    .login_and_consent(&app.base, page, "alice", "correct horse battery")
+                    .await
+                    .redirect(),
             };
             let code = Landed::param(&back, "code").unwrap();
-            let v = if verifier_ok { verifier } else { "a".repeat(43) };
-            let ru = if redirect_ok { rp.redirect_uri.clone() } else { "http://127.0.0.1:9/other".into() };
-            let r = http().post(app.url("/token")).basic_auth(&rp.id, rp.secret.as_deref()).form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &ru), ("code_verifier", &v)]);
+            let v = if verifier_ok {
+                verifier
+            } else {
+                "a".repeat(43)
+            };
+            let ru = if redirect_ok {
+                rp.redirect_uri.clone()
+            } else {
+                "http://127.0.0.1:9/other".into()
+            };
+            let r = http()
+                .post(app.url("/token"))
+                .basic_auth(&rp.id, rp.secret.as_deref())
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", &ru),
+                    ("code_verifier", &v),
+                ]);
             assert_eq!(cc(&app, r).await.1["error"], "invalid_grant");
         }
     }

@@ -36,11 +36,17 @@ pub struct TestApp {
 /// A fresh database URL for the shared backend, or None when the variables are unset.
 pub async fn fresh_postgres() -> Option<(String, String)> {
     let pg = std::env::var("VHOD_TEST_DATABASE_URL").ok()?;
-    let redis = std::env::var("VHOD_TEST_REDIS_URL").expect("VHOD_TEST_REDIS_URL must be set with VHOD_TEST_DATABASE_URL");
+    let redis = std::env::var("VHOD_TEST_REDIS_URL")
+        .expect("VHOD_TEST_REDIS_URL must be set with VHOD_TEST_DATABASE_URL");
     sqlx::any::install_default_drivers();
     let name = format!("vhod_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::AnyPool::connect(&pg).await.expect("VHOD_TEST_DATABASE_URL is unreachable");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test database");
+    let admin = sqlx::AnyPool::connect(&pg)
+        .await
+        .expect("VHOD_TEST_DATABASE_URL is unreachable");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create test database");
     admin.close().await;
     let mut url = url::Url::parse(&pg).expect("VHOD_TEST_DATABASE_URL is a URL");
     url.set_path(&format!("/{name}"));
@@ -48,13 +54,19 @@ pub async fn fresh_postgres() -> Option<(String, String)> {
 }
 
 /// Config for a test server on `addr`.
-pub async fn test_config(store: Store, dir: &std::path::Path, shared: Option<(String, String)>) -> Option<Config> {
-    let mut c = Config::default();
-    c.data_dir = dir.to_path_buf();
-    c.kek = Some(URL_SAFE_NO_PAD.encode([7u8; 32]));
+pub async fn test_config(
+    store: Store,
+    dir: &std::path::Path,
+    shared: Option<(String, String)>,
+) -> Option<Config> {
+    let mut c = Config {
+        data_dir: dir.to_path_buf(),
+        kek: Some(URL_SAFE_NO_PAD.encode([7u8; 32])),
+        log: "warn".into(),
+        ..Config::default()
+    };
     c.keys.prepublish = 0;
     c.keys.refresh = 1;
-    c.log = "warn".into();
     if store == Store::Shared {
         let (pg, redis) = match shared {
             Some(s) => s,
@@ -76,17 +88,26 @@ pub async fn spawn_app(store: Store) -> Option<TestApp> {
 
 /// Starts a server from a configuration.
 pub async fn spawn_with(mut c: Config, dir: Arc<tempfile::TempDir>) -> TestApp {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     c.listen = addr;
     if c.issuer.is_none() {
         c.issuer = Some(format!("http://{addr}"));
     }
     let clock = ManualClock::new(keys::Clock::now(&keys::SystemClock));
-    let app = vhod::build(&c, Arc::new(clock.clone())).await.expect("build app");
+    let app = vhod::build(&c, Arc::new(clock.clone()))
+        .await
+        .expect("build app");
     let refresh = std::time::Duration::from_secs(c.keys.refresh);
     tokio::spawn(vhod::serve_on(listener, app.clone(), refresh));
-    TestApp { base: format!("http://{addr}"), app, clock, _dir: dir }
+    TestApp {
+        base: format!("http://{addr}"),
+        app,
+        clock,
+        _dir: dir,
+    }
 }
 
 /// Two nodes sharing one PostgreSQL database, one Redis and one issuer; None when the
@@ -117,7 +138,12 @@ pub struct Rp {
 
 impl TestApp {
     /// Registers a client.
-    pub async fn client(&self, method: AuthMethod, grants: &[GrantType], jwks: Option<String>) -> Rp {
+    pub async fn client(
+        &self,
+        method: AuthMethod,
+        grants: &[GrantType],
+        jwks: Option<String>,
+    ) -> Rp {
         let id = format!("vhc_{}", uuid::Uuid::new_v4().simple());
         let (secret, hash) = match method {
             AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
@@ -135,18 +161,42 @@ impl TestApp {
             redirect_uris: vec![redirect_uri.clone()],
             post_logout_redirect_uris: vec![post_logout.clone()],
             grant_types: grants.to_vec(),
-            scope: ["openid", "profile", "email", "phone", "address", "offline_access"].iter().map(|s| s.to_string()).collect(),
+            scope: [
+                "openid",
+                "profile",
+                "email",
+                "phone",
+                "address",
+                "offline_access",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             jwks,
         };
-        self.app.db.clients().insert(&id, &nc, self.app.now()).await.expect("insert client");
-        Rp { id, secret, redirect_uri, post_logout }
+        self.app
+            .db
+            .clients()
+            .insert(&id, &nc, self.app.now())
+            .await
+            .expect("insert client");
+        Rp {
+            id,
+            secret,
+            redirect_uri,
+            post_logout,
+        }
     }
 
     /// A confidential client_secret_basic client with code + refresh + client credentials.
     pub async fn confidential(&self) -> Rp {
         self.client(
             AuthMethod::ClientSecretBasic,
-            &[GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials],
+            &[
+                GrantType::AuthorizationCode,
+                GrantType::RefreshToken,
+                GrantType::ClientCredentials,
+            ],
             None,
         )
         .await
@@ -164,7 +214,12 @@ impl TestApp {
             given_name: Some("Алиса".into()),
             family_name: Some("Пример".into()),
         };
-        self.app.db.accounts().insert(&a, self.app.now()).await.expect("insert account")
+        self.app
+            .db
+            .accounts()
+            .insert(&a, self.app.now())
+            .await
+            .expect("insert account")
     }
 
     /// An absolute URL.
@@ -175,14 +230,21 @@ impl TestApp {
 
 /// PKCE verifier and S256 challenge.
 pub fn pkce() -> (String, String) {
-    let v = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let v = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     let c = URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()));
     (v, c)
 }
 
 /// A plain HTTP client that does not follow redirects.
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 /// A browser: cookies kept, redirects followed by hand so tests can stop at the client.
@@ -205,7 +267,9 @@ impl Landed {
     pub fn redirect(self) -> url::Url {
         match self {
             Landed::Redirect(u) => u,
-            Landed::Page(s, url, html) => panic!("expected a redirect, got {s} page at {url}: {html}"),
+            Landed::Page(s, url, html) => {
+                panic!("expected a redirect, got {s} page at {url}: {html}")
+            }
         }
     }
     /// The page, or panic.
@@ -217,7 +281,9 @@ impl Landed {
     }
     /// A query parameter of the redirect.
     pub fn param(u: &url::Url, k: &str) -> Option<String> {
-        u.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned())
+        u.query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
     }
 }
 
@@ -245,7 +311,12 @@ pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("&#x2f;", "/").replace("&quot;", "\"").replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    s.replace("&#x2f;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 /// The action of the first form.
@@ -277,7 +348,12 @@ impl Browser {
         for _ in 0..10 {
             let url = resp.url().clone();
             if resp.status().is_redirection() {
-                let loc = resp.headers().get("location").and_then(|l| l.to_str().ok()).expect("location").to_owned();
+                let loc = resp
+                    .headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .expect("location")
+                    .to_owned();
                 let next = url.join(&loc).expect("location url");
                 if !next.as_str().starts_with(base) {
                     return Landed::Redirect(next);
@@ -286,7 +362,11 @@ impl Browser {
                 continue;
             }
             let status = resp.status().as_u16();
-            return Landed::Page(status, url.to_string(), resp.text().await.unwrap_or_default());
+            return Landed::Page(
+                status,
+                url.to_string(),
+                resp.text().await.unwrap_or_default(),
+            );
         }
         panic!("redirect loop");
     }
@@ -300,17 +380,37 @@ impl Browser {
     /// Submits the page's form with `fields` plus its CSRF token.
     pub async fn submit(&self, base: &str, html: &str, fields: &[(&str, &str)]) -> Landed {
         let action = form_action(html).expect("form action");
-        let mut form: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut form: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         form.extend(hidden_inputs(html));
-        let r = self.http.post(format!("{base}{action}")).form(&form).send().await.expect("post");
+        let r = self
+            .http
+            .post(format!("{base}{action}"))
+            .form(&form)
+            .send()
+            .await
+            .expect("post");
         self.land(base, r).await
     }
 
     /// Signs in on a login page and allows on the consent page if one follows.
-    pub async fn login_and_consent(&self, base: &str, start: Landed, login: &str, password: &str) -> Landed {
+    pub async fn login_and_consent(
+        &self,
+        base: &str,
+        start: Landed,
+        login: &str,
+        password: &str,
+    ) -> Landed {
         let (_, _, html) = start.page();
-        assert!(html.contains("name=\"password\""), "login page expected: {html}");
-        let after = self.submit(base, &html, &[("login", login), ("password", password)]).await;
+        assert!(
+            html.contains("name=\"password\""),
+            "login page expected: {html}"
+        );
+        let after = self
+            .submit(base, &html, &[("login", login), ("password", password)])
+            .await;
         match after {
             Landed::Page(200, _, html) if html.contains("value=\"allow\"") => {
                 self.submit(base, &html, &[("decision", "allow")]).await
@@ -346,7 +446,12 @@ pub fn authorize_url(app: &TestApp, rp: &Rp, extra: &[(&str, &str)]) -> (String,
 }
 
 /// Redeems a code with client_secret_basic; returns status and JSON.
-pub async fn redeem(app: &TestApp, rp: &Rp, code: &str, verifier: &str) -> (u16, serde_json::Value) {
+pub async fn redeem(
+    app: &TestApp,
+    rp: &Rp,
+    code: &str,
+    verifier: &str,
+) -> (u16, serde_json::Value) {
     let r = http()
         .post(app.url("/token"))
         .basic_auth(&rp.id, rp.secret.as_deref())
@@ -363,10 +468,19 @@ pub async fn redeem(app: &TestApp, rp: &Rp, code: &str, verifier: &str) -> (u16,
 }
 
 /// Full sign-in: returns the token response JSON.
-pub async fn sign_in(app: &TestApp, rp: &Rp, browser: &Browser, login: &str, password: &str) -> serde_json::Value {
+pub async fn sign_in(
+    app: &TestApp,
+    rp: &Rp,
+    browser: &Browser,
+    login: &str,
+    password: &str,
+) -> serde_json::Value {
     let (url, verifier) = authorize_url(app, rp, &[]);
     let start = browser.get(&app.base, &url).await;
-    let landed = browser.login_and_consent(&app.base, start, login, password).await.redirect();
+    let landed = browser
+        .login_and_consent(&app.base, start, login, password)
+        .await
+        .redirect();
     let code = Landed::param(&landed, "code").expect("code");
     let (status, body) = redeem(app, rp, &code, &verifier).await;
     assert_eq!(status, 200, "{body}");

@@ -1,11 +1,15 @@
 //! End-to-end tests of the whole server, driven over HTTP.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly at the first broken expectation"
+)]
 
 mod helpers;
 
-mod code_flow;
-mod tokens;
 mod authorize;
-mod client_auth;
-mod logout;
-mod two_nodes;
 mod cli;
+mod client_auth;
+mod code_flow;
+mod logout;
+mod tokens;
+mod two_nodes;

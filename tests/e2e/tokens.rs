@@ -28,7 +28,14 @@ async fn refresh(app: &TestApp, rp: &Rp, rt: &str) -> (u16, Value) {
 }
 
 async fn userinfo_status(app: &TestApp, at: &str) -> u16 {
-    http().get(app.url("/userinfo")).bearer_auth(at).send().await.unwrap().status().as_u16()
+    http()
+        .get(app.url("/userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 async fn introspect(app: &TestApp, rp: &Rp, token: &str) -> Value {
@@ -52,7 +59,8 @@ async fn session(app: &TestApp) -> (Rp, Value) {
 }
 
 fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str().unwrap_or_else(|| panic!("{k} missing in {v}"))
+    v[k].as_str()
+        .unwrap_or_else(|| panic!("{k} missing in {v}"))
 }
 
 async fn refresh_rotates_and_reuse_revokes_the_grant(app: TestApp) {
@@ -71,24 +79,59 @@ async fn refresh_rotates_and_reuse_revokes_the_grant(app: TestApp) {
     let (st, _) = refresh(&app, &rp, &rt2).await;
     assert_eq!(st, 400, "the rotated token dies with the grant");
     assert_eq!(userinfo_status(&app, s(&t2, "access_token")).await, 401);
-    assert_eq!(introspect(&app, &rp, s(&t2, "access_token")).await["active"], false);
+    assert_eq!(
+        introspect(&app, &rp, s(&t2, "access_token")).await["active"],
+        false
+    );
 }
 
 async fn userinfo_accepts_header_get_post_and_form_body(app: TestApp) {
     let (_, t) = session(&app).await;
     let at = s(&t, "access_token");
-    let get: Value = http().get(app.url("/userinfo")).bearer_auth(at).send().await.unwrap().json().await.unwrap();
+    let get: Value = http()
+        .get(app.url("/userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(get["email"], "alice@example.com");
-    let post = http().post(app.url("/userinfo")).bearer_auth(at).send().await.unwrap();
+    let post = http()
+        .post(app.url("/userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(post.status(), 200);
-    let body = http().post(app.url("/userinfo")).form(&[("access_token", at)]).send().await.unwrap();
+    let body = http()
+        .post(app.url("/userinfo"))
+        .form(&[("access_token", at)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(body.status(), 200);
     let none = http().get(app.url("/userinfo")).send().await.unwrap();
     assert_eq!(none.status(), 401);
-    assert!(none.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
-    let bad = http().get(app.url("/userinfo")).bearer_auth("not.a.jwt").send().await.unwrap();
+    assert!(none.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    let bad = http()
+        .get(app.url("/userinfo"))
+        .bearer_auth("not.a.jwt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 401);
-    let both = http().post(app.url("/userinfo")).bearer_auth(at).form(&[("access_token", at)]).send().await.unwrap();
+    let both = http()
+        .post(app.url("/userinfo"))
+        .bearer_auth(at)
+        .form(&[("access_token", at)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(both.status(), 400, "token sent twice is invalid_request");
 }
 
@@ -103,11 +146,19 @@ async fn introspection_reports_active_and_inactive_tokens(app: TestApp) {
     assert_eq!(rt["token_type"], "refresh_token");
     let junk = introspect(&app, &rp, "junk").await;
     assert_eq!(junk, serde_json::json!({"active": false}));
-    let unauth = http().post(app.url("/introspect")).form(&[("token", s(&t, "access_token"))]).send().await.unwrap();
+    let unauth = http()
+        .post(app.url("/introspect"))
+        .form(&[("token", s(&t, "access_token"))])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unauth.status(), 401);
     // Another client does not see this client's refresh token.
     let other = app.confidential().await;
-    assert_eq!(introspect(&app, &other, s(&t, "refresh_token")).await["active"], false);
+    assert_eq!(
+        introspect(&app, &other, s(&t, "refresh_token")).await["active"],
+        false
+    );
 }
 
 async fn revoking_refresh_token_revokes_the_grant(app: TestApp) {
@@ -115,21 +166,44 @@ async fn revoking_refresh_token_revokes_the_grant(app: TestApp) {
     let r = http()
         .post(app.url("/revoke"))
         .basic_auth(&rp.id, rp.secret.as_deref())
-        .form(&[("token", s(&t, "refresh_token")), ("token_type_hint", "refresh_token")])
+        .form(&[
+            ("token", s(&t, "refresh_token")),
+            ("token_type_hint", "refresh_token"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(refresh(&app, &rp, s(&t, "refresh_token")).await.0, 400);
-    assert_eq!(userinfo_status(&app, s(&t, "access_token")).await, 401, "access tokens of the grant die too");
-    let again = http().post(app.url("/revoke")).basic_auth(&rp.id, rp.secret.as_deref()).form(&[("token", "unknown")]).send().await.unwrap();
-    assert_eq!(again.status(), 200, "unknown tokens are answered 200 (RFC 7009 §2.2)");
+    assert_eq!(
+        userinfo_status(&app, s(&t, "access_token")).await,
+        401,
+        "access tokens of the grant die too"
+    );
+    let again = http()
+        .post(app.url("/revoke"))
+        .basic_auth(&rp.id, rp.secret.as_deref())
+        .form(&[("token", "unknown")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        200,
+        "unknown tokens are answered 200 (RFC 7009 §2.2)"
+    );
 }
 
 async fn revoking_access_token_blocks_it(app: TestApp) {
     let (rp, t) = session(&app).await;
     let at = s(&t, "access_token");
-    let r = http().post(app.url("/revoke")).basic_auth(&rp.id, rp.secret.as_deref()).form(&[("token", at)]).send().await.unwrap();
+    let r = http()
+        .post(app.url("/revoke"))
+        .basic_auth(&rp.id, rp.secret.as_deref())
+        .form(&[("token", at)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(userinfo_status(&app, at).await, 401);
     assert_eq!(introspect(&app, &rp, at).await["active"], false);
@@ -137,7 +211,13 @@ async fn revoking_access_token_blocks_it(app: TestApp) {
     let (st, t2) = refresh(&app, &rp, s(&t, "refresh_token")).await;
     assert_eq!(st, 200);
     let other = app.confidential().await;
-    http().post(app.url("/revoke")).basic_auth(&other.id, other.secret.as_deref()).form(&[("token", s(&t2, "access_token"))]).send().await.unwrap();
+    http()
+        .post(app.url("/revoke"))
+        .basic_auth(&other.id, other.secret.as_deref())
+        .form(&[("token", s(&t2, "access_token"))])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(userinfo_status(&app, s(&t2, "access_token")).await, 200);
 }
 
@@ -147,7 +227,10 @@ async fn code_reuse_revokes_first_tokens(app: TestApp) {
     let browser = Browser::new();
     let (url, verifier) = authorize_url(&app, &rp, &[]);
     let start = browser.get(&app.base, &url).await;
-    let back = browser.login_and_consent(&app.base, start, "alice", "correct horse battery").await.redirect();
+    let back = browser
+        .login_and_consent(&app.base, start, "alice", "correct horse battery")
+        .await
+        .redirect();
     let code = Landed::param(&back, "code").unwrap();
     let (st, t) = redeem(&app, &rp, &code, &verifier).await;
     assert_eq!(st, 200);
@@ -155,7 +238,11 @@ async fn code_reuse_revokes_first_tokens(app: TestApp) {
     let (st, err) = redeem(&app, &rp, &code, &verifier).await;
     assert_eq!(st, 400);
     assert_eq!(err["error"], "invalid_grant");
-    assert_eq!(userinfo_status(&app, s(&t, "access_token")).await, 401, "first tokens revoked");
+    assert_eq!(
+        userinfo_status(&app, s(&t, "access_token")).await,
+        401,
+        "first tokens revoked"
+    );
     assert_eq!(refresh(&app, &rp, s(&t, "refresh_token")).await.0, 400);
 }
 
@@ -165,7 +252,10 @@ async fn code_expires_after_sixty_seconds(app: TestApp) {
     let browser = Browser::new();
     let (url, verifier) = authorize_url(&app, &rp, &[]);
     let start = browser.get(&app.base, &url).await;
-    let back = browser.login_and_consent(&app.base, start, "alice", "correct horse battery").await.redirect();
+    let back = browser
+        .login_and_consent(&app.base, start, "alice", "correct horse battery")
+        .await
+        .redirect();
     let code = Landed::param(&back, "code").unwrap();
     app.clock.advance(61);
     let (st, err) = redeem(&app, &rp, &code, &verifier).await;
@@ -179,16 +269,25 @@ async fn concurrent_redemptions_have_one_winner(app: TestApp) {
     let browser = Browser::new();
     let (url, verifier) = authorize_url(&app, &rp, &[]);
     let start = browser.get(&app.base, &url).await;
-    let back = browser.login_and_consent(&app.base, start, "alice", "correct horse battery").await.redirect();
+    let back = browser
+        .login_and_consent(&app.base, start, "alice", "correct horse battery")
+        .await
+        .redirect();
     let code = Landed::param(&back, "code").unwrap();
     let mut tasks = Vec::new();
     for _ in 0..8 {
-        let (base, rp, code, verifier) = (app.base.clone(), rp.clone(), code.clone(), verifier.clone());
+        let (base, rp, code, verifier) =
+            (app.base.clone(), rp.clone(), code.clone(), verifier.clone());
         tasks.push(tokio::spawn(async move {
             let r = http()
                 .post(format!("{base}/token"))
                 .basic_auth(&rp.id, rp.secret.as_deref())
-                .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &rp.redirect_uri), ("code_verifier", &verifier)])
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", &rp.redirect_uri),
+                    ("code_verifier", &verifier),
+                ])
                 .send()
                 .await
                 .unwrap();

@@ -19,17 +19,30 @@ async fn code_from_node_a_is_redeemed_once_at_node_b_and_sessions_and_keys_are_s
     // Sign in at A.
     let (url, verifier) = authorize_url(&a, &rp, &[]);
     let start = browser.get(&a.base, &url).await;
-    let back = browser.login_and_consent(&a.base, start, "alice", PW).await.redirect();
+    let back = browser
+        .login_and_consent(&a.base, start, "alice", PW)
+        .await
+        .redirect();
     let code = Landed::param(&back, "code").unwrap();
     // Redeem at B, concurrently: one wins.
     let mut tasks = Vec::new();
     for node in [&b, &b, &a, &b] {
-        let (base, rp, code, verifier) = (node.base.clone(), rp.clone(), code.clone(), verifier.clone());
+        let (base, rp, code, verifier) = (
+            node.base.clone(),
+            rp.clone(),
+            code.clone(),
+            verifier.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let r = http()
                 .post(format!("{base}/token"))
                 .basic_auth(&rp.id, rp.secret.as_deref())
-                .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &rp.redirect_uri), ("code_verifier", &verifier)])
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", &rp.redirect_uri),
+                    ("code_verifier", &verifier),
+                ])
                 .send()
                 .await
                 .unwrap();
@@ -51,17 +64,42 @@ async fn code_from_node_a_is_redeemed_once_at_node_b_and_sessions_and_keys_are_s
     let (st, t) = redeem(&b, &rp, &code_b, &vb).await;
     assert_eq!(st, 200);
     let at = t["access_token"].as_str().unwrap();
-    assert_eq!(http().get(a.url("/userinfo")).bearer_auth(at).send().await.unwrap().status(), 200, "B's token works at A");
+    assert_eq!(
+        http()
+            .get(a.url("/userinfo"))
+            .bearer_auth(at)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "B's token works at A"
+    );
 
     // A key rotated through A is published by B within five seconds.
     let new = a.app.keys.rotate().await.unwrap();
     let started = Instant::now();
     loop {
-        let jwks: Value = http().get(b.url("/jwks")).send().await.unwrap().json().await.unwrap();
-        if jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == new.kid.as_str()) {
+        let jwks: Value = http()
+            .get(b.url("/jwks"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == new.kid.as_str())
+        {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(5), "B did not publish the new key within 5 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "B did not publish the new key within 5 s"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -20,7 +20,11 @@ fn items(ix: &Interaction, lang: Lang) -> Vec<String> {
         .iter()
         .map(|s| {
             let t = lang.t(&format!("scope_{s}"));
-            if t.is_empty() { s.clone() } else { t.to_owned() }
+            if t.is_empty() {
+                s.clone()
+            } else {
+                t.to_owned()
+            }
         })
         .collect();
     for c in ix.request.claim_names(None) {
@@ -31,13 +35,31 @@ fn items(ix: &Interaction, lang: Lang) -> Vec<String> {
 
 /// Renders the consent form.
 pub(super) async fn page(app: &App, ix: &Interaction, headers: &HeaderMap) -> Response {
-    let client_name = app.client(&ix.request.client_id).await.ok().flatten().map(|c| c.name.clone()).unwrap_or_default();
+    let client_name = app
+        .client(&ix.request.client_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
     let items = items(ix, ix.lang(headers));
-    render(app, ix, headers, StatusCode::OK, "consent.html", context! { client_name, items })
+    render(
+        app,
+        ix,
+        headers,
+        StatusCode::OK,
+        "consent.html",
+        context! { client_name, items },
+    )
 }
 
 /// `POST /interaction/{id}/consent`: `decision=allow` or `deny`.
-pub async fn consent(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn consent(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let ix = match load(&app, &id, &headers).await {
         Ok(ix) => ix,
         Err(r) => return *r,
@@ -49,16 +71,43 @@ pub async fn consent(State(app): State<AppState>, Path(id): Path<String>, header
     let lang = ix.lang(&headers);
     let req = &ix.request;
     let Some(s) = &ix.session else {
-        return app.pages.error(StatusCode::BAD_REQUEST, lang, "err_expired", None, None);
+        return app
+            .pages
+            .error(StatusCode::BAD_REQUEST, lang, "err_expired", None, None);
     };
     if form.get("decision") != Some("allow") {
         let _ = app.cache.delete(&format!("int:{}", ix.id)).await;
         let e = OAuthError::new(ErrorCode::AccessDenied, "the person declined");
-        return response::error(&app, req.response_mode, &req.redirect_uri, &e, req.state.as_deref(), lang);
+        return response::error(
+            &app,
+            req.response_mode,
+            &req.redirect_uri,
+            &e,
+            req.state.as_deref(),
+            lang,
+        );
     }
     let claims = req.claim_names(None);
-    if let Err(e) = app.db.consents().grant(&s.account_id, &req.client_id, &req.scope, &claims, app.now()).await {
-        return response::error(&app, req.response_mode, &req.redirect_uri, &OAuthError::from(e), req.state.as_deref(), lang);
+    if let Err(e) = app
+        .db
+        .consents()
+        .grant(
+            &s.account_id,
+            &req.client_id,
+            &req.scope,
+            &claims,
+            app.now(),
+        )
+        .await
+    {
+        return response::error(
+            &app,
+            req.response_mode,
+            &req.redirect_uri,
+            &OAuthError::from(e),
+            req.state.as_deref(),
+            lang,
+        );
     }
     finish(&app, &ix, &headers).await
 }

@@ -21,14 +21,38 @@ const MAX_FAILURES_PER_LOGIN: u64 = 10;
 const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Renders the login form.
-pub(super) async fn page(app: &App, ix: &Interaction, headers: &HeaderMap, error: Option<&str>, status: StatusCode) -> Response {
-    let client_name = app.client(&ix.request.client_id).await.ok().flatten().map(|c| c.name.clone()).unwrap_or_default();
+pub(super) async fn page(
+    app: &App,
+    ix: &Interaction,
+    headers: &HeaderMap,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let client_name = app
+        .client(&ix.request.client_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
     let hint = ix.request.login_hint.clone().unwrap_or_default();
-    render(app, ix, headers, status, "login.html", context! { client_name, login_hint => hint, error })
+    render(
+        app,
+        ix,
+        headers,
+        status,
+        "login.html",
+        context! { client_name, login_hint => hint, error },
+    )
 }
 
 /// `POST /interaction/{id}/login`.
-pub async fn login(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn login(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut ix = match load(&app, &id, &headers).await {
         Ok(ix) => ix,
         Err(r) => return *r,
@@ -40,31 +64,63 @@ pub async fn login(State(app): State<AppState>, Path(id): Path<String>, headers:
     let lang = ix.lang(&headers);
     let login = form.get("login").unwrap_or("").trim().to_owned();
     let password = form.get("password").unwrap_or("").to_owned();
-    let counter = format!("fail:login:{}", crate::crypto::sha256_b64(&login.to_lowercase()));
+    let counter = format!(
+        "fail:login:{}",
+        crate::crypto::sha256_b64(&login.to_lowercase())
+    );
     match app.cache.get(&counter).await {
         Ok(Some(v)) if parse_count(&v) >= MAX_FAILURES_PER_LOGIN => {
-            return page(&app, &ix, &headers, Some(lang.t("too_many_attempts")), StatusCode::TOO_MANY_REQUESTS).await;
+            return page(
+                &app,
+                &ix,
+                &headers,
+                Some(lang.t("too_many_attempts")),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
         }
         Ok(_) => {}
         Err(e) => {
             tracing::error!(error = %e, "counter lookup failed");
-            return app.pages.error(StatusCode::SERVICE_UNAVAILABLE, lang, "err_server", None, None);
+            return app.pages.error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                "err_server",
+                None,
+                None,
+            );
         }
     }
     let account = match app.db.accounts().by_login(&login).await {
         Ok(a) => a,
         Err(e) => {
             tracing::error!(error = %e, "account lookup failed");
-            return app.pages.error(StatusCode::SERVICE_UNAVAILABLE, lang, "err_server", None, None);
+            return app.pages.error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                "err_server",
+                None,
+                None,
+            );
         }
     };
-    let phc = account.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| app.dummy_password_hash.clone());
+    let phc = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| app.dummy_password_hash.clone());
     let ok = crate::password::verify(password, phc).await && account.is_some();
     let Some(account) = account.filter(|_| ok) else {
         if let Err(e) = app.cache.incr(&counter, FAILURE_WINDOW).await {
             tracing::error!(error = %e, "counter update failed");
         }
-        return page(&app, &ix, &headers, Some(lang.t("bad_credentials")), StatusCode::UNAUTHORIZED).await;
+        return page(
+            &app,
+            &ix,
+            &headers,
+            Some(lang.t("bad_credentials")),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
     };
     let _ = app.cache.delete(&counter).await;
     let s = Session {
@@ -78,17 +134,38 @@ pub async fn login(State(app): State<AppState>, Path(id): Path<String>, headers:
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "session start failed");
-            return app.pages.error(StatusCode::SERVICE_UNAVAILABLE, lang, "err_server", None, None);
+            return app.pages.error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                "err_server",
+                None,
+                None,
+            );
         }
     };
     ix.session = Some(s);
-    let consent_needed = match crate::oauth::authorize::needs_consent(&app, &ix.request, &account.id).await {
-        Ok(n) => n,
-        Err(_) => return app.pages.error(StatusCode::SERVICE_UNAVAILABLE, lang, "err_server", None, None),
-    };
+    let consent_needed =
+        match crate::oauth::authorize::needs_consent(&app, &ix.request, &account.id).await {
+            Ok(n) => n,
+            Err(_) => {
+                return app.pages.error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    lang,
+                    "err_server",
+                    None,
+                    None,
+                )
+            }
+        };
     let mut r = if consent_needed {
         if save(&app, &ix).await.is_err() {
-            return app.pages.error(StatusCode::SERVICE_UNAVAILABLE, lang, "err_server", None, None);
+            return app.pages.error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                "err_server",
+                None,
+                None,
+            );
         }
         crate::oauth::authorize::response::redirect(&format!("/interaction/{}", ix.id))
     } else {
@@ -101,5 +178,8 @@ pub async fn login(State(app): State<AppState>, Path(id): Path<String>, headers:
 }
 
 fn parse_count(raw: &[u8]) -> u64 {
-    std::str::from_utf8(raw).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)
+    std::str::from_utf8(raw)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
 }

@@ -12,7 +12,7 @@ pub use consent::consent;
 pub use login::login;
 
 use crate::app::{App, AppState};
-use crate::crypto::{random_token, ct_eq};
+use crate::crypto::{ct_eq, random_token};
 use crate::i18n::Lang;
 use crate::oauth::authorize::request::AuthRequest;
 use crate::oauth::authorize::response;
@@ -43,7 +43,13 @@ pub struct Interaction {
 impl Interaction {
     /// A new interaction for `request`, with `session` if login is not needed.
     pub fn new(request: AuthRequest, session: Option<Session>) -> Interaction {
-        Interaction { id: random_token(16), request, csrf: random_token(24), browser: random_token(24), session }
+        Interaction {
+            id: random_token(16),
+            request,
+            csrf: random_token(24),
+            browser: random_token(24),
+            session,
+        }
     }
 
     fn lang(&self, headers: &HeaderMap) -> Lang {
@@ -62,7 +68,13 @@ pub async fn start(app: &App, ix: Interaction) -> Result<Response, OAuthError> {
     save(app, &ix).await?;
     let path = format!("/interaction/{}", ix.id);
     let mut r = response::redirect(&path);
-    if let Some(c) = crate::http::set_cookie(COOKIE, &ix.browser, &path, app.settings.interaction_ttl, app.settings.secure_cookies) {
+    if let Some(c) = crate::http::set_cookie(
+        COOKIE,
+        &ix.browser,
+        &path,
+        app.settings.interaction_ttl,
+        app.settings.secure_cookies,
+    ) {
         r.headers_mut().append(header::SET_COOKIE, c);
     }
     Ok(r)
@@ -79,36 +91,75 @@ async fn save(app: &App, ix: &Interaction) -> Result<(), OAuthError> {
 async fn load(app: &App, id: &str, headers: &HeaderMap) -> Result<Interaction, Box<Response>> {
     let lang = Lang::choose(&[], headers);
     if id.len() > 64 {
-        return Err(Box::new(app.pages.error(StatusCode::NOT_FOUND, lang, "err_expired", None, None)));
+        return Err(Box::new(app.pages.error(
+            StatusCode::NOT_FOUND,
+            lang,
+            "err_expired",
+            None,
+            None,
+        )));
     }
     let ix: Option<Interaction> = match get_json(app.cache.as_ref(), &key(id)).await {
         Ok(ix) => ix,
         Err(e) => {
             tracing::error!(error = %e, "interaction lookup failed");
-            return Err(Box::new(app.pages.error(StatusCode::SERVICE_UNAVAILABLE, lang, "err_server", None, None)));
+            return Err(Box::new(app.pages.error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang,
+                "err_server",
+                None,
+                None,
+            )));
         }
     };
     let Some(ix) = ix else {
-        return Err(Box::new(app.pages.error(StatusCode::NOT_FOUND, lang, "err_expired", None, None)));
+        return Err(Box::new(app.pages.error(
+            StatusCode::NOT_FOUND,
+            lang,
+            "err_expired",
+            None,
+            None,
+        )));
     };
     let cookie_ok = crate::http::cookie(headers, COOKIE).is_some_and(|c| ct_eq(c, &ix.browser));
     if !cookie_ok {
-        return Err(Box::new(app.pages.error(StatusCode::FORBIDDEN, ix.lang(headers), "err_csrf", None, None)));
+        return Err(Box::new(app.pages.error(
+            StatusCode::FORBIDDEN,
+            ix.lang(headers),
+            "err_csrf",
+            None,
+            None,
+        )));
     }
     Ok(ix)
 }
 
 /// Checks the form's CSRF token.
-fn check_csrf(app: &App, ix: &Interaction, form_csrf: Option<&str>, headers: &HeaderMap) -> Result<(), Box<Response>> {
+fn check_csrf(
+    app: &App,
+    ix: &Interaction,
+    form_csrf: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<(), Box<Response>> {
     if form_csrf.is_some_and(|c| ct_eq(c, &ix.csrf)) {
         Ok(())
     } else {
-        Err(Box::new(app.pages.error(StatusCode::FORBIDDEN, ix.lang(headers), "err_csrf", None, None)))
+        Err(Box::new(app.pages.error(
+            StatusCode::FORBIDDEN,
+            ix.lang(headers),
+            "err_csrf",
+            None,
+            None,
+        )))
     }
 }
 
 /// `GET /interaction/{id}`: the login page, or the consent page once signed in.
-pub async fn show(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub async fn show(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let ix = match load(&app, &id, &headers).await {
         Ok(ix) => ix,
         Err(r) => return *r,
@@ -126,15 +177,37 @@ async fn finish(app: &App, ix: &Interaction, headers: &HeaderMap) -> Response {
     // One-time: a replayed final form finds nothing.
     match app.cache.consume(&key(&ix.id)).await {
         Ok(Some(_)) => {}
-        Ok(None) => return app.pages.error(StatusCode::NOT_FOUND, lang, "err_expired", None, None),
-        Err(e) => return response::error(app, req.response_mode, &req.redirect_uri, &OAuthError::from(e), req.state.as_deref(), lang),
+        Ok(None) => {
+            return app
+                .pages
+                .error(StatusCode::NOT_FOUND, lang, "err_expired", None, None)
+        }
+        Err(e) => {
+            return response::error(
+                app,
+                req.response_mode,
+                &req.redirect_uri,
+                &OAuthError::from(e),
+                req.state.as_deref(),
+                lang,
+            )
+        }
     }
     let Some(s) = &ix.session else {
-        return app.pages.error(StatusCode::BAD_REQUEST, lang, "err_expired", None, None);
+        return app
+            .pages
+            .error(StatusCode::BAD_REQUEST, lang, "err_expired", None, None);
     };
     let mut r = match response::issue_code(app, req, s, lang).await {
         Ok(r) => r,
-        Err(e) => response::error(app, req.response_mode, &req.redirect_uri, &e, req.state.as_deref(), lang),
+        Err(e) => response::error(
+            app,
+            req.response_mode,
+            &req.redirect_uri,
+            &e,
+            req.state.as_deref(),
+            lang,
+        ),
     };
     let path = format!("/interaction/{}", ix.id);
     if let Some(c) = crate::http::set_cookie(COOKIE, "", &path, 0, app.settings.secure_cookies) {
@@ -144,7 +217,15 @@ async fn finish(app: &App, ix: &Interaction, headers: &HeaderMap) -> Response {
 }
 
 /// Renders a page for this interaction.
-fn render(app: &App, ix: &Interaction, headers: &HeaderMap, status: StatusCode, name: &str, ctx: minijinja::Value) -> Response {
+fn render(
+    app: &App,
+    ix: &Interaction,
+    headers: &HeaderMap,
+    status: StatusCode,
+    name: &str,
+    ctx: minijinja::Value,
+) -> Response {
     let base = context! { id => &ix.id, csrf => &ix.csrf };
-    app.pages.page(status, name, ix.lang(headers), context! { ..base, ..ctx })
+    app.pages
+        .page(status, name, ix.lang(headers), context! { ..base, ..ctx })
 }

@@ -6,7 +6,17 @@ use serde_json::{Map, Value};
 
 /// Claims each scope releases.
 pub const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
-    ("profile", &["name", "given_name", "family_name", "preferred_username", "locale", "updated_at"]),
+    (
+        "profile",
+        &[
+            "name",
+            "given_name",
+            "family_name",
+            "preferred_username",
+            "locale",
+            "updated_at",
+        ],
+    ),
     ("email", &["email", "email_verified"]),
     ("phone", &["phone_number", "phone_number_verified"]),
     ("address", &["address"]),
@@ -35,7 +45,10 @@ fn value(a: &Account, claim: &str) -> Option<Value> {
         "email_verified" => a.email.as_ref().map(|_| Value::Bool(a.email_verified)),
         "phone_number" => s(&a.phone),
         "phone_number_verified" => a.phone.as_ref().map(|_| Value::Bool(a.phone_verified)),
-        "address" => a.address.as_deref().and_then(|j| serde_json::from_str(j).ok()),
+        "address" => a
+            .address
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok()),
         _ => None,
     }
 }

@@ -43,21 +43,40 @@ fn invalid(basic: bool) -> OAuthError {
 }
 
 /// Authenticates the calling client.
-pub async fn authenticate(app: &App, headers: &HeaderMap, p: &Params) -> Result<Arc<Client>, OAuthError> {
-    let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
-        let (scheme, rest) = v.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("basic").then(|| rest.trim().to_owned())
-    });
-    let presented = [basic.is_some(), p.has("client_secret"), p.has("client_assertion")];
+pub async fn authenticate(
+    app: &App,
+    headers: &HeaderMap,
+    p: &Params,
+) -> Result<Arc<Client>, OAuthError> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("basic")
+                .then(|| rest.trim().to_owned())
+        });
+    let presented = [
+        basic.is_some(),
+        p.has("client_secret"),
+        p.has("client_assertion"),
+    ];
     if presented.iter().filter(|x| **x).count() > 1 {
-        return Err(OAuthError::invalid_request("more than one client authentication method was used"));
+        return Err(OAuthError::invalid_request(
+            "more than one client authentication method was used",
+        ));
     }
     if let Some(b) = basic {
         let (id, secret) = decode_basic(&b).ok_or_else(|| invalid(true))?;
         if p.get("client_id").is_some_and(|c| c != id) {
-            return Err(OAuthError::invalid_request("client_id does not match the authenticated client"));
+            return Err(OAuthError::invalid_request(
+                "client_id does not match the authenticated client",
+            ));
         }
-        return by_secret(app, &id, &secret, AuthMethod::ClientSecretBasic).await.map_err(with_challenge);
+        return by_secret(app, &id, &secret, AuthMethod::ClientSecretBasic)
+            .await
+            .map_err(with_challenge);
     }
     if let Some(secret) = p.get("client_secret") {
         let id = p.get("client_id").ok_or_else(|| invalid(false))?;
@@ -65,7 +84,9 @@ pub async fn authenticate(app: &App, headers: &HeaderMap, p: &Params) -> Result<
     }
     if let Some(assertion) = p.get("client_assertion") {
         if p.get("client_assertion_type") != Some(JWT_BEARER) {
-            return Err(OAuthError::invalid_request("unsupported client_assertion_type"));
+            return Err(OAuthError::invalid_request(
+                "unsupported client_assertion_type",
+            ));
         }
         return by_assertion(app, assertion, p.get("client_id")).await;
     }
@@ -87,23 +108,43 @@ fn decode_basic(b: &str) -> Option<(String, String)> {
     let raw = STANDARD.decode(b).ok()?;
     let s = String::from_utf8(raw).ok()?;
     let (id, secret) = s.split_once(':')?;
-    let dec = |x: &str| form_urlencoded::parse(format!("x={x}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    let dec = |x: &str| {
+        form_urlencoded::parse(format!("x={x}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
     Some((dec(id).unwrap_or_default(), dec(secret).unwrap_or_default()))
 }
 
-async fn by_secret(app: &App, id: &str, secret: &str, method: AuthMethod) -> Result<Arc<Client>, OAuthError> {
+async fn by_secret(
+    app: &App,
+    id: &str,
+    secret: &str,
+    method: AuthMethod,
+) -> Result<Arc<Client>, OAuthError> {
     let client = app.client(id).await?.ok_or_else(|| invalid(false))?;
     let presented = hash_secret(&app.secrets.client_secret_key, secret);
-    let matches = client.secret_hash.as_deref().is_some_and(|h| ct_eq(h, &presented));
+    let matches = client
+        .secret_hash
+        .as_deref()
+        .is_some_and(|h| ct_eq(h, &presented));
     if !matches || client.auth_method != method {
         return Err(invalid(false));
     }
     Ok(client)
 }
 
-async fn by_assertion(app: &App, assertion: &str, client_id: Option<&str>) -> Result<Arc<Client>, OAuthError> {
+async fn by_assertion(
+    app: &App,
+    assertion: &str,
+    client_id: Option<&str>,
+) -> Result<Arc<Client>, OAuthError> {
     let (_, unverified, ..) = keys::decode_unverified(assertion).map_err(|_| invalid(false))?;
-    let iss = unverified.get("iss").and_then(Value::as_str).ok_or_else(|| invalid(false))?.to_owned();
+    let iss = unverified
+        .get("iss")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid(false))?
+        .to_owned();
     if client_id.is_some_and(|c| c != iss) {
         return Err(invalid(false));
     }
@@ -128,7 +169,10 @@ async fn by_assertion(app: &App, assertion: &str, client_id: Option<&str>) -> Re
     let token_ep = app.url(crate::router::TOKEN);
     let aud_ok = match claims.get("aud") {
         Some(Value::String(a)) => *a == app.settings.issuer || *a == token_ep,
-        Some(Value::Array(a)) => a.iter().any(|x| x.as_str().is_some_and(|x| x == app.settings.issuer || x == token_ep)),
+        Some(Value::Array(a)) => a.iter().any(|x| {
+            x.as_str()
+                .is_some_and(|x| x == app.settings.issuer || x == token_ep)
+        }),
         _ => false,
     };
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
@@ -139,7 +183,9 @@ async fn by_assertion(app: &App, assertion: &str, client_id: Option<&str>) -> Re
     let key = format!("jti:{}:{}", client.id, crate::crypto::sha256_b64(jti));
     let ttl = Duration::from_secs((exp - now).max(1) as u64 + 60);
     if !app.cache.put_if_absent(&key, b"1", ttl).await? {
-        return Err(OAuthError::invalid_client("the client assertion was already used"));
+        return Err(OAuthError::invalid_client(
+            "the client assertion was already used",
+        ));
     }
     Ok(client)
 }

@@ -22,7 +22,11 @@ pub fn document(app: &App) -> Value {
         }
     }
     let auth: Vec<&str> = AuthMethod::ALL.iter().map(|a| a.as_str()).collect();
-    let confidential: Vec<&str> = AuthMethod::ALL.iter().filter(|a| **a != AuthMethod::None).map(|a| a.as_str()).collect();
+    let confidential: Vec<&str> = AuthMethod::ALL
+        .iter()
+        .filter(|a| **a != AuthMethod::None)
+        .map(|a| a.as_str())
+        .collect();
     let extra = json!({
         "scopes_supported": crate::oauth::authorize::checks::SCOPES,
         "response_types_supported": ["code"],
@@ -58,7 +62,13 @@ pub async fn discovery(State(app): State<AppState>) -> Response {
     let body = app.discovery_json();
     let mut r = body.into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     r
 }

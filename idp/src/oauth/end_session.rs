@@ -21,8 +21,17 @@ use axum::response::Response;
 use minijinja::context;
 
 /// `GET /logout`.
-pub async fn get(State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    handle(&app, Params::parse(q.unwrap_or_default().as_bytes()), &headers).await
+pub async fn get(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    handle(
+        &app,
+        Params::parse(q.unwrap_or_default().as_bytes()),
+        &headers,
+    )
+    .await
 }
 
 /// `POST /logout`: either an RP's form post or the confirmation form.
@@ -32,7 +41,15 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) 
 
 async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
     let lang = Lang::choose(&split_list(p.get("ui_locales").unwrap_or("")), headers);
-    let bad = |key: &str, detail: &str| app.pages.error(StatusCode::BAD_REQUEST, lang, key, Some("invalid_request"), Some(detail));
+    let bad = |key: &str, detail: &str| {
+        app.pages.error(
+            StatusCode::BAD_REQUEST,
+            lang,
+            key,
+            Some("invalid_request"),
+            Some(detail),
+        )
+    };
     if p.check_well_formed().is_err() {
         return bad("err_bad_request", "duplicated or oversized parameter");
     }
@@ -41,38 +58,68 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
         Some(Ok(c)) => Some(c),
         Some(Err(_)) => return bad("err_bad_request", "id_token_hint is not valid"),
     };
-    let hint_aud = hint.as_ref().and_then(|c| c.get("aud")).and_then(|a| a.as_str().map(str::to_owned));
+    let hint_aud = hint
+        .as_ref()
+        .and_then(|c| c.get("aud"))
+        .and_then(|a| a.as_str().map(str::to_owned));
     let client_id = match (p.get("client_id"), hint_aud.as_deref()) {
-        (Some(a), Some(b)) if a != b => return bad("err_bad_request", "client_id does not match id_token_hint"),
+        (Some(a), Some(b)) if a != b => {
+            return bad("err_bad_request", "client_id does not match id_token_hint")
+        }
         (Some(a), _) => Some(a.to_owned()),
         (None, b) => b.map(str::to_owned),
     };
     let target = match p.get("post_logout_redirect_uri") {
         None => None,
         Some(uri) => {
-            let Some(cid) = &client_id else { return bad("err_bad_redirect", "post_logout_redirect_uri needs id_token_hint or client_id") };
+            let Some(cid) = &client_id else {
+                return bad(
+                    "err_bad_redirect",
+                    "post_logout_redirect_uri needs id_token_hint or client_id",
+                );
+            };
             let client = match app.client(cid).await {
                 Ok(Some(c)) => c,
                 Ok(None) => return bad("err_unknown_client", "unknown client"),
-                Err(_) => return app.pages.error(StatusCode::SERVICE_UNAVAILABLE, lang, "err_server", None, None),
+                Err(_) => {
+                    return app.pages.error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        lang,
+                        "err_server",
+                        None,
+                        None,
+                    )
+                }
             };
             if !client.post_logout_redirect_uris.iter().any(|r| r == uri) {
-                return bad("err_bad_redirect", "post_logout_redirect_uri is not registered");
+                return bad(
+                    "err_bad_redirect",
+                    "post_logout_redirect_uri is not registered",
+                );
             }
             Some(uri.to_owned())
         }
     };
     let current = session::current(app, headers).await.ok().flatten();
-    let hint_sub = hint.as_ref().and_then(|c| c.get("sub")).and_then(|s| s.as_str());
+    let hint_sub = hint
+        .as_ref()
+        .and_then(|c| c.get("sub"))
+        .and_then(|s| s.as_str());
     let confirmed = p.get("logout") == Some("yes")
-        && session::csrf_for(app, headers).is_some_and(|t| p.get("csrf").is_some_and(|c| ct_eq(c, &t)));
+        && session::csrf_for(app, headers)
+            .is_some_and(|t| p.get("csrf").is_some_and(|c| ct_eq(c, &t)));
     let silent = match &current {
         None => true,
         Some(s) => hint_sub == Some(s.account_id.as_str()),
     };
     if !confirmed && !silent {
         let mut carry: Vec<(&str, String)> = Vec::new();
-        for k in ["post_logout_redirect_uri", "state", "client_id", "ui_locales"] {
+        for k in [
+            "post_logout_redirect_uri",
+            "state",
+            "client_id",
+            "ui_locales",
+        ] {
             if let Some(v) = p.get(k) {
                 carry.push((k, v.to_owned()));
             }
@@ -83,7 +130,12 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
             }
         }
         let csrf = session::csrf_for(app, headers).unwrap_or_default();
-        return app.pages.page(StatusCode::OK, "logout.html", lang, context! { done => false, csrf, carry });
+        return app.pages.page(
+            StatusCode::OK,
+            "logout.html",
+            lang,
+            context! { done => false, csrf, carry },
+        );
     }
     let clear = session::end(app, headers).await.ok().flatten();
     let mut r = match target {
@@ -91,11 +143,20 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
             let mut url = uri;
             if let Some(st) = p.get("state") {
                 url.push(if url.contains('?') { '&' } else { '?' });
-                url.push_str(&form_urlencoded::Serializer::new(String::new()).append_pair("state", st).finish());
+                url.push_str(
+                    &form_urlencoded::Serializer::new(String::new())
+                        .append_pair("state", st)
+                        .finish(),
+                );
             }
             redirect(&url)
         }
-        None => app.pages.page(StatusCode::OK, "logout.html", lang, context! { done => true }),
+        None => app.pages.page(
+            StatusCode::OK,
+            "logout.html",
+            lang,
+            context! { done => true },
+        ),
     };
     if let Some(c) = clear {
         r.headers_mut().append(header::SET_COOKIE, c);

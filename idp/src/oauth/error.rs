@@ -103,7 +103,11 @@ pub struct OAuthError {
 impl OAuthError {
     /// An error with a description.
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
-        OAuthError { code, description: Some(description.into()), basic_challenge: false }
+        OAuthError {
+            code,
+            description: Some(description.into()),
+            basic_challenge: false,
+        }
     }
     /// `invalid_request` with a description.
     pub fn invalid_request(d: impl Into<Cow<'static, str>>) -> Self {
@@ -124,7 +128,11 @@ impl OAuthError {
     /// A server error: the detail is logged here and never shown.
     pub fn server(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        OAuthError { code: ErrorCode::ServerError, description: None, basic_challenge: false }
+        OAuthError {
+            code: ErrorCode::ServerError,
+            description: None,
+            basic_challenge: false,
+        }
     }
     /// The description a client may see (none for 5xx).
     pub fn public_description(&self) -> Option<&str> {
@@ -164,14 +172,22 @@ struct Body<'a> {
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = self.code.status();
-        let body = Body { error: self.code.as_str(), error_description: self.public_description() };
+        let body = Body {
+            error: self.code.as_str(),
+            error_description: self.public_description(),
+        };
         let json = serde_json::to_vec(&body).unwrap_or_default();
         let mut resp = (status, json).into_response();
         let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         let challenge = match self.code {
-            ErrorCode::InvalidClient if self.basic_challenge => Some("Basic realm=\"vhod\"".to_owned()),
+            ErrorCode::InvalidClient if self.basic_challenge => {
+                Some("Basic realm=\"vhod\"".to_owned())
+            }
             ErrorCode::InvalidToken | ErrorCode::InsufficientScope => Some(format!(
                 "Bearer realm=\"vhod\", error=\"{}\"",
                 self.code.as_str()

@@ -21,8 +21,12 @@ pub async fn introspect(State(app): State<AppState>, headers: HeaderMap, body: B
     match handle(&app, &headers, &body).await {
         Ok(v) => {
             let mut r = serde_json::to_vec(&v).unwrap_or_default().into_response();
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Err(e) => e.into_response(),
@@ -34,7 +38,9 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, OA
     p.check_well_formed()?;
     let client = client_auth::authenticate(app, headers, &p).await?;
     if client.is_public() {
-        return Err(OAuthError::invalid_client("public clients cannot introspect tokens"));
+        return Err(OAuthError::invalid_client(
+            "public clients cannot introspect tokens",
+        ));
     }
     let token = p.require("token")?;
     let hint = p.get("token_type_hint");
@@ -47,7 +53,12 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, OA
         }
     }
     let now = app.now();
-    if let Some((g, exp)) = app.db.grants().refresh_grant(&sha256_b64(token), now).await? {
+    if let Some((g, exp)) = app
+        .db
+        .grants()
+        .refresh_grant(&sha256_b64(token), now)
+        .await?
+    {
         if g.is_active(now) && g.client_id == client.id {
             return Ok(json!({
                 "active": true, "token_type": "refresh_token", "scope": g.scope,

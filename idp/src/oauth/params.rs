@@ -64,10 +64,14 @@ impl Params {
     /// `invalid_request` if any parameter was duplicated or oversized.
     pub fn check_well_formed(&self) -> Result<(), OAuthError> {
         if let Some(d) = self.duplicates.first() {
-            return Err(OAuthError::invalid_request(format!("parameter {d} is included more than once")));
+            return Err(OAuthError::invalid_request(format!(
+                "parameter {d} is included more than once"
+            )));
         }
         if let Some(o) = self.oversized.first() {
-            return Err(OAuthError::invalid_request(format!("parameter {o} is too long")));
+            return Err(OAuthError::invalid_request(format!(
+                "parameter {o} is too long"
+            )));
         }
         Ok(())
     }
@@ -84,6 +88,9 @@ impl Params {
 
     /// Rebuilds from a stored map.
     pub fn from_map(map: HashMap<String, String>) -> Params {
-        Params { map, ..Default::default() }
+        Params {
+            map,
+            ..Default::default()
+        }
     }
 }

@@ -31,7 +31,12 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<(), OAuth
     let client = client_auth::authenticate(app, headers, &p).await?;
     let token = p.require("token")?;
     let now = app.now();
-    if let Some((g, _)) = app.db.grants().refresh_grant(&sha256_b64(token), now).await? {
+    if let Some((g, _)) = app
+        .db
+        .grants()
+        .refresh_grant(&sha256_b64(token), now)
+        .await?
+    {
         if g.client_id == client.id {
             app.db.grants().revoke(&g.id, now).await?;
         }

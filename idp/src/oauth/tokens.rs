@@ -68,7 +68,12 @@ pub fn access_token(app: &App, at: &AccessToken<'_>) -> Result<(String, i64), OA
 }
 
 /// Signs an ID token with the standard claims plus `extra` (user claims, nonce, hashes).
-pub fn id_token(app: &App, sub: &str, client_id: &str, extra: Map<String, Value>) -> Result<String, OAuthError> {
+pub fn id_token(
+    app: &App,
+    sub: &str,
+    client_id: &str,
+    extra: Map<String, Value>,
+) -> Result<String, OAuthError> {
     let now = app.now();
     let mut c = extra;
     c.insert("iss".into(), app.settings.issuer.clone().into());
@@ -83,13 +88,20 @@ pub fn id_token(app: &App, sub: &str, client_id: &str, extra: Map<String, Value>
 /// Verifies a JWT signed by one of our published keys; `typ` must match when given.
 fn verify_own(app: &App, token: &str, typ: Option<&str>) -> Result<Map<String, Value>, OAuthError> {
     let bad = || OAuthError::invalid_token("the token is invalid");
-    let (header, payload) = keys::verify_jws(token, |h| h.kid.as_deref().and_then(|k| app.keys.public_key(k))).map_err(|_| bad())?;
+    let (header, payload) = keys::verify_jws(token, |h| {
+        h.kid.as_deref().and_then(|k| app.keys.public_key(k))
+    })
+    .map_err(|_| bad())?;
     if let Some(t) = typ {
-        if !header.typ.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(t) || h.eq_ignore_ascii_case(&format!("application/{t}"))) {
+        if !header.typ.as_deref().is_some_and(|h| {
+            h.eq_ignore_ascii_case(t) || h.eq_ignore_ascii_case(&format!("application/{t}"))
+        }) {
             return Err(bad());
         }
     }
-    let Value::Object(claims) = payload else { return Err(bad()) };
+    let Value::Object(claims) = payload else {
+        return Err(bad());
+    };
     if claims.get("iss").and_then(Value::as_str) != Some(app.settings.issuer.as_str()) {
         return Err(bad());
     }
@@ -114,7 +126,11 @@ impl ValidAccessToken {
     }
     /// Scopes.
     pub fn scopes(&self) -> Vec<&str> {
-        self.str("scope").unwrap_or("").split(' ').filter(|s| !s.is_empty()).collect()
+        self.str("scope")
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect()
     }
 }
 
@@ -133,7 +149,12 @@ pub async fn verify_access_token(app: &App, token: &str) -> Result<ValidAccessTo
         }
     }
     if let Some(gid) = claims.get("gid").and_then(Value::as_str) {
-        let active = app.db.grants().get(gid).await?.is_some_and(|g| g.is_active(now));
+        let active = app
+            .db
+            .grants()
+            .get(gid)
+            .await?
+            .is_some_and(|g| g.is_active(now));
         if !active {
             return Err(OAuthError::invalid_token("the token was revoked"));
         }

@@ -16,13 +16,22 @@ use axum::response::{IntoResponse, Response};
 
 /// The bearer token of a request (header, or form body for POST).
 pub fn bearer(headers: &HeaderMap, body: Option<&[u8]>) -> Result<String, OAuthError> {
-    let from_header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
-        let (scheme, rest) = v.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_owned())
-    });
-    let from_body = body.map(Params::parse).and_then(|p| p.get("access_token").map(str::to_owned));
+    let from_header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| rest.trim().to_owned())
+        });
+    let from_body = body
+        .map(Params::parse)
+        .and_then(|p| p.get("access_token").map(str::to_owned));
     match (from_header, from_body) {
-        (Some(_), Some(_)) => Err(OAuthError::invalid_request("the access token was sent more than once")),
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
+            "the access token was sent more than once",
+        )),
         (Some(t), None) | (None, Some(t)) => Ok(t),
         (None, None) => {
             let mut e = OAuthError::invalid_token("an access token is required");
@@ -46,19 +55,29 @@ async fn respond(app: &App, token: Result<String, OAuthError>) -> Response {
     match claims(app, token).await {
         Ok(v) => {
             let mut r = serde_json::to_vec(&v).unwrap_or_default().into_response();
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Err(e) => e.into_response(),
     }
 }
 
-async fn claims(app: &App, token: Result<String, OAuthError>) -> Result<serde_json::Value, OAuthError> {
+async fn claims(
+    app: &App,
+    token: Result<String, OAuthError>,
+) -> Result<serde_json::Value, OAuthError> {
     let at = verify_access_token(app, &token?).await?;
     let scopes = at.scopes();
     if !scopes.contains(&"openid") {
-        return Err(OAuthError::new(ErrorCode::InsufficientScope, "the token lacks the openid scope"));
+        return Err(OAuthError::new(
+            ErrorCode::InsufficientScope,
+            "the token lacks the openid scope",
+        ));
     }
     let sub = at.str("sub").unwrap_or_default();
     let account = app

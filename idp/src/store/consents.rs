@@ -17,7 +17,8 @@ pub struct Consent {
 impl Consent {
     /// Whether this consent already covers `scope` and `claims`.
     pub fn covers(&self, scope: &[String], claims: &[String]) -> bool {
-        scope.iter().all(|s| self.scope.contains(s)) && claims.iter().all(|c| self.claims.contains(c))
+        scope.iter().all(|s| self.scope.contains(s))
+            && claims.iter().all(|c| self.claims.contains(c))
     }
 }
 

@@ -94,7 +94,12 @@ impl Grants<'_> {
     }
 
     /// Revokes every grant `account` gave `client` (consent withdrawn); returns how many.
-    pub async fn revoke_for(&self, account: &str, client: &str, now: i64) -> Result<u64, StoreError> {
+    pub async fn revoke_for(
+        &self,
+        account: &str,
+        client: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
         let r = sqlx::query(
             "UPDATE grants SET revoked_at = $1 WHERE account_id = $2 AND client_id = $3 AND revoked_at IS NULL",
         )
@@ -116,7 +121,13 @@ impl Grants<'_> {
     }
 
     /// Stores a refresh token (by its hash) for a grant.
-    pub async fn add_refresh(&self, hash: &str, grant: &str, now: i64, exp: i64) -> Result<(), StoreError> {
+    pub async fn add_refresh(
+        &self,
+        hash: &str,
+        grant: &str,
+        now: i64,
+        exp: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO refresh_tokens (hash, grant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
@@ -131,11 +142,14 @@ impl Grants<'_> {
 
     /// Spends a refresh token atomically: of two concurrent users, one gets `Fresh`.
     pub async fn use_refresh(&self, hash: &str, now: i64) -> Result<RefreshUse, StoreError> {
-        let row = sqlx::query("SELECT grant_id, expires_at, used_at FROM refresh_tokens WHERE hash = $1")
-            .bind(hash)
-            .fetch_optional(self.0)
-            .await?;
-        let Some(row) = row else { return Ok(RefreshUse::Unknown) };
+        let row =
+            sqlx::query("SELECT grant_id, expires_at, used_at FROM refresh_tokens WHERE hash = $1")
+                .bind(hash)
+                .fetch_optional(self.0)
+                .await?;
+        let Some(row) = row else {
+            return Ok(RefreshUse::Unknown);
+        };
         let grant_id: String = row.try_get("grant_id")?;
         if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
             return Ok(RefreshUse::Reused(grant_id));
@@ -143,11 +157,13 @@ impl Grants<'_> {
         if row.try_get::<i64, _>("expires_at")? <= now {
             return Ok(RefreshUse::Unknown);
         }
-        let spent = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(hash)
-            .execute(self.0)
-            .await?;
+        let spent = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(hash)
+        .execute(self.0)
+        .await?;
         if spent.rows_affected() != 1 {
             return Ok(RefreshUse::Reused(grant_id));
         }
@@ -158,7 +174,11 @@ impl Grants<'_> {
     }
 
     /// The grant a refresh token belongs to, without spending it (introspection, revocation).
-    pub async fn refresh_grant(&self, hash: &str, now: i64) -> Result<Option<(Grant, i64)>, StoreError> {
+    pub async fn refresh_grant(
+        &self,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<(Grant, i64)>, StoreError> {
         let row = sqlx::query(
             "SELECT grant_id, expires_at FROM refresh_tokens WHERE hash = $1 AND used_at IS NULL AND expires_at > $2",
         )

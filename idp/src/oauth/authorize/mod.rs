@@ -24,8 +24,17 @@ use checks::PageError;
 use request::AuthRequest;
 
 /// `GET /authorize`.
-pub async fn get(State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    handle(&app, Params::parse(q.unwrap_or_default().as_bytes()), &headers).await
+pub async fn get(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    handle(
+        &app,
+        Params::parse(q.unwrap_or_default().as_bytes()),
+        &headers,
+    )
+    .await
 }
 
 /// `POST /authorize` (form-encoded body).
@@ -64,7 +73,11 @@ fn page_error(app: &App, lang: Lang, e: PageError) -> Response {
         PageError::BadRedirectUri => ("err_bad_redirect", "invalid_redirect_uri"),
         PageError::Server => ("err_server", "server_error"),
     };
-    let status = if matches!(e, PageError::Server) { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::BAD_REQUEST };
+    let status = if matches!(e, PageError::Server) {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     app.pages.error(status, lang, key, Some(code), None)
 }
 
@@ -78,7 +91,11 @@ fn session_fits(app: &App, req: &AuthRequest, s: &Session) -> bool {
 }
 
 /// Whether the account still has to consent to what the request asks.
-pub async fn needs_consent(app: &App, req: &AuthRequest, account_id: &str) -> Result<bool, OAuthError> {
+pub async fn needs_consent(
+    app: &App,
+    req: &AuthRequest,
+    account_id: &str,
+) -> Result<bool, OAuthError> {
     if req.prompts(Prompt::Consent) {
         return Ok(true);
     }
@@ -86,15 +103,26 @@ pub async fn needs_consent(app: &App, req: &AuthRequest, account_id: &str) -> Re
     Ok(!remembered.is_some_and(|c| c.covers(&req.scope, &req.claim_names(None))))
 }
 
-async fn decide(app: &App, req: &AuthRequest, headers: &HeaderMap, lang: Lang) -> Result<Response, OAuthError> {
+async fn decide(
+    app: &App,
+    req: &AuthRequest,
+    headers: &HeaderMap,
+    lang: Lang,
+) -> Result<Response, OAuthError> {
     let current = session::current(app, headers).await?;
     let usable = current.filter(|s| session_fits(app, req, s));
     if req.prompts(Prompt::None) {
         let Some(s) = usable else {
-            return Err(OAuthError::new(ErrorCode::LoginRequired, "the person is not signed in"));
+            return Err(OAuthError::new(
+                ErrorCode::LoginRequired,
+                "the person is not signed in",
+            ));
         };
         if needs_consent(app, req, &s.account_id).await? {
-            return Err(OAuthError::new(ErrorCode::ConsentRequired, "consent is required"));
+            return Err(OAuthError::new(
+                ErrorCode::ConsentRequired,
+                "consent is required",
+            ));
         }
         return response::issue_code(app, req, &s, lang).await;
     }

@@ -52,7 +52,9 @@ impl AuthRequest {
 /// Claim names in a `claims` request object.
 pub fn claim_names(claims: Option<&serde_json::Value>, member: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let Some(obj) = claims.and_then(|c| c.as_object()) else { return out };
+    let Some(obj) = claims.and_then(|c| c.as_object()) else {
+        return out;
+    };
     for (m, v) in obj {
         if member.is_some_and(|want| want != m) {
             continue;

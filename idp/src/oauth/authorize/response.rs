@@ -51,7 +51,12 @@ pub fn code_key(code: &str) -> String {
 }
 
 /// Issues a code for a signed-in session and sends it back to the client.
-pub async fn issue_code(app: &App, req: &AuthRequest, s: &Session, lang: Lang) -> Result<Response, OAuthError> {
+pub async fn issue_code(
+    app: &App,
+    req: &AuthRequest,
+    s: &Session,
+    lang: Lang,
+) -> Result<Response, OAuthError> {
     let code = random_token(32);
     let now = app.now();
     let rec = CodeRecord {
@@ -71,13 +76,31 @@ pub async fn issue_code(app: &App, req: &AuthRequest, s: &Session, lang: Lang) -
     };
     let json = serde_json::to_vec(&rec).map_err(OAuthError::server)?;
     app.cache
-        .put(&code_key(&code), &json, Duration::from_secs(app.settings.code_ttl.max(1) as u64))
+        .put(
+            &code_key(&code),
+            &json,
+            Duration::from_secs(app.settings.code_ttl.max(1) as u64),
+        )
         .await?;
-    Ok(respond(app, req.response_mode, &req.redirect_uri, vec![("code", code)], req.state.as_deref(), lang))
+    Ok(respond(
+        app,
+        req.response_mode,
+        &req.redirect_uri,
+        vec![("code", code)],
+        req.state.as_deref(),
+        lang,
+    ))
 }
 
 /// Sends an error back to a verified redirect URI.
-pub fn error(app: &App, mode: ResponseMode, redirect_uri: &str, e: &OAuthError, state: Option<&str>, lang: Lang) -> Response {
+pub fn error(
+    app: &App,
+    mode: ResponseMode,
+    redirect_uri: &str,
+    e: &OAuthError,
+    state: Option<&str>,
+    lang: Lang,
+) -> Response {
     let mut fields = vec![("error", e.code.as_str().to_owned())];
     if let Some(d) = e.public_description() {
         fields.push(("error_description", d.to_owned()));
@@ -88,7 +111,14 @@ pub fn error(app: &App, mode: ResponseMode, redirect_uri: &str, e: &OAuthError, 
     respond(app, mode, redirect_uri, fields, state, lang)
 }
 
-fn respond(app: &App, mode: ResponseMode, redirect_uri: &str, mut fields: Vec<(&'static str, String)>, state: Option<&str>, lang: Lang) -> Response {
+fn respond(
+    app: &App,
+    mode: ResponseMode,
+    redirect_uri: &str,
+    mut fields: Vec<(&'static str, String)>,
+    state: Option<&str>,
+    lang: Lang,
+) -> Response {
     if let Some(s) = state.filter(|s| s.len() <= 2048) {
         fields.push(("state", s.to_owned()));
     }
@@ -135,7 +165,8 @@ pub fn redirect(url: &str) -> Response {
         Ok(loc) => {
             let mut r = StatusCode::SEE_OTHER.into_response();
             r.headers_mut().insert(header::LOCATION, loc);
-            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Err(_) => StatusCode::BAD_REQUEST.into_response(),

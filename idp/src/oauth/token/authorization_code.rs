@@ -23,28 +23,47 @@ fn used_key(code: &str) -> String {
     format!("code-used:{}", sha256_b64(code))
 }
 
-pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+pub(super) async fn exchange(
+    app: &App,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
     let code = p.require("code")?;
     let now = app.now();
-    let rec: Option<CodeRecord> = crate::session::get_json(app.cache.as_ref(), &code_key(code)).await?;
+    let rec: Option<CodeRecord> =
+        crate::session::get_json(app.cache.as_ref(), &code_key(code)).await?;
     let Some(rec) = rec else {
         revoke_if_issued(app, client, code, now).await?;
-        return Err(OAuthError::invalid_grant("the authorization code is invalid, expired or already used"));
+        return Err(OAuthError::invalid_grant(
+            "the authorization code is invalid, expired or already used",
+        ));
     };
     if rec.client_id != client.id {
-        return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was issued to another client",
+        ));
     }
     let ttl = Duration::from_secs(600);
-    if !app.cache.put_if_absent(&used_key(code), PENDING, ttl).await? {
+    if !app
+        .cache
+        .put_if_absent(&used_key(code), PENDING, ttl)
+        .await?
+    {
         revoke_if_issued(app, client, code, now).await?;
-        return Err(OAuthError::invalid_grant("the authorization code was already used"));
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was already used",
+        ));
     }
     app.cache.delete(&code_key(code)).await?;
     if rec.expires_at <= now {
-        return Err(OAuthError::invalid_grant("the authorization code has expired"));
+        return Err(OAuthError::invalid_grant(
+            "the authorization code has expired",
+        ));
     }
     if p.get("redirect_uri") != Some(rec.redirect_uri.as_str()) {
-        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
     }
     check_verifier(p.get("code_verifier"), &rec.code_challenge)?;
     let account = app
@@ -59,7 +78,11 @@ pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<T
         account_id: rec.account_id.clone(),
         client_id: client.id.clone(),
         scope: scope.clone(),
-        claims: rec.claims.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+        claims: rec
+            .claims
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
         sid: rec.sid.clone(),
         auth_time: rec.auth_time,
         acr: rec.acr.clone(),
@@ -69,7 +92,9 @@ pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<T
         revoked_at: None,
     };
     if !app.db.grants().create(&grant).await? {
-        return Err(OAuthError::invalid_grant("the authorization code was already used"));
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was already used",
+        ));
     }
     let (access_token, expires_in) = tokens::access_token(
         app,
@@ -84,7 +109,11 @@ pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<T
         },
     )?;
     let id_token = if rec.scope.iter().any(|s| s == "openid") {
-        let mut extra = crate::oauth::claims::for_account(&account, &[], &claim_names(rec.claims.as_ref(), Some("id_token")));
+        let mut extra = crate::oauth::claims::for_account(
+            &account,
+            &[],
+            &claim_names(rec.claims.as_ref(), Some("id_token")),
+        );
         if let Some(n) = &rec.nonce {
             extra.insert("nonce".into(), n.clone().into());
         }
@@ -99,8 +128,17 @@ pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<T
     };
     let refresh_token = refresh_for(app, client, &grant.id, grant.expires_at).await?;
     let issued = format!("{} {}", client.id, grant.id);
-    app.cache.put(&used_key(code), issued.as_bytes(), ttl).await?;
-    Ok(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token, id_token, scope })
+    app.cache
+        .put(&used_key(code), issued.as_bytes(), ttl)
+        .await?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        refresh_token,
+        id_token,
+        scope,
+    })
 }
 
 /// Marks a code whose first redemption is still being answered.
@@ -109,8 +147,15 @@ const PENDING: &[u8] = b"pending";
 /// A code presented again: if its first redemption has issued tokens to this client, revoke
 /// them (RFC 6749 §4.1.2). While the first redemption is still running there is nothing to
 /// revoke yet, and the duplicate simply fails: of concurrent attempts, exactly one wins.
-async fn revoke_if_issued(app: &App, client: &Client, code: &str, now: i64) -> Result<(), OAuthError> {
-    let Some(raw) = app.cache.get(&used_key(code)).await? else { return Ok(()) };
+async fn revoke_if_issued(
+    app: &App,
+    client: &Client,
+    code: &str,
+    now: i64,
+) -> Result<(), OAuthError> {
+    let Some(raw) = app.cache.get(&used_key(code)).await? else {
+        return Ok(());
+    };
     let v = String::from_utf8_lossy(&raw).into_owned();
     if let Some((cid, gid)) = v.split_once(' ') {
         if cid == client.id {
@@ -125,10 +170,13 @@ async fn revoke_if_issued(app: &App, client: &Client, code: &str, now: i64) -> R
 fn check_verifier(verifier: Option<&str>, challenge: &str) -> Result<(), OAuthError> {
     let v = verifier.ok_or_else(|| OAuthError::invalid_grant("code_verifier is required"))?;
     let well_formed = (43..=128).contains(&v.len())
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
     let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()));
     if !well_formed || !ct_eq(&computed, challenge) {
-        return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+        return Err(OAuthError::invalid_grant(
+            "code_verifier does not match the code_challenge",
+        ));
     }
     Ok(())
 }

@@ -11,23 +11,56 @@ use crate::oauth::tokens::{self, AccessToken};
 use crate::oauth::types::split_list;
 use crate::store::Client;
 
-pub(super) fn exchange(app: &App, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+pub(super) fn exchange(
+    app: &App,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
     if client.is_public() {
-        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "public clients cannot use client_credentials"));
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "public clients cannot use client_credentials",
+        ));
     }
     let scope = match p.get("scope") {
-        None => client.scope.iter().filter(|s| *s != "openid").cloned().collect::<Vec<_>>().join(" "),
+        None => client
+            .scope
+            .iter()
+            .filter(|s| *s != "openid")
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
         Some(s) => {
             let asked = split_list(s);
-            if asked.iter().any(|a| a == "openid" || !client.scope.contains(a)) {
-                return Err(OAuthError::new(ErrorCode::InvalidScope, "the client may not ask for this scope"));
+            if asked
+                .iter()
+                .any(|a| a == "openid" || !client.scope.contains(a))
+            {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "the client may not ask for this scope",
+                ));
             }
             asked.join(" ")
         }
     };
     let (access_token, expires_in) = tokens::access_token(
         app,
-        &AccessToken { sub: &client.id, client_id: &client.id, scope: &scope, grant_id: None, auth_time: None, acr: None, sid: None },
+        &AccessToken {
+            sub: &client.id,
+            client_id: &client.id,
+            scope: &scope,
+            grant_id: None,
+            auth_time: None,
+            acr: None,
+            sid: None,
+        },
     )?;
-    Ok(TokenResponse { access_token, token_type: "Bearer", expires_in, scope, ..Default::default() })
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        scope,
+        ..Default::default()
+    })
 }

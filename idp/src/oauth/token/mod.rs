@@ -41,7 +41,10 @@ impl IntoResponse for TokenResponse {
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut r = body.into_response();
         let h = r.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         r
@@ -65,7 +68,10 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<TokenResp
         .map_err(|_| OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type"))?;
     let client = client_auth::authenticate(app, headers, &p).await?;
     if !client.allows(grant) {
-        return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "the client may not use this grant type"));
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "the client may not use this grant type",
+        ));
     }
     match grant {
         GrantType::AuthorizationCode => authorization_code::exchange(app, &client, &p).await,
@@ -75,14 +81,24 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<TokenResp
 }
 
 /// Issues a new refresh token for a grant if the client may refresh.
-pub(crate) async fn refresh_for(app: &App, client: &Client, grant_id: &str, grant_exp: i64) -> Result<Option<String>, OAuthError> {
+pub(crate) async fn refresh_for(
+    app: &App,
+    client: &Client,
+    grant_id: &str,
+    grant_exp: i64,
+) -> Result<Option<String>, OAuthError> {
     if !client.allows(GrantType::RefreshToken) {
         return Ok(None);
     }
     let rt = format!("vhr_{}", crate::crypto::random_token(32));
     app.db
         .grants()
-        .add_refresh(&crate::crypto::sha256_b64(&rt), grant_id, app.now(), grant_exp)
+        .add_refresh(
+            &crate::crypto::sha256_b64(&rt),
+            grant_id,
+            app.now(),
+            grant_exp,
+        )
         .await?;
     Ok(Some(rt))
 }

@@ -13,7 +13,11 @@ use crate::oauth::tokens::{self, AccessToken};
 use crate::oauth::types::split_list;
 use crate::store::{Client, RefreshUse};
 
-pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<TokenResponse, OAuthError> {
+pub(super) async fn exchange(
+    app: &App,
+    client: &Client,
+    p: &Params,
+) -> Result<TokenResponse, OAuthError> {
     let rt = p.require("refresh_token")?;
     let now = app.now();
     let grant = match app.db.grants().use_refresh(&sha256_b64(rt), now).await? {
@@ -21,16 +25,26 @@ pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<T
         RefreshUse::Reused(gid) => {
             app.db.grants().revoke(&gid, now).await?;
             tracing::warn!(client = %client.id, "refresh token reused; grant revoked");
-            return Err(OAuthError::invalid_grant("the refresh token was already used"));
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was already used",
+            ));
         }
-        RefreshUse::Unknown => return Err(OAuthError::invalid_grant("the refresh token is invalid or expired")),
+        RefreshUse::Unknown => {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token is invalid or expired",
+            ))
+        }
     };
     if grant.client_id != client.id {
         app.db.grants().revoke(&grant.id, now).await?;
-        return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
     }
     if !grant.is_active(now) {
-        return Err(OAuthError::invalid_grant("the grant was revoked or has expired"));
+        return Err(OAuthError::invalid_grant(
+            "the grant was revoked or has expired",
+        ));
     }
     let granted = split_list(&grant.scope);
     let scope = match p.get("scope") {
@@ -38,7 +52,10 @@ pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<T
         Some(s) => {
             let asked = split_list(s);
             if !asked.iter().all(|a| granted.contains(a)) {
-                return Err(OAuthError::new(ErrorCode::InvalidScope, "scope exceeds what was granted"));
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "scope exceeds what was granted",
+                ));
             }
             asked.join(" ")
         }
@@ -73,5 +90,12 @@ pub(super) async fn exchange(app: &App, client: &Client, p: &Params) -> Result<T
         None
     };
     let refresh_token = refresh_for(app, client, &grant.id, grant.expires_at).await?;
-    Ok(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token, id_token, scope })
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        refresh_token,
+        id_token,
+        scope,
+    })
 }
