@@ -231,6 +231,13 @@ impl Config {
             if url.scheme() != "https" {
                 bail!("production mode needs an https issuer (got {issuer})");
             }
+            let filter = self.log.to_ascii_lowercase();
+            if filter.contains("debug") || filter.contains("trace") {
+                bail!("production mode refuses debug or trace logging (log = {:?}): request details could reach the logs", self.log);
+            }
+            if self.kek_file.as_deref() == Some(self.data_dir.join("kek").as_path()) {
+                bail!("production mode refuses the development key-encryption key in the data directory: keep the KEK apart from the data it protects");
+            }
             if !self.listen.ip().is_loopback() {
                 bail!(
                     "production mode refuses plain HTTP on the non-loopback address {}: listen on loopback behind a TLS-terminating proxy",

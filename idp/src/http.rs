@@ -1,9 +1,6 @@
 //! HTTP plumbing shared by pages and endpoints: cookies, security headers, client IP.
 
-use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue};
-use axum::middleware::Next;
-use axum::response::Response;
 
 /// The value of cookie `name`, if sent.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -33,30 +30,31 @@ pub fn set_cookie(
 }
 
 /// Adds the security headers every response carries (a handler may set its own CSP first).
-pub async fn security_headers(secure: bool, req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
-    ));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
-    );
+/// Static values through `SetResponseHeaderLayer`: cheaper per request than a `from_fn`
+/// middleware on the token endpoint's hot path.
+pub fn with_security_headers(r: axum::Router, secure: bool) -> axum::Router {
+    use axum::http::HeaderName;
+    use tower_http::set_header::SetResponseHeaderLayer as H;
+    let r = r
+        .layer(H::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ))
+        .layer(H::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(H::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(H::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(H::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ));
     if secure {
-        h.insert(
+        r.layer(H::overriding(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        );
+        ))
+    } else {
+        r
     }
-    resp
 }

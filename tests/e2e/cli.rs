@@ -226,7 +226,7 @@ async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
 #[test]
 fn production_mode_refuses_unsafe_settings() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[(&str, &str)], &str); 3] = [
+    let cases: [(&[(&str, &str)], &str); 4] = [
         (
             &[
                 ("VHOD_MODE", "production"),
