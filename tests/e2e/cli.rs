@@ -226,29 +226,38 @@ async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
 #[test]
 fn production_mode_refuses_unsafe_settings() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[(&str, &str)], &str); 4] = [
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (
-            &[
+            vec![
                 ("VHOD_MODE", "production"),
                 ("VHOD_ISSUER", "https://id.example"),
             ],
             "key-encryption key",
         ),
         (
-            &[
+            vec![
                 ("VHOD_MODE", "production"),
                 ("VHOD_KEK", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
             ],
             "https",
         ),
         (
-            &[
+            vec![
                 ("VHOD_MODE", "production"),
                 ("VHOD_KEK", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
                 ("VHOD_ISSUER", "https://id.example"),
                 ("VHOD_LISTEN", "0.0.0.0:0"),
             ],
             "plain HTTP",
+        ),
+        (
+            vec![
+                ("VHOD_MODE", "production"),
+                ("VHOD_KEK", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+                ("VHOD_ISSUER", "https://id.example"),
+                ("VHOD_LOG", "debug"),
+            ],
+            "debug",
         ),
     ];
     for (env, needle) in cases {
