@@ -117,6 +117,8 @@ pub fn verify_own_id_token(app: &App, token: &str) -> Result<Map<String, Value>,
 pub struct ValidAccessToken {
     /// Every claim.
     pub claims: Map<String, Value>,
+    /// The live grant the token belongs to (none for client credentials).
+    pub grant: Option<crate::store::Grant>,
 }
 
 impl ValidAccessToken {
@@ -148,18 +150,14 @@ pub async fn verify_access_token(app: &App, token: &str) -> Result<ValidAccessTo
             return Err(OAuthError::invalid_token("the token was revoked"));
         }
     }
-    if let Some(gid) = claims.get("gid").and_then(Value::as_str) {
-        let active = app
-            .db
-            .grants()
-            .get(gid)
-            .await?
-            .is_some_and(|g| g.is_active(now));
-        if !active {
-            return Err(OAuthError::invalid_token("the token was revoked"));
-        }
-    }
-    Ok(ValidAccessToken { claims })
+    let grant = match claims.get("gid").and_then(Value::as_str) {
+        Some(gid) => match app.db.grants().get(gid).await? {
+            Some(g) if g.is_active(now) => Some(g),
+            _ => return Err(OAuthError::invalid_token("the token was revoked")),
+        },
+        None => None,
+    };
+    Ok(ValidAccessToken { claims, grant })
 }
 
 /// Cache key marking a revoked access token id.

@@ -86,14 +86,11 @@ async fn claims(
         .get(sub)
         .await?
         .ok_or_else(|| OAuthError::invalid_token("the account no longer exists"))?;
-    let requested = match at.str("gid") {
-        Some(gid) => {
-            let g = app.db.grants().get(gid).await?;
-            let parsed = g.and_then(|g| serde_json::from_str::<serde_json::Value>(&g.claims).ok());
-            claim_names(parsed.as_ref(), Some("userinfo"))
-        }
-        None => Vec::new(),
-    };
+    let claims_request = at
+        .grant
+        .as_ref()
+        .and_then(|g| serde_json::from_str::<serde_json::Value>(&g.claims).ok());
+    let requested = claim_names(claims_request.as_ref(), Some("userinfo"));
     let mut out = crate::oauth::claims::for_account(&account, &scopes, &requested);
     out.insert("sub".into(), account.id.into());
     Ok(serde_json::Value::Object(out))

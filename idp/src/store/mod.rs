@@ -49,21 +49,33 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Db, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url).ok_or(StoreError::Corrupt("database url"))?;
-        let mut opts = AnyPoolOptions::new();
-        opts = match backend {
-            // SQLite allows one writer; a small pool avoids lock contention.
-            Backend::Sqlite => opts.max_connections(4),
-            Backend::Postgres => opts.max_connections(16),
+        let opts = AnyPoolOptions::new().acquire_timeout(std::time::Duration::from_secs(10));
+        let pool = match backend {
+            // SQLite allows one writer: a small pool, a busy timeout instead of instant
+            // "database is locked" errors, and WAL with synchronous=NORMAL (durable at
+            // checkpoints, no fsync per commit; a crash can lose at most the last commits,
+            // never corrupt the file).
+            Backend::Sqlite => {
+                opts.max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("PRAGMA busy_timeout = 5000")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA journal_mode = WAL")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA synchronous = NORMAL")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+            Backend::Postgres => opts.max_connections(16).connect(url).await?,
         };
-        let pool = opts
-            .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect(url)
-            .await?;
-        if backend == Backend::Sqlite {
-            sqlx::query("PRAGMA busy_timeout = 5000")
-                .execute(&pool)
-                .await?;
-        }
         Ok(Db { pool, backend })
     }
 
