@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod abuse;
 mod authorize;
 mod cli;
 mod client_auth;

@@ -9,14 +9,18 @@ use crate::app::{App, AppState};
 use crate::oauth::params::Params;
 use crate::session::{self, Session};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Failed attempts per login allowed in one window before sign-in pauses.
 const MAX_FAILURES_PER_LOGIN: u64 = 10;
+/// Failed attempts from one IP address allowed in one window (many people can share an
+/// address behind NAT, so this is far above the per-login limit).
+const MAX_FAILURES_PER_IP: u64 = 100;
 /// The failure-counting window.
 const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
@@ -49,6 +53,7 @@ pub(super) async fn page(
 /// `POST /interaction/{id}/login`.
 pub async fn login(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -68,8 +73,17 @@ pub async fn login(
         "fail:login:{}",
         crate::crypto::sha256_b64(&login.to_lowercase())
     );
-    match app.cache.get(&counter).await {
-        Ok(Some(v)) if parse_count(&v) >= MAX_FAILURES_PER_LOGIN => {
+    let ip_counter = format!("fail:ip:{}", peer.ip());
+    let counts = async {
+        let per_login = app.cache.get(&counter).await?;
+        let per_ip = app.cache.get(&ip_counter).await?;
+        Ok::<_, crate::cache::CacheError>((per_login, per_ip))
+    };
+    match counts.await {
+        Ok((l, i))
+            if l.as_deref().map(parse_count).unwrap_or(0) >= MAX_FAILURES_PER_LOGIN
+                || i.as_deref().map(parse_count).unwrap_or(0) >= MAX_FAILURES_PER_IP =>
+        {
             return page(
                 &app,
                 &ix,
@@ -110,8 +124,10 @@ pub async fn login(
         .unwrap_or_else(|| app.dummy_password_hash.clone());
     let ok = crate::password::verify(password, phc).await && account.is_some();
     let Some(account) = account.filter(|_| ok) else {
-        if let Err(e) = app.cache.incr(&counter, FAILURE_WINDOW).await {
-            tracing::error!(error = %e, "counter update failed");
+        for c in [&counter, &ip_counter] {
+            if let Err(e) = app.cache.incr(c, FAILURE_WINDOW).await {
+                tracing::error!(error = %e, "counter update failed");
+            }
         }
         return page(
             &app,
