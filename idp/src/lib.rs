@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod http;
 pub mod i18n;
 pub mod interaction;
+pub mod metrics;
 pub mod oauth;
 pub mod pages;
 pub mod password;

@@ -32,9 +32,12 @@ pub async fn hash_async(password: String) -> Result<String, argon2::password_has
 /// Verifies a password against a PHC string on the blocking pool; malformed hashes fail.
 pub async fn verify(password: String, phc: String) -> bool {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&phc)
+        let started = cpu_time::ThreadTime::now();
+        let ok = PasswordHash::new(&phc)
             .map(|h| argon().verify_password(password.as_bytes(), &h).is_ok())
-            .unwrap_or(false)
+            .unwrap_or(false);
+        crate::metrics::password_checked(started.elapsed());
+        ok
     })
     .await
     .unwrap_or(false)

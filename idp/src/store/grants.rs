@@ -57,8 +57,11 @@ pub enum RefreshUse {
 pub struct Grants<'a>(pub(crate) &'a AnyPool);
 
 impl Grants<'_> {
-    /// Stores a grant; false if the id was already revoked (a reused code got there first).
-    pub async fn create(&self, g: &Grant) -> Result<bool, StoreError> {
+    /// Stores a grant and, if given, its first refresh token (by hash); false if the id was
+    /// already revoked (a reused code got there first).
+    pub async fn create(&self, g: &Grant, refresh_hash: Option<&str>) -> Result<bool, StoreError> {
+        // One transaction: the grant and its first refresh token land together.
+        let mut tx = self.0.begin().await?;
         let r = sqlx::query(
             "INSERT INTO grants (id, account_id, client_id, scope, claims, sid, auth_time, acr, amr, \
              created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -75,9 +78,24 @@ impl Grants<'_> {
         .bind(&g.amr)
         .bind(g.created_at)
         .bind(g.expires_at)
-        .execute(self.0)
+        .execute(&mut *tx)
         .await?;
-        Ok(r.rows_affected() == 1)
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(h) = refresh_hash {
+            sqlx::query(
+                "INSERT INTO refresh_tokens (hash, grant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(h)
+            .bind(&g.id)
+            .bind(g.created_at)
+            .bind(g.expires_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Revokes a grant (creating a tombstone if it does not exist yet).

@@ -56,7 +56,9 @@ impl Db {
             // checkpoints, no fsync per commit; a crash can lose at most the last commits,
             // never corrupt the file).
             Backend::Sqlite => {
+                // A local file cannot drop a connection: no ping before every query.
                 opts.max_connections(4)
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             sqlx::query("PRAGMA busy_timeout = 5000")

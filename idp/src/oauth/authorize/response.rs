@@ -58,6 +58,7 @@ pub async fn issue_code(
     lang: Lang,
 ) -> Result<Response, OAuthError> {
     let code = random_token(32);
+    crate::metrics::CODES_ISSUED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let now = app.now();
     let rec = CodeRecord {
         client_id: req.client_id.clone(),

@@ -5,7 +5,7 @@
 //! it lives at most `code_ttl` (60 s); it belongs to the authenticated client; the
 //! `redirect_uri` matches the one it was sent to; `code_verifier` hashes to the challenge.
 
-use super::{refresh_for, TokenResponse};
+use super::{new_refresh, TokenResponse};
 use crate::app::App;
 use crate::crypto::{ct_eq, half_hash, sha256_b64};
 use crate::oauth::authorize::request::claim_names;
@@ -91,7 +91,13 @@ pub(super) async fn exchange(
         expires_at: now + app.settings.refresh_token_ttl,
         revoked_at: None,
     };
-    if !app.db.grants().create(&grant).await? {
+    let refresh = new_refresh(client);
+    if !app
+        .db
+        .grants()
+        .create(&grant, refresh.as_ref().map(|(_, h)| h.as_str()))
+        .await?
+    {
         return Err(OAuthError::invalid_grant(
             "the authorization code was already used",
         ));
@@ -126,7 +132,7 @@ pub(super) async fn exchange(
     } else {
         None
     };
-    let refresh_token = refresh_for(app, client, &grant.id, grant.expires_at).await?;
+    let refresh_token = refresh.map(|(rt, _)| rt);
     let issued = format!("{} {}", client.id, grant.id);
     app.cache
         .put(&used_key(code), issued.as_bytes(), ttl)

@@ -54,7 +54,10 @@ impl IntoResponse for TokenResponse {
 /// `POST /token`.
 pub async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match handle(&app, &headers, &body).await {
-        Ok(r) => r.into_response(),
+        Ok(r) => {
+            crate::metrics::TOKEN_RESPONSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            r.into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -80,25 +83,29 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<TokenResp
     }
 }
 
-/// Issues a new refresh token for a grant if the client may refresh.
+/// A new refresh token and its stored hash, if the client may refresh.
+pub(crate) fn new_refresh(client: &Client) -> Option<(String, String)> {
+    if !client.allows(GrantType::RefreshToken) {
+        return None;
+    }
+    let rt = format!("vhr_{}", crate::crypto::random_token(32));
+    let hash = crate::crypto::sha256_b64(&rt);
+    Some((rt, hash))
+}
+
+/// Issues a new refresh token for an existing grant if the client may refresh.
 pub(crate) async fn refresh_for(
     app: &App,
     client: &Client,
     grant_id: &str,
     grant_exp: i64,
 ) -> Result<Option<String>, OAuthError> {
-    if !client.allows(GrantType::RefreshToken) {
+    let Some((rt, hash)) = new_refresh(client) else {
         return Ok(None);
-    }
-    let rt = format!("vhr_{}", crate::crypto::random_token(32));
+    };
     app.db
         .grants()
-        .add_refresh(
-            &crate::crypto::sha256_b64(&rt),
-            grant_id,
-            app.now(),
-            grant_exp,
-        )
+        .add_refresh(&hash, grant_id, app.now(), grant_exp)
         .await?;
     Ok(Some(rt))
 }
