@@ -58,3 +58,16 @@ pub fn with_security_headers(r: axum::Router, secure: bool) -> axum::Router {
         r
     }
 }
+
+/// A JSON answer that must not be cached (token-bearing or personal data).
+pub fn json_no_store(v: &impl serde::Serialize) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut r = serde_json::to_vec(v).unwrap_or_default().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}

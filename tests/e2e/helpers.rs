@@ -467,6 +467,42 @@ pub async fn redeem(
     (r.status().as_u16(), r.json().await.unwrap_or_default())
 }
 
+/// Redeems one code at each of `bases` at the same time; returns how many got tokens
+/// (every other answer must be a 400).
+pub async fn redeem_concurrently(bases: &[&str], rp: &Rp, code: &str, verifier: &str) -> usize {
+    let mut tasks = Vec::new();
+    for base in bases {
+        let (base, rp, code, verifier) = (
+            base.to_string(),
+            rp.clone(),
+            code.to_owned(),
+            verifier.to_owned(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", rp.redirect_uri.as_str()),
+                ("code_verifier", verifier.as_str()),
+            ];
+            let r = http()
+                .post(format!("{base}/token"))
+                .basic_auth(&rp.id, rp.secret.as_deref())
+                .form(&form)
+                .send()
+                .await;
+            r.expect("token request").status().as_u16()
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        let s = t.await.expect("task");
+        assert!(s == 200 || s == 400, "unexpected status {s}");
+        wins += usize::from(s == 200);
+    }
+    wins
+}
+
 /// Full sign-in: returns the token response JSON.
 pub async fn sign_in(
     app: &TestApp,

@@ -274,33 +274,6 @@ async fn concurrent_redemptions_have_one_winner(app: TestApp) {
         .await
         .redirect();
     let code = Landed::param(&back, "code").unwrap();
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let (base, rp, code, verifier) =
-            (app.base.clone(), rp.clone(), code.clone(), verifier.clone());
-        tasks.push(tokio::spawn(async move {
-            let r = http()
-                .post(format!("{base}/token"))
-                .basic_auth(&rp.id, rp.secret.as_deref())
-                .form(&[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", &rp.redirect_uri),
-                    ("code_verifier", &verifier),
-                ])
-                .send()
-                .await
-                .unwrap();
-            r.status().as_u16()
-        }));
-    }
-    let mut ok = 0;
-    for t in tasks {
-        match t.await.unwrap() {
-            200 => ok += 1,
-            400 => {}
-            other => panic!("unexpected status {other}"),
-        }
-    }
+    let ok = redeem_concurrently(&[app.base.as_str(); 8], &rp, &code, &verifier).await;
     assert_eq!(ok, 1, "exactly one redemption wins");
 }

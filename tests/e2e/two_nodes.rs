@@ -25,36 +25,13 @@ async fn code_from_node_a_is_redeemed_once_at_node_b_and_sessions_and_keys_are_s
         .redirect();
     let code = Landed::param(&back, "code").unwrap();
     // Redeem at B, concurrently: one wins.
-    let mut tasks = Vec::new();
-    for node in [&b, &b, &a, &b] {
-        let (base, rp, code, verifier) = (
-            node.base.clone(),
-            rp.clone(),
-            code.clone(),
-            verifier.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let r = http()
-                .post(format!("{base}/token"))
-                .basic_auth(&rp.id, rp.secret.as_deref())
-                .form(&[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", &rp.redirect_uri),
-                    ("code_verifier", &verifier),
-                ])
-                .send()
-                .await
-                .unwrap();
-            r.status().as_u16()
-        }));
-    }
-    let mut wins = 0;
-    for t in tasks {
-        let s = t.await.unwrap();
-        assert!(s == 200 || s == 400, "status {s}");
-        wins += usize::from(s == 200);
-    }
+    let bases = [
+        b.base.as_str(),
+        b.base.as_str(),
+        a.base.as_str(),
+        b.base.as_str(),
+    ];
+    let wins = redeem_concurrently(&bases, &rp, &code, &verifier).await;
     assert_eq!(wins, 1, "one redemption wins across nodes");
 
     // The session made at A is seen at B (same issuer, same cookie).

@@ -96,26 +96,14 @@ pub async fn login(
         Ok(_) => {}
         Err(e) => {
             tracing::error!(error = %e, "counter lookup failed");
-            return app.pages.error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                lang,
-                "err_server",
-                None,
-                None,
-            );
+            return unavailable(&app, lang);
         }
     }
     let account = match app.db.accounts().by_login(&login).await {
         Ok(a) => a,
         Err(e) => {
             tracing::error!(error = %e, "account lookup failed");
-            return app.pages.error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                lang,
-                "err_server",
-                None,
-                None,
-            );
+            return unavailable(&app, lang);
         }
     };
     let phc = account
@@ -150,38 +138,18 @@ pub async fn login(
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "session start failed");
-            return app.pages.error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                lang,
-                "err_server",
-                None,
-                None,
-            );
+            return unavailable(&app, lang);
         }
     };
     ix.session = Some(s);
     let consent_needed =
         match crate::oauth::authorize::needs_consent(&app, &ix.request, &account.id).await {
             Ok(n) => n,
-            Err(_) => {
-                return app.pages.error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    lang,
-                    "err_server",
-                    None,
-                    None,
-                )
-            }
+            Err(_) => return unavailable(&app, lang),
         };
     let mut r = if consent_needed {
         if save(&app, &ix).await.is_err() {
-            return app.pages.error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                lang,
-                "err_server",
-                None,
-                None,
-            );
+            return unavailable(&app, lang);
         }
         crate::oauth::authorize::response::redirect(&format!("/interaction/{}", ix.id))
     } else {
@@ -198,4 +166,15 @@ fn parse_count(raw: &[u8]) -> u64 {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// The page shown when a backend (database, cache) failed.
+fn unavailable(app: &App, lang: crate::i18n::Lang) -> Response {
+    app.pages.error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        lang,
+        "err_server",
+        None,
+        None,
+    )
 }

@@ -12,23 +12,14 @@ use crate::oauth::params::Params;
 use crate::oauth::tokens::verify_access_token;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 /// `POST /introspect`.
 pub async fn introspect(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match handle(&app, &headers, &body).await {
-        Ok(v) => {
-            let mut r = serde_json::to_vec(&v).unwrap_or_default().into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            r
-        }
+        Ok(v) => crate::http::json_no_store(&v),
         Err(e) => e.into_response(),
     }
 }

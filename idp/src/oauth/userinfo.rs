@@ -11,7 +11,7 @@ use crate::oauth::params::Params;
 use crate::oauth::tokens::verify_access_token;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 
 /// The bearer token of a request (header, or form body for POST).
@@ -53,16 +53,7 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) 
 
 async fn respond(app: &App, token: Result<String, OAuthError>) -> Response {
     match claims(app, token).await {
-        Ok(v) => {
-            let mut r = serde_json::to_vec(&v).unwrap_or_default().into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            r
-        }
+        Ok(v) => crate::http::json_no_store(&v),
         Err(e) => e.into_response(),
     }
 }

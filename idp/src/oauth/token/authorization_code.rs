@@ -5,14 +5,12 @@
 //! it lives at most `code_ttl` (60 s); it belongs to the authenticated client; the
 //! `redirect_uri` matches the one it was sent to; `code_verifier` hashes to the challenge.
 
-use super::{new_refresh, TokenResponse};
+use super::{new_refresh, tokens_for_grant, TokenResponse};
 use crate::app::App;
-use crate::crypto::{ct_eq, half_hash, sha256_b64};
-use crate::oauth::authorize::request::claim_names;
+use crate::crypto::{ct_eq, sha256_b64};
 use crate::oauth::authorize::response::{code_key, CodeRecord};
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
-use crate::oauth::tokens::{self, AccessToken};
 use crate::store::{Client, Grant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -102,36 +100,8 @@ pub(super) async fn exchange(
             "the authorization code was already used",
         ));
     }
-    let (access_token, expires_in) = tokens::access_token(
-        app,
-        &AccessToken {
-            sub: &rec.account_id,
-            client_id: &client.id,
-            scope: &scope,
-            grant_id: Some(&grant.id),
-            auth_time: Some(rec.auth_time),
-            acr: Some(&rec.acr),
-            sid: Some(&rec.sid),
-        },
-    )?;
-    let id_token = if rec.scope.iter().any(|s| s == "openid") {
-        let mut extra = crate::oauth::claims::for_account(
-            &account,
-            &[],
-            &claim_names(rec.claims.as_ref(), Some("id_token")),
-        );
-        if let Some(n) = &rec.nonce {
-            extra.insert("nonce".into(), n.clone().into());
-        }
-        extra.insert("auth_time".into(), rec.auth_time.into());
-        extra.insert("acr".into(), rec.acr.clone().into());
-        extra.insert("amr".into(), rec.amr.clone().into());
-        extra.insert("sid".into(), rec.sid.clone().into());
-        extra.insert("at_hash".into(), half_hash(&access_token).into());
-        Some(tokens::id_token(app, &rec.account_id, &client.id, extra)?)
-    } else {
-        None
-    };
+    let (access_token, expires_in, id_token) =
+        tokens_for_grant(app, client, &grant, &account, &scope, rec.nonce.as_deref())?;
     let refresh_token = refresh.map(|(rt, _)| rt);
     let issued = format!("{} {}", client.id, grant.id);
     app.cache

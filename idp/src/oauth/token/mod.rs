@@ -83,6 +83,57 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<TokenResp
     }
 }
 
+/// Signs a grant's access token and, when `openid` is in `scope`, its ID token (OIDC Core
+/// §3.1.3.6, §12.2): `auth_time`, `acr`, `amr`, `sid`, `at_hash`, the `nonce` of the
+/// authorization request, and the claims the `claims` parameter asked for in the ID token.
+pub(crate) fn tokens_for_grant(
+    app: &App,
+    client: &Client,
+    grant: &crate::store::Grant,
+    account: &crate::store::Account,
+    scope: &str,
+    nonce: Option<&str>,
+) -> Result<(String, i64, Option<String>), OAuthError> {
+    use crate::oauth::tokens::{self, AccessToken};
+    let (access_token, expires_in) = tokens::access_token(
+        app,
+        &AccessToken {
+            sub: &grant.account_id,
+            client_id: &client.id,
+            scope,
+            grant_id: Some(&grant.id),
+            auth_time: Some(grant.auth_time),
+            acr: Some(&grant.acr),
+            sid: Some(&grant.sid),
+        },
+    )?;
+    if !crate::oauth::types::split_list(scope)
+        .iter()
+        .any(|s| s == "openid")
+    {
+        return Ok((access_token, expires_in, None));
+    }
+    let asked: Option<serde_json::Value> = serde_json::from_str(&grant.claims).ok();
+    let names = crate::oauth::authorize::request::claim_names(asked.as_ref(), Some("id_token"));
+    let mut extra = crate::oauth::claims::for_account(account, &[], &names);
+    if let Some(n) = nonce {
+        extra.insert("nonce".into(), n.into());
+    }
+    extra.insert("auth_time".into(), grant.auth_time.into());
+    extra.insert("acr".into(), grant.acr.clone().into());
+    extra.insert(
+        "amr".into(),
+        crate::oauth::types::split_list(&grant.amr).into(),
+    );
+    extra.insert("sid".into(), grant.sid.clone().into());
+    extra.insert(
+        "at_hash".into(),
+        crate::crypto::half_hash(&access_token).into(),
+    );
+    let id_token = tokens::id_token(app, &account.id, &client.id, extra)?;
+    Ok((access_token, expires_in, Some(id_token)))
+}
+
 /// A new refresh token and its stored hash, if the client may refresh.
 pub(crate) fn new_refresh(client: &Client) -> Option<(String, String)> {
     if !client.allows(GrantType::RefreshToken) {

@@ -4,12 +4,11 @@
 //! token again revokes the whole grant; the grant must be live and the client's; a narrower
 //! `scope` may be asked, never a wider one.
 
-use super::{refresh_for, TokenResponse};
+use super::{refresh_for, tokens_for_grant, TokenResponse};
 use crate::app::App;
-use crate::crypto::{half_hash, sha256_b64};
+use crate::crypto::sha256_b64;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::params::Params;
-use crate::oauth::tokens::{self, AccessToken};
 use crate::oauth::types::split_list;
 use crate::store::{Client, RefreshUse};
 
@@ -66,29 +65,8 @@ pub(super) async fn exchange(
         .get(&grant.account_id)
         .await?
         .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
-    let (access_token, expires_in) = tokens::access_token(
-        app,
-        &AccessToken {
-            sub: &grant.account_id,
-            client_id: &client.id,
-            scope: &scope,
-            grant_id: Some(&grant.id),
-            auth_time: Some(grant.auth_time),
-            acr: Some(&grant.acr),
-            sid: Some(&grant.sid),
-        },
-    )?;
-    let id_token = if split_list(&scope).iter().any(|s| s == "openid") {
-        let mut extra = serde_json::Map::new();
-        extra.insert("auth_time".into(), grant.auth_time.into());
-        extra.insert("acr".into(), grant.acr.clone().into());
-        extra.insert("amr".into(), split_list(&grant.amr).into());
-        extra.insert("sid".into(), grant.sid.clone().into());
-        extra.insert("at_hash".into(), half_hash(&access_token).into());
-        Some(tokens::id_token(app, &account.id, &client.id, extra)?)
-    } else {
-        None
-    };
+    let (access_token, expires_in, id_token) =
+        tokens_for_grant(app, client, &grant, &account, &scope, None)?;
     let refresh_token = refresh_for(app, client, &grant.id, grant.expires_at).await?;
     Ok(TokenResponse {
         access_token,
