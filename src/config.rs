@@ -100,6 +100,8 @@ pub struct Config {
     pub keys: KeysConfig,
     /// Log filter (tracing EnvFilter syntax).
     pub log: String,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -117,6 +119,7 @@ impl Default for Config {
             lifetimes: Lifetimes::default(),
             keys: KeysConfig::default(),
             log: "info".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -187,6 +190,16 @@ impl Config {
         }
         if let Some(v) = env("VHOD_LOG") {
             c.log = v;
+        }
+        if let Some(v) = env("VHOD_TRUSTED_PROXIES") {
+            c.trusted_proxies = v
+                .split(',')
+                .map(|a| {
+                    a.trim().parse().map_err(|_| {
+                        anyhow::anyhow!("VHOD_TRUSTED_PROXIES: {a:?} is not an IP address")
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?;
         }
         Ok(c)
     }

@@ -115,6 +115,7 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     settings.refresh_token_ttl = c.lifetimes.refresh_token;
     settings.session_ttl = c.lifetimes.session;
     settings.development = c.mode == Mode::Development;
+    settings.trusted_proxies = c.trusted_proxies.clone();
     let secrets = Secrets {
         client_secret_key: kek.derive_key(b"vhod/client-secret-hash/v1"),
     };

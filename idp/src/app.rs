@@ -30,6 +30,9 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Development mode (relaxed checks, dev-only pages).
     pub development: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (the client address is the
+    /// last entry they appended); from anyone else the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Settings {
@@ -46,6 +49,7 @@ impl Settings {
             session_ttl: 12 * 3600,
             interaction_ttl: 1800,
             development: true,
+            trusted_proxies: Vec::new(),
         }
     }
 }

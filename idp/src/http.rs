@@ -71,3 +71,48 @@ pub fn json_no_store(v: &impl serde::Serialize) -> axum::response::Response {
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
+
+/// The client's address: the peer, or — when the peer is a trusted proxy — the last address
+/// that proxy appended to `X-Forwarded-For` (RFC 7239 §5.2 reasoning: only the entry our
+/// own proxy wrote can be believed).
+pub fn client_ip(
+    peer: std::net::SocketAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer.ip()) {
+        return peer.ip();
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .next_back()
+        .unwrap_or(peer.ip())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+    use axum::http::HeaderMap;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        let proxy: std::net::SocketAddr = "10.0.0.1:4000".parse().unwrap();
+        let stranger: std::net::SocketAddr = "192.0.2.1:4000".parse().unwrap();
+        let trusted = ["10.0.0.1".parse().unwrap()];
+        assert_eq!(client_ip(proxy, &h, &trusted).to_string(), "198.51.100.7");
+        assert_eq!(client_ip(stranger, &h, &trusted).to_string(), "192.0.2.1");
+        assert_eq!(
+            client_ip(proxy, &HeaderMap::new(), &trusted).to_string(),
+            "10.0.0.1"
+        );
+    }
+}

@@ -73,7 +73,8 @@ pub async fn login(
         "fail:login:{}",
         crate::crypto::sha256_b64(&login.to_lowercase())
     );
-    let ip_counter = format!("fail:ip:{}", peer.ip());
+    let ip = crate::http::client_ip(peer, &headers, &app.settings.trusted_proxies);
+    let ip_counter = format!("fail:ip:{ip}");
     let counts = async {
         let per_login = app.cache.get(&counter).await?;
         let per_ip = app.cache.get(&ip_counter).await?;
