@@ -8,6 +8,7 @@ mod helpers;
 
 mod abuse;
 mod authorize;
+mod authorize_errors;
 mod cli;
 mod client_auth;
 mod code_flow;
