@@ -5,6 +5,13 @@
 //! max_age, claims, id_token_hint. Then the session decides: answer at once (SSO), fail
 //! `prompt=none`, or hand the browser to an interaction for login and consent.
 
+mod check_claims;
+mod check_client;
+mod check_pkce;
+mod check_prompt;
+mod check_response;
+mod check_scope;
+mod check_well_formed;
 pub mod checks;
 pub mod request;
 pub mod response;
