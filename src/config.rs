@@ -71,6 +71,16 @@ impl Default for KeysConfig {
     }
 }
 
+/// TLS served by vhod itself (TLS 1.3 only).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -102,6 +112,8 @@ pub struct Config {
     pub log: String,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Serve TLS directly.
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for Config {
@@ -120,6 +132,7 @@ impl Default for Config {
             keys: KeysConfig::default(),
             log: "info".into(),
             trusted_proxies: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -191,6 +204,16 @@ impl Config {
         if let Some(v) = env("VHOD_LOG") {
             c.log = v;
         }
+        match (env("VHOD_TLS_CERT"), env("VHOD_TLS_KEY")) {
+            (Some(cert), Some(key)) => {
+                c.tls = Some(TlsConfig {
+                    cert: cert.into(),
+                    key: key.into(),
+                })
+            }
+            (None, None) => {}
+            _ => bail!("set both VHOD_TLS_CERT and VHOD_TLS_KEY, or neither"),
+        }
         if let Some(v) = env("VHOD_TRUSTED_PROXIES") {
             c.trusted_proxies = v
                 .split(',')
@@ -206,9 +229,10 @@ impl Config {
 
     /// The issuer: configured, or `http://` + the listen address.
     pub fn issuer(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
         self.issuer
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .unwrap_or_else(|| format!("{scheme}://{}", self.listen))
             .trim_end_matches('/')
             .to_owned()
     }
@@ -251,9 +275,9 @@ impl Config {
             if self.kek_file.as_deref() == Some(self.data_dir.join("kek").as_path()) {
                 bail!("production mode refuses the development key-encryption key in the data directory: keep the KEK apart from the data it protects");
             }
-            if !self.listen.ip().is_loopback() {
+            if !self.listen.ip().is_loopback() && self.tls.is_none() {
                 bail!(
-                    "production mode refuses plain HTTP on the non-loopback address {}: listen on loopback behind a TLS-terminating proxy",
+                    "production mode refuses plain HTTP on the non-loopback address {}: configure tls, or listen on loopback behind a TLS-terminating proxy",
                     self.listen
                 );
             }

@@ -123,21 +123,57 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     Ok(Arc::new(app))
 }
 
-/// Serves `app` on `listener` until the process ends; also keeps the key ring fresh.
+/// Loads a TLS 1.3-only server configuration (rustls with ring) from PEM files.
+pub fn load_tls(t: &config::TlsConfig) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(&t.cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .with_context(|| format!("reading the TLS certificate {}", t.cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(&t.key)
+        .with_context(|| format!("reading the TLS key {}", t.key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .context("TLS 1.3")?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("the TLS certificate and key do not form a usable pair")?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
+/// Serves `app` on `listener` (over TLS when `tls` is given) until the process ends; also
+/// keeps the key ring fresh.
 pub async fn serve_on(
     listener: TcpListener,
     app: Arc<App>,
     key_refresh: std::time::Duration,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) -> anyhow::Result<()> {
     let _refresher = app.keys.spawn_refresher(key_refresh);
     let router = idp::router::router(AppState(app));
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving")
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let Some(cfg) = tls else {
+        return axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving");
+    };
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    let std_listener = listener.into_std().context("listener")?;
+    let rustls_config = axum_server::tls_rustls::RustlsConfig::from_config(cfg);
+    axum_server::tls_rustls::from_tcp_rustls(std_listener, rustls_config)
+        .context("TLS listener")?
+        .handle(handle)
+        .serve(service)
+        .await
+        .context("serving TLS")
 }
 
 async fn shutdown_signal() {
@@ -160,6 +196,7 @@ async fn shutdown_signal() {
 
 /// `vhod serve`.
 pub async fn serve(c: Config) -> anyhow::Result<()> {
+    let tls = c.tls.as_ref().map(load_tls).transpose()?;
     let app = build(&c, Arc::new(SystemClock)).await?;
     let listener = TcpListener::bind(c.listen)
         .await
@@ -169,6 +206,7 @@ pub async fn serve(c: Config) -> anyhow::Result<()> {
         listener,
         app,
         std::time::Duration::from_secs(c.keys.refresh.max(1)),
+        tls,
     )
     .await
 }

@@ -13,5 +13,6 @@ mod cli;
 mod client_auth;
 mod code_flow;
 mod logout;
+mod tls;
 mod tokens;
 mod two_nodes;

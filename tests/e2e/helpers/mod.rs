@@ -104,7 +104,7 @@ pub async fn spawn_with(mut c: Config, dir: Arc<tempfile::TempDir>) -> TestApp {
         .await
         .expect("build app");
     let refresh = std::time::Duration::from_secs(c.keys.refresh);
-    tokio::spawn(vhod::serve_on(listener, app.clone(), refresh));
+    tokio::spawn(vhod::serve_on(listener, app.clone(), refresh, None));
     TestApp {
         base: format!("http://{addr}"),
         app,
@@ -140,6 +140,17 @@ pub struct Rp {
 }
 
 impl TestApp {
+    /// Wraps an already running app (for servers started by hand, e.g. over TLS).
+    pub fn from_parts(base: String, app: Arc<App>, dir: Arc<tempfile::TempDir>) -> TestApp {
+        let clock = ManualClock::new(keys::Clock::now(&keys::SystemClock));
+        TestApp {
+            base,
+            app,
+            clock,
+            _dir: dir,
+        }
+    }
+
     /// Registers a client.
     pub async fn client(
         &self,
