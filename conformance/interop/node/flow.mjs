@@ -1,0 +1,278 @@
+// Interoperability check: vhod against panva's openid-client (unmodified, from npm).
+//
+// discovery -> authorization code + PKCE S256 -> token (ID token signature checked against
+// vhod's JWKS) -> userinfo -> refresh (rotation: new token differs, old one gets invalid_grant)
+// -> userinfo with the refreshed access token -> the replay also revoked the grant.
+//
+// The browser is emulated with plain fetch (manual redirects, a tiny path-aware cookie jar);
+// everything an RP does is done by openid-client itself.
+//
+// Environment: INTEROP_ISSUER, INTEROP_CLIENT_ID, INTEROP_CLIENT_SECRET, INTEROP_REDIRECT_URI,
+// INTEROP_LOGIN, INTEROP_PASSWORD. Prints `interop openid-client: ok` on success.
+
+import * as client from 'openid-client'
+
+const LIB = 'openid-client'
+let step = 'start'
+
+function env(name) {
+  const v = process.env[name]
+  if (!v) throw new Error(`missing environment variable ${name}`)
+  return v
+}
+
+async function refused(fn) {
+  try {
+    await fn()
+  } catch (e) {
+    return e
+  }
+  return undefined
+}
+
+function describe(e) {
+  let d = e && e.message ? e.message : String(e)
+  if (e && e.error) d += ` [error=${e.error}${e.error_description ? `: ${e.error_description}` : ''}]`
+  if (e && e.status) d += ` [status=${e.status}]`
+  if (e && e.code) d += ` [code=${e.code}]`
+  if (e && e.cause && typeof e.cause === 'object' && !e.error) {
+    try { d += ` [cause=${JSON.stringify(e.cause)}]` } catch { /* ignore */ }
+  }
+  return d
+}
+
+function check(cond, msg) {
+  if (!cond) throw new Error(msg)
+}
+
+// --- browser emulation -------------------------------------------------------------------
+
+class Browser {
+  constructor() {
+    this.cookies = [] // { name, value, path }
+  }
+
+  cookieHeader(url) {
+    const path = new URL(url).pathname
+    return this.cookies
+      .filter((c) => path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : c.path + '/'))
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ')
+  }
+
+  store(url, res) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(';').map((s) => s.trim())
+      const eq = pair.indexOf('=')
+      const name = pair.slice(0, eq)
+      const value = pair.slice(eq + 1)
+      let path = '/'
+      for (const a of attrs) {
+        const [k, v] = a.split('=')
+        if (k.toLowerCase() === 'path' && v) path = v
+      }
+      this.cookies = this.cookies.filter((c) => !(c.name === name && c.path === path))
+      if (value !== '' && !/max-age=0\b/i.test(line)) this.cookies.push({ name, value, path })
+    }
+  }
+
+  async request(method, url, form) {
+    const headers = { 'user-agent': 'vhod-interop/1 (openid-client)' }
+    const cookie = this.cookieHeader(url)
+    if (cookie) headers.cookie = cookie
+    let body
+    if (form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded'
+      body = new URLSearchParams(form).toString()
+    }
+    const res = await fetch(url, { method, headers, body, redirect: 'manual' })
+    this.store(url, res)
+    const text = await res.text()
+    return { status: res.status, location: res.headers.get('location'), text, url }
+  }
+}
+
+function unescapeHtml(s) {
+  return s
+    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&#([0-9]+);/g, (_, d) => String.fromCodePoint(parseInt(d, 10)))
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+}
+
+function attr(tag, name) {
+  const m = tag.match(new RegExp(`\\s${name}="([^"]*)"`, 'i'))
+  return m ? unescapeHtml(m[1]) : undefined
+}
+
+// The first <form> whose action ends with `suffix`, with its hidden inputs.
+function findForm(html, suffix, pageUrl) {
+  for (const m of html.matchAll(/<form\b[^>]*>([\s\S]*?)<\/form>/gi)) {
+    const open = m[0].slice(0, m[0].indexOf('>') + 1)
+    const action = attr(open, 'action')
+    if (!action || !action.endsWith(suffix)) continue
+    const hidden = {}
+    for (const inp of m[1].matchAll(/<input\b[^>]*>/gi)) {
+      if ((attr(inp[0], 'type') || '').toLowerCase() === 'hidden') {
+        hidden[attr(inp[0], 'name')] = attr(inp[0], 'value') ?? ''
+      }
+    }
+    return { action: new URL(action, pageUrl).href, hidden }
+  }
+  return undefined
+}
+
+// Drives the authorization endpoint like a user agent until it is sent to the redirect URI;
+// returns that URL (never fetched).
+async function authorize(authUrl, redirectUri, login, password) {
+  const b = new Browser()
+  let res = await b.request('GET', authUrl.href)
+  let loggedIn = false
+  let consented = false
+  for (let step = 0; step < 10; step++) {
+    if (res.status >= 300 && res.status < 400) {
+      check(res.location, `${res.status} from ${res.url} without Location`)
+      const next = new URL(res.location, res.url).href
+      if (next.startsWith(redirectUri + '?') || next.startsWith(redirectUri + '#')) return new URL(next)
+      res = await b.request('GET', next)
+      continue
+    }
+    check(res.status === 200, `unexpected ${res.status} from ${res.url}: ${res.text.slice(0, 300)}`)
+    const loginForm = findForm(res.text, '/login', res.url)
+    if (loginForm) {
+      check(!loggedIn, `login form shown again after submitting credentials (login failed?)`)
+      loggedIn = true
+      res = await b.request('POST', loginForm.action, { ...loginForm.hidden, login, password })
+      continue
+    }
+    const consentForm = findForm(res.text, '/consent', res.url)
+    if (consentForm) {
+      check(!consented, 'consent form shown again after allowing')
+      consented = true
+      res = await b.request('POST', consentForm.action, { ...consentForm.hidden, decision: 'allow' })
+      continue
+    }
+    throw new Error(`no login or consent form on ${res.url}: ${res.text.slice(0, 300)}`)
+  }
+  throw new Error('too many steps before reaching the redirect URI')
+}
+
+// --- the RP flow -------------------------------------------------------------------------
+
+async function main() {
+  const issuer = new URL(env('INTEROP_ISSUER'))
+  const clientId = env('INTEROP_CLIENT_ID')
+  const clientSecret = env('INTEROP_CLIENT_SECRET')
+  const redirectUri = env('INTEROP_REDIRECT_URI')
+  const login = env('INTEROP_LOGIN')
+  const password = env('INTEROP_PASSWORD')
+
+  // 1. discovery (http issuer on loopback: allowInsecureRequests); ID token signatures are
+  step = 'discovery'
+  //    verified against the JWKS (enableNonRepudiationChecks).
+  const config = await client.discovery(
+    issuer,
+    clientId,
+    { redirect_uris: [redirectUri], response_types: ['code'] },
+    client.ClientSecretBasic(clientSecret),
+    { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] },
+  )
+  const meta = config.serverMetadata()
+  check(meta.issuer === issuer.href.replace(/\/$/, ''), `discovery issuer ${meta.issuer} != ${issuer.href}`)
+  check(meta.authorization_response_iss_parameter_supported === true,
+    'discovery does not advertise authorization_response_iss_parameter_supported')
+
+  // 2. authorization request with PKCE S256, state and nonce
+  step = 'authorization'
+  const codeVerifier = client.randomPKCECodeVerifier()
+  const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier)
+  const state = client.randomState()
+  const nonce = client.randomNonce()
+  const authUrl = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile email offline_access',
+    code_challenge: codeChallenge,
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    prompt: 'consent', // offline_access needs consent (OIDC Core 11)
+  })
+
+  const callback = await authorize(authUrl, redirectUri, login, password)
+  check(callback.searchParams.has('code'), `no code in redirect: ${callback.href}`)
+  check(callback.searchParams.has('iss'), `no iss in redirect (RFC 9207): ${callback.href}`)
+
+  // 3. token: openid-client checks state, iss (RFC 9207), PKCE, nonce and the ID token
+  step = 'token (authorization_code)'
+  const tokens = await client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: codeVerifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
+  })
+  check(tokens.access_token, 'no access_token')
+  check(tokens.refresh_token, 'no refresh_token (offline_access)')
+  check(tokens.id_token, 'no id_token')
+  const claims = tokens.claims()
+  check(claims && claims.sub, 'ID token without sub')
+  check(claims.nonce === nonce, 'ID token nonce mismatch')
+  // The JWKS has been fetched (the signature was verified against it).
+  const jwks = client.getJwksCache(config)
+  check(jwks && jwks.jwks && jwks.jwks.keys.length > 0, 'JWKS was not fetched: ID token signature not verified')
+
+  // 4. userinfo
+  step = 'userinfo'
+  const ui = await client.fetchUserInfo(config, tokens.access_token, claims.sub)
+  check(ui.sub === claims.sub, 'userinfo sub mismatch')
+  check(ui.email, `userinfo without email: ${JSON.stringify(ui)}`)
+  check(ui.name, `userinfo without name: ${JSON.stringify(ui)}`)
+
+  // 5. refresh with rotation
+  step = 'refresh'
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token)
+  check(refreshed.access_token, 'refresh: no access_token')
+  check(refreshed.refresh_token, 'refresh: no new refresh_token (rotation expected)')
+  check(refreshed.refresh_token !== tokens.refresh_token, 'refresh: refresh token was not rotated')
+  if (refreshed.id_token) {
+    const rc = refreshed.claims()
+    check(rc.sub === claims.sub, 'refresh: ID token sub changed')
+  }
+
+  // 6. userinfo with the refreshed access token. This comes before the replay below: vhod
+  //    treats a replayed refresh token as theft and revokes the whole grant (Security BCP
+  //    §4.14.2, README "presenting a rotated token revokes the whole grant"), which also
+  //    voids the tokens just issued.
+  step = 'userinfo (refreshed access token)'
+  const ui2 = await client.fetchUserInfo(config, refreshed.access_token, claims.sub)
+  check(ui2.sub === claims.sub, 'userinfo (refreshed) sub mismatch')
+  check(ui2.email === ui.email, 'userinfo (refreshed) email changed')
+
+  // 7. the old refresh token is now refused with invalid_grant
+  step = 'reuse of the old refresh token'
+  const oldErr = await refused(() => client.refreshTokenGrant(config, tokens.refresh_token))
+  check(oldErr, 'old refresh token was accepted after rotation')
+  check(oldErr instanceof client.ResponseBodyError && oldErr.error === 'invalid_grant',
+    `old refresh token: expected invalid_grant, got ${describe(oldErr)}`)
+
+  // 8. ...and the replay revoked the grant: the new refresh token and access token are dead too
+  step = 'grant revoked after replay'
+  const newErr = await refused(() => client.refreshTokenGrant(config, refreshed.refresh_token))
+  check(newErr, 'new refresh token still works after the old one was replayed (grant not revoked)')
+  check(newErr instanceof client.ResponseBodyError && newErr.error === 'invalid_grant',
+    `new refresh token after replay: expected invalid_grant, got ${describe(newErr)}`)
+  const atErr = await refused(() => client.fetchUserInfo(config, refreshed.access_token, claims.sub))
+  check(atErr, 'refreshed access token still accepted at userinfo after the grant was revoked')
+  check(atErr instanceof client.WWWAuthenticateChallengeError &&
+      atErr.cause.some((c) => c.scheme === 'bearer' && c.parameters.error === 'invalid_token'),
+    `revoked access token: expected a Bearer invalid_token challenge, got ${describe(atErr)}`)
+
+  console.log(`interop ${LIB}: ok`)
+}
+
+main().catch((e) => {
+  console.error(`interop ${LIB}: FAILED at ${step}: ${describe(e)}`)
+  process.exit(1)
+})
