@@ -105,6 +105,36 @@ async fn openidconnect_client_completes_code_flow_and_verifies_id_token(app: Tes
     assert_eq!(info.email().map(|e| e.as_str()), Some("alice@example.com"));
     assert!(info.name().is_some());
 
+    // Refresh through the library: the token rotates, the old one is refused afterwards,
+    // and the new access token works at userinfo.
+    let rt = tokens.refresh_token().unwrap().clone();
+    let refreshed = client
+        .exchange_refresh_token(&rt)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap();
+    let new_rt = refreshed.refresh_token().unwrap();
+    assert_ne!(new_rt.secret(), rt.secret());
+    let new_id = refreshed.id_token().expect("ID token on refresh");
+    let new_claims = new_id
+        .claims(&verifier, |_: Option<&Nonce>| Ok(()))
+        .expect("refreshed ID token verifies");
+    assert_eq!(new_claims.subject().as_str(), sub);
+    let again: CoreUserInfoClaims = client
+        .user_info(refreshed.access_token().clone(), None)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(again.subject().as_str(), sub);
+    let reused = client
+        .exchange_refresh_token(&rt)
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert!(reused.is_err(), "a rotated refresh token is refused");
+
     // Single sign-on: a second authorization in the same browser needs no login or consent.
     let (url2, verifier2) = authorize_url(&app, &rp, &[]);
     let again = browser.get(&app.base, &url2).await.redirect();
