@@ -58,6 +58,20 @@ async fn session(app: &TestApp) -> (Rp, Value) {
     (rp, t)
 }
 
+/// A client, a signed-in user, and an unredeemed code for them.
+async fn fresh_code(app: &TestApp) -> (Rp, String, String) {
+    let rp = app.confidential().await;
+    app.user("alice", "correct horse battery").await;
+    let browser = Browser::new();
+    let (url, verifier) = authorize_url(app, &rp, &[]);
+    let start = browser.get(&app.base, &url).await;
+    let back = browser
+        .login_and_consent(&app.base, start, "alice", "correct horse battery")
+        .await
+        .redirect();
+    (rp, Landed::param(&back, "code").unwrap(), verifier)
+}
+
 fn s<'a>(v: &'a Value, k: &str) -> &'a str {
     v[k].as_str()
         .unwrap_or_else(|| panic!("{k} missing in {v}"))
@@ -222,16 +236,7 @@ async fn revoking_access_token_blocks_it(app: TestApp) {
 }
 
 async fn code_reuse_revokes_first_tokens(app: TestApp) {
-    let rp = app.confidential().await;
-    app.user("alice", "correct horse battery").await;
-    let browser = Browser::new();
-    let (url, verifier) = authorize_url(&app, &rp, &[]);
-    let start = browser.get(&app.base, &url).await;
-    let back = browser
-        .login_and_consent(&app.base, start, "alice", "correct horse battery")
-        .await
-        .redirect();
-    let code = Landed::param(&back, "code").unwrap();
+    let (rp, code, verifier) = fresh_code(&app).await;
     let (st, t) = redeem(&app, &rp, &code, &verifier).await;
     assert_eq!(st, 200);
     assert_eq!(userinfo_status(&app, s(&t, "access_token")).await, 200);
@@ -247,16 +252,7 @@ async fn code_reuse_revokes_first_tokens(app: TestApp) {
 }
 
 async fn code_expires_after_sixty_seconds(app: TestApp) {
-    let rp = app.confidential().await;
-    app.user("alice", "correct horse battery").await;
-    let browser = Browser::new();
-    let (url, verifier) = authorize_url(&app, &rp, &[]);
-    let start = browser.get(&app.base, &url).await;
-    let back = browser
-        .login_and_consent(&app.base, start, "alice", "correct horse battery")
-        .await
-        .redirect();
-    let code = Landed::param(&back, "code").unwrap();
+    let (rp, code, verifier) = fresh_code(&app).await;
     app.clock.advance(61);
     let (st, err) = redeem(&app, &rp, &code, &verifier).await;
     assert_eq!(st, 400);
@@ -264,16 +260,7 @@ async fn code_expires_after_sixty_seconds(app: TestApp) {
 }
 
 async fn concurrent_redemptions_have_one_winner(app: TestApp) {
-    let rp = app.confidential().await;
-    app.user("alice", "correct horse battery").await;
-    let browser = Browser::new();
-    let (url, verifier) = authorize_url(&app, &rp, &[]);
-    let start = browser.get(&app.base, &url).await;
-    let back = browser
-        .login_and_consent(&app.base, start, "alice", "correct horse battery")
-        .await
-        .redirect();
-    let code = Landed::param(&back, "code").unwrap();
+    let (rp, code, verifier) = fresh_code(&app).await;
     let ok = redeem_concurrently(&[app.base.as_str(); 8], &rp, &code, &verifier).await;
     assert_eq!(ok, 1, "exactly one redemption wins");
 }
