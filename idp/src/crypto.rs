@@ -40,3 +40,9 @@ pub fn half_hash(token: &str) -> String {
     let d = Sha256::digest(token.as_bytes());
     URL_SAFE_NO_PAD.encode(&d[..16])
 }
+
+/// Constant-time equality of two byte strings.
+pub fn ct_eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
