@@ -140,10 +140,13 @@ async function authorize(authUrl, redirectUri, login, password) {
       res = await b.request('GET', next)
       continue
     }
-    check(res.status === 200, `unexpected ${res.status} from ${res.url}: ${res.text.slice(0, 300)}`)
     const loginForm = findForm(res.text, '/login', res.url)
+    if (loginForm && loggedIn) {
+      const m = res.text.match(/<p class="error"[^>]*>([\s\S]*?)<\/p>/)
+      throw new Error(`login rejected (${res.status}): ${m ? unescapeHtml(m[1]).trim() : 'login form shown again'}`)
+    }
+    check(res.status === 200, `unexpected ${res.status} from ${res.url}: ${res.text.slice(0, 300)}`)
     if (loginForm) {
-      check(!loggedIn, `login form shown again after submitting credentials (login failed?)`)
       loggedIn = true
       res = await b.request('POST', loginForm.action, { ...loginForm.hidden, login, password })
       continue

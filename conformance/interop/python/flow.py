@@ -93,10 +93,13 @@ def authorize(auth_url: str, redirect_uri: str, login: str, password: str) -> st
                 return nxt
             res = b.get(nxt, allow_redirects=False, timeout=10)
             continue
-        check(res.status_code == 200, f"unexpected {res.status_code} from {res.url}: {res.text[:300]}")
         form = find_form(res.text, "/login", res.url)
+        if form and logged_in:
+            m = re.search(r'<p class="error"[^>]*>(.*?)</p>', res.text, re.S)
+            raise Failure(f"login rejected ({res.status_code}): "
+                          + (html.unescape(m.group(1)).strip() if m else "login form shown again"))
+        check(res.status_code == 200, f"unexpected {res.status_code} from {res.url}: {res.text[:300]}")
         if form:
-            check(not logged_in, "login form shown again after submitting credentials (login failed?)")
             logged_in = True
             action, hidden = form
             res = b.post(action, data={**hidden, "login": login, "password": password},

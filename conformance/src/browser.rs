@@ -1,0 +1,232 @@
+//! The browser driver: follows an authorization request (OIDC Core §3.1.2.1) through the
+//! OP's pages like a person would — cookies kept, login form filled, consent approved,
+//! hidden inputs (CSRF) submitted — and stops at the redirect URI (§3.1.2.5/§3.1.2.6)
+//! without fetching it, including `response_mode=form_post` (OAuth 2.0 Form Post Response
+//! Mode §2).
+
+use crate::config;
+use crate::html::{self, Form};
+use crate::http::{Http, Resp};
+use anyhow::{bail, Result};
+use std::collections::BTreeMap;
+use url::Url;
+
+/// Where the flow ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// The OP sent the browser to a stop URL; `params` merges query, fragment and form post.
+    Redirect {
+        url: String,
+        params: BTreeMap<String, String>,
+        form_post: bool,
+    },
+    /// The OP showed a page the driver cannot or should not get past (an error page).
+    Page {
+        status: u16,
+        url: String,
+        html: String,
+    },
+}
+
+/// The end of a flow and what the browser saw on the way.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub outcome: Outcome,
+    /// The login form was shown (and filled).
+    pub login_shown: bool,
+    /// A consent (non-login) form was submitted.
+    pub consent_shown: bool,
+}
+
+/// A browser profile: its own cookie jar.
+pub struct Browser {
+    pub http: Http,
+    user: config::User,
+    rules: config::Browser,
+}
+
+/// True when `u` is `target` up to query and fragment.
+pub fn same_endpoint(u: &Url, target: &Url) -> bool {
+    u.scheme() == target.scheme()
+        && u.host_str() == target.host_str()
+        && u.port_or_known_default() == target.port_or_known_default()
+        && u.path() == target.path()
+}
+
+fn params_of(u: &Url) -> BTreeMap<String, String> {
+    let mut p: BTreeMap<String, String> = u.query_pairs().into_owned().collect();
+    if let Some(f) = u.fragment() {
+        p.extend(url::form_urlencoded::parse(f.as_bytes()).into_owned());
+    }
+    p
+}
+
+impl Browser {
+    pub fn new(http: Http, user: config::User, rules: config::Browser) -> Self {
+        Self { http, user, rules }
+    }
+
+    /// Sends the authorization request (GET, or POST when `post`) and drives the pages
+    /// until a URL in `stop` is reached or a page cannot be got past.
+    pub async fn authorize(&self, start: &Url, post: bool, stop: &[Url]) -> Result<Flow> {
+        let mut resp = if post {
+            let mut base = start.clone();
+            base.set_query(None);
+            let form: Vec<(String, String)> = start.query_pairs().into_owned().collect();
+            self.http.post_form(&base, &[], &form).await?
+        } else {
+            self.http.get(start, &[]).await?
+        };
+        let (mut login_shown, mut consent_shown, mut logins, mut consents) = (false, false, 0, 0);
+        for _ in 0..30 {
+            if (300..400).contains(&resp.status) {
+                let Some(loc) = resp.header("location") else {
+                    bail!("HTTP {} from {} without Location", resp.status, resp.url);
+                };
+                let next = resp.url.join(loc)?;
+                if stop.iter().any(|s| same_endpoint(&next, s)) {
+                    let params = params_of(&next);
+                    return Ok(Flow {
+                        outcome: Outcome::Redirect {
+                            url: next.to_string(),
+                            params,
+                            form_post: false,
+                        },
+                        login_shown,
+                        consent_shown,
+                    });
+                }
+                resp = self.http.get(&next, &[]).await?;
+                continue;
+            }
+            let page = Outcome::Page {
+                status: resp.status,
+                url: resp.url.to_string(),
+                html: resp.body.clone(),
+            };
+            if resp.status != 200 {
+                return Ok(Flow {
+                    outcome: page,
+                    login_shown,
+                    consent_shown,
+                });
+            }
+            let forms = html::forms(&resp.body);
+            // form_post: a form targeting a stop URL carries the response.
+            for f in &forms {
+                let Some(action) = f.action.as_deref().and_then(|a| resp.url.join(a).ok()) else {
+                    continue;
+                };
+                if stop.iter().any(|s| same_endpoint(&action, s)) {
+                    let params = f
+                        .fields
+                        .iter()
+                        .filter_map(|i| Some((i.name.clone()?, i.value.clone())))
+                        .collect();
+                    return Ok(Flow {
+                        outcome: Outcome::Redirect {
+                            url: action.to_string(),
+                            params,
+                            form_post: true,
+                        },
+                        login_shown,
+                        consent_shown,
+                    });
+                }
+            }
+            let pw = &self.rules.password_field;
+            let login = forms
+                .iter()
+                .find(|f| f.fields.iter().any(|i| i.name.as_deref() == Some(pw)));
+            let (form, fields) = if let Some(f) = login {
+                logins += 1;
+                if logins > 2 {
+                    return Ok(Flow {
+                        outcome: page,
+                        login_shown,
+                        consent_shown,
+                    });
+                }
+                login_shown = true;
+                let mut fields = fill(f, f.fields.iter().position(|i| i.is_submit()));
+                set(&mut fields, &self.rules.login_field, &self.user.login);
+                set(&mut fields, pw, &self.user.password);
+                (f, fields)
+            } else if let Some((f, button)) = self.pick_consent(&forms) {
+                consents += 1;
+                if consents > 2 {
+                    return Ok(Flow {
+                        outcome: page,
+                        login_shown,
+                        consent_shown,
+                    });
+                }
+                consent_shown = true;
+                (f, fill(f, button))
+            } else {
+                return Ok(Flow {
+                    outcome: page,
+                    login_shown,
+                    consent_shown,
+                });
+            };
+            resp = self.submit(&resp, form, &fields).await?;
+        }
+        bail!("more than 30 steps without reaching the redirect URI")
+    }
+
+    /// The consent form and button: one whose value approves, else the first form.
+    pub fn pick_consent<'a>(&self, forms: &'a [Form]) -> Option<(&'a Form, Option<usize>)> {
+        for want in &self.rules.approve_values {
+            for f in forms {
+                if let Some(i) = f
+                    .fields
+                    .iter()
+                    .position(|i| i.is_submit() && i.value.eq_ignore_ascii_case(want))
+                {
+                    return Some((f, Some(i)));
+                }
+            }
+        }
+        let f = forms.first()?;
+        Some((f, f.fields.iter().position(|i| i.is_submit())))
+    }
+
+    async fn submit(&self, page: &Resp, form: &Form, fields: &[(String, String)]) -> Result<Resp> {
+        let action = page.url.join(form.action.as_deref().unwrap_or(""))?;
+        if form.method == "post" {
+            self.http.post_form(&action, &[], fields).await
+        } else {
+            let mut u = action;
+            u.query_pairs_mut().clear().extend_pairs(fields);
+            self.http.get(&u, &[]).await
+        }
+    }
+}
+
+/// The successful controls of a form (HTML §4.10.21.4): every named non-button control
+/// (checkboxes and radios only when checked), plus the chosen submit button.
+pub fn fill(form: &Form, button: Option<usize>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (idx, i) in form.fields.iter().enumerate() {
+        let Some(name) = &i.name else { continue };
+        let include = if i.is_submit() || i.kind == "reset" || i.kind == "button" {
+            Some(idx) == button
+        } else if i.kind == "checkbox" || i.kind == "radio" {
+            i.checked
+        } else {
+            true
+        };
+        if include {
+            out.push((name.clone(), i.value.clone()));
+        }
+    }
+    out
+}
+
+fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
+    match fields.iter_mut().find(|(k, _)| k == name) {
+        Some(f) => f.1 = value.to_owned(),
+        None => fields.push((name.to_owned(), value.to_owned())),
+    }
+}

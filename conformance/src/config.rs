@@ -1,0 +1,98 @@
+//! The runner's configuration (TOML, or JSON when the file ends in `.json`): the clients
+//! registered at the OP (OIDC Core §9 client authentication methods), the test user, and
+//! the rules for driving the OP's login and consent pages.
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::path::Path;
+
+/// Token endpoint client authentication (OIDC Core §9).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    #[default]
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+/// A client registered at the OP.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uri: String,
+    #[serde(default)]
+    pub auth_method: AuthMethod,
+}
+
+/// The end-user the browser logs in as.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub login: String,
+    pub password: String,
+}
+
+/// How to fill the OP's pages.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Browser {
+    /// Name of the login input of the login form.
+    pub login_field: String,
+    /// Name of the password input; a form with it is the login form.
+    pub password_field: String,
+    /// Submit-button values (case-insensitive) that approve consent, most preferred first.
+    pub approve_values: Vec<String>,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self {
+            login_field: "login".into(),
+            password_field: "password".into(),
+            approve_values: vec!["allow".into(), "accept".into(), "yes".into()],
+        }
+    }
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// The main client.
+    pub client: Client,
+    /// A second client, for modules that need two.
+    pub client2: Option<Client>,
+    /// A client using `client_secret_post` (for `oidcc-server-client-secret-post`), when
+    /// neither `client` nor `client2` does.
+    pub post_client: Option<Client>,
+    pub user: User,
+    #[serde(default)]
+    pub browser: Browser,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let cfg: Config = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::from_str(&text)?
+        } else {
+            toml::from_str(&text)?
+        };
+        if cfg.client.client_id.is_empty() {
+            bail!("client.client_id is empty");
+        }
+        Ok(cfg)
+    }
+
+    /// The first configured client authenticating with `client_secret_post`.
+    pub fn post_client(&self) -> Option<&Client> {
+        [
+            self.post_client.as_ref(),
+            self.client2.as_ref(),
+            Some(&self.client),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|c| c.auth_method == AuthMethod::ClientSecretPost)
+    }
+}
