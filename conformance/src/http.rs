@@ -54,6 +54,26 @@ impl Resp {
         serde_json::from_str(&self.body)
             .with_context(|| format!("HTTP {} body from {} is not JSON", self.status, self.url))
     }
+
+    /// Fails unless this is an HTTP 400 OAuth error with code `expected` (RFC 6749 §5.2);
+    /// `what` names the request in the message.
+    pub fn expect_oauth_error(&self, expected: &str, what: &str) -> Result<()> {
+        anyhow::ensure!(
+            self.status == 400,
+            "{what}: HTTP {} ({expected} with 400 expected, RFC 6749 §5.2)",
+            self.status
+        );
+        let json = self.json()?;
+        let err = json
+            .get("error")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("");
+        anyhow::ensure!(
+            err == expected,
+            "{what}: error {err:?}, {expected} expected (RFC 6749 §5.2)"
+        );
+        Ok(())
+    }
 }
 
 /// An HTTP client with its own cookie jar (a "browser profile") and a shared log.

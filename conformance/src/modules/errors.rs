@@ -71,21 +71,7 @@ pub async fn codereuse(ctx: &mut Ctx, wait_secs: u64) -> Result<Outcome> {
     let t = ctx.redeem(&b.http, &req, &code, flow).await?;
     tokio::time::sleep(Duration::from_secs(wait_secs)).await;
     let r = ctx.redeem_raw(&b.http, &req, &code).await?;
-    ensure!(
-        r.status == 400,
-        "second redemption of the code: HTTP {} (400 invalid_grant expected, RFC 6749 §5.2)",
-        r.status
-    );
-    let err = r
-        .json()?
-        .get("error")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    ensure!(
-        err == "invalid_grant",
-        "second redemption: error {err:?}, invalid_grant expected (RFC 6749 §5.2)"
-    );
+    r.expect_oauth_error("invalid_grant", "second redemption of the code")?;
     if wait_secs > 0 {
         let u = ctx
             .userinfo_raw(&b.http, &t.access_token, UserinfoHow::Get)
@@ -157,21 +143,7 @@ pub async fn refresh_token(ctx: &mut Ctx) -> Result<Outcome> {
             ("refresh_token".into(), next_rt),
         ];
         let r = ctx.token_request(&b.http, &c2, form).await?;
-        ensure!(
-            r.status == 400,
-            "another client redeemed the refresh token: HTTP {} (RFC 6749 §6)",
-            r.status
-        );
-        let err = r
-            .json()?
-            .get("error")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
-        ensure!(
-            err == "invalid_grant",
-            "refresh by another client: error {err:?}, invalid_grant expected"
-        );
+        r.expect_oauth_error("invalid_grant", "refresh by another client (RFC 6749 §6)")?;
     }
     Outcome::passed("refresh token exchanged; new access token works at userinfo")
 }

@@ -35,13 +35,7 @@ fn items(ix: &Interaction, lang: Lang) -> Vec<String> {
 
 /// Renders the consent form.
 pub(super) async fn page(app: &App, ix: &Interaction, headers: &HeaderMap) -> Response {
-    let client_name = app
-        .client(&ix.request.client_id)
-        .await
-        .ok()
-        .flatten()
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
+    let client_name = ix.client_name(app).await;
     let items = items(ix, ix.lang(headers));
     render(
         app,

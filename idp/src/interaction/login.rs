@@ -32,13 +32,7 @@ pub(super) async fn page(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let client_name = app
-        .client(&ix.request.client_id)
-        .await
-        .ok()
-        .flatten()
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
+    let client_name = ix.client_name(app).await;
     let hint = ix.request.login_hint.clone().unwrap_or_default();
     render(
         app,

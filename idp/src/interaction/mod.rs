@@ -52,6 +52,14 @@ impl Interaction {
         }
     }
 
+    /// The requesting client's display name (empty if it was removed meanwhile).
+    async fn client_name(&self, app: &App) -> String {
+        match app.client(&self.request.client_id).await {
+            Ok(Some(c)) => c.name.clone(),
+            _ => String::new(),
+        }
+    }
+
     fn lang(&self, headers: &HeaderMap) -> Lang {
         Lang::choose(&self.request.ui_locales, headers)
     }

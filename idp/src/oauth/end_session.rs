@@ -26,12 +26,7 @@ pub async fn get(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    handle(
-        &app,
-        Params::parse(q.unwrap_or_default().as_bytes()),
-        &headers,
-    )
-    .await
+    handle(&app, Params::from_query(q.as_deref()), &headers).await
 }
 
 /// `POST /logout`: either an RP's form post or the confirmation form.

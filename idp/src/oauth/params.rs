@@ -23,6 +23,11 @@ pub struct Params {
 }
 
 impl Params {
+    /// Parses a raw query string (absent = no parameters).
+    pub fn from_query(q: Option<&str>) -> Params {
+        Params::parse(q.unwrap_or_default().as_bytes())
+    }
+
     /// Parses `application/x-www-form-urlencoded` bytes.
     pub fn parse(raw: &[u8]) -> Params {
         let mut p = Params::default();

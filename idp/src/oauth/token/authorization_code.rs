@@ -107,14 +107,13 @@ pub(super) async fn exchange(
     app.cache
         .put(&used_key(code), issued.as_bytes(), ttl)
         .await?;
-    Ok(TokenResponse {
+    Ok(TokenResponse::bearer(
         access_token,
-        token_type: "Bearer",
         expires_in,
         refresh_token,
         id_token,
         scope,
-    })
+    ))
 }
 
 /// Marks a code whose first redemption is still being answered.

@@ -36,6 +36,26 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+impl TokenResponse {
+    /// A Bearer token response.
+    pub fn bearer(
+        access_token: String,
+        expires_in: i64,
+        refresh_token: Option<String>,
+        id_token: Option<String>,
+        scope: String,
+    ) -> TokenResponse {
+        TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            refresh_token,
+            id_token,
+            scope,
+        }
+    }
+}
+
 impl IntoResponse for TokenResponse {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self).unwrap_or_default();

@@ -68,12 +68,11 @@ pub(super) async fn exchange(
     let (access_token, expires_in, id_token) =
         tokens_for_grant(app, client, &grant, &account, &scope, None)?;
     let refresh_token = refresh_for(app, client, &grant.id, grant.expires_at).await?;
-    Ok(TokenResponse {
+    Ok(TokenResponse::bearer(
         access_token,
-        token_type: "Bearer",
         expires_in,
         refresh_token,
         id_token,
         scope,
-    })
+    ))
 }
