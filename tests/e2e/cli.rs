@@ -1,7 +1,7 @@
 //! The `vhod` binary: serve, and the operator commands acting on the same store while it
 //! runs; production-mode refusals.
 
-use crate::helpers::http;
+use crate::helpers::{http, wait_for_kid};
 use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -172,30 +172,7 @@ async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
         .as_str()
         .unwrap()
         .to_owned();
-    let t = Instant::now();
-    loop {
-        let jwks: Value = http()
-            .get(format!("{base}/jwks"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if jwks["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|k| k["kid"] == newest.as_str())
-        {
-            break;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(5),
-            "rotated key not published"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_kid(&base, &newest).await;
 
     let (ok, _, _) = run(dir.path(), &["clients", "remove", id], None);
     assert!(ok);

@@ -2,7 +2,6 @@
 
 use crate::helpers::*;
 use crate::on_both_stores;
-use serde_json::Value;
 
 on_both_stores!(logout_with_id_token_hint_ends_the_session_and_returns_with_state);
 
@@ -104,14 +103,7 @@ mod embedded_only {
     #[tokio::test]
     async fn discovery_document_is_pinned() {
         let app = spawn_app(Store::Embedded).await.unwrap();
-        let d: Value = http()
-            .get(app.url("/.well-known/openid-configuration"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let d = get_json(&app.url("/.well-known/openid-configuration")).await;
         let text = serde_json::to_string_pretty(&d)
             .unwrap()
             .replace(&app.base, "https://ISSUER");
@@ -121,14 +113,7 @@ mod embedded_only {
             expected.trim(),
             "discovery changed: update tests/e2e/snapshots/discovery.json if intended"
         );
-        let jwks: Value = http()
-            .get(app.url("/jwks"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let jwks = get_json(&app.url("/jwks")).await;
         let k = &jwks["keys"][0];
         assert_eq!(
             (k["kty"].as_str(), k["use"].as_str(), k["alg"].as_str()),

@@ -2,8 +2,6 @@
 //! keys work across them.
 
 use crate::helpers::*;
-use serde_json::Value;
-use std::time::{Duration, Instant};
 
 const PW: &str = "correct horse battery";
 
@@ -55,28 +53,5 @@ async fn code_from_node_a_is_redeemed_once_at_node_b_and_sessions_and_keys_are_s
 
     // A key rotated through A is published by B within five seconds.
     let new = a.app.keys.rotate().await.unwrap();
-    let started = Instant::now();
-    loop {
-        let jwks: Value = http()
-            .get(b.url("/jwks"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if jwks["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|k| k["kid"] == new.kid.as_str())
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "B did not publish the new key within 5 s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_kid(&b.base, &new.kid).await;
 }

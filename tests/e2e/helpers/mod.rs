@@ -253,6 +253,29 @@ pub fn pkce() -> (String, String) {
     (v, c)
 }
 
+/// GET `url` and parse the JSON body.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    let r = http().get(url).send().await.expect("GET");
+    r.json().await.expect("JSON body")
+}
+
+/// Waits until the JWKS at `base` publishes `kid`; panics after five seconds.
+pub async fn wait_for_kid(base: &str, kid: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let jwks = get_json(&format!("{base}/jwks")).await;
+        let keys = jwks["keys"].as_array().cloned().unwrap_or_default();
+        if keys.iter().any(|k| k["kid"] == kid) {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{base} did not publish key {kid} within 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// A plain HTTP client that does not follow redirects.
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
