@@ -125,6 +125,9 @@ pub enum UsersCmd {
         /// Full name.
         #[arg(long)]
         name: Option<String>,
+        /// Postal address, one line (the `formatted` member of the `address` claim).
+        #[arg(long)]
+        address: Option<String>,
     },
 }
 
@@ -298,6 +301,7 @@ async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
         email,
         phone,
         name,
+        address,
     } = cmd;
     if !password_stdin {
         bail!("pass the password on standard input with --password-stdin");
@@ -330,6 +334,7 @@ async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
         name,
         given_name: given,
         family_name: family,
+        address: address.map(|a| serde_json::json!({ "formatted": a }).to_string()),
     };
     let id = match db.accounts().insert(&acc, SystemClock.now()).await {
         Ok(id) => id,

@@ -34,7 +34,7 @@ pub struct Flow {
     pub outcome: Outcome,
     /// The login form was shown (and filled).
     pub login_shown: bool,
-    /// A consent (non-login) form was submitted.
+    /// A consent (non-login) form, or a logout confirmation, was submitted.
     pub consent_shown: bool,
 }
 
@@ -69,7 +69,7 @@ impl Browser {
     /// Sends the authorization request (GET, or POST when `post`) and drives the pages
     /// until a URL in `stop` is reached or a page cannot be got past.
     pub async fn authorize(&self, start: &Url, post: bool, stop: &[Url]) -> Result<Flow> {
-        let mut resp = if post {
+        let resp = if post {
             let mut base = start.clone();
             base.set_query(None);
             let form: Vec<(String, String)> = start.query_pairs().into_owned().collect();
@@ -77,6 +77,21 @@ impl Browser {
         } else {
             self.http.get(start, &[]).await?
         };
+        self.drive(resp, stop, None).await
+    }
+
+    /// Opens `start` (an end-session request, RP-Initiated Logout §2) and follows it until a
+    /// URL in `stop` or a page. With `confirm`, a logout confirmation form (a submit button
+    /// whose value is one of the configured `logout_values`) is submitted, as a person who
+    /// wants to log out would; without it the confirmation page is where the flow ends.
+    pub async fn logout(&self, start: &Url, stop: &[Url], confirm: bool) -> Result<Flow> {
+        let resp = self.http.get(start, &[]).await?;
+        self.drive(resp, stop, Some(confirm)).await
+    }
+
+    /// Follows redirects and forms from `resp`. `logout`: None for an authorization
+    /// request (login and consent forms are filled), Some(confirm) for an end-session one.
+    async fn drive(&self, mut resp: Resp, stop: &[Url], logout: Option<bool>) -> Result<Flow> {
         let (mut login_shown, mut consent_shown, mut logins, mut consents) = (false, false, 0, 0);
         for _ in 0..30 {
             if (300..400).contains(&resp.status) {
@@ -104,13 +119,6 @@ impl Browser {
                 url: resp.url.to_string(),
                 html: resp.body.clone(),
             };
-            if resp.status != 200 {
-                return Ok(Flow {
-                    outcome: page,
-                    login_shown,
-                    consent_shown,
-                });
-            }
             let forms = html::forms(&resp.body);
             // form_post: a form targeting a stop URL carries the response.
             for f in &forms {
@@ -132,6 +140,43 @@ impl Browser {
                         login_shown,
                         consent_shown,
                     });
+                }
+            }
+            // Only a form_post page is acted on whatever its status (a browser runs its
+            // auto-submit on an error status too); other non-200 pages end the flow.
+            if resp.status != 200 {
+                return Ok(Flow {
+                    outcome: page,
+                    login_shown,
+                    consent_shown,
+                });
+            }
+            if let Some(confirm) = logout {
+                let button = forms.iter().find_map(|f| {
+                    let i = f.fields.iter().position(|i| {
+                        i.is_submit()
+                            && self
+                                .rules
+                                .logout_values
+                                .iter()
+                                .any(|v| i.value.eq_ignore_ascii_case(v))
+                    })?;
+                    Some((f, i))
+                });
+                consents += 1;
+                match button {
+                    Some((f, i)) if confirm && consents <= 2 => {
+                        consent_shown = true;
+                        resp = self.submit(&resp, f, &fill(f, Some(i))).await?;
+                        continue;
+                    }
+                    _ => {
+                        return Ok(Flow {
+                            outcome: page,
+                            login_shown,
+                            consent_shown,
+                        })
+                    }
                 }
             }
             let pw = &self.rules.password_field;

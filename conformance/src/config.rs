@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Token endpoint client authentication (OIDC Core §9).
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -23,6 +23,14 @@ pub struct Client {
     pub redirect_uri: String,
     #[serde(default)]
     pub auth_method: AuthMethod,
+    /// A `post_logout_redirect_uri` registered for this client (RP-Initiated Logout §3.1),
+    /// for `oidcc-rp-initiated-logout-certification-test-plan`.
+    #[serde(default)]
+    pub post_logout_redirect_uri: Option<String>,
+    /// `response_mode` sent with every authorization request (the form-post plan sets
+    /// `form_post`).
+    #[serde(default)]
+    pub response_mode: Option<String>,
 }
 
 /// The end-user the browser logs in as.
@@ -42,6 +50,8 @@ pub struct Browser {
     pub password_field: String,
     /// Submit-button values (case-insensitive) that approve consent, most preferred first.
     pub approve_values: Vec<String>,
+    /// Submit-button values that confirm a logout (RP-Initiated Logout §2: the OP may ask).
+    pub logout_values: Vec<String>,
 }
 
 impl Default for Browser {
@@ -50,6 +60,7 @@ impl Default for Browser {
             login_field: "login".into(),
             password_field: "password".into(),
             approve_values: vec!["allow".into(), "accept".into(), "yes".into()],
+            logout_values: vec!["yes".into(), "logout".into()],
         }
     }
 }
@@ -67,19 +78,31 @@ pub struct Config {
     pub user: User,
     #[serde(default)]
     pub browser: Browser,
+    /// A PEM file of CA certificates to trust besides the system's (an OP under test with
+    /// its own CA). Relative paths are relative to the configuration file.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// The PEM read from `ca_file`.
+    #[serde(skip)]
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl Config {
     pub fn load(path: &Path) -> Result<Self> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let cfg: Config = if path.extension().is_some_and(|e| e == "json") {
+        let mut cfg: Config = if path.extension().is_some_and(|e| e == "json") {
             serde_json::from_str(&text)?
         } else {
             toml::from_str(&text)?
         };
         if cfg.client.client_id.is_empty() {
             bail!("client.client_id is empty");
+        }
+        if let Some(f) = &cfg.ca_file {
+            let f = path.parent().map_or(f.clone(), |d| d.join(f));
+            let pem = std::fs::read(&f).with_context(|| format!("reading {}", f.display()))?;
+            cfg.ca_pem = Some(pem);
         }
         Ok(cfg)
     }

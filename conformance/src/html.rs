@@ -26,6 +26,8 @@ impl Field {
 /// One `<form>`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Form {
+    /// The `id` attribute, for controls that name their form owner with `form=`.
+    pub id: Option<String>,
     pub action: Option<String>,
     /// Lower-cased; `get` when absent.
     pub method: String,
@@ -156,12 +158,16 @@ fn parse_tag(s: &str, start: usize) -> Option<Tag> {
     }
 }
 
-/// All forms of a page, in document order. Controls outside any form are ignored; the
-/// content of `<script>`, `<style>` and comments is skipped.
+/// All forms of a page, in document order. A control belongs to the form it is in, or to the
+/// form whose `id` its `form` attribute names (HTML §4.10.17.3 form owner, as
+/// node-oidc-provider's logout page uses); other controls are ignored. The content of
+/// `<script>`, `<style>` and comments is skipped.
 pub fn forms(html: &str) -> Vec<Form> {
     let lower = html.to_ascii_lowercase();
     let mut out: Vec<Form> = Vec::new();
     let mut current: Option<Form> = None;
+    // Controls with a `form` attribute, attached once every form is known.
+    let mut owned: Vec<(String, Field)> = Vec::new();
     let mut pos = 0;
     while let Some(off) = html.get(pos..).and_then(|r| r.find('<')) {
         let at = pos + off;
@@ -184,6 +190,7 @@ pub fn forms(html: &str) -> Vec<Form> {
                     out.push(f);
                 }
                 current = Some(Form {
+                    id: tag.attr("id"),
                     action: tag.attr("action"),
                     method: tag
                         .attr("method")
@@ -198,9 +205,10 @@ pub fn forms(html: &str) -> Vec<Form> {
                 }
             }
             "input" | "button" | "textarea" => {
-                let Some(form) = current.as_mut() else {
+                let owner = tag.attr("form");
+                if owner.is_none() && current.is_none() {
                     continue;
-                };
+                }
                 let default_kind = if tag.name == "button" {
                     "submit"
                 } else {
@@ -219,7 +227,7 @@ pub fn forms(html: &str) -> Vec<Form> {
                         tag.raw("value").unwrap_or("").to_owned(),
                     )
                 };
-                form.fields.push(Field {
+                let field = Field {
                     tag: tag.name.clone(),
                     kind: tag
                         .attr("type")
@@ -229,13 +237,26 @@ pub fn forms(html: &str) -> Vec<Form> {
                     value,
                     raw_value,
                     checked: tag.attrs.iter().any(|(k, _)| k == "checked"),
-                });
+                };
+                match (owner, current.as_mut()) {
+                    (Some(id), _) => owned.push((id, field)),
+                    (None, Some(form)) => form.fields.push(field),
+                    (None, None) => {}
+                }
             }
             _ => {}
         }
     }
     if let Some(f) = current.take() {
         out.push(f);
+    }
+    for (id, field) in owned {
+        if let Some(f) = out
+            .iter_mut()
+            .find(|f| f.id.as_deref() == Some(id.as_str()))
+        {
+            f.fields.push(field);
+        }
     }
     out
 }

@@ -85,9 +85,16 @@ pub struct Http {
 }
 
 impl Http {
-    /// A fresh client: empty cookie jar, no automatic redirects.
-    pub fn new(log: Log, password_field: &str) -> Result<Self> {
-        let client = reqwest::Client::builder()
+    /// A fresh client: empty cookie jar, no automatic redirects; trusts the system's roots
+    /// plus the certificates in `ca_pem`.
+    pub fn new(log: Log, password_field: &str, ca_pem: Option<&[u8]>) -> Result<Self> {
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem).context("ca_file")? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(30))
@@ -132,8 +139,11 @@ impl Http {
             rb = rb.header(*k, v);
         }
         if let Some(b) = &body {
+            // Content-Length even for an empty body (RFC 9110 §8.6), as browsers send it:
+            // some servers otherwise take the request to have no form content at all.
             rb = rb
                 .header("content-type", "application/x-www-form-urlencoded")
+                .header("content-length", b.len())
                 .body(b.clone());
         }
         let req = rb.build()?;

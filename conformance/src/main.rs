@@ -1,5 +1,5 @@
-//! `conformance --issuer URL --config FILE [--plan NAME] [--out DIR]`: runs an OpenID
-//! Foundation test plan (OpenID Connect Core 1.0 conformance) against an OP over HTTP.
+//! `conformance --issuer URL --config FILE [--plan NAME|all]... [--out DIR]`: runs OpenID
+//! Foundation test plans (OpenID Connect conformance) against an OP over HTTP.
 
 use clap::Parser;
 use conformance::modules::Verdict;
@@ -15,9 +15,9 @@ struct Args {
     /// Configuration file (TOML, or JSON with a .json extension).
     #[arg(long)]
     config: PathBuf,
-    /// The test plan.
-    #[arg(long, default_value = conformance::modules::BASIC_PLAN)]
-    plan: String,
+    /// A test plan (repeatable), or `all` for every plan.
+    #[arg(long = "plan", default_value = conformance::modules::BASIC_PLAN)]
+    plans: Vec<String>,
     /// Report directory.
     #[arg(long, default_value = "target/conformance")]
     out: PathBuf,
@@ -31,7 +31,7 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     let result = async {
         let cfg = conformance::config::Config::load(&args.config)?;
-        let entries = conformance::run(&args.issuer, cfg, &args.plan, &args.modules).await?;
+        let entries = conformance::run(&args.issuer, cfg, &args.plans, &args.modules).await?;
         conformance::report::write(&args.out, &args.issuer, &entries)?;
         anyhow::Ok(entries)
     }

@@ -73,7 +73,7 @@ fn redacts_secrets() {
 }
 
 fn http() -> Http {
-    Http::new(Log::default(), "password").expect("client")
+    Http::new(Log::default(), "password", None).expect("client")
 }
 
 fn user() -> config::User {
@@ -115,6 +115,14 @@ async fn fake_op() -> String {
                 ("200 OK", "", r#"<form method="post" action="/consent"><input type="hidden" name="csrf" value="c2"><button name="decision" value="deny">Deny</button><button name="decision" value="allow">Allow</button></form>"#.to_owned())
             } else if line.starts_with("POST /consent") && req.ends_with("csrf=c2&decision=allow") {
                 ("200 OK", "", r#"<body onload="document.forms[0].submit()"><form method="post" action="http://127.0.0.1:9/cb"><input type="hidden" name="code" value="C&#x2f;1"><input type="hidden" name="state" value="st"></form>"#.to_owned())
+            } else if line.starts_with("GET /logout") {
+                // node-oidc-provider's shape: buttons outside the form, tied by form="id".
+                ("200 OK", "", r#"<form id="op.logoutForm" method="post" action="/logout/confirm"><input type="hidden" name="xsrf" value="x1"></form><button type="submit" form="op.logoutForm" value="yes" name="logout">Yes</button><button type="submit" form="op.logoutForm">No</button>"#.to_owned())
+            } else if line.starts_with("POST /logout/confirm")
+                && req.ends_with("xsrf=x1&logout=yes")
+            {
+                // A form_post answer with an error status must still be followed.
+                ("400 Bad Request", "", r#"<form method="post" action="http://127.0.0.1:9/cb"><input type="hidden" name="error" value="login_required"></form>"#.to_owned())
             } else {
                 ("400 Bad Request", "", format!("unexpected {line}"))
             };
@@ -222,4 +230,38 @@ fn validates_id_tokens() {
         .expect_err("none")
         .to_string()
         .contains("unsigned"));
+}
+
+#[tokio::test]
+async fn logout_confirmation_uses_form_owner_and_form_post_on_error_status() {
+    let base = fake_op().await;
+    let b = Browser::new(http(), user(), config::Browser::default());
+    let start = url::Url::parse(&format!("{base}/logout")).expect("url");
+    let stop = [url::Url::parse("http://127.0.0.1:9/cb").expect("url")];
+    let flow = b.logout(&start, &stop, true).await.expect("flow");
+    assert!(flow.consent_shown, "the confirmation was submitted");
+    match flow.outcome {
+        Outcome::Redirect {
+            params, form_post, ..
+        } => {
+            assert!(form_post);
+            assert_eq!(
+                params.get("error").map(String::as_str),
+                Some("login_required")
+            );
+        }
+        Outcome::Page { status, html, .. } => panic!("stuck at page {status}: {html}"),
+    }
+    // Not confirming ends at the confirmation page.
+    let flow = b.logout(&start, &stop, false).await.expect("flow");
+    assert!(!flow.consent_shown);
+    assert!(matches!(flow.outcome, Outcome::Page { status: 200, .. }));
+    let f = forms(
+        r#"<form id="f" action="/x"></form><input form="f" name="a" value="1"><input form="nope" name="b">"#,
+    );
+    assert_eq!(
+        f[0].fields.len(),
+        1,
+        "only controls naming an existing form join it"
+    );
 }

@@ -139,6 +139,8 @@ async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
             "bob@example.com",
             "--name",
             "Bob Builder",
+            "--address",
+            "1 Main St, Springfield",
         ],
         Some("a long enough password\n"),
     );

@@ -51,7 +51,11 @@ impl AuthReq {
             ("code_challenge", challenge),
             ("code_challenge_method", "S256".to_owned()),
         ];
-        let params = params.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let mut params: Vec<(String, String)> =
+            params.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        if let Some(m) = &client.response_mode {
+            params.push(("response_mode".to_owned(), m.clone()));
+        }
         Self {
             client: client.clone(),
             params,
@@ -119,7 +123,12 @@ impl Ctx {
     }
     /// A fresh browser: empty cookie jar.
     pub fn browser(&self) -> Result<Browser> {
-        let http = Http::new(self.log.clone(), &self.op.cfg.browser.password_field)?;
+        let cfg = &self.op.cfg;
+        let http = Http::new(
+            self.log.clone(),
+            &cfg.browser.password_field,
+            cfg.ca_pem.as_deref(),
+        )?;
         Ok(Browser::new(
             http,
             self.op.cfg.user.clone(),
@@ -139,7 +148,18 @@ impl Ctx {
             Outcome::Page { status, url, .. } => {
                 bail!("the OP showed a page (HTTP {status} at {url}) instead of redirecting back")
             }
-            Outcome::Redirect { params, .. } => params,
+            Outcome::Redirect {
+                params, form_post, ..
+            } => {
+                if req.get("response_mode") == Some("form_post") {
+                    ensure!(
+                        *form_post,
+                        "response_mode=form_post requested but the response came in the URL \
+                         (Form Post Response Mode §2)"
+                    );
+                }
+                params
+            }
         };
         self.check_state_iss(params, req)?;
         if let Some(e) = params.get("error") {

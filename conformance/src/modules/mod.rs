@@ -1,10 +1,12 @@
-//! The modules of `oidcc-basic-certification-test-plan` and what they share: building
+//! The Foundation's test plans and their modules (`PLANS`), and what modules share: building
 //! authorization requests (OIDC Core §3.1.2.1, PKCE RFC 7636 §4), reading the
 //! authorization response (Core §3.1.2.5/§3.1.2.6, RFC 9207 `iss`), redeeming the code
 //! (Core §3.1.3) and calling UserInfo (Core §5.3).
 
+mod discovery;
 mod errors;
 mod flow;
+mod logout;
 mod request_object;
 mod scopes;
 mod session;
@@ -58,8 +60,54 @@ impl Outcome {
     }
 }
 
-/// The plan this slice implements.
+/// A test plan: its modules in the Foundation's order.
+pub struct Plan {
+    pub name: &'static str,
+    pub modules: &'static [&'static str],
+    /// Every authorization request asks for `response_mode=form_post`.
+    pub form_post: bool,
+}
+
 pub const BASIC_PLAN: &str = "oidcc-basic-certification-test-plan";
+
+/// The plans this runner implements, in the order `--plan all` runs them.
+pub const PLANS: &[Plan] = &[
+    Plan {
+        name: BASIC_PLAN,
+        modules: BASIC_MODULES,
+        form_post: false,
+    },
+    Plan {
+        name: "oidcc-config-certification-test-plan",
+        modules: &["oidcc-discovery-endpoint-verification"],
+        form_post: false,
+    },
+    Plan {
+        name: "oidcc-formpost-basic-certification-test-plan",
+        modules: BASIC_MODULES,
+        form_post: true,
+    },
+    Plan {
+        name: "oidcc-rp-initiated-logout-certification-test-plan",
+        modules: LOGOUT_MODULES,
+        form_post: false,
+    },
+];
+
+/// `oidcc-rp-initiated-logout-certification-test-plan`'s modules.
+pub const LOGOUT_MODULES: &[&str] = &[
+    "oidcc-rp-initiated-logout-discovery-endpoint-verification",
+    "oidcc-rp-initiated-logout",
+    "oidcc-rp-initiated-logout-bad-post-logout-redirect-uri",
+    "oidcc-rp-initiated-logout-modified-id-token-hint",
+    "oidcc-rp-initiated-logout-no-id-token-hint",
+    "oidcc-rp-initiated-logout-no-params",
+    "oidcc-rp-initiated-logout-no-post-logout-redirect-uri",
+    "oidcc-rp-initiated-logout-no-state",
+    "oidcc-rp-initiated-logout-only-state",
+    "oidcc-rp-initiated-logout-query-added-to-post-logout-redirect-uri",
+    "oidcc-rp-initiated-logout-bad-id-token-hint",
+];
 
 /// The plan's modules, in the Foundation's order.
 pub const BASIC_MODULES: &[&str] = &[
@@ -154,6 +202,13 @@ pub async fn run(name: &str, ctx: &mut Ctx) -> Result<Outcome> {
         "oidcc-ensure-request-object-with-redirect-uri" => {
             request_object::unsigned(ctx, true).await
         }
-        other => anyhow::bail!("unknown module {other}"),
+        "oidcc-discovery-endpoint-verification" => discovery::endpoint_verification(ctx).await,
+        "oidcc-rp-initiated-logout-discovery-endpoint-verification" => {
+            discovery::logout_endpoint_verification(ctx).await
+        }
+        other => match logout::VARIANTS.iter().find(|(n, _)| *n == other) {
+            Some((_, v)) => logout::run(ctx, *v).await,
+            None => anyhow::bail!("unknown module {other}"),
+        },
     }
 }

@@ -8,7 +8,7 @@ use anyhow::{bail, ensure, Result};
 use std::time::Duration;
 
 /// Errors Core §3.1.2.6 allows for a prompt=none request that needs interaction.
-const PROMPT_NONE_ERRORS: &[&str] = &[
+pub(crate) const PROMPT_NONE_ERRORS: &[&str] = &[
     "login_required",
     "interaction_required",
     "account_selection_required",

@@ -55,6 +55,8 @@ pub struct NewAccount {
     pub given_name: Option<String>,
     /// Family name.
     pub family_name: Option<String>,
+    /// Postal address as the OIDC `address` claim JSON (Core §5.1.1).
+    pub address: Option<String>,
 }
 
 /// Citizen accounts.
@@ -66,7 +68,8 @@ impl Accounts<'_> {
         let id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
             "INSERT INTO accounts (id, login, password_hash, email, phone, name, given_name, \
-             family_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+             family_name, address, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
         )
         .bind(&id)
         .bind(&a.login)
@@ -76,6 +79,7 @@ impl Accounts<'_> {
         .bind(a.name.as_deref())
         .bind(a.given_name.as_deref())
         .bind(a.family_name.as_deref())
+        .bind(a.address.as_deref())
         .bind(now)
         .execute(self.0)
         .await

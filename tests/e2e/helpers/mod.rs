@@ -227,6 +227,7 @@ impl TestApp {
             name: Some("Алиса Пример".into()),
             given_name: Some("Алиса".into()),
             family_name: Some("Пример".into()),
+            address: Some(r#"{"formatted":"Москва, Тверская ул., 1"}"#.into()),
         };
         self.app
             .db
