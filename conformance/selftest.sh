@@ -63,7 +63,7 @@ add_client() { # name [extra args]
     --grant-type authorization_code --grant-type refresh_token --json "$@" 2>>"$DIR/cli.log"
 }
 C1=$(add_client conf --post-logout-redirect-uri "$LOGGED_OUT")
-C2=$(add_client conf2)
+C2=$(add_client conf2 --id-token-alg RS256)   # ID Tokens from the RS256 key
 CP=$(add_client conf-post --auth-method client_secret_post)
 PASSWORD='long enough password'
 echo "$PASSWORD" | "$VHOD" users add --data-dir "$DIR" --login alice --password-stdin \

@@ -100,6 +100,10 @@ pub struct AddClient {
     /// The client's public keys (a JWKS JSON file) for private_key_jwt.
     #[arg(long)]
     pub jwks: Option<PathBuf>,
+    /// Sign this client's ID Tokens with ALG (`id_token_signed_response_alg`): ES256 or
+    /// RS256, one of keys.alg and keys.extra_algs. Default: keys.alg.
+    #[arg(long = "id-token-alg", value_name = "ALG")]
+    pub id_token_alg: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -235,6 +239,19 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 (Some(_), _) => bail!("--jwks is only for --auth-method private_key_jwt"),
                 (None, _) => None,
             };
+            if let Some(alg) = &a.id_token_alg {
+                let offered: Vec<&str> = crate::key_policy(c)
+                    .algs()
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect();
+                if !offered.contains(&alg.as_str()) {
+                    bail!(
+                        "--id-token-alg {alg}: this provider signs with {} (keys.alg, keys.extra_algs)",
+                        offered.join(", ")
+                    );
+                }
+            }
             let kek = crate::load_kek(c)?;
             let (secret, hash) = match method {
                 AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
@@ -253,6 +270,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 grant_types: grants,
                 scope: idp::oauth::types::split_list(&a.scope),
                 jwks,
+                id_token_signed_response_alg: a.id_token_alg.clone(),
             };
             db.clients().insert(&id, &new, now).await?;
             if a.json {
@@ -363,11 +381,14 @@ async fn keys_cmd(c: &Config, cmd: KeysCmd) -> anyhow::Result<()> {
             }
         }
         KeysCmd::Rotate => {
-            let k = ring.rotate().await?;
-            println!(
-                "new key {} published; it signs from unix time {}",
-                k.kid, k.activates_at
-            );
+            for k in ring.rotate().await? {
+                println!(
+                    "new {} key {} published; it signs from unix time {}",
+                    k.alg.as_str(),
+                    k.kid,
+                    k.activates_at
+                );
+            }
         }
     }
     Ok(())

@@ -50,8 +50,13 @@ impl Default for Lifetimes {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KeysConfig {
-    /// Algorithm of new keys: ES256 or RS256.
+    /// Algorithm of the primary key (access tokens, and ID Tokens unless a client asks for
+    /// another): ES256 or RS256.
     pub alg: String,
+    /// Further algorithms to keep a key for, offered to clients as
+    /// `id_token_signed_response_alg` and listed in discovery. RS256 by default: OpenID
+    /// Connect Discovery §3 requires every OP to support it for ID Tokens.
+    pub extra_algs: Vec<String>,
     /// Seconds a new key is published before it signs.
     pub prepublish: i64,
     /// Days between scheduled rotations (0 = never).
@@ -64,6 +69,7 @@ impl Default for KeysConfig {
     fn default() -> Self {
         KeysConfig {
             alg: "ES256".into(),
+            extra_algs: vec!["RS256".into()],
             prepublish: 3600,
             rotation_days: 90,
             refresh: 2,
@@ -189,6 +195,15 @@ impl Config {
         if let Some(v) = env("VHOD_KEY_ALG") {
             c.keys.alg = v;
         }
+        if let Some(v) = std::env::var_os("VHOD_KEY_EXTRA_ALGS") {
+            c.keys.extra_algs = v
+                .to_string_lossy()
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         if let Some(v) = parse_env("VHOD_KEY_PREPUBLISH_SECS")? {
             c.keys.prepublish = v;
         }
@@ -257,6 +272,14 @@ impl Config {
         }
         if !(1..=60).contains(&self.lifetimes.code) {
             bail!("lifetimes.code must be between 1 and 60 seconds");
+        }
+        if let Some(a) = self
+            .keys
+            .extra_algs
+            .iter()
+            .find(|a| !["ES256", "RS256"].contains(&a.as_str()))
+        {
+            bail!("keys.extra_algs: {a:?} is not ES256 or RS256");
         }
         if !["ES256", "RS256"].contains(&self.keys.alg.as_str()) {
             bail!("keys.alg must be ES256 or RS256");

@@ -70,12 +70,10 @@ pub async fn open_db(c: &Config) -> anyhow::Result<Db> {
 
 /// The signing-key policy from the configuration.
 pub fn key_policy(c: &Config) -> RotationPolicy {
+    let alg = |a: &str| if a == "RS256" { Alg::RS256 } else { Alg::ES256 };
     RotationPolicy {
-        alg: if c.keys.alg == "RS256" {
-            Alg::RS256
-        } else {
-            Alg::ES256
-        },
+        alg: alg(&c.keys.alg),
+        also: c.keys.extra_algs.iter().map(|a| alg(a)).collect(),
         prepublish_secs: c.keys.prepublish,
         rotation_period_secs: (c.keys.rotation_days > 0).then_some(c.keys.rotation_days * 86400),
         retain_secs: c.lifetimes.id_token.max(c.lifetimes.access_token).max(3600),

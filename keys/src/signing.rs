@@ -16,7 +16,7 @@ use std::str::FromStr;
 pub use crate::public_key::PublicKey;
 
 /// JWS algorithms (RFC 7518 §3.1). Ours sign with ES256 or RS256; the others verify only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub enum Alg {
     /// ECDSA P-256 SHA-256.
     ES256,

@@ -52,8 +52,12 @@ pub async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), Error> {
 /// When keys are made, start signing, stop, and leave the JWKS.
 #[derive(Clone, Debug)]
 pub struct RotationPolicy {
-    /// Algorithm of new keys.
+    /// Algorithm of the primary key: the one [`KeyRing::signer`] returns.
     pub alg: Alg,
+    /// Further algorithms the ring keeps an active key for (e.g. RS256 beside an ES256
+    /// primary, for clients that registered `id_token_signed_response_alg`), each rotated
+    /// with the primary.
+    pub also: Vec<Alg>,
     /// Seconds a new key is published before it signs.
     pub prepublish_secs: i64,
     /// Scheduled rotation period, seconds.
@@ -62,10 +66,24 @@ pub struct RotationPolicy {
     pub retain_secs: i64,
 }
 
+impl RotationPolicy {
+    /// Every algorithm the ring keeps a key for, the primary first, without repeats.
+    pub fn algs(&self) -> Vec<Alg> {
+        let mut v = vec![self.alg];
+        for a in &self.also {
+            if !v.contains(a) {
+                v.push(*a);
+            }
+        }
+        v
+    }
+}
+
 impl Default for RotationPolicy {
     fn default() -> Self {
         RotationPolicy {
             alg: Alg::ES256,
+            also: Vec::new(),
             prepublish_secs: 3600,
             rotation_period_secs: Some(90 * 86400),
             retain_secs: 86400,

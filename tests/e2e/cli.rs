@@ -169,8 +169,15 @@ async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
     let (ok, out, _) = run(dir.path(), &["keys", "list", "--json"], None);
     assert!(ok);
     let keys: Vec<Value> = serde_json::from_str(&out).unwrap();
-    assert_eq!(keys.len(), 2);
-    let newest = keys.iter().find(|k| k["status"] == "active").unwrap()["kid"]
+    // ES256 (primary) and RS256 (the default extra algorithm), each rotated once.
+    assert_eq!(keys.len(), 4, "{out}");
+    for alg in ["ES256", "RS256"] {
+        assert_eq!(keys.iter().filter(|k| k["alg"] == alg).count(), 2, "{out}");
+    }
+    let newest = keys
+        .iter()
+        .find(|k| k["status"] == "active" && k["alg"] == "ES256")
+        .unwrap()["kid"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -187,19 +194,24 @@ async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401, "a removed client stops working");
-    let (ok, _, err) = run(
-        dir.path(),
-        &[
-            "clients",
-            "add",
-            "--name",
-            "x",
-            "--redirect-uri",
-            "not a uri",
-        ],
-        None,
-    );
-    assert!(!ok && err.contains("absolute"), "{err}");
+    let bad: [(&[&str], &str); 2] = [
+        (&["--redirect-uri", "not a uri"], "absolute"),
+        (
+            &[
+                "--redirect-uri",
+                "https://rp.example/cb",
+                "--id-token-alg",
+                "PS256",
+            ],
+            "ES256, RS256",
+        ),
+    ];
+    for (args, needle) in bad {
+        let mut all = vec!["clients", "add", "--name", "x"];
+        all.extend_from_slice(args);
+        let (ok, _, err) = run(dir.path(), &all, None);
+        assert!(!ok && err.contains(needle), "{args:?}: {err}");
+    }
 }
 
 #[test]

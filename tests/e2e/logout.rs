@@ -102,7 +102,7 @@ mod embedded_only {
 
     #[tokio::test]
     async fn discovery_document_is_pinned() {
-        let app = spawn_app(Store::Embedded).await.unwrap();
+        let app = spawn_with_default_algs().await;
         let d = get_json(&app.url("/.well-known/openid-configuration")).await;
         let text = serde_json::to_string_pretty(&d)
             .unwrap()

@@ -12,6 +12,7 @@ mod authorize_errors;
 mod cli;
 mod client_auth;
 mod code_flow;
+mod id_token_alg;
 mod logout;
 mod tls;
 mod tokens;

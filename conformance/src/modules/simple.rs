@@ -174,8 +174,9 @@ pub async fn alternate(ctx: &mut Ctx) -> Result<Outcome> {
     }
     let v = ctx.userinfo(&b.http, &t, UserinfoHow::Get).await?;
     Outcome::passed(format!(
-        "client {} (form_post: {form_post}) got sub {}, email {}",
+        "client {} (form_post: {form_post}) got an {} ID Token for sub {}, email {}",
         client.client_id,
+        t.id.alg,
         t.id.sub,
         v.get("email").map_or("absent".into(), |e| e.to_string())
     ))

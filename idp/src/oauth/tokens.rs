@@ -1,11 +1,14 @@
 //! Minting and checking our JWTs: access tokens per RFC 9068 (`typ: at+jwt`) and ID tokens
-//! per OIDC Core §2, signed with the key ring's current key.
+//! per OIDC Core §2, signed with the key ring's current key (for ID Tokens, the current key
+//! of the client's `id_token_signed_response_alg`).
 
 use crate::app::App;
 use crate::crypto::random_token;
 use crate::oauth::error::OAuthError;
+use crate::store::Client;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// What an access token carries besides the standard claims.
 pub struct AccessToken<'a> {
@@ -67,13 +70,37 @@ pub fn access_token(app: &App, at: &AccessToken<'_>) -> Result<(String, i64), OA
     Ok((jwt, ttl))
 }
 
-/// Signs an ID token with the standard claims plus `extra` (user claims, nonce, hashes).
+/// The key that signs `client`'s ID Tokens: the one of its registered
+/// `id_token_signed_response_alg`, else the primary key.
+pub fn id_token_signer(app: &App, client: &Client) -> Arc<keys::SigningKey> {
+    let wanted = client
+        .id_token_signed_response_alg
+        .as_deref()
+        .and_then(|a| a.parse::<keys::Alg>().ok());
+    match wanted {
+        None => app.keys.signer(),
+        Some(alg) => app.keys.signer_for(alg).unwrap_or_else(|| {
+            // Registration checks the alg against the configuration; this happens only if
+            // the configuration dropped it since. The client's validation will say so.
+            tracing::error!(
+                client_id = %client.id,
+                alg = alg.as_str(),
+                "no signing key for the client's id_token_signed_response_alg; using the primary key"
+            );
+            app.keys.signer()
+        }),
+    }
+}
+
+/// Signs an ID token for `client` with the standard claims plus `extra` (user claims,
+/// nonce, hashes).
 pub fn id_token(
     app: &App,
     sub: &str,
-    client_id: &str,
+    client: &Client,
     extra: Map<String, Value>,
 ) -> Result<String, OAuthError> {
+    let client_id = client.id.as_str();
     let now = app.now();
     let mut c = extra;
     c.insert("iss".into(), app.settings.issuer.clone().into());
@@ -82,7 +109,11 @@ pub fn id_token(
     c.insert("azp".into(), client_id.into());
     c.insert("iat".into(), now.into());
     c.insert("exp".into(), (now + app.settings.id_token_ttl).into());
-    Ok(keys::sign_jwt(&app.keys.signer(), Some("JWT"), &c)?)
+    Ok(keys::sign_jwt(
+        &id_token_signer(app, client),
+        Some("JWT"),
+        &c,
+    )?)
 }
 
 /// Verifies a JWT signed by one of our published keys; `typ` must match when given.

@@ -28,6 +28,8 @@ pub struct Client {
     /// The client's public keys (JWKS JSON) for `private_key_jwt`.
     #[serde(skip)]
     pub jwks: Option<String>,
+    /// `id_token_signed_response_alg` (e.g. `RS256`); `None`: the primary key's.
+    pub id_token_signed_response_alg: Option<String>,
     /// Unix time of registration.
     pub created_at: i64,
 }
@@ -61,6 +63,8 @@ pub struct NewClient {
     pub scope: Vec<String>,
     /// JWKS JSON for `private_key_jwt`.
     pub jwks: Option<String>,
+    /// `id_token_signed_response_alg`, if not the primary key's.
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// Client registrations.
@@ -72,8 +76,8 @@ impl Clients<'_> {
         let grants: Vec<&str> = c.grant_types.iter().map(|g| g.as_str()).collect();
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, auth_method, redirect_uris, \
-             post_logout_redirect_uris, grant_types, scope, jwks, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             post_logout_redirect_uris, grant_types, scope, jwks, id_token_signed_response_alg, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id)
         .bind(&c.name)
@@ -84,6 +88,7 @@ impl Clients<'_> {
         .bind(serde_json::to_string(&grants).unwrap_or_default())
         .bind(c.scope.join(" "))
         .bind(c.jwks.as_deref())
+        .bind(c.id_token_signed_response_alg.as_deref())
         .bind(now)
         .execute(self.0)
         .await
@@ -136,6 +141,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Client, StoreError> {
         grant_types: grants.iter().filter_map(|g| g.parse().ok()).collect(),
         scope: crate::oauth::types::split_list(&r.try_get::<String, _>("scope")?),
         jwks: r.try_get("jwks")?,
+        id_token_signed_response_alg: r.try_get("id_token_signed_response_alg")?,
         created_at: r.try_get("created_at")?,
     })
 }

@@ -11,7 +11,7 @@ use super::rows::{build, generate, insert, load, signer_row, Snapshot};
 use super::{KeyInfo, KeyStatus, RotationPolicy};
 use crate::clock::Clock;
 use crate::kek::Kek;
-use crate::signing::{PublicKey, SigningKey};
+use crate::signing::{Alg, PublicKey, SigningKey};
 use crate::Error;
 use sqlx::AnyPool;
 use std::collections::HashMap;
@@ -39,8 +39,12 @@ impl KeyRing {
     ) -> Result<Arc<KeyRing>, Error> {
         let now = clock.now();
         let mut rows = load(&pool, now).await?;
-        if !rows.iter().any(|r| r.info.status == KeyStatus::Active) {
-            let key = generate(policy.alg).await?;
+        let algs = policy.algs();
+        for alg in &algs {
+            if signer_row(&rows, *alg).is_some() {
+                continue;
+            }
+            let key = generate(*alg).await?;
             {
                 let mut conn = pool.acquire().await?; // released before reloading
                 insert(&mut conn, &kek, &key, now, now).await?;
@@ -48,13 +52,13 @@ impl KeyRing {
             tracing::info!(
                 kid = key.kid(),
                 alg = key.alg().as_str(),
-                "created the first signing key"
+                "created the first signing key of its algorithm"
             );
             rows = load(&pool, now).await?;
         }
         let decrypted = Mutex::new(HashMap::new());
-        let snap =
-            build(&kek, &rows, &decrypted)?.ok_or(Error::Key("no active signing key".into()))?;
+        let snap = build(&kek, &rows, &decrypted, &algs)?
+            .ok_or(Error::Key("no active signing key".into()))?;
         Ok(Arc::new(KeyRing {
             pool,
             kek,
@@ -72,9 +76,19 @@ impl KeyRing {
         }
     }
 
-    /// The key that signs now.
+    /// The key that signs now (the primary algorithm's).
     pub fn signer(&self) -> Arc<SigningKey> {
         self.snap().signer.clone()
+    }
+
+    /// The key of `alg` that signs now, if the ring keeps that algorithm.
+    pub fn signer_for(&self, alg: Alg) -> Option<Arc<SigningKey>> {
+        self.snap().signers.get(&alg).cloned()
+    }
+
+    /// The algorithms the ring signs with, the primary first.
+    pub fn algs(&self) -> Vec<Alg> {
+        self.policy.algs()
     }
 
     /// The published JWKS (`{"keys":[...]}`: pending, active and retired keys), serialised
@@ -93,16 +107,19 @@ impl KeyRing {
     pub async fn refresh(&self) -> Result<(), Error> {
         let rows = load(&self.pool, self.clock.now()).await?;
         let current = self.snap();
-        let same = signer_row(&rows).is_some_and(|r| r.info.kid == current.signer.kid())
-            && rows
-                .iter()
-                .filter(|r| r.info.status.is_published())
-                .map(|r| &r.info.kid)
-                .eq(current.published.iter());
+        let algs = self.policy.algs();
+        let same = algs.iter().all(|a| {
+            signer_row(&rows, *a).map(|r| r.info.kid.as_str())
+                == current.signers.get(a).map(|k| k.kid())
+        }) && rows
+            .iter()
+            .filter(|r| r.info.status.is_published())
+            .map(|r| &r.info.kid)
+            .eq(current.published.iter());
         if same {
             return Ok(());
         }
-        match build(&self.kek, &rows, &self.decrypted)? {
+        match build(&self.kek, &rows, &self.decrypted, &algs)? {
             Some(s) => {
                 tracing::info!(
                     signer = s.signer.kid(),
@@ -122,54 +139,70 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Publishes a new key that signs after `prepublish_secs`. The active key(s) retire when
-    /// it starts signing and expire `retain_secs` later. A key still pending from an earlier
-    /// rotation never signed, so it is superseded: retired and expired at once, leaving the
-    /// JWKS. Refreshes the snapshot.
-    pub async fn rotate(&self) -> Result<KeyInfo, Error> {
-        let key = generate(self.policy.alg).await?;
+    /// Publishes a new key of every algorithm the ring keeps; each signs after
+    /// `prepublish_secs`. The active key(s) of its algorithm retire when it starts signing
+    /// and expire `retain_secs` later. A key still pending from an earlier rotation never
+    /// signed, so it is superseded: retired and expired at once, leaving the JWKS. Refreshes
+    /// the snapshot; returns the new keys, the primary's first.
+    pub async fn rotate(&self) -> Result<Vec<KeyInfo>, Error> {
+        let algs = self.policy.algs();
+        let mut keys = Vec::with_capacity(algs.len());
+        for alg in &algs {
+            keys.push(generate(*alg).await?);
+        }
         let now = self.clock.now();
         let activates = now + self.policy.prepublish_secs.max(0);
         let expires = activates + self.policy.retain_secs.max(0);
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE signing_keys SET retired_at = $1, expires_at = $1 \
-             WHERE activates_at > $1 AND (expires_at IS NULL OR expires_at > $1)",
-        )
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE signing_keys SET retired_at = $1, expires_at = $2 \
-             WHERE activates_at <= $3 AND (retired_at IS NULL OR retired_at > $3)",
-        )
-        .bind(activates)
-        .bind(expires)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        insert(&mut tx, &self.kek, &key, now, activates).await?;
+        for key in &keys {
+            let alg = key.alg().as_str();
+            sqlx::query(
+                "UPDATE signing_keys SET retired_at = $1, expires_at = $1 \
+                 WHERE alg = $2 AND activates_at > $1 AND (expires_at IS NULL OR expires_at > $1)",
+            )
+            .bind(now)
+            .bind(alg)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE signing_keys SET retired_at = $1, expires_at = $2 \
+                 WHERE alg = $4 AND activates_at <= $3 AND (retired_at IS NULL OR retired_at > $3)",
+            )
+            .bind(activates)
+            .bind(expires)
+            .bind(now)
+            .bind(alg)
+            .execute(&mut *tx)
+            .await?;
+            insert(&mut tx, &self.kek, key, now, activates).await?;
+        }
         tx.commit().await?;
-        tracing::info!(
-            kid = key.kid(),
-            activates_at = activates,
-            "signing key rotated"
-        );
+        for key in &keys {
+            tracing::info!(
+                kid = key.kid(),
+                alg = key.alg().as_str(),
+                activates_at = activates,
+                "signing key rotated"
+            );
+        }
         self.refresh().await?;
-        Ok(KeyInfo {
-            kid: key.kid().to_owned(),
-            alg: key.alg(),
-            status: KeyStatus::at(now, activates, None, None),
-            created_at: now,
-            activates_at: activates,
-            retired_at: None,
-            expires_at: None,
-        })
+        Ok(keys
+            .iter()
+            .map(|key| KeyInfo {
+                kid: key.kid().to_owned(),
+                alg: key.alg(),
+                status: KeyStatus::at(now, activates, None, None),
+                created_at: now,
+                activates_at: activates,
+                retired_at: None,
+                expires_at: None,
+            })
+            .collect())
     }
 
     /// Rotates when the newest active or pending key was created `rotation_period_secs` ago
     /// or more (or there is none); `None` when not due or scheduled rotation is off.
-    pub async fn rotate_if_due(&self) -> Result<Option<KeyInfo>, Error> {
+    pub async fn rotate_if_due(&self) -> Result<Option<Vec<KeyInfo>>, Error> {
         let Some(period) = self.policy.rotation_period_secs else {
             return Ok(None);
         };
@@ -177,6 +210,7 @@ impl KeyRing {
         let rows = load(&self.pool, now).await?;
         let newest = rows
             .iter()
+            .filter(|r| r.info.alg == self.policy.alg)
             .filter(|r| matches!(r.info.status, KeyStatus::Active | KeyStatus::Pending))
             .map(|r| r.info.created_at)
             .max();

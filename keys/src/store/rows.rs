@@ -11,7 +11,10 @@ use std::sync::{Arc, Mutex};
 
 /// What requests read: replaced whole when the keys change.
 pub(super) struct Snapshot {
+    /// The primary algorithm's signer.
     pub(super) signer: Arc<SigningKey>,
+    /// The signer of every algorithm that has an active key (the primary's included).
+    pub(super) signers: HashMap<Alg, Arc<SigningKey>>,
     pub(super) jwks: Arc<str>,
     pub(super) publics: HashMap<String, PublicKey>,
     /// Published kids in load order, to tell whether a reload changed anything.
@@ -89,22 +92,28 @@ pub(super) async fn load(pool: &AnyPool, now: i64) -> Result<Vec<KeyRow>, Error>
         .collect()
 }
 
-/// The deterministic signer: the active key with the latest activation, then greatest kid.
-pub(super) fn signer_row(rows: &[KeyRow]) -> Option<&KeyRow> {
+/// The deterministic signer of `alg`: its active key with the latest activation, then the
+/// greatest kid.
+pub(super) fn signer_row(rows: &[KeyRow], alg: Alg) -> Option<&KeyRow> {
     rows.iter()
-        .filter(|r| r.info.status == KeyStatus::Active)
+        .filter(|r| r.info.status == KeyStatus::Active && r.info.alg == alg)
         .max_by(|a, b| (a.info.activates_at, &a.info.kid).cmp(&(b.info.activates_at, &b.info.kid)))
 }
 
-/// A snapshot of `rows`, or `None` when no key is active. Decrypts only the signer.
+/// A snapshot of `rows`, or `None` when no key of the primary alg (`algs[0]`) is active.
+/// Decrypts only the signers.
 pub(super) fn build(
     kek: &Kek,
     rows: &[KeyRow],
     cache: &Mutex<HashMap<String, Arc<SigningKey>>>,
+    algs: &[Alg],
 ) -> Result<Option<Snapshot>, Error> {
-    let Some(active) = signer_row(rows) else {
+    let Some(primary) = algs.first() else {
         return Ok(None);
     };
+    if signer_row(rows, *primary).is_none() {
+        return Ok(None);
+    }
     let mut jwks = Jwks::default();
     let mut publics = HashMap::new();
     let mut published = Vec::new();
@@ -120,19 +129,30 @@ pub(super) fn build(
         Err(p) => p.into_inner(),
     };
     cache.retain(|kid, _| publics.contains_key(kid));
-    let kid = &active.info.kid;
-    let signer = match cache.get(kid) {
-        Some(k) => k.clone(),
-        None => {
-            let der = kek.decrypt(kid.as_bytes(), &active.private_key)?;
-            let k = Arc::new(SigningKey::from_pkcs8(kid.clone(), active.info.alg, der)?);
-            cache.insert(kid.clone(), k.clone());
-            k
-        }
+    let mut signers = HashMap::new();
+    for alg in algs {
+        let Some(active) = signer_row(rows, *alg) else {
+            continue;
+        };
+        let kid = &active.info.kid;
+        let signer = match cache.get(kid) {
+            Some(k) => k.clone(),
+            None => {
+                let der = kek.decrypt(kid.as_bytes(), &active.private_key)?;
+                let k = Arc::new(SigningKey::from_pkcs8(kid.clone(), active.info.alg, der)?);
+                cache.insert(kid.clone(), k.clone());
+                k
+            }
+        };
+        signers.insert(*alg, signer);
+    }
+    let Some(signer) = signers.get(primary).cloned() else {
+        return Ok(None);
     };
     let json = serde_json::to_string(&jwks).map_err(|e| Error::Key(e.to_string()))?;
     Ok(Some(Snapshot {
         signer,
+        signers,
         jwks: json.into(),
         publics,
         published,

@@ -34,6 +34,7 @@ fn kids(ring: &KeyRing) -> Vec<String> {
 fn policy(alg: Alg) -> RotationPolicy {
     RotationPolicy {
         alg,
+        also: Vec::new(),
         prepublish_secs: 100,
         rotation_period_secs: Some(1000),
         retain_secs: 500,
@@ -137,7 +138,7 @@ async fn rotation_prepublishes_then_switches_then_expires_old_key() {
     let ring = ring_at(&clock).await;
     let old = ring.signer().kid().to_owned();
     let old_token = jws::sign_jwt(&ring.signer(), None, &serde_json::json!({"n": 1})).unwrap();
-    let new = ring.rotate().await.unwrap();
+    let new = ring.rotate().await.unwrap().remove(0);
     assert_eq!(new.status, KeyStatus::Pending);
     assert_eq!(new.activates_at, T0 + 100);
     assert!(
@@ -190,9 +191,9 @@ async fn rotating_again_supersedes_the_pending_key_without_a_gap() {
     let clock = ManualClock::new(T0);
     let ring = ring_at(&clock).await;
     let old = ring.signer().kid().to_owned();
-    let first = ring.rotate().await.unwrap();
+    let first = ring.rotate().await.unwrap().remove(0);
     clock.advance(50);
-    let second = ring.rotate().await.unwrap();
+    let second = ring.rotate().await.unwrap().remove(0);
     assert!(
         !kids(&ring).contains(&first.kid),
         "superseded pending key never signed; it leaves"
@@ -267,4 +268,57 @@ async fn refresher_task_runs_and_stops_with_the_ring() {
         .await
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_second_algorithm_gets_its_own_key_published_signing_and_rotating() {
+    let clock = ManualClock::new(T0);
+    let mut p = policy(Alg::ES256);
+    p.also = vec![Alg::RS256, Alg::ES256]; // the primary repeated is ignored
+    assert_eq!(p.algs(), vec![Alg::ES256, Alg::RS256]);
+    let db = pool().await;
+    let kek = Kek::generate().0;
+    let ring = KeyRing::load_or_init(db.clone(), kek.clone(), p.clone(), Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        ring.signer().alg(),
+        Alg::ES256,
+        "the primary signs by default"
+    );
+    let rsa = ring.signer_for(Alg::RS256).unwrap();
+    assert_eq!(rsa.alg(), Alg::RS256);
+    assert_eq!(kids(&ring).len(), 2);
+    assert!(kids(&ring).contains(&rsa.kid().to_owned()));
+    // A restart finds both and creates nothing.
+    let again = KeyRing::load_or_init(db, kek, p, Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    assert_eq!(again.signer_for(Alg::RS256).unwrap().kid(), rsa.kid());
+    assert_eq!(kids(&again).len(), 2);
+
+    let new = ring.rotate().await.unwrap();
+    assert_eq!(
+        new.iter().map(|k| k.alg).collect::<Vec<_>>(),
+        vec![Alg::ES256, Alg::RS256]
+    );
+    assert_eq!(kids(&ring).len(), 4, "both new keys are published at once");
+    clock.advance(100);
+    ring.refresh().await.unwrap();
+    assert_eq!(ring.signer().kid(), new[0].kid);
+    assert_eq!(ring.signer_for(Alg::RS256).unwrap().kid(), new[1].kid);
+    let t = jws::sign_jwt(
+        &ring.signer_for(Alg::RS256).unwrap(),
+        None,
+        &serde_json::json!({}),
+    )
+    .unwrap();
+    assert!(jws::verify_jws(&t, |h| h.kid.as_deref().and_then(|k| ring.public_key(k))).is_ok());
+    clock.advance(500);
+    ring.refresh().await.unwrap();
+    assert_eq!(
+        kids(&ring).len(),
+        2,
+        "each retired key leaves after the retention"
+    );
 }

@@ -68,6 +68,9 @@ pub async fn test_config(
         log: "warn".into(),
         ..Config::default()
     };
+    // One ES256 key: an RSA key per test server would only slow the suite down; the
+    // test that needs RS256 ID Tokens turns it on.
+    c.keys.extra_algs = Vec::new();
     c.keys.prepublish = 0;
     c.keys.refresh = 1;
     if store == Store::Shared {
@@ -87,6 +90,17 @@ pub async fn spawn_app(store: Store) -> Option<TestApp> {
     let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
     let c = test_config(store, dir.path(), None).await?;
     Some(spawn_with(c, dir).await)
+}
+
+/// Starts a server (embedded stores) with the default key algorithms: an RS256 key beside
+/// the ES256 primary.
+pub async fn spawn_with_default_algs() -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+    let mut c = test_config(Store::Embedded, dir.path(), None)
+        .await
+        .expect("config");
+    c.keys.extra_algs = vec!["RS256".into()];
+    spawn_with(c, dir).await
 }
 
 /// Starts a server from a configuration.
@@ -158,6 +172,17 @@ impl TestApp {
         grants: &[GrantType],
         jwks: Option<String>,
     ) -> Rp {
+        self.client_signed(method, grants, jwks, None).await
+    }
+
+    /// Registers a client whose ID Tokens are signed with `id_token_alg`.
+    pub async fn client_signed(
+        &self,
+        method: AuthMethod,
+        grants: &[GrantType],
+        jwks: Option<String>,
+        id_token_alg: Option<&str>,
+    ) -> Rp {
         let id = format!("vhc_{}", uuid::Uuid::new_v4().simple());
         let (secret, hash) = match method {
             AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
@@ -187,6 +212,7 @@ impl TestApp {
             .map(|s| s.to_string())
             .collect(),
             jwks,
+            id_token_signed_response_alg: id_token_alg.map(str::to_owned),
         };
         self.app
             .db

@@ -150,7 +150,7 @@ pub(crate) fn tokens_for_grant(
         "at_hash".into(),
         crate::crypto::half_hash(&access_token).into(),
     );
-    let id_token = tokens::id_token(app, &account.id, &client.id, extra)?;
+    let id_token = tokens::id_token(app, &account.id, client, extra)?;
     Ok((access_token, expires_in, Some(id_token)))
 }
 
