@@ -114,14 +114,23 @@ mod embedded_only {
             "discovery changed: update tests/e2e/snapshots/discovery.json if intended"
         );
         let jwks = get_json(&app.url("/jwks")).await;
-        let k = &jwks["keys"][0];
+        let mut kinds: Vec<(&str, &str, &str)> = Vec::new();
+        for k in jwks["keys"].as_array().unwrap() {
+            kinds.push((
+                k["kty"].as_str().unwrap(),
+                k["use"].as_str().unwrap(),
+                k["alg"].as_str().unwrap(),
+            ));
+            assert!(
+                k["kid"].is_string() && k.get("d").is_none() && k.get("p").is_none(),
+                "no private parts: {k}"
+            );
+        }
+        kinds.sort();
         assert_eq!(
-            (k["kty"].as_str(), k["use"].as_str(), k["alg"].as_str()),
-            (Some("EC"), Some("sig"), Some("ES256"))
-        );
-        assert!(
-            k["kid"].is_string() && k.get("d").is_none(),
-            "no private parts"
+            kinds,
+            [("EC", "sig", "ES256"), ("RSA", "sig", "RS256")],
+            "one key per algorithm"
         );
         let missing = http().get(app.url("/nope")).send().await.unwrap();
         assert_eq!(missing.status(), 404);
