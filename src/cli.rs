@@ -132,6 +132,13 @@ pub enum UsersCmd {
         /// Postal address, one line (the `formatted` member of the `address` claim).
         #[arg(long)]
         address: Option<String>,
+        /// An authenticator app's TOTP secret (base32, at least 128 bits), for an account
+        /// moved in with its second factor: sign-in then always asks for a code.
+        #[arg(long, value_name = "BASE32")]
+        totp_secret: Option<String>,
+        /// Assurance level: simplified (default), standard or confirmed.
+        #[arg(long)]
+        level: Option<String>,
     },
 }
 
@@ -320,7 +327,23 @@ async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
         phone,
         name,
         address,
+        totp_secret,
+        level,
     } = cmd;
+    if let Some(l) = &level {
+        if !idp::oauth::discovery::ACR_VALUES.contains(&l.as_str()) {
+            bail!(
+                "--level must be one of {}",
+                idp::oauth::discovery::ACR_VALUES.join(", ")
+            );
+        }
+    }
+    let totp = match &totp_secret {
+        Some(s) => {
+            Some(idp::totp::parse_secret(s).map_err(|e| anyhow::anyhow!("--totp-secret: {e}"))?)
+        }
+        None => None,
+    };
     if !password_stdin {
         bail!("pass the password on standard input with --password-stdin");
     }
@@ -353,6 +376,14 @@ async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
         given_name: given,
         family_name: family,
         address: address.map(|a| serde_json::json!({ "formatted": a }).to_string()),
+        level,
+        totp_secret: match totp {
+            Some(secret) => Some(idp::totp::seal(
+                &crate::factor_key(&crate::load_kek(c)?),
+                &secret,
+            )),
+            None => None,
+        },
     };
     let id = match db.accounts().insert(&acc, SystemClock.now()).await {
         Ok(id) => id,

@@ -116,9 +116,15 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     settings.trusted_proxies = c.trusted_proxies.clone();
     let secrets = Secrets {
         client_secret_key: kek.derive_key(b"vhod/client-secret-hash/v1"),
+        factor_key: factor_key(&kek),
     };
     let app = App::new(settings, db, cache, ring, clock, secrets)?;
     Ok(Arc::new(app))
+}
+
+/// The key that seals second-factor secrets, derived from the key-encryption key.
+pub fn factor_key(kek: &Kek) -> Kek {
+    Kek::from_bytes(kek.derive_key(b"vhod/second-factor-secrets/v1"))
 }
 
 /// Loads a TLS 1.3-only server configuration (rustls with ring) from PEM files.

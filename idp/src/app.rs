@@ -59,6 +59,8 @@ impl Settings {
 pub struct Secrets {
     /// Key of the keyed hash under which client secrets are stored.
     pub client_secret_key: [u8; 32],
+    /// Key that seals second-factor secrets (TOTP) at rest.
+    pub factor_key: keys::Kek,
 }
 
 impl std::fmt::Debug for Secrets {

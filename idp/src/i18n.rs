@@ -99,6 +99,19 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Неверный логин или пароль.",
         "Wrong login or password.",
     ),
+    ("totp_title", "Код из приложения", "Authenticator code"),
+    (
+        "totp_prompt",
+        "Введите шестизначный код из приложения-аутентификатора.",
+        "Enter the six-digit code from your authenticator app.",
+    ),
+    ("totp_label", "Код", "Code"),
+    ("totp_button", "Подтвердить", "Confirm"),
+    (
+        "bad_totp",
+        "Неверный или уже использованный код.",
+        "Wrong or already used code.",
+    ),
     (
         "too_many_attempts",
         "Слишком много попыток. Попробуйте позже.",

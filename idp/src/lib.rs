@@ -14,5 +14,6 @@ pub mod password;
 pub mod router;
 pub mod session;
 pub mod store;
+pub mod totp;
 
 pub use app::{App, AppState, Secrets, Settings};

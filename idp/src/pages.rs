@@ -28,6 +28,7 @@ impl Pages {
         for (name, src) in [
             ("base.html", include_str!("../templates/base.html")),
             ("login.html", include_str!("../templates/login.html")),
+            ("totp.html", include_str!("../templates/totp.html")),
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),

@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
     let r = r
         .route("/interaction/{id}", get(interaction::show))
         .route("/interaction/{id}/login", post(interaction::login))
+        .route("/interaction/{id}/totp", post(interaction::totp))
         .route("/interaction/{id}/consent", post(interaction::consent))
         .route("/static/vhod.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))

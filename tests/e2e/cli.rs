@@ -57,6 +57,48 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Runs `vhod serve` on a free port over `dir` (after `vhod migrate`, so serve and the CLI
+/// do not race to make the first key); returns the running server and its base URL.
+async fn serve(dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, String) {
+    assert!(run(dir, &["migrate"], None).0);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut cmd = vhod(dir);
+    cmd.arg("serve")
+        .env("VHOD_LISTEN", format!("127.0.0.1:{port}"))
+        .envs(env.iter().copied());
+    let server = Server(
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(&base).await;
+    (server, base)
+}
+
+/// `vhod clients add --json` with redirect URI `http://127.0.0.1:9/cb` and `extra`
+/// arguments; returns the client id and secret.
+fn add_client(dir: &std::path::Path, extra: &[&str]) -> (String, String) {
+    let mut args = vec![
+        "clients",
+        "add",
+        "--name",
+        "App",
+        "--redirect-uri",
+        "http://127.0.0.1:9/cb",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let (ok, out, err) = run(dir, &args, None);
+    assert!(ok, "{err}");
+    let c: Value = serde_json::from_str(&out).unwrap();
+    (
+        c["client_id"].as_str().unwrap().to_owned(),
+        c["client_secret"].as_str().unwrap().to_owned(),
+    )
+}
+
 async fn wait_ready(base: &str) {
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(30) {
@@ -73,46 +115,25 @@ async fn wait_ready(base: &str) {
 #[tokio::test]
 async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    // Create the store first so serve and the CLI do not race to make the first key.
-    assert!(run(dir.path(), &["migrate"], None).0);
-    let mut cmd = vhod(dir.path());
-    cmd.arg("serve")
-        .env("VHOD_LISTEN", format!("127.0.0.1:{port}"))
-        .env("VHOD_KEY_REFRESH_SECS", "1")
-        .env("VHOD_KEY_PREPUBLISH_SECS", "0");
-    let _server = Server(
-        cmd.stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_ready(&base).await;
-
-    let (ok, out, err) = run(
+    let (_server, base) = serve(
         dir.path(),
         &[
-            "clients",
-            "add",
-            "--name",
-            "Bench",
-            "--redirect-uri",
-            "http://127.0.0.1:9/cb",
+            ("VHOD_KEY_REFRESH_SECS", "1"),
+            ("VHOD_KEY_PREPUBLISH_SECS", "0"),
+        ],
+    )
+    .await;
+
+    let (id, secret) = add_client(
+        dir.path(),
+        &[
             "--grant-type",
             "client_credentials",
             "--grant-type",
             "authorization_code",
-            "--json",
         ],
-        None,
     );
-    assert!(ok, "{err}");
-    let c: Value = serde_json::from_str(&out).unwrap();
-    let (id, secret) = (
-        c["client_id"].as_str().unwrap(),
-        c["client_secret"].as_str().unwrap(),
-    );
+    let (id, secret) = (id.as_str(), secret.as_str());
     assert!(secret.starts_with("vhs_"));
     let r = http()
         .post(format!("{base}/token"))
@@ -265,4 +286,85 @@ fn production_mode_refuses_unsafe_settings() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+}
+
+#[tokio::test]
+async fn users_moved_in_with_a_totp_secret_are_asked_for_a_code() {
+    use crate::helpers::{pkce, redeem_at, Browser, Landed, Rp};
+    let dir = tempfile::tempdir().unwrap();
+    // Bad input first: each is refused with a clear message and creates nothing.
+    let bad: [(&[&str], &str); 3] = [
+        (&["--totp-secret", "JBSWY3DPEHPK3PXP"], "128 bits"),
+        (&["--totp-secret", "not base32!"], "base32"),
+        (&["--level", "godlike"], "simplified, standard, confirmed"),
+    ];
+    for (args, needle) in bad {
+        let mut all = vec!["users", "add", "--login", "eve", "--password-stdin"];
+        all.extend_from_slice(args);
+        let (ok, _, err) = run(dir.path(), &all, Some("a long enough password\n"));
+        assert!(!ok && err.contains(needle), "{args:?}: {err}");
+    }
+    let (_server, base) = serve(dir.path(), &[("VHOD_KEY_EXTRA_ALGS", "")]).await;
+    let (id, secret) = add_client(dir.path(), &[]);
+    let (id, secret) = (id.as_str(), secret.as_str());
+    // base32 of the RFC 6238 SHA-1 seed "12345678901234567890", as an app would show it.
+    let (ok, _, err) = run(
+        dir.path(),
+        &[
+            "users",
+            "add",
+            "--login",
+            "eve",
+            "--password-stdin",
+            "--totp-secret",
+            "gezd gnbv gy3t qojq gezd gnbv gy3t qojq",
+            "--level",
+            "standard",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(ok, "{err}");
+
+    let (verifier, challenge) = pkce();
+    let url = format!(
+        "{base}/authorize?response_type=code&client_id={id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb\
+         &scope=openid&state=s&code_challenge={challenge}&code_challenge_method=S256"
+    );
+    let b = Browser::new();
+    let (_, _, html) = b.get(&base, &url).await.page();
+    let (_, _, html) = b
+        .submit(
+            &base,
+            &html,
+            &[("login", "eve"), ("password", "a long enough password")],
+        )
+        .await
+        .page();
+    assert!(html.contains("name=\"code\""), "asked for a code: {html}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let code = idp::totp::code_at(b"12345678901234567890", now);
+    let landed = match b.submit(&base, &html, &[("code", &code)]).await {
+        Landed::Page(200, _, html) if html.contains("value=\"allow\"") => b
+            .submit(&base, &html, &[("decision", "allow")])
+            .await
+            .redirect(),
+        other => other.redirect(),
+    };
+    let auth_code = Landed::param(&landed, "code").unwrap();
+    let rp = Rp {
+        id: id.to_owned(),
+        secret: Some(secret.to_owned()),
+        redirect_uri: "http://127.0.0.1:9/cb".into(),
+        post_logout: String::new(),
+    };
+    let (status, t) = redeem_at(&base, &rp, &auth_code, &verifier).await;
+    assert_eq!(status, 200, "{t}");
+    let claims = keys::decode_unverified(t["id_token"].as_str().unwrap())
+        .unwrap()
+        .1;
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+    assert_eq!(claims["acr"], "standard");
 }

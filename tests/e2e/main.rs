@@ -14,6 +14,7 @@ mod client_auth;
 mod code_flow;
 mod id_token_alg;
 mod logout;
+mod mfa;
 mod tls;
 mod tokens;
 mod two_nodes;

@@ -1,11 +1,10 @@
 //! The consent step: names the client and lists, in plain words, what it will read.
 
-use super::{check_csrf, finish, load, render, Interaction};
+use super::{finish, load_form, render, Interaction};
 use crate::app::{App, AppState};
 use crate::i18n::Lang;
 use crate::oauth::authorize::response;
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::params::Params;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -54,14 +53,10 @@ pub async fn consent(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let ix = match load(&app, &id, &headers).await {
-        Ok(ix) => ix,
+    let (ix, form) = match load_form(&app, &id, &headers, &body).await {
+        Ok(x) => x,
         Err(r) => return *r,
     };
-    let form = Params::parse(&body);
-    if let Err(r) = check_csrf(&app, &ix, form.get("csrf"), &headers) {
-        return *r;
-    }
     let lang = ix.lang(&headers);
     let req = &ix.request;
     let Some(s) = &ix.session else {

@@ -1,12 +1,11 @@
-//! The password sign-in step.
+//! The password sign-in step (then the second factor, when the account has one).
 //!
 //! Unknown logins are checked against a dummy argon2id hash and get the same message, so
 //! neither the answer nor its timing tells whether an account exists. Failures are counted
 //! per login and per IP in the shared cache, so the limit holds across nodes.
 
-use super::{check_csrf, finish, load, render, save, Interaction};
+use super::{finish, load_form, render, save, Interaction, PendingMfa};
 use crate::app::{App, AppState};
-use crate::oauth::params::Params;
 use crate::session::{self, Session};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
@@ -52,14 +51,10 @@ pub async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut ix = match load(&app, &id, &headers).await {
-        Ok(ix) => ix,
+    let (mut ix, form) = match load_form(&app, &id, &headers, &body).await {
+        Ok(x) => x,
         Err(r) => return *r,
     };
-    let form = Params::parse(&body);
-    if let Err(r) = check_csrf(&app, &ix, form.get("csrf"), &headers) {
-        return *r;
-    }
     let lang = ix.lang(&headers);
     let login = form.get("login").unwrap_or("").trim().to_owned();
     let password = form.get("password").unwrap_or("").to_owned();
@@ -107,11 +102,7 @@ pub async fn login(
         .unwrap_or_else(|| app.dummy_password_hash.clone());
     let ok = crate::password::verify(password, phc).await && account.is_some();
     let Some(account) = account.filter(|_| ok) else {
-        for c in [&counter, &ip_counter] {
-            if let Err(e) = app.cache.incr(c, FAILURE_WINDOW).await {
-                tracing::error!(error = %e, "counter update failed");
-            }
-        }
+        count_failure(&app, &[&counter, &ip_counter]).await;
         return page(
             &app,
             &ix,
@@ -122,33 +113,60 @@ pub async fn login(
         .await;
     };
     let _ = app.cache.delete(&counter).await;
-    let s = Session {
-        sid: session::new_sid(),
-        account_id: account.id.clone(),
-        auth_time: app.now(),
-        amr: vec!["pwd".to_owned()],
-        acr: account.level.clone(),
-    };
-    let cookie = match session::start(&app, &s).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "session start failed");
-            return unavailable(&app, lang);
-        }
-    };
-    ix.session = Some(s);
-    let consent_needed =
-        match crate::oauth::authorize::needs_consent(&app, &ix.request, &account.id).await {
-            Ok(n) => n,
-            Err(_) => return unavailable(&app, lang),
-        };
-    let mut r = if consent_needed {
+    if account.totp_secret.is_some() {
+        // An account with a second factor is always asked for it (RFC 8176 `mfa`).
+        ix.pending_mfa = Some(PendingMfa {
+            account_id: account.id.clone(),
+            auth_time: app.now(),
+        });
         if save(&app, &ix).await.is_err() {
             return unavailable(&app, lang);
         }
+        return crate::oauth::authorize::response::redirect(&format!("/interaction/{}", ix.id));
+    }
+    let now = app.now();
+    signed_in(&app, ix, &account, &["pwd"], now, &headers).await
+}
+
+/// The sign-in succeeded with the factors in `amr` (RFC 8176): starts the session, then
+/// asks for consent or finishes the interaction.
+pub(super) async fn signed_in(
+    app: &App,
+    mut ix: Interaction,
+    account: &crate::store::Account,
+    amr: &[&str],
+    auth_time: i64,
+    headers: &HeaderMap,
+) -> Response {
+    let lang = ix.lang(headers);
+    let s = Session {
+        sid: session::new_sid(),
+        account_id: account.id.clone(),
+        auth_time,
+        amr: amr.iter().map(|a| (*a).to_owned()).collect(),
+        acr: account.level.clone(),
+    };
+    let cookie = match session::start(app, &s).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "session start failed");
+            return unavailable(app, lang);
+        }
+    };
+    ix.session = Some(s);
+    ix.pending_mfa = None;
+    let consent_needed =
+        match crate::oauth::authorize::needs_consent(app, &ix.request, &account.id).await {
+            Ok(n) => n,
+            Err(_) => return unavailable(app, lang),
+        };
+    let mut r = if consent_needed {
+        if save(app, &ix).await.is_err() {
+            return unavailable(app, lang);
+        }
         crate::oauth::authorize::response::redirect(&format!("/interaction/{}", ix.id))
     } else {
-        finish(&app, &ix, &headers).await
+        finish(app, &ix, headers).await
     };
     if let Some(c) = cookie {
         r.headers_mut().append(header::SET_COOKIE, c);
@@ -156,7 +174,17 @@ pub async fn login(
     r
 }
 
-fn parse_count(raw: &[u8]) -> u64 {
+/// Counts one failed attempt in each of the shared-cache `counters` (a failure to count is
+/// logged, not shown: the person still gets the answer to their attempt).
+pub(super) async fn count_failure(app: &App, counters: &[&str]) {
+    for c in counters {
+        if let Err(e) = app.cache.incr(c, FAILURE_WINDOW).await {
+            tracing::error!(error = %e, "counter update failed");
+        }
+    }
+}
+
+pub(super) fn parse_count(raw: &[u8]) -> u64 {
     std::str::from_utf8(raw)
         .ok()
         .and_then(|s| s.trim().parse().ok())
@@ -164,7 +192,7 @@ fn parse_count(raw: &[u8]) -> u64 {
 }
 
 /// The page shown when a backend (database, cache) failed.
-fn unavailable(app: &App, lang: crate::i18n::Lang) -> Response {
+pub(super) fn unavailable(app: &App, lang: crate::i18n::Lang) -> Response {
     app.pages.error(
         StatusCode::SERVICE_UNAVAILABLE,
         lang,

@@ -7,9 +7,11 @@
 
 mod consent;
 mod login;
+mod totp;
 
 pub use consent::consent;
 pub use login::login;
+pub use totp::totp;
 
 use crate::app::{App, AppState};
 use crate::crypto::{ct_eq, random_token};
@@ -38,6 +40,18 @@ pub struct Interaction {
     pub browser: String,
     /// The signed-in session, once there is one.
     pub session: Option<Session>,
+    /// Password accepted, second factor still to come.
+    #[serde(default)]
+    pub pending_mfa: Option<PendingMfa>,
+}
+
+/// A sign-in waiting for its second factor.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PendingMfa {
+    /// The account whose password was right.
+    pub account_id: String,
+    /// When the password was checked (the session's `auth_time`).
+    pub auth_time: i64,
 }
 
 impl Interaction {
@@ -49,6 +63,7 @@ impl Interaction {
             csrf: random_token(24),
             browser: random_token(24),
             session,
+            pending_mfa: None,
         }
     }
 
@@ -142,6 +157,19 @@ async fn load(app: &App, id: &str, headers: &HeaderMap) -> Result<Interaction, B
     Ok(ix)
 }
 
+/// Loads the interaction a form was posted to and checks the form's CSRF token.
+async fn load_form(
+    app: &App,
+    id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Interaction, crate::oauth::params::Params), Box<Response>> {
+    let ix = load(app, id, headers).await?;
+    let form = crate::oauth::params::Params::parse(body);
+    check_csrf(app, &ix, form.get("csrf"), headers)?;
+    Ok((ix, form))
+}
+
 /// Checks the form's CSRF token.
 fn check_csrf(
     app: &App,
@@ -162,7 +190,8 @@ fn check_csrf(
     }
 }
 
-/// `GET /interaction/{id}`: the login page, or the consent page once signed in.
+/// `GET /interaction/{id}`: the login page, the second-factor page once the password was
+/// right, or the consent page once signed in.
 pub async fn show(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -172,9 +201,10 @@ pub async fn show(
         Ok(ix) => ix,
         Err(r) => return *r,
     };
-    match &ix.session {
-        None => login::page(&app, &ix, &headers, None, StatusCode::OK).await,
-        Some(_) => consent::page(&app, &ix, &headers).await,
+    match (&ix.session, &ix.pending_mfa) {
+        (Some(_), _) => consent::page(&app, &ix, &headers).await,
+        (None, Some(_)) => totp::page(&app, &ix, &headers, None, StatusCode::OK).await,
+        (None, None) => login::page(&app, &ix, &headers, None, StatusCode::OK).await,
     }
 }
 

@@ -32,6 +32,8 @@ pub struct Account {
     pub locale: Option<String>,
     /// Assurance level: simplified, standard or confirmed.
     pub level: String,
+    /// The TOTP shared secret, sealed (`crate::totp::seal`); `None`: no TOTP factor.
+    pub totp_secret: Option<Vec<u8>>,
     /// Unix time of creation.
     pub created_at: i64,
     /// Unix time of the last profile change.
@@ -57,6 +59,10 @@ pub struct NewAccount {
     pub family_name: Option<String>,
     /// Postal address as the OIDC `address` claim JSON (Core §5.1.1).
     pub address: Option<String>,
+    /// Assurance level; `None`: simplified.
+    pub level: Option<String>,
+    /// A sealed TOTP secret (`crate::totp::seal`), for accounts moved in with their factor.
+    pub totp_secret: Option<Vec<u8>>,
 }
 
 /// Citizen accounts.
@@ -68,8 +74,8 @@ impl Accounts<'_> {
         let id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
             "INSERT INTO accounts (id, login, password_hash, email, phone, name, given_name, \
-             family_name, address, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+             family_name, address, level, totp_secret, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
         )
         .bind(&id)
         .bind(&a.login)
@@ -80,6 +86,8 @@ impl Accounts<'_> {
         .bind(a.given_name.as_deref())
         .bind(a.family_name.as_deref())
         .bind(a.address.as_deref())
+        .bind(a.level.as_deref().unwrap_or("simplified"))
+        .bind(a.totp_secret.as_deref())
         .bind(now)
         .execute(self.0)
         .await
@@ -121,6 +129,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Account, StoreError> {
         address: r.try_get("address")?,
         locale: r.try_get("locale")?,
         level: r.try_get("level")?,
+        totp_secret: r.try_get("totp_secret")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })

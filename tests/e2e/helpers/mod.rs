@@ -254,6 +254,7 @@ impl TestApp {
             given_name: Some("Алиса".into()),
             family_name: Some("Пример".into()),
             address: Some(r#"{"formatted":"Москва, Тверская ул., 1"}"#.into()),
+            ..Default::default()
         };
         self.app
             .db
@@ -343,8 +344,18 @@ pub async fn redeem(
     code: &str,
     verifier: &str,
 ) -> (u16, serde_json::Value) {
+    redeem_at(&app.base, rp, code, verifier).await
+}
+
+/// Redeems a code at the server `base` with client_secret_basic; returns status and JSON.
+pub async fn redeem_at(
+    base: &str,
+    rp: &Rp,
+    code: &str,
+    verifier: &str,
+) -> (u16, serde_json::Value) {
     let r = http()
-        .post(app.url("/token"))
+        .post(format!("{base}/token"))
         .basic_auth(&rp.id, rp.secret.as_deref())
         .form(&[
             ("grant_type", "authorization_code"),

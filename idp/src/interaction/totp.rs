@@ -1,0 +1,137 @@
+//! The second-factor step for accounts with an authenticator app (TOTP, RFC 6238).
+//!
+//! Rules: only after the password was right (the interaction holds the pending account);
+//! a code is accepted once (its step is remembered in the shared cache, so a replay fails on
+//! every node); failed codes are counted per account in the shared cache, and after
+//! `MAX_FAILURES` in the window the sign-in starts over and every code is refused until the
+//! window ends. `amr` becomes `pwd otp mfa` (RFC 8176).
+
+use super::login::{self, parse_count, unavailable};
+use super::{load_form, render, save, Interaction};
+use crate::app::{App, AppState};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::context;
+use std::time::Duration;
+
+/// Wrong codes per account in one window before the sign-in starts over.
+const MAX_FAILURES: u64 = 5;
+
+/// Renders the code form.
+pub(super) async fn page(
+    app: &App,
+    ix: &Interaction,
+    headers: &HeaderMap,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let client_name = ix.client_name(app).await;
+    render(
+        app,
+        ix,
+        headers,
+        status,
+        "totp.html",
+        context! { client_name, error },
+    )
+}
+
+/// `POST /interaction/{id}/totp`.
+pub async fn totp(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut ix, form) = match load_form(&app, &id, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let lang = ix.lang(&headers);
+    let Some(pending) = ix.pending_mfa.clone() else {
+        return crate::oauth::authorize::response::redirect(&format!("/interaction/{}", ix.id));
+    };
+    let counter = format!("fail:otp:{}", pending.account_id);
+    let failures = match app.cache.get(&counter).await {
+        Ok(v) => v.as_deref().map(parse_count).unwrap_or(0),
+        Err(e) => {
+            tracing::error!(error = %e, "counter lookup failed");
+            return unavailable(&app, lang);
+        }
+    };
+    if failures >= MAX_FAILURES {
+        ix.pending_mfa = None;
+        if save(&app, &ix).await.is_err() {
+            return unavailable(&app, lang);
+        }
+        return login::page(
+            &app,
+            &ix,
+            &headers,
+            Some(lang.t("too_many_attempts")),
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
+    }
+    let account = match app.db.accounts().get(&pending.account_id).await {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            // Removed meanwhile: start over.
+            ix.pending_mfa = None;
+            if save(&app, &ix).await.is_err() {
+                return unavailable(&app, lang);
+            }
+            return login::page(&app, &ix, &headers, None, StatusCode::OK).await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "account lookup failed");
+            return unavailable(&app, lang);
+        }
+    };
+    let Some(secret) = account
+        .totp_secret
+        .as_deref()
+        .and_then(|s| crate::totp::open(&app.secrets.factor_key, s))
+    else {
+        tracing::error!(account = %account.id, "the TOTP secret cannot be opened");
+        return unavailable(&app, lang);
+    };
+    let step = crate::totp::matching_step(&secret, form.get("code").unwrap_or(""), app.now());
+    let fresh = match step {
+        None => false,
+        Some(step) => {
+            let used = format!("totp:used:{}:{step}", account.id);
+            let window = Duration::from_secs(crate::totp::REPLAY_WINDOW_SECS);
+            match app.cache.put_if_absent(&used, b"1", window).await {
+                Ok(stored) => stored,
+                Err(e) => {
+                    tracing::error!(error = %e, "replay cache failed");
+                    return unavailable(&app, lang);
+                }
+            }
+        }
+    };
+    if !fresh {
+        login::count_failure(&app, &[&counter]).await;
+        return page(
+            &app,
+            &ix,
+            &headers,
+            Some(lang.t("bad_totp")),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    let _ = app.cache.delete(&counter).await;
+    login::signed_in(
+        &app,
+        ix,
+        &account,
+        &["pwd", "otp", "mfa"],
+        pending.auth_time,
+        &headers,
+    )
+    .await
+}
