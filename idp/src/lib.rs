@@ -6,6 +6,7 @@ pub mod cache;
 pub mod crypto;
 pub mod http;
 pub mod i18n;
+pub mod identity;
 pub mod interaction;
 pub mod metrics;
 pub mod oauth;

@@ -13,6 +13,7 @@ mod cli;
 mod client_auth;
 mod code_flow;
 mod id_token_alg;
+mod identity;
 mod logout;
 mod mfa;
 mod tls;

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod clients;
 pub mod consents;
 pub mod grants;
+pub mod identity;
 
 pub use accounts::{Account, Accounts, NewAccount};
 pub use clients::{Client, Clients, NewClient};
@@ -106,6 +107,10 @@ impl Db {
     /// Citizen accounts.
     pub fn accounts(&self) -> Accounts<'_> {
         Accounts(&self.pool)
+    }
+    /// Identities and level history of citizen accounts.
+    pub fn identities(&self) -> identity::Identities<'_> {
+        identity::Identities(&self.pool)
     }
     /// Remembered consents.
     pub fn consents(&self) -> Consents<'_> {
