@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod pages;
 pub mod password;
+pub mod password_policy;
 pub mod router;
 pub mod session;
 pub mod store;
