@@ -377,6 +377,9 @@ async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
         family_name: family,
         address: address.map(|a| serde_json::json!({ "formatted": a }).to_string()),
         level,
+        // Moved in by an operator: the addresses were not confirmed here.
+        email_verified: false,
+        phone_verified: false,
         totp_secret: match totp {
             Some(secret) => Some(idp::totp::seal(
                 &crate::factor_key(&crate::load_kek(c)?),

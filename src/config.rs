@@ -87,6 +87,45 @@ pub struct TlsConfig {
     pub key: PathBuf,
 }
 
+/// How citizens are notified (e-mail, SMS). Without a transport a channel is unavailable,
+/// except in development mode, where the outbox takes every message.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// SMTP relay in lettre's URL form: `smtps://user:pass@host:465`, or
+    /// `smtp://host:587?tls=required`.
+    pub smtp_url: Option<String>,
+    /// The From address of e-mails.
+    pub email_from: String,
+    /// The SMS gateway URL: vhod POSTs `{"to": "+7…", "text": "…"}` as JSON.
+    pub sms_url: Option<String>,
+    /// Bearer token for the SMS gateway (environment: `VHOD_SMS_TOKEN`).
+    pub sms_token: Option<String>,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            smtp_url: None,
+            email_from: "vhod <no-reply@localhost>".into(),
+            sms_url: None,
+            sms_token: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for NotifyConfig {
+    // The SMTP URL may carry a password and the token is a secret: neither is printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifyConfig")
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "[set]"))
+            .field("email_from", &self.email_from)
+            .field("sms_url", &self.sms_url)
+            .field("sms_token", &self.sms_token.as_ref().map(|_| "[set]"))
+            .finish()
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -120,6 +159,8 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Serve TLS directly.
     pub tls: Option<TlsConfig>,
+    /// Notification transports.
+    pub notify: NotifyConfig,
 }
 
 impl Default for Config {
@@ -139,6 +180,7 @@ impl Default for Config {
             log: "info".into(),
             trusted_proxies: Vec::new(),
             tls: None,
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -192,6 +234,12 @@ impl Config {
         }
         c.kek_file = env("VHOD_KEK_FILE").map(PathBuf::from).or(c.kek_file);
         c.kek = env("VHOD_KEK");
+        c.notify.smtp_url = env("VHOD_SMTP_URL").or(c.notify.smtp_url);
+        if let Some(v) = env("VHOD_EMAIL_FROM") {
+            c.notify.email_from = v;
+        }
+        c.notify.sms_url = env("VHOD_SMS_URL").or(c.notify.sms_url);
+        c.notify.sms_token = env("VHOD_SMS_TOKEN").or(c.notify.sms_token);
         if let Some(v) = env("VHOD_KEY_ALG") {
             c.keys.alg = v;
         }
@@ -297,6 +345,26 @@ impl Config {
             }
             if self.kek_file.as_deref() == Some(self.data_dir.join("kek").as_path()) {
                 bail!("production mode refuses the development key-encryption key in the data directory: keep the KEK apart from the data it protects");
+            }
+            if let Some(u) = &self.notify.smtp_url {
+                let parsed = url::Url::parse(u).context("notify.smtp_url")?;
+                let loopback = parsed.host_str().is_some_and(|h| {
+                    h == "localhost"
+                        || h.parse::<std::net::IpAddr>()
+                            .is_ok_and(|ip| ip.is_loopback())
+                });
+                let tls = parsed.scheme() == "smtps"
+                    || parsed
+                        .query_pairs()
+                        .any(|(k, v)| k == "tls" && v == "required");
+                if !tls && !loopback {
+                    bail!("production mode refuses unencrypted SMTP to a remote relay: use smtps:// or ?tls=required");
+                }
+            }
+            if let Some(u) = &self.notify.sms_url {
+                if !u.starts_with("https://") {
+                    bail!("production mode needs an https SMS gateway (notify.sms_url)");
+                }
             }
             if !self.listen.ip().is_loopback() && self.tls.is_none() {
                 bail!(

@@ -118,7 +118,25 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
         client_secret_key: kek.derive_key(b"vhod/client-secret-hash/v1"),
         factor_key: factor_key(&kek),
     };
-    let app = App::new(settings, db, cache, ring, clock, secrets)?;
+    let notifier = idp::notify::Notifier::new(
+        c.notify
+            .smtp_url
+            .clone()
+            .map(|url| idp::notify::SmtpSettings {
+                url,
+                from: c.notify.email_from.clone(),
+            }),
+        c.notify
+            .sms_url
+            .clone()
+            .map(|url| idp::notify::SmsSettings {
+                url,
+                token: c.notify.sms_token.clone(),
+            }),
+        (c.mode == Mode::Development).then(|| idp::notify::Outbox::new(c.data_dir.join("outbox"))),
+    )
+    .context("notification settings")?;
+    let app = App::new(settings, db, cache, ring, clock, secrets, notifier)?;
     Ok(Arc::new(app))
 }
 

@@ -85,6 +85,8 @@ pub struct App {
     pub secrets: Secrets,
     /// Page templates.
     pub pages: Pages,
+    /// E-mail, SMS and the development outbox.
+    pub notifier: crate::notify::Notifier,
     /// An argon2id hash verified when the login is unknown, so both cost the same.
     pub dummy_password_hash: String,
     /// Recently read clients (a second at most: a removed client stops working at once
@@ -106,6 +108,7 @@ impl App {
         keys: Arc<KeyRing>,
         clock: Arc<dyn Clock>,
         secrets: Secrets,
+        notifier: crate::notify::Notifier,
     ) -> Result<App, crate::pages::PageError> {
         Ok(App {
             settings,
@@ -115,6 +118,7 @@ impl App {
             clock,
             secrets,
             pages: Pages::new()?,
+            notifier,
             dummy_password_hash: crate::password::dummy_hash(),
             clients: RwLock::new(HashMap::new()),
             discovery: std::sync::OnceLock::new(),

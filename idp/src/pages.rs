@@ -29,6 +29,8 @@ impl Pages {
             ("base.html", include_str!("../templates/base.html")),
             ("login.html", include_str!("../templates/login.html")),
             ("totp.html", include_str!("../templates/totp.html")),
+            ("outbox.html", include_str!("../templates/outbox.html")),
+            ("register.html", include_str!("../templates/register.html")),
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),

@@ -271,6 +271,24 @@ fn production_mode_refuses_unsafe_settings() {
             ],
             "debug",
         ),
+        (
+            vec![
+                ("VHOD_MODE", "production"),
+                ("VHOD_KEK", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+                ("VHOD_ISSUER", "https://id.example"),
+                ("VHOD_SMTP_URL", "smtp://mail.example:25"),
+            ],
+            "unencrypted SMTP",
+        ),
+        (
+            vec![
+                ("VHOD_MODE", "production"),
+                ("VHOD_KEK", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+                ("VHOD_ISSUER", "https://id.example"),
+                ("VHOD_SMS_URL", "http://sms.example/send"),
+            ],
+            "https SMS gateway",
+        ),
     ];
     for (env, needle) in cases {
         let mut cmd = vhod(dir.path());

@@ -16,6 +16,8 @@ mod id_token_alg;
 mod identity;
 mod logout;
 mod mfa;
+mod notify;
+mod register;
 mod tls;
 mod tokens;
 mod two_nodes;

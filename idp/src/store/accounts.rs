@@ -49,8 +49,12 @@ pub struct NewAccount {
     pub password_hash: String,
     /// E-mail address.
     pub email: Option<String>,
+    /// Whether the e-mail address was confirmed (by a one-time code).
+    pub email_verified: bool,
     /// Phone number.
     pub phone: Option<String>,
+    /// Whether the phone number was confirmed.
+    pub phone_verified: bool,
     /// Full name.
     pub name: Option<String>,
     /// Given name.
@@ -74,8 +78,8 @@ impl Accounts<'_> {
         let id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
             "INSERT INTO accounts (id, login, password_hash, email, phone, name, given_name, \
-             family_name, address, level, totp_secret, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+             family_name, address, level, totp_secret, email_verified, phone_verified, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
         )
         .bind(&id)
         .bind(&a.login)
@@ -88,6 +92,8 @@ impl Accounts<'_> {
         .bind(a.address.as_deref())
         .bind(a.level.as_deref().unwrap_or("simplified"))
         .bind(a.totp_secret.as_deref())
+        .bind(i64::from(a.email_verified))
+        .bind(i64::from(a.phone_verified))
         .bind(now)
         .execute(self.0)
         .await
@@ -101,6 +107,17 @@ impl Accounts<'_> {
             .bind(login)
             .fetch_optional(self.0)
             .await?;
+        row.map(|r| from_row(&r)).transpose()
+    }
+
+    /// The account whose login, e-mail address or phone number is `contact`, if any.
+    pub async fn by_contact(&self, contact: &str) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(
+            "SELECT * FROM accounts WHERE login = $1 OR email = $1 OR phone = $1 LIMIT 1",
+        )
+        .bind(contact)
+        .fetch_optional(self.0)
+        .await?;
         row.map(|r| from_row(&r)).transpose()
     }
 

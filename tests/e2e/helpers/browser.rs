@@ -149,6 +149,26 @@ impl Browser {
         self.land(base, r).await
     }
 
+    /// Submits the form whose action ends with `suffix` (a page may hold several), with
+    /// `fields` plus that form's hidden inputs.
+    pub async fn submit_form(
+        &self,
+        base: &str,
+        html: &str,
+        suffix: &str,
+        fields: &[(&str, &str)],
+    ) -> Landed {
+        let start = html
+            .match_indices("<form")
+            .map(|(i, _)| i)
+            .find(|i| form_action(&html[*i..]).is_some_and(|a| a.ends_with(suffix)))
+            .expect("form with that action");
+        let end = html[start..]
+            .find("</form>")
+            .map_or(html.len(), |e| start + e + 7);
+        self.submit(base, &html[start..end], fields).await
+    }
+
     /// Signs in on a login page and allows on the consent page if one follows.
     pub async fn login_and_consent(
         &self,

@@ -1,0 +1,302 @@
+//! Notifications to citizens: e-mail over SMTP (lettre), SMS through an HTTP gateway, and in
+//! development mode an outbox (one JSON file per message under `<data dir>/outbox`, and the
+//! page `/dev/outbox`).
+//!
+//! Rules: a channel without a configured transport refuses to send (`NotConfigured`) except
+//! in development, where the outbox receives everything (as well as any configured
+//! transport). Message bodies carry one-time codes, so nothing here logs a body, an SMTP
+//! password or a gateway token; failures are logged with the channel and the error only.
+
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Where a message goes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "channel", content = "to", rename_all = "lowercase")]
+pub enum Recipient {
+    /// An e-mail address.
+    Email(String),
+    /// A phone number (E.164).
+    Sms(String),
+}
+
+/// One notification.
+#[derive(Clone, Debug, Serialize)]
+pub struct Message {
+    /// The recipient.
+    #[serde(flatten)]
+    pub to: Recipient,
+    /// What it is about (`registration_code`, `new_device`, ...), for the outbox and logs.
+    pub kind: String,
+    /// The e-mail subject (SMS ignores it).
+    pub subject: String,
+    /// The text.
+    pub text: String,
+}
+
+/// Why a message was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// No transport for this channel.
+    #[error("no transport is configured for {0}")]
+    NotConfigured(&'static str),
+    /// The recipient or sender address is not usable.
+    #[error("bad address: {0}")]
+    Address(String),
+    /// The transport failed.
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// The e-mail transport settings.
+#[derive(Clone)]
+pub struct SmtpSettings {
+    /// `smtps://user:pass@host:465`, `smtp://host:587?tls=required`, ... (lettre's URL form).
+    pub url: String,
+    /// The From address, e.g. `vhod <no-reply@id.example>`.
+    pub from: String,
+}
+
+/// The SMS gateway settings: vhod POSTs `{"to": "+7…", "text": "…"}` as JSON.
+#[derive(Clone)]
+pub struct SmsSettings {
+    /// The gateway's URL.
+    pub url: String,
+    /// Sent as `Authorization: Bearer …` when set.
+    pub token: Option<String>,
+}
+
+/// The development outbox: recent messages in memory for the page, and one file each.
+pub struct Outbox {
+    dir: PathBuf,
+    recent: Mutex<Vec<OutboxEntry>>,
+}
+
+/// A message as the outbox keeps it.
+#[derive(Clone, Debug, Serialize)]
+pub struct OutboxEntry {
+    /// Unix time it was sent.
+    pub at: i64,
+    /// The message.
+    #[serde(flatten)]
+    pub message: Message,
+}
+
+/// How many messages the outbox page shows.
+const OUTBOX_RECENT: usize = 200;
+
+impl Outbox {
+    /// An outbox writing into `dir` (created on first use).
+    pub fn new(dir: PathBuf) -> Outbox {
+        Outbox {
+            dir,
+            recent: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn put(&self, at: i64, message: &Message) -> Result<(), NotifyError> {
+        let entry = OutboxEntry {
+            at,
+            message: message.clone(),
+        };
+        let json =
+            serde_json::to_vec_pretty(&entry).map_err(|e| NotifyError::Transport(e.to_string()))?;
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| NotifyError::Transport(format!("outbox: {e}")))?;
+        let name = format!("{at}-{}.json", crate::crypto::random_token(6));
+        std::fs::write(self.dir.join(name), json)
+            .map_err(|e| NotifyError::Transport(format!("outbox: {e}")))?;
+        let mut recent = match self.recent.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        recent.push(entry);
+        if recent.len() > OUTBOX_RECENT {
+            let extra = recent.len() - OUTBOX_RECENT;
+            recent.drain(..extra);
+        }
+        Ok(())
+    }
+
+    /// The recent messages, newest first.
+    pub fn recent(&self) -> Vec<OutboxEntry> {
+        let recent = match self.recent.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        recent.iter().rev().cloned().collect()
+    }
+}
+
+type Mailer = lettre::AsyncSmtpTransport<lettre::Tokio1Executor>;
+
+/// Sends notifications through whatever is configured.
+pub struct Notifier {
+    smtp: Option<(Mailer, lettre::message::Mailbox)>,
+    sms: Option<(reqwest::Client, SmsSettings)>,
+    /// The development outbox, if enabled.
+    pub outbox: Option<Arc<Outbox>>,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field("smtp", &self.smtp.is_some())
+            .field("sms", &self.sms.is_some())
+            .field("outbox", &self.outbox.is_some())
+            .finish()
+    }
+}
+
+impl Notifier {
+    /// A notifier with the given transports; `outbox` only in development mode.
+    pub fn new(
+        smtp: Option<SmtpSettings>,
+        sms: Option<SmsSettings>,
+        outbox: Option<Outbox>,
+    ) -> Result<Notifier, NotifyError> {
+        let smtp = match smtp {
+            None => None,
+            Some(s) => {
+                let mailer = Mailer::from_url(&s.url)
+                    .map_err(|e| NotifyError::Transport(format!("smtp url: {e}")))?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build();
+                let from: lettre::message::Mailbox = s
+                    .from
+                    .parse()
+                    .map_err(|e| NotifyError::Address(format!("email_from: {e}")))?;
+                Some((mailer, from))
+            }
+        };
+        let sms = match sms {
+            None => None,
+            Some(s) => {
+                let client = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(20))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| NotifyError::Transport(format!("sms client: {e}")))?;
+                Some((client, s))
+            }
+        };
+        Ok(Notifier {
+            smtp,
+            sms,
+            outbox: outbox.map(Arc::new),
+        })
+    }
+
+    /// Whether `channel` (`email` or `sms`) can deliver (a transport, or the outbox).
+    pub fn can_send(&self, to: &Recipient) -> bool {
+        self.outbox.is_some()
+            || match to {
+                Recipient::Email(_) => self.smtp.is_some(),
+                Recipient::Sms(_) => self.sms.is_some(),
+            }
+    }
+
+    /// Sends `m` at unix time `now`.
+    pub async fn send(&self, m: &Message, now: i64) -> Result<(), NotifyError> {
+        if let Some(o) = &self.outbox {
+            o.put(now, m)?;
+        }
+        let sent = match &m.to {
+            Recipient::Email(addr) => match &self.smtp {
+                Some((mailer, from)) => Some(send_email(mailer, from, addr, m).await),
+                None => None,
+            },
+            Recipient::Sms(phone) => match &self.sms {
+                Some((client, s)) => Some(send_sms(client, s, phone, &m.text).await),
+                None => None,
+            },
+        };
+        match sent {
+            Some(Err(e)) => {
+                tracing::error!(kind = %m.kind, error = %e, "notification not sent");
+                Err(e)
+            }
+            Some(Ok(())) => Ok(()),
+            None if self.outbox.is_some() => Ok(()),
+            None => Err(NotifyError::NotConfigured(match m.to {
+                Recipient::Email(_) => "e-mail",
+                Recipient::Sms(_) => "SMS",
+            })),
+        }
+    }
+}
+
+async fn send_email(
+    mailer: &Mailer,
+    from: &lettre::message::Mailbox,
+    to: &str,
+    m: &Message,
+) -> Result<(), NotifyError> {
+    use lettre::AsyncTransport;
+    let to: lettre::message::Mailbox = to
+        .parse()
+        .map_err(|e| NotifyError::Address(format!("{e}")))?;
+    let email = lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(m.subject.clone())
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(m.text.clone())
+        .map_err(|e| NotifyError::Transport(e.to_string()))?;
+    mailer
+        .send(email)
+        .await
+        .map(|_| ())
+        .map_err(|e| NotifyError::Transport(format!("smtp: {e}")))
+}
+
+async fn send_sms(
+    client: &reqwest::Client,
+    s: &SmsSettings,
+    phone: &str,
+    text: &str,
+) -> Result<(), NotifyError> {
+    let mut rb = client
+        .post(&s.url)
+        .json(&serde_json::json!({ "to": phone, "text": text }));
+    if let Some(t) = &s.token {
+        rb = rb.bearer_auth(t);
+    }
+    let r = rb
+        .send()
+        .await
+        .map_err(|e| NotifyError::Transport(format!("sms gateway: {}", e.without_url())))?;
+    if r.status().is_success() {
+        Ok(())
+    } else {
+        Err(NotifyError::Transport(format!(
+            "sms gateway: HTTP {}",
+            r.status().as_u16()
+        )))
+    }
+}
+
+/// `GET /dev/outbox`: the development outbox, newest first; 404 outside development mode.
+pub async fn outbox_page(
+    axum::extract::State(app): axum::extract::State<crate::app::AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    let lang = crate::i18n::Lang::choose(&[], &headers);
+    let Some(outbox) = &app.notifier.outbox else {
+        // Outside development mode the page does not exist, like any unknown path.
+        return crate::api_error::problem(
+            axum::http::StatusCode::NOT_FOUND,
+            "Not Found",
+            "no such resource",
+        );
+    };
+    let messages = outbox.recent();
+    app.pages.page(
+        axum::http::StatusCode::OK,
+        "outbox.html",
+        lang,
+        minijinja::context! { messages },
+    )
+}

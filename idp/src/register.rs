@@ -1,0 +1,549 @@
+//! Self-registration (`/register`): a phone number or an e-mail address confirmed by a
+//! one-time code, then a password; the new account is at level `simplified`.
+//!
+//! Rules:
+//! - The code has 6 digits, lives 10 minutes and allows 5 attempts; a new code can be sent
+//!   at most every 60 s and 5 times per registration, 10 times an hour per address and 30
+//!   times an hour per IP address (counters in the shared cache, so on every node).
+//! - An address that already belongs to an account gets a warning instead of a code and the
+//!   page looks exactly the same: no code works, so nobody learns who is registered.
+//! - The password follows NIST SP 800-63B (`password_policy`): at least 15 characters (no
+//!   second factor yet), no composition rules, not on the common-password list, not the
+//!   address itself.
+//! - Every form carries the flow's CSRF token; the flow is bound to the browser that started
+//!   it by a cookie scoped to its path, and lives 30 minutes.
+
+use crate::app::{App, AppState};
+use crate::crypto::{ct_eq, random_token, sha256_b64};
+use crate::i18n::Lang;
+use crate::notify::{Message, Recipient};
+use crate::oauth::params::Params;
+use crate::session::get_json;
+use crate::store::{NewAccount, StoreError};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::context;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A code's lifetime, seconds.
+const CODE_TTL: i64 = 600;
+/// Wrong attempts a code allows.
+const CODE_ATTEMPTS: u32 = 5;
+/// Seconds between two sends in one registration.
+const RESEND_AFTER: i64 = 60;
+/// Codes one registration may send.
+const SENDS_PER_FLOW: usize = 5;
+/// Codes one address may receive per hour, across registrations and nodes.
+const SENDS_PER_ADDRESS: u64 = 10;
+/// Codes one IP address may ask for per hour.
+const SENDS_PER_IP: u64 = 30;
+/// The registration flow's lifetime.
+const FLOW_TTL: Duration = Duration::from_secs(1800);
+const COOKIE: &str = "vhod_registration";
+
+/// A phone number or an e-mail address, normalised.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "lowercase")]
+pub enum Contact {
+    /// Lower-cased e-mail address.
+    Email(String),
+    /// E.164 phone number.
+    Phone(String),
+}
+
+impl Contact {
+    /// Parses what a person typed: an e-mail address, or a phone number (spaces, dashes
+    /// and brackets allowed; a Russian `8…` or `7…` becomes `+7…`).
+    pub fn parse(input: &str) -> Option<Contact> {
+        let s = input.trim();
+        if s.contains('@') {
+            let s = s.to_lowercase();
+            let (local, domain) = s.rsplit_once('@')?;
+            let ok = !local.is_empty()
+                && local.len() <= 64
+                && s.len() <= 254
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+                && !local.contains('@');
+            return ok.then_some(Contact::Email(s));
+        }
+        let plus = s.starts_with('+');
+        let rest = if plus { &s[1..] } else { s };
+        if !rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -()".contains(c))
+        {
+            return None;
+        }
+        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+        let e164 = match (plus, digits.len(), digits.chars().next()) {
+            (false, 11, Some('8')) | (false, 11, Some('7')) => format!("+7{}", &digits[1..]),
+            (false, 10, Some('9')) => format!("+7{digits}"),
+            (true, 10..=15, _) => format!("+{digits}"),
+            _ => return None,
+        };
+        Some(Contact::Phone(e164))
+    }
+
+    fn value(&self) -> &str {
+        match self {
+            Contact::Email(v) | Contact::Phone(v) => v,
+        }
+    }
+
+    fn recipient(&self) -> Recipient {
+        match self {
+            Contact::Email(v) => Recipient::Email(v.clone()),
+            Contact::Phone(v) => Recipient::Sms(v.clone()),
+        }
+    }
+}
+
+/// A registration in progress.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Flow {
+    id: String,
+    csrf: String,
+    browser: String,
+    lang: Lang,
+    contact: Option<Contact>,
+    /// Salted hash of the current code; `None` when there is none to try.
+    code_hash: Option<String>,
+    salt: String,
+    code_expires: i64,
+    attempts: u32,
+    /// Unix times of the codes sent.
+    sends: Vec<i64>,
+    /// The address belongs to an account already: no code is valid.
+    taken: bool,
+    verified: bool,
+}
+
+fn key(id: &str) -> String {
+    format!("reg:{id}")
+}
+
+fn path(id: &str) -> String {
+    format!("/register/{id}")
+}
+
+async fn save(app: &App, f: &Flow) -> Result<(), Response> {
+    let json = serde_json::to_vec(f).map_err(|_| unavailable(app, f.lang))?;
+    app.cache
+        .put(&key(&f.id), &json, FLOW_TTL)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "registration store failed");
+            unavailable(app, f.lang)
+        })
+}
+
+fn unavailable(app: &App, lang: Lang) -> Response {
+    app.pages.error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        lang,
+        "err_server",
+        None,
+        None,
+    )
+}
+
+/// Renders the flow's page for its current step.
+fn render(app: &App, f: &Flow, status: StatusCode, error: Option<String>) -> Response {
+    let step = if f.verified {
+        "password"
+    } else if f.contact.is_some() {
+        "code"
+    } else {
+        "contact"
+    };
+    let contact = f.contact.as_ref().map(Contact::value).unwrap_or("");
+    app.pages.page(
+        status,
+        "register.html",
+        f.lang,
+        context! { id => &f.id, csrf => &f.csrf, step, contact, error },
+    )
+}
+
+/// `GET /register`: starts a registration.
+pub async fn start(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let f = Flow {
+        id: random_token(16),
+        csrf: random_token(24),
+        browser: random_token(24),
+        lang: Lang::choose(&[], &headers),
+        contact: None,
+        code_hash: None,
+        salt: random_token(12),
+        code_expires: 0,
+        attempts: 0,
+        sends: Vec::new(),
+        taken: false,
+        verified: false,
+    };
+    if let Err(r) = save(&app, &f).await {
+        return r;
+    }
+    let mut r = crate::oauth::authorize::response::redirect(&path(&f.id));
+    if let Some(c) = crate::http::set_cookie(
+        COOKIE,
+        &f.browser,
+        &path(&f.id),
+        FLOW_TTL.as_secs() as i64,
+        app.settings.secure_cookies,
+    ) {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// Loads the flow this browser owns.
+async fn load(app: &App, id: &str, headers: &HeaderMap) -> Result<Flow, Response> {
+    let lang = Lang::choose(&[], headers);
+    let expired = || {
+        app.pages
+            .error(StatusCode::NOT_FOUND, lang, "err_expired", None, None)
+    };
+    if id.len() > 64 {
+        return Err(expired());
+    }
+    let f: Option<Flow> = get_json(app.cache.as_ref(), &key(id)).await.map_err(|e| {
+        tracing::error!(error = %e, "registration lookup failed");
+        unavailable(app, lang)
+    })?;
+    let f = f.ok_or_else(expired)?;
+    if !crate::http::cookie(headers, COOKIE).is_some_and(|c| ct_eq(c, &f.browser)) {
+        return Err(app
+            .pages
+            .error(StatusCode::FORBIDDEN, f.lang, "err_csrf", None, None));
+    }
+    Ok(f)
+}
+
+/// Loads the flow a form was posted to and checks the form's CSRF token.
+async fn load_form(
+    app: &App,
+    id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Flow, Params), Response> {
+    let f = load(app, id, headers).await?;
+    let form = Params::parse(body);
+    if !form.get("csrf").is_some_and(|c| ct_eq(c, &f.csrf)) {
+        return Err(app
+            .pages
+            .error(StatusCode::FORBIDDEN, f.lang, "err_csrf", None, None));
+    }
+    Ok((f, form))
+}
+
+/// `GET /register/{id}`: the current step.
+pub async fn show(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match load(&app, &id, &headers).await {
+        Ok(f) => render(&app, &f, StatusCode::OK, None),
+        Err(r) => r,
+    }
+}
+
+/// Counts one send against `counter` (an hour's window); false when over `limit`.
+async fn within(app: &App, counter: &str, limit: u64) -> Result<bool, Response> {
+    match app.cache.incr(counter, Duration::from_secs(3600)).await {
+        Ok(n) => Ok(n <= limit),
+        Err(e) => {
+            tracing::error!(error = %e, "counter update failed");
+            Err(unavailable(app, Lang::Ru))
+        }
+    }
+}
+
+/// Sends a new code (or, for a taken address, the warning) if the limits allow.
+async fn send_code(app: &App, f: &mut Flow, ip: &str) -> Result<(), (StatusCode, String)> {
+    let lang = f.lang;
+    let Some(contact) = f.contact.clone() else {
+        return Err((StatusCode::BAD_REQUEST, lang.t("err_expired").into()));
+    };
+    let now = app.now();
+    let wait = f.sends.last().map_or(0, |t| t + RESEND_AFTER - now);
+    if wait > 0 || f.sends.len() >= SENDS_PER_FLOW {
+        return Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            lang.t("err_resend_wait").into(),
+        ));
+    }
+    let addr = format!("reg:sends:{}", sha256_b64(contact.value()));
+    let by_ip = format!("reg:ip:{ip}");
+    for (counter, limit) in [(addr, SENDS_PER_ADDRESS), (by_ip, SENDS_PER_IP)] {
+        match within(app, &counter, limit).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err((
+                    StatusCode::TOO_MANY_REQUESTS,
+                    lang.t("too_many_attempts").into(),
+                ))
+            }
+            Err(_) => return Err((StatusCode::SERVICE_UNAVAILABLE, lang.t("err_server").into())),
+        }
+    }
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32));
+    let text = if f.taken {
+        lang.t("reg_taken_text").to_owned()
+    } else {
+        lang.t("reg_code_text").replace("{code}", &code)
+    };
+    let m = Message {
+        to: contact.recipient(),
+        kind: if f.taken {
+            "registration_attempt".into()
+        } else {
+            "registration_code".into()
+        },
+        subject: lang.t("reg_code_subject").into(),
+        text,
+    };
+    if let Err(e) = app.notifier.send(&m, now).await {
+        tracing::error!(error = %e, "registration code not sent");
+        return Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            lang.t("err_channel_unavailable").into(),
+        ));
+    }
+    f.code_hash = (!f.taken).then(|| sha256_b64(&format!("{}:{code}", f.salt)));
+    f.code_expires = now + CODE_TTL;
+    f.attempts = 0;
+    f.sends.push(now);
+    Ok(())
+}
+
+/// `POST /register/{id}/contact`: the address; sends the first code.
+pub async fn contact(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut f, form) = match load_form(&app, &id, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if f.contact.is_some() {
+        return render(&app, &f, StatusCode::OK, None);
+    }
+    let Some(contact) = Contact::parse(form.get("contact").unwrap_or("")) else {
+        let e = f.lang.t("err_contact_format").to_owned();
+        return render(&app, &f, StatusCode::BAD_REQUEST, Some(e));
+    };
+    if !app.notifier.can_send(&contact.recipient()) {
+        let e = f.lang.t("err_channel_unavailable").to_owned();
+        return render(&app, &f, StatusCode::BAD_REQUEST, Some(e));
+    }
+    f.taken = match app.db.accounts().by_contact(contact.value()).await {
+        Ok(a) => a.is_some(),
+        Err(e) => {
+            tracing::error!(error = %e, "account lookup failed");
+            return unavailable(&app, f.lang);
+        }
+    };
+    f.contact = Some(contact);
+    let ip = crate::http::client_ip(peer, &headers, &app.settings.trusted_proxies);
+    let sent = send_code(&app, &mut f, &ip.to_string()).await;
+    if let Err((status, e)) = sent {
+        f.contact = None;
+        return render(&app, &f, status, Some(e));
+    }
+    if let Err(r) = save(&app, &f).await {
+        return r;
+    }
+    render(&app, &f, StatusCode::OK, None)
+}
+
+/// `POST /register/{id}/resend`.
+pub async fn resend(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut f, _) = match load_form(&app, &id, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if f.verified {
+        return render(&app, &f, StatusCode::OK, None);
+    }
+    let ip = crate::http::client_ip(peer, &headers, &app.settings.trusted_proxies);
+    let (status, error) = match send_code(&app, &mut f, &ip.to_string()).await {
+        Ok(()) => (StatusCode::OK, None),
+        Err((s, e)) => (s, Some(e)),
+    };
+    if let Err(r) = save(&app, &f).await {
+        return r;
+    }
+    render(&app, &f, status, error)
+}
+
+/// `POST /register/{id}/code`.
+pub async fn code(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut f, form) = match load_form(&app, &id, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if f.verified || f.contact.is_none() {
+        return render(&app, &f, StatusCode::OK, None);
+    }
+    let now = app.now();
+    let typed: String = form
+        .get("code")
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let (status, error) = if f.attempts >= CODE_ATTEMPTS {
+        (StatusCode::TOO_MANY_REQUESTS, "err_code_attempts")
+    } else if now >= f.code_expires {
+        (StatusCode::BAD_REQUEST, "err_code_expired")
+    } else {
+        f.attempts += 1;
+        let given = sha256_b64(&format!("{}:{typed}", f.salt));
+        match &f.code_hash {
+            Some(h) if typed.len() == 6 && ct_eq(h, &given) => {
+                f.verified = true;
+                // One-time: the code cannot be used again.
+                f.code_hash = None;
+                (StatusCode::OK, "")
+            }
+            _ if f.attempts >= CODE_ATTEMPTS => {
+                (StatusCode::TOO_MANY_REQUESTS, "err_code_attempts")
+            }
+            _ => (StatusCode::BAD_REQUEST, "err_code_wrong"),
+        }
+    };
+    if let Err(r) = save(&app, &f).await {
+        return r;
+    }
+    let error = (!error.is_empty()).then(|| f.lang.t(error).to_owned());
+    render(&app, &f, status, error)
+}
+
+/// `POST /register/{id}/password`: creates the account.
+pub async fn password(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (f, form) = match load_form(&app, &id, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let (true, Some(contact)) = (f.verified, f.contact.clone()) else {
+        return render(&app, &f, StatusCode::BAD_REQUEST, None);
+    };
+    let pw = form.get("password").unwrap_or("").to_owned();
+    if form.get("password2").unwrap_or("") != pw {
+        let e = f.lang.t("err_passwords_differ").to_owned();
+        return render(&app, &f, StatusCode::BAD_REQUEST, Some(e));
+    }
+    // On the blocking pool: the first check decompresses the common-password list.
+    let (candidate, login) = (pw.clone(), contact.value().to_owned());
+    let verdict = tokio::task::spawn_blocking(move || {
+        crate::password_policy::check(&candidate, false, &login)
+    })
+    .await;
+    match verdict {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return render(&app, &f, StatusCode::BAD_REQUEST, Some(e.message(f.lang))),
+        Err(_) => return unavailable(&app, f.lang),
+    }
+    let hash = match crate::password::hash_async(pw).await {
+        Ok(h) => h,
+        Err(_) => return unavailable(&app, f.lang),
+    };
+    let (email, phone) = match &contact {
+        Contact::Email(e) => (Some(e.clone()), None),
+        Contact::Phone(p) => (None, Some(p.clone())),
+    };
+    let a = NewAccount {
+        login: contact.value().to_owned(),
+        password_hash: hash,
+        email_verified: email.is_some(),
+        phone_verified: phone.is_some(),
+        email,
+        phone,
+        ..Default::default()
+    };
+    match app.db.accounts().insert(&a, app.now()).await {
+        Ok(_) => {}
+        Err(StoreError::Conflict(_)) => {
+            let e = f.lang.t("err_already_registered").to_owned();
+            return render(&app, &f, StatusCode::CONFLICT, Some(e));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "account creation failed");
+            return unavailable(&app, f.lang);
+        }
+    }
+    // The flow is over: its page cannot be replayed.
+    let _ = app.cache.delete(&key(&f.id)).await;
+    let mut r = app.pages.page(
+        StatusCode::CREATED,
+        "register.html",
+        f.lang,
+        context! { step => "done", contact => contact.value() },
+    );
+    if let Some(c) =
+        crate::http::set_cookie(COOKIE, "", &path(&f.id), 0, app.settings.secure_cookies)
+    {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Contact;
+
+    #[test]
+    fn contacts_are_normalised() {
+        let e = |s: &str| Some(Contact::Email(s.into()));
+        let p = |s: &str| Some(Contact::Phone(s.into()));
+        assert_eq!(
+            Contact::parse(" Alice@Example.COM "),
+            e("alice@example.com")
+        );
+        assert_eq!(Contact::parse("8 (999) 000-11-22"), p("+79990001122"));
+        assert_eq!(Contact::parse("+7 999 000 11 22"), p("+79990001122"));
+        assert_eq!(Contact::parse("9990001122"), p("+79990001122"));
+        assert_eq!(Contact::parse("+44 20 7946 0958"), p("+442079460958"));
+        for bad in [
+            "",
+            "alice@",
+            "@example.com",
+            "a b@example.com",
+            "a@example",
+            "12345",
+            "+7abc",
+            "a@@b.c",
+        ] {
+            assert_eq!(Contact::parse(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Notifications through real transports over real sockets: an SMTP server speaking the
+//! protocol (RFC 5321) and an HTTP SMS gateway, both started by the test; the development
+//! outbox (files and page); a channel without a transport refuses.
+
+use crate::helpers::*;
+use idp::notify::{Message, Notifier, NotifyError, Outbox, Recipient, SmsSettings, SmtpSettings};
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+fn message(to: Recipient) -> Message {
+    Message {
+        to,
+        kind: "registration_code".into(),
+        subject: "Код подтверждения".into(),
+        text: "Ваш код: 123456 <script>".into(),
+    }
+}
+
+/// A one-connection SMTP server: answers like a relay and records the envelope and data.
+async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let seen = log.clone();
+    tokio::spawn(async move {
+        let (s, _) = l.accept().await.unwrap();
+        let (r, mut w) = s.into_split();
+        let mut lines = BufReader::new(r).lines();
+        w.write_all(b"220 test ESMTP\r\n").await.unwrap();
+        let mut in_data = false;
+        while let Ok(Some(line)) = lines.next_line().await {
+            seen.lock().unwrap().push(line.clone());
+            let reply: &[u8] = if in_data {
+                if line == "." {
+                    in_data = false;
+                    b"250 queued\r\n"
+                } else {
+                    continue;
+                }
+            } else {
+                let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                match verb.as_str() {
+                    "EHLO" | "HELO" => b"250-test\r\n250 8BITMIME\r\n",
+                    "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 ok\r\n",
+                    "DATA" => {
+                        in_data = true;
+                        b"354 go on\r\n"
+                    }
+                    "QUIT" => {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        break;
+                    }
+                    _ => b"502 no\r\n",
+                }
+            };
+            w.write_all(reply).await.unwrap();
+        }
+    });
+    (port, log)
+}
+
+#[tokio::test]
+async fn email_goes_out_over_smtp() {
+    let (port, log) = smtp_server().await;
+    let n = Notifier::new(
+        Some(SmtpSettings {
+            url: format!("smtp://127.0.0.1:{port}"),
+            from: "vhod <no-reply@id.example>".into(),
+        }),
+        None,
+        None,
+    )
+    .unwrap();
+    n.send(&message(Recipient::Email("alice@example.com".into())), 1)
+        .await
+        .unwrap();
+    let seen = log.lock().unwrap().join("\n");
+    assert!(seen.contains("MAIL FROM:<no-reply@id.example>"), "{seen}");
+    assert!(seen.contains("RCPT TO:<alice@example.com>"), "{seen}");
+    assert!(
+        seen.contains("Subject: =?utf-8?"),
+        "RFC 2047 subject: {seen}"
+    );
+    // The body (base64, as lettre encodes non-ASCII text) between the blank line and ".".
+    let body: String = seen
+        .split("\n\n")
+        .nth(1)
+        .and_then(|b| b.split("\n.\n").next())
+        .unwrap()
+        .split('\n')
+        .collect();
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap();
+    assert_eq!(String::from_utf8(text).unwrap(), "Ваш код: 123456 <script>");
+    // A refused address is an error, not a panic.
+    let e = n
+        .send(&message(Recipient::Email("not an address".into())), 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, NotifyError::Address(_)), "{e}");
+}
+
+#[tokio::test]
+async fn sms_goes_to_the_http_gateway_with_its_token() {
+    use axum::{extract::State, http::HeaderMap, routing::post, Json, Router};
+    type Seen = Arc<Mutex<Vec<(Option<String>, serde_json::Value)>>>;
+    let seen: Seen = Arc::default();
+    async fn gateway(
+        State(seen): State<Seen>,
+        headers: HeaderMap,
+        Json(v): Json<serde_json::Value>,
+    ) -> axum::http::StatusCode {
+        let auth = headers
+            .get("authorization")
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
+        let fail = v["to"] == "+70000000000";
+        seen.lock().unwrap().push((auth, v));
+        if fail {
+            axum::http::StatusCode::BAD_GATEWAY
+        } else {
+            axum::http::StatusCode::ACCEPTED
+        }
+    }
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let app = Router::new()
+        .route("/send", post(gateway))
+        .with_state(seen.clone());
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let n = Notifier::new(
+        None,
+        Some(SmsSettings {
+            url: format!("http://{addr}/send"),
+            token: Some("gw-token".into()),
+        }),
+        None,
+    )
+    .unwrap();
+    n.send(&message(Recipient::Sms("+79990001122".into())), 1)
+        .await
+        .unwrap();
+    let got = seen.lock().unwrap()[0].clone();
+    assert_eq!(got.0.as_deref(), Some("Bearer gw-token"));
+    assert_eq!(got.1["to"], "+79990001122");
+    assert_eq!(got.1["text"], "Ваш код: 123456 <script>");
+    let e = n
+        .send(&message(Recipient::Sms("+70000000000".into())), 1)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("502"), "{e}");
+    // No e-mail transport and no outbox: e-mail is refused, plainly.
+    let e = n
+        .send(&message(Recipient::Email("a@example.com".into())), 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, NotifyError::NotConfigured("e-mail")), "{e}");
+}
+
+#[tokio::test]
+async fn development_outbox_keeps_files_and_shows_a_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = Notifier::new(None, None, Some(Outbox::new(dir.path().join("outbox")))).unwrap();
+    n.send(
+        &message(Recipient::Sms("+79990001122".into())),
+        1_700_000_000,
+    )
+    .await
+    .unwrap();
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    assert_eq!(saved["channel"], "sms");
+    assert_eq!(saved["to"], "+79990001122");
+    assert_eq!(saved["at"], 1_700_000_000);
+
+    // The running server (development mode) shows its own outbox, escaped.
+    let app = spawn_app(Store::Embedded).await.unwrap();
+    app.app
+        .notifier
+        .send(&message(Recipient::Email("bob@example.com".into())), 1)
+        .await
+        .unwrap();
+    let r = http().get(app.url("/dev/outbox")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("bob@example.com") && html.contains("123456"));
+    assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
+}
