@@ -117,6 +117,8 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     let secrets = Secrets {
         client_secret_key: kek.derive_key(b"vhod/client-secret-hash/v1"),
         factor_key: factor_key(&kek),
+        identity_key: Kek::from_bytes(kek.derive_key(b"vhod/identity-seal/v1")),
+        identity_index_key: kek.derive_key(b"vhod/identity-blind-index/v1"),
     };
     let notifier = idp::notify::Notifier::new(
         c.notify
@@ -137,6 +139,9 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     )
     .context("notification settings")?;
     let app = App::new(settings, db, cache, ring, clock, secrets, notifier)?;
+    idp::account::ensure_client(&app)
+        .await
+        .context("registering the account area's client")?;
     Ok(Arc::new(app))
 }
 

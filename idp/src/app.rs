@@ -61,6 +61,10 @@ pub struct Secrets {
     pub client_secret_key: [u8; 32],
     /// Key that seals second-factor secrets (TOTP) at rest.
     pub factor_key: keys::Kek,
+    /// Key that seals identity documents (SNILS, passport, INN) at rest.
+    pub identity_key: keys::Kek,
+    /// Key of the blind indexes that find an identity document without decrypting.
+    pub identity_index_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {

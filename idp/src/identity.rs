@@ -272,6 +272,20 @@ pub fn names_match(a: &str, b: &str) -> bool {
     fold(a).eq(fold(b))
 }
 
+/// The UTC calendar date of unix time `unix` (H. Hinnant's `civil_from_days`).
+pub fn civil_date(unix: i64) -> (i32, u32, u32) {
+    let z = unix.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = (yoe + era * 400) as i32 + i32::from(m <= 2);
+    (y, m, d)
+}
+
 fn is_leap(y: i32) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
@@ -364,6 +378,14 @@ pub fn open(key: &keys::Kek, kind: &str, blob: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), (1970, 1, 1));
+        assert_eq!(civil_date(951_782_400), (2000, 2, 29));
+        assert_eq!(civil_date(1_795_622_400), (2026, 11, 25));
+        assert_eq!(civil_date(-86_400), (1969, 12, 31));
+    }
 
     const TODAY: (i32, u32, u32) = (2026, 1, 15);
 

@@ -1,5 +1,6 @@
 //! The OpenID provider: protocol endpoints, sign-in and consent pages, accounts and sessions.
 
+pub mod account;
 pub mod api_error;
 pub mod app;
 pub mod cache;

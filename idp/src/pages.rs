@@ -31,6 +31,8 @@ impl Pages {
             ("totp.html", include_str!("../templates/totp.html")),
             ("outbox.html", include_str!("../templates/outbox.html")),
             ("register.html", include_str!("../templates/register.html")),
+            ("account.html", include_str!("../templates/account.html")),
+            ("identity.html", include_str!("../templates/identity.html")),
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),
@@ -62,6 +64,17 @@ impl Pages {
                 )
             }
         }
+    }
+
+    /// The page shown when a backend (database, cache) failed: 503, no details.
+    pub fn unavailable(&self, lang: Lang) -> Response {
+        self.error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            lang,
+            "err_server",
+            None,
+            None,
+        )
     }
 
     /// The error page people see when they cannot be sent back to the service.

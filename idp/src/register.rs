@@ -135,24 +135,14 @@ fn path(id: &str) -> String {
 }
 
 async fn save(app: &App, f: &Flow) -> Result<(), Response> {
-    let json = serde_json::to_vec(f).map_err(|_| unavailable(app, f.lang))?;
+    let json = serde_json::to_vec(f).map_err(|_| app.pages.unavailable(f.lang))?;
     app.cache
         .put(&key(&f.id), &json, FLOW_TTL)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "registration store failed");
-            unavailable(app, f.lang)
+            app.pages.unavailable(f.lang)
         })
-}
-
-fn unavailable(app: &App, lang: Lang) -> Response {
-    app.pages.error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        lang,
-        "err_server",
-        None,
-        None,
-    )
 }
 
 /// Renders the flow's page for its current step.
@@ -217,7 +207,7 @@ async fn load(app: &App, id: &str, headers: &HeaderMap) -> Result<Flow, Response
     }
     let f: Option<Flow> = get_json(app.cache.as_ref(), &key(id)).await.map_err(|e| {
         tracing::error!(error = %e, "registration lookup failed");
-        unavailable(app, lang)
+        app.pages.unavailable(lang)
     })?;
     let f = f.ok_or_else(expired)?;
     if !crate::http::cookie(headers, COOKIE).is_some_and(|c| ct_eq(c, &f.browser)) {
@@ -263,7 +253,7 @@ async fn within(app: &App, counter: &str, limit: u64) -> Result<bool, Response> 
         Ok(n) => Ok(n <= limit),
         Err(e) => {
             tracing::error!(error = %e, "counter update failed");
-            Err(unavailable(app, Lang::Ru))
+            Err(app.pages.unavailable(Lang::Ru))
         }
     }
 }
@@ -353,7 +343,7 @@ pub async fn contact(
         Ok(a) => a.is_some(),
         Err(e) => {
             tracing::error!(error = %e, "account lookup failed");
-            return unavailable(&app, f.lang);
+            return app.pages.unavailable(f.lang);
         }
     };
     f.contact = Some(contact);
@@ -471,11 +461,11 @@ pub async fn password(
     match verdict {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return render(&app, &f, StatusCode::BAD_REQUEST, Some(e.message(f.lang))),
-        Err(_) => return unavailable(&app, f.lang),
+        Err(_) => return app.pages.unavailable(f.lang),
     }
     let hash = match crate::password::hash_async(pw).await {
         Ok(h) => h,
-        Err(_) => return unavailable(&app, f.lang),
+        Err(_) => return app.pages.unavailable(f.lang),
     };
     let (email, phone) = match &contact {
         Contact::Email(e) => (Some(e.clone()), None),
@@ -498,7 +488,7 @@ pub async fn password(
         }
         Err(e) => {
             tracing::error!(error = %e, "account creation failed");
-            return unavailable(&app, f.lang);
+            return app.pages.unavailable(f.lang);
         }
     }
     // The flow is over: its page cannot be replayed.

@@ -90,6 +90,12 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::metrics))
         .route("/dev/outbox", get(crate::notify::outbox_page))
+        .route("/account", get(crate::account::overview))
+        .route("/account/callback", get(crate::account::callback))
+        .route(
+            "/account/identity",
+            get(crate::account::identity_form).post(crate::account::identity_submit),
+        )
         .route("/register", get(crate::register::start))
         .route("/register/{id}", get(crate::register::show))
         .route("/register/{id}/contact", post(crate::register::contact))

@@ -7,6 +7,7 @@
 mod helpers;
 
 mod abuse;
+mod account;
 mod authorize;
 mod authorize_errors;
 mod cli;

@@ -86,14 +86,14 @@ pub async fn login(
         Ok(_) => {}
         Err(e) => {
             tracing::error!(error = %e, "counter lookup failed");
-            return unavailable(&app, lang);
+            return app.pages.unavailable(lang);
         }
     }
     let account = match app.db.accounts().by_login(&login).await {
         Ok(a) => a,
         Err(e) => {
             tracing::error!(error = %e, "account lookup failed");
-            return unavailable(&app, lang);
+            return app.pages.unavailable(lang);
         }
     };
     let phc = account
@@ -120,7 +120,7 @@ pub async fn login(
             auth_time: app.now(),
         });
         if save(&app, &ix).await.is_err() {
-            return unavailable(&app, lang);
+            return app.pages.unavailable(lang);
         }
         return crate::oauth::authorize::response::redirect(&format!("/interaction/{}", ix.id));
     }
@@ -150,7 +150,7 @@ pub(super) async fn signed_in(
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "session start failed");
-            return unavailable(app, lang);
+            return app.pages.unavailable(lang);
         }
     };
     ix.session = Some(s);
@@ -158,11 +158,11 @@ pub(super) async fn signed_in(
     let consent_needed =
         match crate::oauth::authorize::needs_consent(app, &ix.request, &account.id).await {
             Ok(n) => n,
-            Err(_) => return unavailable(app, lang),
+            Err(_) => return app.pages.unavailable(lang),
         };
     let mut r = if consent_needed {
         if save(app, &ix).await.is_err() {
-            return unavailable(app, lang);
+            return app.pages.unavailable(lang);
         }
         crate::oauth::authorize::response::redirect(&format!("/interaction/{}", ix.id))
     } else {
@@ -189,15 +189,4 @@ pub(super) fn parse_count(raw: &[u8]) -> u64 {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0)
-}
-
-/// The page shown when a backend (database, cache) failed.
-pub(super) fn unavailable(app: &App, lang: crate::i18n::Lang) -> Response {
-    app.pages.error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        lang,
-        "err_server",
-        None,
-        None,
-    )
 }

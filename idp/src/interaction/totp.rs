@@ -6,7 +6,7 @@
 //! `MAX_FAILURES` in the window the sign-in starts over and every code is refused until the
 //! window ends. `amr` becomes `pwd otp mfa` (RFC 8176).
 
-use super::login::{self, parse_count, unavailable};
+use super::login::{self, parse_count};
 use super::{load_form, render, save, Interaction};
 use crate::app::{App, AppState};
 use axum::body::Bytes;
@@ -58,13 +58,13 @@ pub async fn totp(
         Ok(v) => v.as_deref().map(parse_count).unwrap_or(0),
         Err(e) => {
             tracing::error!(error = %e, "counter lookup failed");
-            return unavailable(&app, lang);
+            return app.pages.unavailable(lang);
         }
     };
     if failures >= MAX_FAILURES {
         ix.pending_mfa = None;
         if save(&app, &ix).await.is_err() {
-            return unavailable(&app, lang);
+            return app.pages.unavailable(lang);
         }
         return login::page(
             &app,
@@ -81,13 +81,13 @@ pub async fn totp(
             // Removed meanwhile: start over.
             ix.pending_mfa = None;
             if save(&app, &ix).await.is_err() {
-                return unavailable(&app, lang);
+                return app.pages.unavailable(lang);
             }
             return login::page(&app, &ix, &headers, None, StatusCode::OK).await;
         }
         Err(e) => {
             tracing::error!(error = %e, "account lookup failed");
-            return unavailable(&app, lang);
+            return app.pages.unavailable(lang);
         }
     };
     let Some(secret) = account
@@ -96,7 +96,7 @@ pub async fn totp(
         .and_then(|s| crate::totp::open(&app.secrets.factor_key, s))
     else {
         tracing::error!(account = %account.id, "the TOTP secret cannot be opened");
-        return unavailable(&app, lang);
+        return app.pages.unavailable(lang);
     };
     let step = crate::totp::matching_step(&secret, form.get("code").unwrap_or(""), app.now());
     let fresh = match step {
@@ -108,7 +108,7 @@ pub async fn totp(
                 Ok(stored) => stored,
                 Err(e) => {
                     tracing::error!(error = %e, "replay cache failed");
-                    return unavailable(&app, lang);
+                    return app.pages.unavailable(lang);
                 }
             }
         }

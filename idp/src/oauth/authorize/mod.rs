@@ -101,6 +101,10 @@ pub async fn needs_consent(
     if req.prompts(Prompt::Consent) {
         return Ok(true);
     }
+    // The account area is the provider itself: nothing to consent to.
+    if req.client_id == crate::account::CLIENT_ID {
+        return Ok(false);
+    }
     let remembered = app.db.consents().get(account_id, &req.client_id).await?;
     Ok(!remembered.is_some_and(|c| c.covers(&req.scope, &req.claim_names(None))))
 }

@@ -1,0 +1,352 @@
+//! The personal account (`/account`): what the signed-in citizen sees of their account, and
+//! the form that raises it to the `standard` level.
+//!
+//! Signing in to the account area goes through the provider's own authorization endpoint,
+//! as any client would: `/account` sends a browser without a session to `/authorize` as the
+//! built-in public client `vhod-account` (PKCE S256, `state` in a cookie), and the callback
+//! lands back on `/account` once the login (and second factor) set the session. The code
+//! itself is never redeemed — the session is what the account area needs — and nobody
+//! else can redeem it: its PKCE verifier is thrown away.
+//!
+//! Rules for the standard level (DOMAIN.md): full name, date of birth, SNILS and passport
+//! checked on input (`crate::identity`), each error shown at its field in the person's
+//! language; the identifiers stored only sealed, with blind indexes; one SNILS per account;
+//! the level becomes `standard` with its evidence recorded, and never lowers a `confirmed`
+//! account.
+
+use crate::app::{App, AppState};
+use crate::crypto::{ct_eq, random_token};
+use crate::i18n::Lang;
+use crate::identity;
+use crate::oauth::params::Params;
+use crate::oauth::types::{AuthMethod, GrantType};
+use crate::session::{self, Session};
+use crate::store::identity::NewIdentity;
+use crate::store::{Account, NewClient, StoreError};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::context;
+
+/// The account area's own client id.
+pub const CLIENT_ID: &str = "vhod-account";
+const STATE_COOKIE: &str = "vhod_account_state";
+
+/// Registers (or re-points, when the issuer changed) the built-in account client.
+pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
+    let redirect = app.url("/account/callback");
+    let clients = app.db.clients();
+    if let Some(c) = clients.get(CLIENT_ID).await? {
+        if c.redirect_uris == [redirect.clone()] {
+            return Ok(());
+        }
+        clients.remove(CLIENT_ID).await?;
+    }
+    let new = NewClient {
+        name: "vhod".into(),
+        secret_hash: None,
+        auth_method: AuthMethod::None,
+        redirect_uris: vec![redirect],
+        post_logout_redirect_uris: vec![app.url("/account")],
+        grant_types: vec![GrantType::AuthorizationCode],
+        scope: vec!["openid".into()],
+        jwks: None,
+        id_token_signed_response_alg: None,
+    };
+    match clients.insert(CLIENT_ID, &new, app.now()).await {
+        // Another node registered it at the same moment.
+        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The signed-in session and its account, or the response that signs the person in.
+async fn signed_in(
+    app: &App,
+    headers: &HeaderMap,
+    lang: Lang,
+) -> Result<(Session, Account), Response> {
+    let s = session::current(app, headers).await.map_err(|e| {
+        tracing::error!(error = %e, "session lookup failed");
+        app.pages.unavailable(lang)
+    })?;
+    let account = match &s {
+        Some(s) => app.db.accounts().get(&s.account_id).await.map_err(|e| {
+            tracing::error!(error = %e, "account lookup failed");
+            app.pages.unavailable(lang)
+        })?,
+        None => None,
+    };
+    match (s, account) {
+        (Some(s), Some(a)) => Ok((s, a)),
+        _ => Err(start_sign_in(app, lang)),
+    }
+}
+
+/// Sends the browser to the authorization endpoint as the account client.
+fn start_sign_in(app: &App, lang: Lang) -> Response {
+    let state = random_token(24);
+    // S256 of a verifier nobody keeps: the code can never be redeemed.
+    let challenge = crate::crypto::sha256_b64(&random_token(32));
+    let q = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", CLIENT_ID)
+        .append_pair("redirect_uri", &app.url("/account/callback"))
+        .append_pair("scope", "openid")
+        .append_pair("state", &state)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("ui_locales", lang.tag())
+        .finish();
+    let mut r = crate::oauth::authorize::response::redirect(&format!("/authorize?{q}"));
+    if let Some(c) = crate::http::set_cookie(
+        STATE_COOKIE,
+        &state,
+        "/account",
+        app.settings.interaction_ttl,
+        app.settings.secure_cookies,
+    ) {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// `GET /account/callback`: back from the authorization endpoint.
+pub async fn callback(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    let p = Params::from_query(q.as_deref());
+    let state_ok = match (p.get("state"), crate::http::cookie(&headers, STATE_COOKIE)) {
+        (Some(a), Some(b)) => ct_eq(a, b),
+        _ => false,
+    };
+    if !state_ok {
+        return app
+            .pages
+            .error(StatusCode::BAD_REQUEST, lang, "err_csrf", None, None);
+    }
+    if p.get("error").is_some() {
+        return app.pages.error(
+            StatusCode::FORBIDDEN,
+            lang,
+            "err_access_denied",
+            p.get("error"),
+            None,
+        );
+    }
+    let mut r = crate::oauth::authorize::response::redirect("/account");
+    if let Some(c) =
+        crate::http::set_cookie(STATE_COOKIE, "", "/account", 0, app.settings.secure_cookies)
+    {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+fn level_name(lang: Lang, level: &str) -> &'static str {
+    lang.t(match level {
+        "confirmed" => "level_confirmed",
+        "standard" => "level_standard",
+        _ => "level_simplified",
+    })
+}
+
+/// `GET /account`.
+pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    let (_, a) = match signed_in(&app, &headers, lang).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let csrf = session::csrf_for(&app, &headers).unwrap_or_default();
+    app.pages.page(
+        StatusCode::OK,
+        "account.html",
+        lang,
+        context! {
+            login => &a.login,
+            name => &a.name,
+            email => &a.email,
+            email_verified => a.email_verified,
+            phone => &a.phone,
+            phone_verified => a.phone_verified,
+            level => &a.level,
+            level_name => level_name(lang, &a.level),
+            has_totp => a.totp_secret.is_some(),
+            csrf,
+        },
+    )
+}
+
+/// The identity form's fields, as typed, and the errors by field.
+fn identity_page(
+    app: &App,
+    headers: &HeaderMap,
+    lang: Lang,
+    status: StatusCode,
+    form: &Params,
+    errors: &[(&'static str, String)],
+) -> Response {
+    let v = |k: &str| form.get(k).unwrap_or("").to_owned();
+    let errors: std::collections::BTreeMap<&str, String> = errors.iter().cloned().collect();
+    app.pages.page(
+        status,
+        "identity.html",
+        lang,
+        context! {
+            csrf => session::csrf_for(app, headers).unwrap_or_default(),
+            family_name => v("family_name"), given_name => v("given_name"),
+            middle_name => v("middle_name"), birth_date => v("birth_date"),
+            snils => v("snils"), passport_series => v("passport_series"),
+            passport_number => v("passport_number"), inn => v("inn"),
+            errors,
+        },
+    )
+}
+
+/// `GET /account/identity`.
+pub async fn identity_form(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    if let Err(r) = signed_in(&app, &headers, lang).await {
+        return r;
+    }
+    identity_page(
+        &app,
+        &headers,
+        lang,
+        StatusCode::OK,
+        &Params::parse(b""),
+        &[],
+    )
+}
+
+/// `POST /account/identity`.
+pub async fn identity_submit(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    let (_, account) = match signed_in(&app, &headers, lang).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let form = Params::parse(&body);
+    let csrf_ok = session::csrf_for(&app, &headers)
+        .is_some_and(|t| form.get("csrf").is_some_and(|c| ct_eq(c, &t)));
+    if !csrf_ok {
+        return app
+            .pages
+            .error(StatusCode::FORBIDDEN, lang, "err_csrf", None, None);
+    }
+    let get = |k: &str| form.get(k).unwrap_or("");
+    let mut errors: Vec<(&'static str, String)> = Vec::new();
+    let mut check = |field: &'static str, r: Result<String, identity::FieldError>| match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push((field, e.message(lang).to_owned()));
+            None
+        }
+    };
+    let family = check("family_name", identity::person_name(get("family_name")));
+    let given = check("given_name", identity::person_name(get("given_name")));
+    let middle = if get("middle_name").trim().is_empty() {
+        Some(None)
+    } else {
+        check("middle_name", identity::person_name(get("middle_name"))).map(Some)
+    };
+    let today = identity::civil_date(app.now());
+    let birth = check("birth_date", identity::birth_date(get("birth_date"), today));
+    let snils = check("snils", identity::snils(get("snils")));
+    let inn = if get("inn").trim().is_empty() {
+        Some(None)
+    } else {
+        check("inn", identity::inn(get("inn"))).map(Some)
+    };
+    // The passport's error names its own field (series or number).
+    let passport = match identity::passport(get("passport_series"), get("passport_number")) {
+        Ok((s, n)) => Some(format!("{s}{n}")),
+        Err(e) => {
+            let field = if e.field == "passport_series" {
+                "passport_series"
+            } else {
+                "passport_number"
+            };
+            errors.push((field, e.message(lang).to_owned()));
+            None
+        }
+    };
+    let (
+        Some(family),
+        Some(given),
+        Some(middle),
+        Some(birth),
+        Some(snils),
+        Some(passport),
+        Some(inn),
+    ) = (family, given, middle, birth, snils, passport, inn)
+    else {
+        return identity_page(
+            &app,
+            &headers,
+            lang,
+            StatusCode::BAD_REQUEST,
+            &form,
+            &errors,
+        );
+    };
+    let (seal, index) = (&app.secrets.identity_key, &app.secrets.identity_index_key);
+    let new = NewIdentity {
+        family_name: family,
+        given_name: given,
+        middle_name: middle,
+        birth_date: birth,
+        snils_enc: identity::seal(seal, "snils", &snils),
+        snils_index: identity::blind_index(index, "snils", &snils),
+        passport_enc: identity::seal(seal, "passport", &passport),
+        passport_index: identity::blind_index(index, "passport", &passport),
+        inn_enc: inn.as_ref().map(|v| identity::seal(seal, "inn", v)),
+        inn_index: inn.as_ref().map(|v| identity::blind_index(index, "inn", v)),
+    };
+    let ids = app.db.identities();
+    let now = app.now();
+    match ids.upsert(&account.id, &new, now).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            let e = vec![("snils", lang.t("err_snils_taken").to_owned())];
+            return identity_page(&app, &headers, lang, StatusCode::CONFLICT, &form, &e);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "identity save failed");
+            return app.pages.unavailable(lang);
+        }
+    }
+    if account.level == "simplified" {
+        let mut checks = vec![
+            "snils_checksum",
+            "passport_format",
+            "name_format",
+            "birth_date",
+        ];
+        if new.inn_enc.is_some() {
+            checks.push("inn_checksum");
+        }
+        let evidence = serde_json::json!({
+            "method": "self_declared",
+            "checks": checks,
+            "registry": serde_json::Value::Null,
+        });
+        if let Err(e) = ids
+            .record_level(&account.id, "standard", &evidence, now)
+            .await
+        {
+            tracing::error!(error = %e, "level change failed");
+            return app.pages.unavailable(lang);
+        }
+    }
+    crate::oauth::authorize::response::redirect("/account")
+}
