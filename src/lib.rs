@@ -119,6 +119,7 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
         factor_key: factor_key(&kek),
         identity_key: Kek::from_bytes(kek.derive_key(b"vhod/identity-seal/v1")),
         identity_index_key: kek.derive_key(b"vhod/identity-blind-index/v1"),
+        recovery_key: kek.derive_key(b"vhod/recovery-code-hash/v1"),
     };
     let notifier = idp::notify::Notifier::new(
         c.notify

@@ -84,6 +84,26 @@ async fn signed_in(
     }
 }
 
+/// For a posted form: the signed-in account and the form, once its CSRF token (bound to
+/// the session) checks out.
+async fn signed_in_form(
+    app: &App,
+    headers: &HeaderMap,
+    lang: Lang,
+    body: &[u8],
+) -> Result<(Account, Params), Response> {
+    let (_, account) = signed_in(app, headers, lang).await?;
+    let form = Params::parse(body);
+    let csrf_ok = session::csrf_for(app, headers)
+        .is_some_and(|t| form.get("csrf").is_some_and(|c| ct_eq(c, &t)));
+    if !csrf_ok {
+        return Err(app
+            .pages
+            .error(StatusCode::FORBIDDEN, lang, "err_csrf", None, None));
+    }
+    Ok((account, form))
+}
+
 /// Sends the browser to the authorization endpoint as the account client.
 fn start_sign_in(app: &App, lang: Lang) -> Response {
     let state = random_token(24);
@@ -231,18 +251,10 @@ pub async fn identity_submit(
     body: Bytes,
 ) -> Response {
     let lang = Lang::choose(&[], &headers);
-    let (_, account) = match signed_in(&app, &headers, lang).await {
+    let (account, form) = match signed_in_form(&app, &headers, lang, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let form = Params::parse(&body);
-    let csrf_ok = session::csrf_for(&app, &headers)
-        .is_some_and(|t| form.get("csrf").is_some_and(|c| ct_eq(c, &t)));
-    if !csrf_ok {
-        return app
-            .pages
-            .error(StatusCode::FORBIDDEN, lang, "err_csrf", None, None);
-    }
     let get = |k: &str| form.get(k).unwrap_or("");
     let mut errors: Vec<(&'static str, String)> = Vec::new();
     let mut check = |field: &'static str, r: Result<String, identity::FieldError>| match r {
@@ -349,4 +361,166 @@ pub async fn identity_submit(
         }
     }
     crate::oauth::authorize::response::redirect("/account")
+}
+
+fn enrol_key(account_id: &str) -> String {
+    format!("totp:enrol:{account_id}")
+}
+
+/// How long a pending enrolment waits for its first code.
+const ENROL_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Renders the enrolment page for the pending `secret`.
+fn totp_page(
+    app: &App,
+    headers: &HeaderMap,
+    lang: Lang,
+    status: StatusCode,
+    account: &Account,
+    secret: &[u8],
+    error: Option<&str>,
+) -> Response {
+    let uri = crate::totp::otpauth_url("vhod", &account.login, secret);
+    let qr = crate::totp::qr_svg(&uri).unwrap_or_default();
+    let b32 = crate::totp::base32(secret);
+    let grouped: Vec<String> = b32
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    app.pages.page(
+        status,
+        "totp_enrol.html",
+        lang,
+        context! {
+            csrf => session::csrf_for(app, headers).unwrap_or_default(),
+            // Our own SVG, made of numbers only: safe to embed.
+            qr => minijinja::Value::from_safe_string(qr),
+            secret => grouped.join(" "),
+            error,
+        },
+    )
+}
+
+/// `GET /account/totp`: starts adding an authenticator app (a new secret, its QR code).
+pub async fn totp_start(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    let (_, account) = match signed_in(&app, &headers, lang).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if account.totp_secret.is_some() {
+        return crate::oauth::authorize::response::redirect("/account");
+    }
+    let secret = crate::totp::new_secret();
+    let sealed = crate::totp::seal(&app.secrets.factor_key, &secret);
+    if let Err(e) = app
+        .cache
+        .put(&enrol_key(&account.id), &sealed, ENROL_TTL)
+        .await
+    {
+        tracing::error!(error = %e, "enrolment store failed");
+        return app.pages.unavailable(lang);
+    }
+    totp_page(
+        &app,
+        &headers,
+        lang,
+        StatusCode::OK,
+        &account,
+        &secret,
+        None,
+    )
+}
+
+/// `POST /account/totp`: the first code from the app confirms it; then ten recovery codes,
+/// shown once.
+pub async fn totp_confirm(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    let (account, form) = match signed_in_form(&app, &headers, lang, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let pending = match app.cache.get(&enrol_key(&account.id)).await {
+        Ok(v) => v.and_then(|s| crate::totp::open(&app.secrets.factor_key, &s)),
+        Err(e) => {
+            tracing::error!(error = %e, "enrolment lookup failed");
+            return app.pages.unavailable(lang);
+        }
+    };
+    let Some(secret) = pending else {
+        // Expired or never started: start again.
+        return crate::oauth::authorize::response::redirect("/account/totp");
+    };
+    let now = app.now();
+    let Some(step) = crate::totp::matching_step(&secret, form.get("code").unwrap_or(""), now)
+    else {
+        let e = lang.t("bad_totp");
+        return totp_page(
+            &app,
+            &headers,
+            lang,
+            StatusCode::BAD_REQUEST,
+            &account,
+            &secret,
+            Some(e),
+        );
+    };
+    // The confirming code counts as used: it cannot also sign in.
+    let used = format!("totp:used:{}:{step}", account.id);
+    let window = std::time::Duration::from_secs(crate::totp::REPLAY_WINDOW_SECS);
+    if let Err(e) = app.cache.put_if_absent(&used, b"1", window).await {
+        tracing::error!(error = %e, "replay cache failed");
+        return app.pages.unavailable(lang);
+    }
+    let sealed = crate::totp::seal(&app.secrets.factor_key, &secret);
+    let codes = crate::totp::new_recovery_codes();
+    let hashes: Vec<String> = codes
+        .iter()
+        .filter_map(|c| crate::totp::normalise_recovery_code(c))
+        .map(|c| crate::totp::recovery_hash(&app.secrets.recovery_key, &account.id, &c))
+        .collect();
+    let saved = async {
+        app.db
+            .accounts()
+            .set_totp(&account.id, Some(&sealed), now)
+            .await?;
+        app.db
+            .recovery_codes()
+            .replace(&account.id, &hashes, now)
+            .await
+    };
+    if let Err(e) = saved.await {
+        tracing::error!(error = %e, "second factor not saved");
+        return app.pages.unavailable(lang);
+    }
+    let _ = app.cache.delete(&enrol_key(&account.id)).await;
+    notify_factor_added(&app, &account, lang).await;
+    app.pages
+        .page(StatusCode::OK, "totp_enrol.html", lang, context! { codes })
+}
+
+/// Tells the citizen, on every confirmed address, that a second factor was added.
+async fn notify_factor_added(app: &App, a: &Account, lang: Lang) {
+    let mut to = Vec::new();
+    if let (Some(e), true) = (&a.email, a.email_verified) {
+        to.push(crate::notify::Recipient::Email(e.clone()));
+    }
+    if let (Some(p), true) = (&a.phone, a.phone_verified) {
+        to.push(crate::notify::Recipient::Sms(p.clone()));
+    }
+    for r in to {
+        let m = crate::notify::Message {
+            to: r,
+            kind: "factor_added".into(),
+            subject: lang.t("factor_added_subject").into(),
+            text: lang.t("factor_added_text").into(),
+        };
+        // Best effort: the factor is added whether or not the message goes out.
+        let _ = app.notifier.send(&m, app.now()).await;
+    }
 }

@@ -65,6 +65,8 @@ pub struct Secrets {
     pub identity_key: keys::Kek,
     /// Key of the blind indexes that find an identity document without decrypting.
     pub identity_index_key: [u8; 32],
+    /// Key of the keyed hashes under which recovery codes are stored.
+    pub recovery_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {

@@ -311,6 +311,26 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Этот СНИЛС уже указан в другой учётной записи. Если это ваш номер, обратитесь в центр обслуживания.",
         "This SNILS is already on another account. If it is yours, please visit a service point.",
     ),
+    ("account_add_totp", "Подключить приложение-аутентификатор", "Add an authenticator app"),
+    ("totp_enrol_title", "Приложение-аутентификатор", "Authenticator app"),
+    (
+        "totp_enrol_scan",
+        "Отсканируйте код приложением-аутентификатором и введите шестизначный код, который оно покажет.",
+        "Scan the code with your authenticator app and enter the six-digit code it shows.",
+    ),
+    ("totp_enrol_manual", "Или введите ключ вручную:", "Or type the key in by hand:"),
+    ("totp_enrol_button", "Подключить", "Turn on"),
+    (
+        "recovery_help",
+        "Приложение подключено. Сохраните коды восстановления: каждый действует один раз, если телефона с приложением не будет под рукой. Больше они не будут показаны.",
+        "The app is on. Keep these recovery codes: each works once, for when the phone with the app is not at hand. They will not be shown again.",
+    ),
+    ("factor_added_subject", "vhod: подключён второй фактор", "vhod: a second factor was added"),
+    (
+        "factor_added_text",
+        "К вашей учётной записи vhod подключено приложение-аутентификатор. Если это были не вы, смените пароль и обратитесь в поддержку.",
+        "An authenticator app was added to your vhod account. If it was not you, change your password and contact support.",
+    ),
     ("logout_title", "Выход", "Sign out"),
     (
         "logout_question",

@@ -33,6 +33,10 @@ impl Pages {
             ("register.html", include_str!("../templates/register.html")),
             ("account.html", include_str!("../templates/account.html")),
             ("identity.html", include_str!("../templates/identity.html")),
+            (
+                "totp_enrol.html",
+                include_str!("../templates/totp_enrol.html"),
+            ),
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),

@@ -96,6 +96,10 @@ pub fn router(state: AppState) -> Router {
             "/account/identity",
             get(crate::account::identity_form).post(crate::account::identity_submit),
         )
+        .route(
+            "/account/totp",
+            get(crate::account::totp_start).post(crate::account::totp_confirm),
+        )
         .route("/register", get(crate::register::start))
         .route("/register/{id}", get(crate::register::show))
         .route("/register/{id}/contact", post(crate::register::contact))

@@ -97,6 +97,97 @@ pub fn matching_step(secret: &[u8], code: &str, now: i64) -> Option<u64> {
     found
 }
 
+/// A new 160-bit secret (RFC 4226 §4 recommends 160 bits).
+pub fn new_secret() -> Vec<u8> {
+    use rand::RngCore;
+    let mut s = vec![0u8; 20];
+    rand::thread_rng().fill_bytes(&mut s);
+    s
+}
+
+/// The secret in base32 without padding, as people type it into an app.
+pub fn base32(secret: &[u8]) -> String {
+    Secret::Raw(secret.to_vec())
+        .to_encoded()
+        .to_string()
+        .trim_end_matches('=')
+        .to_owned()
+}
+
+/// The `otpauth://` URI authenticator apps scan (Google Authenticator's key URI format).
+pub fn otpauth_url(issuer: &str, account: &str, secret: &[u8]) -> String {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    format!(
+        "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP}",
+        enc(issuer),
+        enc(account),
+        base32(secret),
+        enc(issuer)
+    )
+}
+
+/// `text` as a QR code in SVG (one path, four modules of quiet zone), or `None` when it is
+/// too long for a QR code.
+pub fn qr_svg(text: &str) -> Option<String> {
+    use qrcodegen::{QrCode, QrCodeEcc};
+    let qr = QrCode::encode_text(text, QrCodeEcc::Medium).ok()?;
+    let n = qr.size();
+    let mut path = String::new();
+    for y in 0..n {
+        for x in 0..n {
+            if qr.get_module(x, y) {
+                path.push_str(&format!("M{},{}h1v1h-1z", x + 4, y + 4));
+            }
+        }
+    }
+    let side = n + 8;
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" \
+         width=\"240\" height=\"240\" role=\"img\" shape-rendering=\"crispEdges\">\
+         <rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\
+         <path d=\"{path}\" fill=\"#000\"/></svg>"
+    ))
+}
+
+/// The alphabet of recovery codes: Crockford's base32 (no I, L, O, U to misread).
+const RECOVERY_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// Ten new recovery codes, `XXXXX-XXXXX` (50 bits each).
+pub fn new_recovery_codes() -> Vec<String> {
+    let mut rng = rand::thread_rng();
+    (0..10)
+        .map(|_| {
+            let c: String = (0..10)
+                .map(|_| {
+                    let i = rand::Rng::gen_range(&mut rng, 0..RECOVERY_ALPHABET.len());
+                    char::from(RECOVERY_ALPHABET[i])
+                })
+                .collect();
+            format!("{}-{}", &c[..5], &c[5..])
+        })
+        .collect()
+}
+
+/// A typed recovery code in canonical form (upper case, no separators, O→0, I/L→1), or
+/// `None` when it cannot be one.
+pub fn normalise_recovery_code(typed: &str) -> Option<String> {
+    let c: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect();
+    (c.len() == 10 && c.bytes().all(|b| RECOVERY_ALPHABET.contains(&b))).then_some(c)
+}
+
+/// The stored form of a recovery code: a keyed hash bound to the account.
+pub fn recovery_hash(key: &[u8; 32], account_id: &str, canonical: &str) -> String {
+    crate::crypto::hmac_b64(key, format!("{account_id}:{canonical}").as_bytes())
+}
+
 /// How long a used step must be remembered: until no clock can match it any more.
 pub const REPLAY_WINDOW_SECS: u64 = 3 * STEP;
 
@@ -133,6 +224,54 @@ mod tests {
         assert_eq!(matching_step(SEED, "12345", now), None);
         assert_eq!(matching_step(SEED, "abcdef", now), None);
         assert_eq!(matching_step(SEED, &format!(" {} ", &here[..3]), now), None);
+    }
+
+    #[test]
+    fn enrolment_secret_uri_and_qr() {
+        let s = new_secret();
+        assert_eq!(s.len(), 20);
+        assert_eq!(parse_secret(&base32(&s)).unwrap(), s, "base32 round trip");
+        let u = otpauth_url("vhod", "alice@example.com", SEED);
+        assert_eq!(
+            u,
+            "otpauth://totp/vhod:alice%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\
+             &issuer=vhod&algorithm=SHA1&digits=6&period=30"
+        );
+        let svg = qr_svg(&u).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("<path d=\"M"));
+        assert!(
+            qr_svg(&"x".repeat(5000)).is_none(),
+            "too long for a QR code"
+        );
+    }
+
+    #[test]
+    fn recovery_codes_are_ten_distinct_and_forgiving_to_type() {
+        let codes = new_recovery_codes();
+        assert_eq!(codes.len(), 10);
+        let mut canon: Vec<String> = codes
+            .iter()
+            .map(|c| normalise_recovery_code(c).unwrap())
+            .collect();
+        canon.sort();
+        canon.dedup();
+        assert_eq!(canon.len(), 10);
+        assert_eq!(
+            normalise_recovery_code("abcde-fgh0o").as_deref(),
+            Some("ABCDEFGH00")
+        );
+        assert_eq!(
+            normalise_recovery_code("1il1I 22222").as_deref(),
+            Some("1111122222")
+        );
+        assert_eq!(normalise_recovery_code("123456"), None);
+        assert_eq!(
+            normalise_recovery_code("ABCDE-FGHIU"),
+            None,
+            "U is not in the alphabet"
+        );
+        let k = [3u8; 32];
+        assert_ne!(recovery_hash(&k, "a", "X"), recovery_hash(&k, "b", "X"));
     }
 
     #[test]

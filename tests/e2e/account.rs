@@ -123,3 +123,105 @@ async fn account_area_raises_the_level_with_checked_identity_data(app: TestApp) 
         .1;
     assert_eq!(id["acr"], "standard");
 }
+
+on_both_stores!(an_authenticator_app_is_added_then_asked_for_with_recovery_codes_as_a_fallback);
+
+async fn an_authenticator_app_is_added_then_asked_for_with_recovery_codes_as_a_fallback(
+    app: TestApp,
+) {
+    let a = idp::store::NewAccount {
+        login: "carol".into(),
+        password_hash: idp::password::hash("correct horse battery").unwrap(),
+        email: Some("carol@example.com".into()),
+        email_verified: true,
+        ..Default::default()
+    };
+    let carol = app
+        .app
+        .db
+        .accounts()
+        .insert(&a, app.app.now())
+        .await
+        .unwrap();
+    let (b, _) = open_account(&app, "carol", "correct horse battery").await;
+    let (status, _, html) = b.get(&app.base, &app.url("/account/totp")).await.page();
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("<svg") && html.contains("<path d=\"M"),
+        "a QR code"
+    );
+    let start = html.find("id=\"secret\">").unwrap() + 12;
+    let typed = &html[start..start + html[start..].find('<').unwrap()];
+    let secret = idp::totp::parse_secret(typed).unwrap();
+    let now = app.app.now();
+    let good = idp::totp::code_at(&secret, now);
+    let wrong = if good == "000000" { "111111" } else { "000000" };
+    let (status, _, html) = b.submit(&app.base, &html, &[("code", wrong)]).await.page();
+    assert_eq!(status, 400);
+    let (status, _, html) = b.submit(&app.base, &html, &[("code", &good)]).await.page();
+    assert_eq!(status, 200);
+    let codes: Vec<String> = html
+        .split("<code>")
+        .skip(1)
+        .filter_map(|s| s.split("</code>").next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(codes.len(), 10, "ten recovery codes, shown once: {html}");
+    assert!(app
+        .app
+        .db
+        .accounts()
+        .get(&carol)
+        .await
+        .unwrap()
+        .unwrap()
+        .totp_secret
+        .is_some());
+    let told = app.app.notifier.outbox.as_ref().unwrap().recent();
+    assert!(told.iter().any(|m| m.message.kind == "factor_added"
+        && m.message.to == idp::notify::Recipient::Email("carol@example.com".into())));
+    // Once on, the enrolment page sends back to the account.
+    let (_, url, _) = b.get(&app.base, &app.url("/account/totp")).await.page();
+    assert!(url.ends_with("/account"));
+
+    // Signing in to a client now asks for a code; a recovery code works once.
+    let rp = app.confidential().await;
+    for (code, expect) in [(&codes[0], 200), (&codes[0], 401), (&good, 401)] {
+        let b = Browser::new();
+        let (url, verifier) = authorize_url(&app, &rp, &[]);
+        let (_, _, html) = b.get(&app.base, &url).await.page();
+        let (_, _, html) = b
+            .submit(
+                &app.base,
+                &html,
+                &[("login", "carol"), ("password", "correct horse battery")],
+            )
+            .await
+            .page();
+        assert!(html.contains("name=\"code\""));
+        let after = b.submit(&app.base, &html, &[("code", code)]).await;
+        let landed = match after {
+            Landed::Page(200, _, html) if html.contains("value=\"allow\"") => b
+                .submit(&app.base, &html, &[("decision", "allow")])
+                .await
+                .redirect(),
+            Landed::Page(status, _, _) => {
+                assert_eq!(status, expect, "{code}");
+                continue;
+            }
+            Landed::Redirect(u) => u,
+        };
+        assert_eq!(expect, 200, "{code} was accepted");
+        let c = Landed::param(&landed, "code").unwrap();
+        let (status, t) = redeem(&app, &rp, &c, &verifier).await;
+        assert_eq!(status, 200);
+        let id = keys::decode_unverified(t["id_token"].as_str().unwrap())
+            .unwrap()
+            .1;
+        assert_eq!(id["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+    }
+    assert_eq!(
+        app.app.db.recovery_codes().remaining(&carol).await.unwrap(),
+        9
+    );
+}

@@ -4,7 +4,8 @@
 //! a code is accepted once (its step is remembered in the shared cache, so a replay fails on
 //! every node); failed codes are counted per account in the shared cache, and after
 //! `MAX_FAILURES` in the window the sign-in starts over and every code is refused until the
-//! window ends. `amr` becomes `pwd otp mfa` (RFC 8176).
+//! window ends. A recovery code (single-use, spent atomically in the database) may stand in
+//! for the app's code. `amr` becomes `pwd otp mfa` (RFC 8176).
 
 use super::login::{self, parse_count};
 use super::{load_form, render, save, Interaction};
@@ -98,10 +99,27 @@ pub async fn totp(
         tracing::error!(account = %account.id, "the TOTP secret cannot be opened");
         return app.pages.unavailable(lang);
     };
-    let step = crate::totp::matching_step(&secret, form.get("code").unwrap_or(""), app.now());
-    let fresh = match step {
-        None => false,
-        Some(step) => {
+    let typed = form.get("code").unwrap_or("");
+    let step = crate::totp::matching_step(&secret, typed, app.now());
+    let recovery = crate::totp::normalise_recovery_code(typed)
+        .filter(|_| step.is_none())
+        .map(|c| crate::totp::recovery_hash(&app.secrets.recovery_key, &account.id, &c));
+    let fresh = match (step, recovery) {
+        // A recovery code instead of the app's code: spent once, atomically.
+        (None, Some(hash)) => match app
+            .db
+            .recovery_codes()
+            .spend(&account.id, &hash, app.now())
+            .await
+        {
+            Ok(spent) => spent,
+            Err(e) => {
+                tracing::error!(error = %e, "recovery code check failed");
+                return app.pages.unavailable(lang);
+            }
+        },
+        (None, None) => false,
+        (Some(step), _) => {
             let used = format!("totp:used:{}:{step}", account.id);
             let window = Duration::from_secs(crate::totp::REPLAY_WINDOW_SECS);
             match app.cache.put_if_absent(&used, b"1", window).await {

@@ -121,6 +121,22 @@ impl Accounts<'_> {
         row.map(|r| from_row(&r)).transpose()
     }
 
+    /// Sets (or with `None` removes) the account's sealed TOTP secret.
+    pub async fn set_totp(
+        &self,
+        id: &str,
+        sealed: Option<&[u8]>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET totp_secret = $1, updated_at = $2 WHERE id = $3")
+            .bind(sealed)
+            .bind(now)
+            .bind(id)
+            .execute(self.0)
+            .await?;
+        Ok(())
+    }
+
     /// Looks an account up by id.
     pub async fn get(&self, id: &str) -> Result<Option<Account>, StoreError> {
         let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")

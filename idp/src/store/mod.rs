@@ -9,6 +9,7 @@ pub mod clients;
 pub mod consents;
 pub mod grants;
 pub mod identity;
+pub mod recovery;
 
 pub use accounts::{Account, Accounts, NewAccount};
 pub use clients::{Client, Clients, NewClient};
@@ -111,6 +112,10 @@ impl Db {
     /// Identities and level history of citizen accounts.
     pub fn identities(&self) -> identity::Identities<'_> {
         identity::Identities(&self.pool)
+    }
+    /// Second-factor recovery codes.
+    pub fn recovery_codes(&self) -> recovery::RecoveryCodes<'_> {
+        recovery::RecoveryCodes(&self.pool)
     }
     /// Remembered consents.
     pub fn consents(&self) -> Consents<'_> {
