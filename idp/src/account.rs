@@ -524,3 +524,83 @@ async fn notify_factor_added(app: &App, a: &Account, lang: Lang) {
         let _ = app.notifier.send(&m, app.now()).await;
     }
 }
+
+/// One service in the list of services with access.
+#[derive(serde::Serialize)]
+struct Service {
+    client_id: String,
+    name: String,
+    /// What it may read, in plain words.
+    reads: Vec<String>,
+    granted_at: i64,
+}
+
+/// `GET /account/services`: every service the citizen allowed, what it reads, since when.
+pub async fn services(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    let (_, account) = match signed_in(&app, &headers, lang).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let consents = match app.db.consents().list(&account.id).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "consent list failed");
+            return app.pages.unavailable(lang);
+        }
+    };
+    let mut list = Vec::new();
+    for (client_id, c) in consents {
+        let name = match app.client(&client_id).await {
+            Ok(Some(cl)) => cl.name.clone(),
+            // A service removed since: still listed, so the consent can be withdrawn.
+            _ => client_id.clone(),
+        };
+        list.push(Service {
+            reads: crate::interaction::plain_words(&c.scope, &c.claims, lang),
+            client_id,
+            name,
+            granted_at: c.granted_at,
+        });
+    }
+    app.pages.page(
+        StatusCode::OK,
+        "services.html",
+        lang,
+        context! {
+            csrf => session::csrf_for(&app, &headers).unwrap_or_default(),
+            services => list,
+        },
+    )
+}
+
+/// `POST /account/services/revoke`: withdraws the consent given to `client_id` and revokes
+/// every grant (refresh tokens, and the access tokens issued from them) it holds.
+pub async fn revoke_service(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    let (account, form) = match signed_in_form(&app, &headers, lang, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let client_id = form.get("client_id").unwrap_or("");
+    let now = app.now();
+    let done = async {
+        app.db.consents().revoke(&account.id, client_id).await?;
+        app.db
+            .grants()
+            .revoke_for(&account.id, client_id, now)
+            .await
+    };
+    match done.await {
+        Ok(n) => tracing::info!(client_id, grants = n, "consent withdrawn by the citizen"),
+        Err(e) => {
+            tracing::error!(error = %e, "consent withdrawal failed");
+            return app.pages.unavailable(lang);
+        }
+    }
+    crate::oauth::authorize::response::redirect("/account/services")
+}

@@ -331,6 +331,14 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "К вашей учётной записи vhod подключено приложение-аутентификатор. Если это были не вы, смените пароль и обратитесь в поддержку.",
         "An authenticator app was added to your vhod account. If it was not you, change your password and contact support.",
     ),
+    ("services_title", "Сервисы с доступом", "Services with access"),
+    ("services_since", "Разрешено:", "Allowed:"),
+    ("services_revoke", "Отозвать доступ", "Revoke access"),
+    (
+        "services_none",
+        "Вы пока не давали доступ ни одному сервису.",
+        "You have not given any service access yet.",
+    ),
     ("logout_title", "Выход", "Sign out"),
     (
         "logout_question",

@@ -37,6 +37,7 @@ impl Pages {
                 "totp_enrol.html",
                 include_str!("../templates/totp_enrol.html"),
             ),
+            ("services.html", include_str!("../templates/services.html")),
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),
@@ -109,4 +110,26 @@ pub fn html_response(status: StatusCode, html: String) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_file_is_compiled_in() {
+        let pages = super::Pages::new().expect("templates compile");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for entry in std::fs::read_dir(dir).expect("templates dir") {
+            let name = entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            if name.ends_with(".html") {
+                assert!(
+                    pages.env.get_template(&name).is_ok(),
+                    "{name} is not registered in Pages::new"
+                );
+            }
+        }
+    }
 }

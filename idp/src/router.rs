@@ -100,6 +100,11 @@ pub fn router(state: AppState) -> Router {
             "/account/totp",
             get(crate::account::totp_start).post(crate::account::totp_confirm),
         )
+        .route("/account/services", get(crate::account::services))
+        .route(
+            "/account/services/revoke",
+            post(crate::account::revoke_service),
+        )
         .route("/register", get(crate::register::start))
         .route("/register/{id}", get(crate::register::show))
         .route("/register/{id}/contact", post(crate::register::contact))

@@ -225,3 +225,64 @@ async fn an_authenticator_app_is_added_then_asked_for_with_recovery_codes_as_a_f
         9
     );
 }
+
+on_both_stores!(revoking_a_service_in_the_account_ends_its_refresh_tokens_and_consent);
+
+async fn revoking_a_service_in_the_account_ends_its_refresh_tokens_and_consent(app: TestApp) {
+    app.user("dave", "correct horse battery").await;
+    let rp = app.confidential().await;
+    let t = sign_in(&app, &rp, &Browser::new(), "dave", "correct horse battery").await;
+    let refresh = t["refresh_token"].as_str().unwrap().to_owned();
+    let access = t["access_token"].as_str().unwrap().to_owned();
+
+    let (b, _) = open_account(&app, "dave", "correct horse battery").await;
+    let (_, _, html) = b.get(&app.base, &app.url("/account/services")).await.page();
+    assert!(
+        html.contains(&format!("data-client=\"{}\"", rp.id)),
+        "the service is listed: {html}"
+    );
+    assert!(
+        html.contains("Test &lt;Service&gt; &amp; Co"),
+        "by name, escaped"
+    );
+    let (status, _, html) = b.submit_form(&app.base, &html, "/revoke", &[]).await.page();
+    assert_eq!(status, 200);
+    assert!(!html.contains(&format!("data-client=\"{}\"", rp.id)));
+
+    // The refresh token and the access token stop working; the next sign-in asks again.
+    let r = http()
+        .post(app.url("/token"))
+        .basic_auth(&rp.id, rp.secret.as_deref())
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_grant");
+    let r = http()
+        .get(app.url("/userinfo"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let consent = app
+        .app
+        .db
+        .consents()
+        .get(
+            &app.app
+                .db
+                .accounts()
+                .by_login("dave")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            &rp.id,
+        )
+        .await
+        .unwrap();
+    assert!(consent.is_none(), "consent forgotten");
+}

@@ -13,9 +13,13 @@ use minijinja::context;
 
 /// The plain-words lines for what `ix` asks.
 fn items(ix: &Interaction, lang: Lang) -> Vec<String> {
-    let mut out: Vec<String> = ix
-        .request
-        .scope
+    plain_words(&ix.request.scope, &ix.request.claim_names(None), lang)
+}
+
+/// Scopes and individually asked claims in plain words (also for the personal account's
+/// list of services).
+pub fn plain_words(scope: &[String], claims: &[String], lang: Lang) -> Vec<String> {
+    let mut out: Vec<String> = scope
         .iter()
         .map(|s| {
             let t = lang.t(&format!("scope_{s}"));
@@ -26,7 +30,7 @@ fn items(ix: &Interaction, lang: Lang) -> Vec<String> {
             }
         })
         .collect();
-    for c in ix.request.claim_names(None) {
+    for c in claims {
         out.push(format!("{}: {c}", lang.t("claim")));
     }
     out

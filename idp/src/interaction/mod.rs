@@ -9,7 +9,7 @@ mod consent;
 mod login;
 mod totp;
 
-pub use consent::consent;
+pub use consent::{consent, plain_words};
 pub use login::login;
 pub use totp::totp;
 

@@ -43,6 +43,29 @@ impl Consents<'_> {
         }))
     }
 
+    /// Every consent `account` gave, newest first, with the client's id.
+    pub async fn list(&self, account: &str) -> Result<Vec<(String, Consent)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT client_id, scope, claims, granted_at FROM consents WHERE account_id = $1 \
+             ORDER BY granted_at DESC, client_id",
+        )
+        .bind(account)
+        .fetch_all(self.0)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("client_id")?,
+                    Consent {
+                        scope: crate::oauth::types::split_list(&r.try_get::<String, _>("scope")?),
+                        claims: crate::oauth::types::split_list(&r.try_get::<String, _>("claims")?),
+                        granted_at: r.try_get("granted_at")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// Records (or widens) a consent.
     pub async fn grant(
         &self,
