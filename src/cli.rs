@@ -104,6 +104,13 @@ pub struct AddClient {
     /// RS256, one of keys.alg and keys.extra_algs. Default: keys.alg.
     #[arg(long = "id-token-alg", value_name = "ALG")]
     pub id_token_alg: Option<String>,
+    /// Every sign-in for this client needs a second factor (accounts without one are told
+    /// to add one; `unmet_authentication_requirements`).
+    #[arg(long)]
+    pub require_mfa: bool,
+    /// The lowest account level the client accepts: simplified, standard or confirmed.
+    #[arg(long, value_name = "LEVEL")]
+    pub min_level: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -259,6 +266,14 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                     );
                 }
             }
+            if let Some(l) = &a.min_level {
+                if !idp::oauth::discovery::ACR_VALUES.contains(&l.as_str()) {
+                    bail!(
+                        "--min-level must be one of {}",
+                        idp::oauth::discovery::ACR_VALUES.join(", ")
+                    );
+                }
+            }
             let kek = crate::load_kek(c)?;
             let (secret, hash) = match method {
                 AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
@@ -278,6 +293,8 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 scope: idp::oauth::types::split_list(&a.scope),
                 jwks,
                 id_token_signed_response_alg: a.id_token_alg.clone(),
+                require_mfa: a.require_mfa,
+                min_level: a.min_level.clone(),
             };
             db.clients().insert(&id, &new, now).await?;
             if a.json {

@@ -53,6 +53,8 @@ pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
         scope: vec!["openid".into()],
         jwks: None,
         id_token_signed_response_alg: None,
+        require_mfa: false,
+        min_level: None,
     };
     match clients.insert(CLIENT_ID, &new, app.now()).await {
         // Another node registered it at the same moment.

@@ -215,7 +215,16 @@ async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401, "a removed client stops working");
-    let bad: [(&[&str], &str); 2] = [
+    let bad: [(&[&str], &str); 3] = [
+        (
+            &[
+                "--redirect-uri",
+                "https://rp.example/cb",
+                "--min-level",
+                "godlike",
+            ],
+            "simplified, standard, confirmed",
+        ),
         (&["--redirect-uri", "not a uri"], "absolute"),
         (
             &[
@@ -364,13 +373,10 @@ async fn users_moved_in_with_a_totp_secret_are_asked_for_a_code() {
         .unwrap()
         .as_secs() as i64;
     let code = idp::totp::code_at(b"12345678901234567890", now);
-    let landed = match b.submit(&base, &html, &[("code", &code)]).await {
-        Landed::Page(200, _, html) if html.contains("value=\"allow\"") => b
-            .submit(&base, &html, &[("decision", "allow")])
-            .await
-            .redirect(),
-        other => other.redirect(),
-    };
+    let landed = b
+        .submit_and_allow(&base, &html, &[("code", &code)])
+        .await
+        .redirect();
     let auth_code = Landed::param(&landed, "code").unwrap();
     let rp = Rp {
         id: id.to_owned(),

@@ -19,6 +19,7 @@ mod logout;
 mod mfa;
 mod notify;
 mod register;
+mod requirements;
 mod tls;
 mod tokens;
 mod two_nodes;

@@ -5,7 +5,6 @@
 
 use crate::helpers::*;
 use crate::on_both_stores;
-use idp::store::NewAccount;
 use serde_json::Value;
 
 on_both_stores!(totp_is_asked_after_the_password_single_use_and_limited);
@@ -14,19 +13,12 @@ const SECRET: &[u8] = b"12345678901234567890";
 const PASSWORD: &str = "correct horse battery";
 
 async fn totp_user(app: &TestApp, login: &str) {
-    let a = NewAccount {
-        login: login.into(),
-        password_hash: idp::password::hash(PASSWORD).unwrap(),
-        level: Some("standard".into()),
-        totp_secret: Some(idp::totp::seal(&app.app.secrets.factor_key, SECRET)),
-        ..Default::default()
-    };
-    app.app
-        .db
-        .accounts()
-        .insert(&a, app.app.now())
-        .await
-        .unwrap();
+    let sealed = idp::totp::seal(&app.app.secrets.factor_key, SECRET);
+    app.user_with(login, PASSWORD, |a| {
+        a.level = Some("standard".into());
+        a.totp_secret = Some(sealed);
+    })
+    .await;
 }
 
 /// Starts a sign-in and gets past the password; returns the code page's HTML and verifier.
@@ -68,13 +60,10 @@ async fn totp_is_asked_after_the_password_single_use_and_limited(app: TestApp) {
     assert!(html.contains("name=\"code\"") && html.contains("role=\"alert\""));
     // The right one (with the spaces people type) goes on to consent and back to the client.
     let spaced = format!("{} {}", &good[..3], &good[3..]);
-    let landed = match b.submit(&app.base, &html, &[("code", &spaced)]).await {
-        Landed::Page(200, _, html) if html.contains("value=\"allow\"") => b
-            .submit(&app.base, &html, &[("decision", "allow")])
-            .await
-            .redirect(),
-        other => other.redirect(),
-    };
+    let landed = b
+        .submit_and_allow(&app.base, &html, &[("code", &spaced)])
+        .await
+        .redirect();
     let code = Landed::param(&landed, "code").unwrap();
     let (status, t) = redeem(&app, &rp, &code, &verifier).await;
     assert_eq!(status, 200, "{t}");

@@ -6,6 +6,7 @@
 
 use super::{finish, load_form, render, save, Interaction, PendingMfa};
 use crate::app::{App, AppState};
+use crate::i18n::Lang;
 use crate::session::{self, Session};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
@@ -113,6 +114,9 @@ pub async fn login(
         .await;
     };
     let _ = app.cache.delete(&counter).await;
+    if let Some(e) = requirements_unmet(&app, &ix, &account, lang).await {
+        return e;
+    }
     if account.totp_secret.is_some() {
         // An account with a second factor is always asked for it (RFC 8176 `mfa`).
         ix.pending_mfa = Some(PendingMfa {
@@ -172,6 +176,25 @@ pub(super) async fn signed_in(
         r.headers_mut().append(header::SET_COOKIE, c);
     }
     r
+}
+
+/// When the client demands what the account cannot give (a level, a second factor): the
+/// error sent back to the client, ending the interaction.
+async fn requirements_unmet(
+    app: &App,
+    ix: &Interaction,
+    account: &crate::store::Account,
+    lang: Lang,
+) -> Option<Response> {
+    let client = app.client(&ix.request.client_id).await.ok().flatten()?;
+    let e = crate::oauth::authorize::unmet(&client, account)?;
+    let _ = app.cache.consume(&super::key(&ix.id)).await;
+    Some(crate::oauth::authorize::response::error_to(
+        app,
+        &ix.request,
+        &e,
+        lang,
+    ))
 }
 
 /// Counts one failed attempt in each of the shared-cache `counters` (a failure to count is

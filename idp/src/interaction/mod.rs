@@ -238,14 +238,7 @@ async fn finish(app: &App, ix: &Interaction, headers: &HeaderMap) -> Response {
     };
     let mut r = match response::issue_code(app, req, s, lang).await {
         Ok(r) => r,
-        Err(e) => response::error(
-            app,
-            req.response_mode,
-            &req.redirect_uri,
-            &e,
-            req.state.as_deref(),
-            lang,
-        ),
+        Err(e) => response::error_to(app, req, &e, lang),
     };
     let path = format!("/interaction/{}", ix.id);
     if let Some(c) = crate::http::set_cookie(COOKIE, "", &path, 0, app.settings.secure_cookies) {

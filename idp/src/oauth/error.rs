@@ -49,6 +49,9 @@ pub enum ErrorCode {
     RegistrationNotSupported,
     /// The token type cannot be revoked (RFC 7009 §2.2.1).
     UnsupportedTokenType,
+    /// The person cannot meet what the client requires (a second factor, a level):
+    /// OpenID Connect Core 1.0 incorporating errata set 2, §3.1.2.6.
+    UnmetAuthenticationRequirements,
 }
 
 impl ErrorCode {
@@ -74,6 +77,7 @@ impl ErrorCode {
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::RegistrationNotSupported => "registration_not_supported",
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
         }
     }
 

@@ -30,6 +30,10 @@ pub struct Client {
     pub jwks: Option<String>,
     /// `id_token_signed_response_alg` (e.g. `RS256`); `None`: the primary key's.
     pub id_token_signed_response_alg: Option<String>,
+    /// Every sign-in for this client needs a second factor.
+    pub require_mfa: bool,
+    /// The lowest account level this client accepts (`None`: any).
+    pub min_level: Option<String>,
     /// Unix time of registration.
     pub created_at: i64,
 }
@@ -65,6 +69,10 @@ pub struct NewClient {
     pub jwks: Option<String>,
     /// `id_token_signed_response_alg`, if not the primary key's.
     pub id_token_signed_response_alg: Option<String>,
+    /// Every sign-in needs a second factor.
+    pub require_mfa: bool,
+    /// The lowest account level accepted.
+    pub min_level: Option<String>,
 }
 
 /// Client registrations.
@@ -77,7 +85,8 @@ impl Clients<'_> {
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, auth_method, redirect_uris, \
              post_logout_redirect_uris, grant_types, scope, jwks, id_token_signed_response_alg, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             require_mfa, min_level, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(id)
         .bind(&c.name)
@@ -89,6 +98,8 @@ impl Clients<'_> {
         .bind(c.scope.join(" "))
         .bind(c.jwks.as_deref())
         .bind(c.id_token_signed_response_alg.as_deref())
+        .bind(i64::from(c.require_mfa))
+        .bind(c.min_level.as_deref())
         .bind(now)
         .execute(self.0)
         .await
@@ -142,6 +153,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Client, StoreError> {
         scope: crate::oauth::types::split_list(&r.try_get::<String, _>("scope")?),
         jwks: r.try_get("jwks")?,
         id_token_signed_response_alg: r.try_get("id_token_signed_response_alg")?,
+        require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
+        min_level: r.try_get("min_level")?,
         created_at: r.try_get("created_at")?,
     })
 }

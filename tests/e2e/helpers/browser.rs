@@ -169,6 +169,21 @@ impl Browser {
         self.submit(base, &html[start..end], fields).await
     }
 
+    /// Submits `fields` on `html`, then allows on the consent page if one follows.
+    pub async fn submit_and_allow(
+        &self,
+        base: &str,
+        html: &str,
+        fields: &[(&str, &str)],
+    ) -> Landed {
+        match self.submit(base, html, fields).await {
+            Landed::Page(200, _, html) if html.contains("value=\"allow\"") => {
+                self.submit(base, &html, &[("decision", "allow")]).await
+            }
+            other => other,
+        }
+    }
+
     /// Signs in on a login page and allows on the consent page if one follows.
     pub async fn login_and_consent(
         &self,

@@ -213,6 +213,8 @@ impl TestApp {
             .collect(),
             jwks,
             id_token_signed_response_alg: id_token_alg.map(str::to_owned),
+            require_mfa: false,
+            min_level: None,
         };
         self.app
             .db
@@ -244,8 +246,18 @@ impl TestApp {
 
     /// Creates an account; returns its id.
     pub async fn user(&self, login: &str, password: &str) -> String {
+        self.user_with(login, password, |_| {}).await
+    }
+
+    /// Creates an account after `adjust` changed its defaults; returns its id.
+    pub async fn user_with(
+        &self,
+        login: &str,
+        password: &str,
+        adjust: impl FnOnce(&mut NewAccount),
+    ) -> String {
         let hash = idp::password::hash(password).expect("hash");
-        let a = NewAccount {
+        let mut a = NewAccount {
             login: login.into(),
             password_hash: hash,
             email: Some(format!("{login}@example.com")),
@@ -256,6 +268,7 @@ impl TestApp {
             address: Some(r#"{"formatted":"Москва, Тверская ул., 1"}"#.into()),
             ..Default::default()
         };
+        adjust(&mut a);
         self.app
             .db
             .accounts()

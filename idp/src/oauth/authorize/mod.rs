@@ -109,6 +109,71 @@ pub async fn needs_consent(
     Ok(!remembered.is_some_and(|c| c.covers(&req.scope, &req.claim_names(None))))
 }
 
+/// What the client demands of every sign-in that `account` cannot meet: a minimum level
+/// above the account's, or a second factor the account does not have. Levels cannot be
+/// raised during a sign-in (that takes identity proofing), so this ends the request with
+/// `unmet_authentication_requirements`.
+pub fn unmet(client: &crate::store::Client, account: &crate::store::Account) -> Option<OAuthError> {
+    let rank = |l: &str| {
+        crate::oauth::discovery::ACR_VALUES
+            .iter()
+            .position(|v| *v == l)
+    };
+    if let Some(min) = &client.min_level {
+        if rank(&account.level) < rank(min) {
+            return Some(OAuthError::new(
+                ErrorCode::UnmetAuthenticationRequirements,
+                "the service needs a higher account level",
+            ));
+        }
+    }
+    if client.require_mfa && account.totp_secret.is_none() {
+        return Some(OAuthError::new(
+            ErrorCode::UnmetAuthenticationRequirements,
+            "the service needs a second factor, which the account does not have",
+        ));
+    }
+    None
+}
+
+/// For a usable session: the step-up its client requires (the second factor when the
+/// session was made without one), an error when the account cannot meet the client's
+/// requirements, or nothing to do.
+async fn step_up(
+    app: &App,
+    req: &AuthRequest,
+    s: &Session,
+) -> Result<Option<Interaction>, OAuthError> {
+    let Some(client) = app.client(&req.client_id).await? else {
+        return Ok(None);
+    };
+    if !client.require_mfa && client.min_level.is_none() {
+        return Ok(None);
+    }
+    let Some(account) = app.db.accounts().get(&s.account_id).await? else {
+        return Ok(None);
+    };
+    if let Some(e) = unmet(&client, &account) {
+        return Err(e);
+    }
+    if client.require_mfa && !s.amr.iter().any(|a| a == "mfa") {
+        if req.prompts(Prompt::None) {
+            return Err(OAuthError::new(
+                ErrorCode::InteractionRequired,
+                "the service needs a second factor",
+            ));
+        }
+        // The password was checked when the session began: only the code is asked.
+        let mut ix = Interaction::new(req.clone(), None);
+        ix.pending_mfa = Some(crate::interaction::PendingMfa {
+            account_id: account.id.clone(),
+            auth_time: s.auth_time,
+        });
+        return Ok(Some(ix));
+    }
+    Ok(None)
+}
+
 async fn decide(
     app: &App,
     req: &AuthRequest,
@@ -117,6 +182,11 @@ async fn decide(
 ) -> Result<Response, OAuthError> {
     let current = session::current(app, headers).await?;
     let usable = current.filter(|s| session_fits(app, req, s));
+    if let Some(s) = &usable {
+        if let Some(ix) = step_up(app, req, s).await? {
+            return interaction::start(app, ix).await;
+        }
+    }
     if req.prompts(Prompt::None) {
         let Some(s) = usable else {
             return Err(OAuthError::new(

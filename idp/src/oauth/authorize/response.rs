@@ -93,7 +93,19 @@ pub async fn issue_code(
     ))
 }
 
-/// Sends an error back to a verified redirect URI.
+/// Sends an error back to the verified redirect URI of `req`.
+pub fn error_to(app: &App, req: &AuthRequest, e: &OAuthError, lang: Lang) -> Response {
+    error(
+        app,
+        req.response_mode,
+        &req.redirect_uri,
+        e,
+        req.state.as_deref(),
+        lang,
+    )
+}
+
+/// An error response to the client's redirect URI, in its response mode, with `state`.
 pub fn error(
     app: &App,
     mode: ResponseMode,
