@@ -147,6 +147,12 @@ pub enum UsersCmd {
         #[arg(long)]
         level: Option<String>,
     },
+    /// Unlock an account locked after too many failed sign-ins (after checking who asks).
+    Unlock {
+        /// The account's login.
+        #[arg(long)]
+        login: String,
+    },
 }
 
 /// `vhod keys ...`.
@@ -337,6 +343,15 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
 }
 
 async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
+    if let UsersCmd::Unlock { login } = &cmd {
+        let db = crate::open_db(c).await?;
+        let Some(a) = db.accounts().by_login(login.trim()).await? else {
+            bail!("no account with the login {login:?}");
+        };
+        db.accounts().clear_failures(&a.id).await?;
+        println!("{} unlocked", a.id);
+        return Ok(());
+    }
     let UsersCmd::Add {
         login,
         password_stdin,
@@ -346,7 +361,10 @@ async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
         address,
         totp_secret,
         level,
-    } = cmd;
+    } = cmd
+    else {
+        return Ok(());
+    };
     if let Some(l) = &level {
         if !idp::oauth::discovery::ACR_VALUES.contains(&l.as_str()) {
             bail!(

@@ -508,6 +508,12 @@ pub async fn totp_confirm(
 
 /// Tells the citizen, on every confirmed address, that a second factor was added.
 async fn notify_factor_added(app: &App, a: &Account, lang: Lang) {
+    tell(app, a, "factor_added", lang).await;
+}
+
+/// Tells the citizen about `kind` (texts `{kind}_subject`, `{kind}_text`) on every confirmed
+/// address. Best effort: what happened stands whether or not the message goes out.
+pub async fn tell(app: &App, a: &Account, kind: &str, lang: Lang) {
     let mut to = Vec::new();
     if let (Some(e), true) = (&a.email, a.email_verified) {
         to.push(crate::notify::Recipient::Email(e.clone()));
@@ -518,11 +524,10 @@ async fn notify_factor_added(app: &App, a: &Account, lang: Lang) {
     for r in to {
         let m = crate::notify::Message {
             to: r,
-            kind: "factor_added".into(),
-            subject: lang.t("factor_added_subject").into(),
-            text: lang.t("factor_added_text").into(),
+            kind: kind.into(),
+            subject: lang.t(&format!("{kind}_subject")).into(),
+            text: lang.t(&format!("{kind}_text")).into(),
         };
-        // Best effort: the factor is added whether or not the message goes out.
         let _ = app.notifier.send(&m, app.now()).await;
     }
 }

@@ -339,6 +339,17 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Вы пока не давали доступ ни одному сервису.",
         "You have not given any service access yet.",
     ),
+    (
+        "account_locked",
+        "Учётная запись заблокирована после множества неудачных попыток входа. Чтобы разблокировать её, восстановите пароль или обратитесь в центр обслуживания.",
+        "The account is locked after too many failed sign-ins. To unlock it, reset your password or visit a service point.",
+    ),
+    ("account_locked_subject", "vhod: учётная запись заблокирована", "vhod: your account is locked"),
+    (
+        "account_locked_text",
+        "После 100 неудачных попыток входа подряд ваша учётная запись vhod заблокирована. Если это были не вы, кто-то подбирает ваш пароль. Чтобы разблокировать учётную запись, восстановите пароль или обратитесь в центр обслуживания.",
+        "After 100 failed sign-ins in a row your vhod account is locked. If it was not you, someone is guessing your password. To unlock it, reset your password or visit a service point.",
+    ),
     ("logout_title", "Выход", "Sign out"),
     (
         "logout_question",

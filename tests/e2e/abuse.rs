@@ -1,28 +1,37 @@
-//! Bad input never gets a 5xx, and repeated failed sign-ins are throttled in the shared
-//! cache.
+//! Bad input never gets a 5xx; failed sign-ins make the login wait longer each time (in the
+//! shared cache, unknown logins alike) and a hundred in a row lock the account.
 
 use crate::helpers::*;
 use crate::on_both_stores;
 
-on_both_stores!(ten_failed_sign_ins_pause_the_login);
+on_both_stores!(
+    failed_sign_ins_make_the_login_wait_longer_each_time,
+    a_hundred_failures_in_a_row_lock_the_account_and_tell_the_citizen,
+);
 
-async fn ten_failed_sign_ins_pause_the_login(app: TestApp) {
+async fn try_login(app: &TestApp, b: &Browser, html: &str, login: &str, pw: &str) -> u16 {
+    match b
+        .submit(&app.base, html, &[("login", login), ("password", pw)])
+        .await
+    {
+        Landed::Page(s, _, _) => s,
+        Landed::Redirect(_) => 302,
+    }
+}
+
+async fn failed_sign_ins_make_the_login_wait_longer_each_time(app: TestApp) {
     let rp = app.confidential().await;
     app.user("alice", "correct horse battery").await;
     let b = Browser::new();
     let (url, _) = authorize_url(&app, &rp, &[("ui_locales", "en")]);
     let (_, _, html) = b.get(&app.base, &url).await.page();
-    for _ in 0..10 {
-        let (s, _, _) = b
-            .submit(
-                &app.base,
-                &html,
-                &[("login", "alice"), ("password", "guess guess guess")],
-            )
-            .await
-            .page();
-        assert_eq!(s, 401);
+    for _ in 0..5 {
+        assert_eq!(
+            try_login(&app, &b, &html, "alice", "guess guess guess").await,
+            401
+        );
     }
+    // The fifth failure starts a 30-second wait, even for the right password.
     let (s, _, page) = b
         .submit(
             &app.base,
@@ -31,24 +40,102 @@ async fn ten_failed_sign_ins_pause_the_login(app: TestApp) {
         )
         .await
         .page();
-    assert_eq!(
-        s, 429,
-        "even the right password waits once the login is throttled"
-    );
+    assert_eq!(s, 429);
     assert!(page.contains("Too many attempts"));
-    // Another login from the same browser is not affected.
+    // An unknown login waits exactly the same way.
+    for _ in 0..5 {
+        assert_eq!(
+            try_login(&app, &b, &html, "nobody", "guess guess guess").await,
+            401
+        );
+    }
+    assert_eq!(
+        try_login(&app, &b, &html, "nobody", "guess guess guess").await,
+        429
+    );
+    // After the wait, one more failure doubles it (60 s): 31 s later it still waits.
+    app.clock.advance(31);
+    assert_eq!(
+        try_login(&app, &b, &html, "alice", "guess guess guess").await,
+        401
+    );
+    app.clock.advance(31);
+    assert_eq!(
+        try_login(&app, &b, &html, "alice", "correct horse battery").await,
+        429
+    );
+    app.clock.advance(30);
+    // Another login from the same browser is not affected meanwhile.
     app.user("bob", "another horse battery").await;
-    let landed = b
+    assert_ne!(
+        try_login(&app, &b, &html, "bob", "another horse battery").await,
+        429
+    );
+    // The right password after the wait signs in and clears the streak.
+    let b2 = Browser::new();
+    let (_, _, html2) = b2.get(&app.base, &url).await.page();
+    assert_ne!(
+        try_login(&app, &b2, &html2, "alice", "correct horse battery").await,
+        429
+    );
+    let a = app
+        .app
+        .db
+        .accounts()
+        .by_login("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.failed_logins, 0);
+}
+
+async fn a_hundred_failures_in_a_row_lock_the_account_and_tell_the_citizen(app: TestApp) {
+    let rp = app.confidential().await;
+    let id = app
+        .user_with("carol", "correct horse battery", |a| {
+            a.email_verified = true
+        })
+        .await;
+    // 99 failures already (spread over days, as the growing waits force).
+    sqlx::query("UPDATE accounts SET failed_logins = 99 WHERE id = $1")
+        .bind(&id)
+        .execute(&app.app.db.pool)
+        .await
+        .unwrap();
+    let b = Browser::new();
+    let (url, _) = authorize_url(&app, &rp, &[("ui_locales", "en")]);
+    let (_, _, html) = b.get(&app.base, &url).await.page();
+    assert_eq!(
+        try_login(&app, &b, &html, "carol", "guess guess guess").await,
+        401
+    );
+    let a = app
+        .app
+        .db
+        .accounts()
+        .by_login("carol")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(a.locked_at.is_some(), "the hundredth failure locks");
+    let told = app.app.notifier.outbox.as_ref().unwrap().recent();
+    assert!(told.iter().any(|m| m.message.kind == "account_locked"
+        && m.message.to == idp::notify::Recipient::Email("carol@example.com".into())));
+    // Even the right password does not sign in, and says why.
+    let (s, _, page) = b
         .submit(
             &app.base,
             &html,
-            &[("login", "bob"), ("password", "another horse battery")],
+            &[("login", "carol"), ("password", "correct horse battery")],
         )
-        .await;
-    assert!(matches!(
-        landed,
-        Landed::Page(200, _, _) | Landed::Redirect(_)
-    ));
+        .await
+        .page();
+    assert_eq!(s, 403);
+    assert!(page.contains("locked"), "{page}");
+    // Unlocked (as a password reset or an operator does), it signs in again.
+    app.app.db.accounts().clear_failures(&id).await.unwrap();
+    let t = sign_in(&app, &rp, &Browser::new(), "carol", "correct horse battery").await;
+    assert!(t["id_token"].is_string());
 }
 
 #[tokio::test]

@@ -391,4 +391,9 @@ async fn users_moved_in_with_a_totp_secret_are_asked_for_a_code() {
         .1;
     assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
     assert_eq!(claims["acr"], "standard");
+    // Operators can unlock a locked account by its login.
+    let (ok, out, err) = run(dir.path(), &["users", "unlock", "--login", "eve"], None);
+    assert!(ok && out.contains("unlocked"), "{err}");
+    let (ok, _, err) = run(dir.path(), &["users", "unlock", "--login", "nobody"], None);
+    assert!(!ok && err.contains("no account"), "{err}");
 }

@@ -16,8 +16,24 @@ use minijinja::context;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// Failed attempts per login allowed in one window before sign-in pauses.
-const MAX_FAILURES_PER_LOGIN: u64 = 10;
+/// Consecutive failures per login before each further attempt must wait.
+const FREE_FAILURES: u64 = 5;
+/// The longest wait between attempts, seconds.
+const MAX_DELAY: i64 = 900;
+/// How long a login's consecutive failures are remembered in the cache.
+const STREAK_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Consecutive failures that lock a real account (NIST SP 800-63B §5.2.2: at most 100).
+pub(super) const LOCK_AFTER: i64 = 100;
+
+/// The wait after the `n`th consecutive failure: none for the first five, then 30 s,
+/// doubling up to 15 minutes.
+fn delay_after(n: u64) -> i64 {
+    if n < FREE_FAILURES {
+        0
+    } else {
+        (30i64 << (n - FREE_FAILURES).min(10)).min(MAX_DELAY)
+    }
+}
 /// Failed attempts from one IP address allowed in one window (many people can share an
 /// address behind NAT, so this is far above the per-login limit).
 const MAX_FAILURES_PER_IP: u64 = 100;
@@ -65,14 +81,17 @@ pub async fn login(
     );
     let ip = crate::http::client_ip(peer, &headers, &app.settings.trusted_proxies);
     let ip_counter = format!("fail:ip:{ip}");
+    // Keyed by the login typed, not the account: unknown logins wait the same.
+    let until_key = format!("{counter}:until");
+    let now = app.now();
     let counts = async {
-        let per_login = app.cache.get(&counter).await?;
+        let wait_until = app.cache.get(&until_key).await?;
         let per_ip = app.cache.get(&ip_counter).await?;
-        Ok::<_, crate::cache::CacheError>((per_login, per_ip))
+        Ok::<_, crate::cache::CacheError>((wait_until, per_ip))
     };
     match counts.await {
-        Ok((l, i))
-            if l.as_deref().map(parse_count).unwrap_or(0) >= MAX_FAILURES_PER_LOGIN
+        Ok((until, i))
+            if until.as_deref().map(parse_count).unwrap_or(0) as i64 > now
                 || i.as_deref().map(parse_count).unwrap_or(0) >= MAX_FAILURES_PER_IP =>
         {
             return page(
@@ -102,8 +121,25 @@ pub async fn login(
         .map(|a| a.password_hash.clone())
         .unwrap_or_else(|| app.dummy_password_hash.clone());
     let ok = crate::password::verify(password, phc).await && account.is_some();
+    if !ok {
+        count_failure(&app, &[&ip_counter]).await;
+        match app.cache.incr(&counter, STREAK_TTL).await {
+            Ok(n) if delay_after(n) > 0 => {
+                let d = delay_after(n);
+                let until = (now + d).to_string();
+                let ttl = Duration::from_secs(d as u64);
+                if let Err(e) = app.cache.put(&until_key, until.as_bytes(), ttl).await {
+                    tracing::error!(error = %e, "delay not recorded");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "counter update failed"),
+        }
+        if let Some(a) = &account {
+            lock_if_due(&app, a, lang).await;
+        }
+    }
     let Some(account) = account.filter(|_| ok) else {
-        count_failure(&app, &[&counter, &ip_counter]).await;
         return page(
             &app,
             &ix,
@@ -113,7 +149,24 @@ pub async fn login(
         )
         .await;
     };
+    if account.locked_at.is_some() {
+        // The password was right, so saying so reveals nothing new.
+        return page(
+            &app,
+            &ix,
+            &headers,
+            Some(lang.t("account_locked")),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
     let _ = app.cache.delete(&counter).await;
+    let _ = app.cache.delete(&until_key).await;
+    if account.failed_logins > 0 {
+        if let Err(e) = app.db.accounts().clear_failures(&account.id).await {
+            tracing::error!(error = %e, "failure count not cleared");
+        }
+    }
     if let Some(e) = requirements_unmet(&app, &ix, &account, lang).await {
         return e;
     }
@@ -195,6 +248,30 @@ async fn requirements_unmet(
         &e,
         lang,
     ))
+}
+
+/// Counts a failed password for a real account; at `LOCK_AFTER` in a row the account is
+/// locked and the citizen told on their confirmed addresses.
+async fn lock_if_due(app: &App, a: &crate::store::Account, lang: Lang) {
+    let accounts = app.db.accounts();
+    let n = match accounts.record_failure(&a.id).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(error = %e, "failure count not updated");
+            return;
+        }
+    };
+    if n < LOCK_AFTER {
+        return;
+    }
+    match accounts.lock(&a.id, app.now()).await {
+        Ok(true) => {
+            tracing::warn!(account = %a.id, failures = n, "account locked");
+            crate::account::tell(app, a, "account_locked", lang).await;
+        }
+        Ok(false) => {}
+        Err(e) => tracing::error!(error = %e, "account not locked"),
+    }
 }
 
 /// Counts one failed attempt in each of the shared-cache `counters` (a failure to count is

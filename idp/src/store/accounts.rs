@@ -34,6 +34,10 @@ pub struct Account {
     pub level: String,
     /// The TOTP shared secret, sealed (`crate::totp::seal`); `None`: no TOTP factor.
     pub totp_secret: Option<Vec<u8>>,
+    /// Consecutive failed sign-ins.
+    pub failed_logins: i64,
+    /// When the account was locked for too many failed sign-ins.
+    pub locked_at: Option<i64>,
     /// Unix time of creation.
     pub created_at: i64,
     /// Unix time of the last profile change.
@@ -121,6 +125,39 @@ impl Accounts<'_> {
         row.map(|r| from_row(&r)).transpose()
     }
 
+    /// Counts a failed sign-in; returns the consecutive failures so far.
+    pub async fn record_failure(&self, id: &str) -> Result<i64, StoreError> {
+        let n: Option<i64> = sqlx::query_scalar(
+            "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 \
+             RETURNING failed_logins",
+        )
+        .bind(id)
+        .fetch_optional(self.0)
+        .await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Locks the account (once: a locked account keeps its first lock time).
+    pub async fn lock(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let r =
+            sqlx::query("UPDATE accounts SET locked_at = $1 WHERE id = $2 AND locked_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(self.0)
+                .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Clears the failure count and any lock (a successful sign-in, an operator's unlock,
+    /// a password reset).
+    pub async fn clear_failures(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_at = NULL WHERE id = $1")
+            .bind(id)
+            .execute(self.0)
+            .await?;
+        Ok(())
+    }
+
     /// Sets (or with `None` removes) the account's sealed TOTP secret.
     pub async fn set_totp(
         &self,
@@ -163,6 +200,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Account, StoreError> {
         locale: r.try_get("locale")?,
         level: r.try_get("level")?,
         totp_secret: r.try_get("totp_secret")?,
+        failed_logins: r.try_get("failed_logins")?,
+        locked_at: r.try_get("locked_at")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
