@@ -350,6 +350,40 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "После 100 неудачных попыток входа подряд ваша учётная запись vhod заблокирована. Если это были не вы, кто-то подбирает ваш пароль. Чтобы разблокировать учётную запись, восстановите пароль или обратитесь в центр обслуживания.",
         "After 100 failed sign-ins in a row your vhod account is locked. If it was not you, someone is guessing your password. To unlock it, reset your password or visit a service point.",
     ),
+    ("recover_title", "Восстановление доступа", "Recover access"),
+    ("recover_link", "Забыли пароль?", "Forgot your password?"),
+    (
+        "recover_login_label",
+        "Логин, телефон или электронная почта",
+        "Login, phone number or e-mail address",
+    ),
+    (
+        "recover_code_sent",
+        "Если такая учётная запись есть и у неё подтверждён адрес, мы отправили код:",
+        "If the account exists and has a confirmed address, we sent a code to:",
+    ),
+    (
+        "recover_factor_prompt",
+        "Введите код из приложения-аутентификатора или один из кодов восстановления.",
+        "Enter the code from your authenticator app, or one of your recovery codes.",
+    ),
+    ("recover_new_password", "Новый пароль", "New password"),
+    (
+        "recover_done_text",
+        "Пароль изменён. Все прежние входы завершены; войдите с новым паролем.",
+        "Your password is changed. Every earlier sign-in has ended; sign in with the new password.",
+    ),
+    (
+        "recover_code_text",
+        "Код для восстановления доступа к vhod: {code}. Он действует 10 минут. Если вы не восстанавливали доступ, никому его не сообщайте.",
+        "Your vhod recovery code: {code}. It is valid for 10 minutes. If you did not ask for it, do not share it with anyone.",
+    ),
+    ("password_changed_subject", "vhod: пароль изменён", "vhod: your password was changed"),
+    (
+        "password_changed_text",
+        "Пароль вашей учётной записи vhod изменён, все прежние входы завершены. Если это были не вы, срочно обратитесь в поддержку.",
+        "The password of your vhod account was changed and every earlier sign-in ended. If it was not you, contact support at once.",
+    ),
     ("logout_title", "Выход", "Sign out"),
     (
         "logout_question",

@@ -38,6 +38,7 @@ impl Pages {
                 include_str!("../templates/totp_enrol.html"),
             ),
             ("services.html", include_str!("../templates/services.html")),
+            ("recover.html", include_str!("../templates/recover.html")),
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),

@@ -14,26 +14,20 @@
 //!   it by a cookie scoped to its path, and lives 30 minutes.
 
 use crate::app::{App, AppState};
-use crate::crypto::{ct_eq, random_token, sha256_b64};
+use crate::crypto::sha256_b64;
+use crate::flow::{Binding, Bound, Kind, SentCode};
 use crate::i18n::Lang;
 use crate::notify::{Message, Recipient};
-use crate::oauth::params::Params;
-use crate::session::get_json;
 use crate::store::{NewAccount, StoreError};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// A code's lifetime, seconds.
-const CODE_TTL: i64 = 600;
-/// Wrong attempts a code allows.
-const CODE_ATTEMPTS: u32 = 5;
 /// Seconds between two sends in one registration.
 const RESEND_AFTER: i64 = 60;
 /// Codes one registration may send.
@@ -44,7 +38,6 @@ const SENDS_PER_ADDRESS: u64 = 10;
 const SENDS_PER_IP: u64 = 30;
 /// The registration flow's lifetime.
 const FLOW_TTL: Duration = Duration::from_secs(1800);
-const COOKIE: &str = "vhod_registration";
 
 /// A phone number or an e-mail address, normalised.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,16 +102,11 @@ impl Contact {
 /// A registration in progress.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Flow {
-    id: String,
-    csrf: String,
-    browser: String,
-    lang: Lang,
+    #[serde(flatten)]
+    b: Binding,
     contact: Option<Contact>,
-    /// Salted hash of the current code; `None` when there is none to try.
-    code_hash: Option<String>,
-    salt: String,
-    code_expires: i64,
-    attempts: u32,
+    /// The code sent last.
+    code: SentCode,
     /// Unix times of the codes sent.
     sends: Vec<i64>,
     /// The address belongs to an account already: no code is valid.
@@ -126,24 +114,18 @@ struct Flow {
     verified: bool,
 }
 
-fn key(id: &str) -> String {
-    format!("reg:{id}")
+impl Bound for Flow {
+    fn binding(&self) -> &Binding {
+        &self.b
+    }
 }
 
-fn path(id: &str) -> String {
-    format!("/register/{id}")
-}
-
-async fn save(app: &App, f: &Flow) -> Result<(), Response> {
-    let json = serde_json::to_vec(f).map_err(|_| app.pages.unavailable(f.lang))?;
-    app.cache
-        .put(&key(&f.id), &json, FLOW_TTL)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "registration store failed");
-            app.pages.unavailable(f.lang)
-        })
-}
+const FLOW: Kind = Kind {
+    prefix: "reg",
+    path: "/register",
+    cookie: "vhod_registration",
+    ttl: FLOW_TTL,
+};
 
 /// Renders the flow's page for its current step.
 fn render(app: &App, f: &Flow, status: StatusCode, error: Option<String>) -> Response {
@@ -158,81 +140,22 @@ fn render(app: &App, f: &Flow, status: StatusCode, error: Option<String>) -> Res
     app.pages.page(
         status,
         "register.html",
-        f.lang,
-        context! { id => &f.id, csrf => &f.csrf, step, contact, error },
+        f.b.lang,
+        context! { id => &f.b.id, csrf => &f.b.csrf, step, contact, error },
     )
 }
 
 /// `GET /register`: starts a registration.
 pub async fn start(State(app): State<AppState>, headers: HeaderMap) -> Response {
     let f = Flow {
-        id: random_token(16),
-        csrf: random_token(24),
-        browser: random_token(24),
-        lang: Lang::choose(&[], &headers),
+        b: Binding::new(&headers),
         contact: None,
-        code_hash: None,
-        salt: random_token(12),
-        code_expires: 0,
-        attempts: 0,
+        code: SentCode::default(),
         sends: Vec::new(),
         taken: false,
         verified: false,
     };
-    if let Err(r) = save(&app, &f).await {
-        return r;
-    }
-    let mut r = crate::oauth::authorize::response::redirect(&path(&f.id));
-    if let Some(c) = crate::http::set_cookie(
-        COOKIE,
-        &f.browser,
-        &path(&f.id),
-        FLOW_TTL.as_secs() as i64,
-        app.settings.secure_cookies,
-    ) {
-        r.headers_mut().append(header::SET_COOKIE, c);
-    }
-    r
-}
-
-/// Loads the flow this browser owns.
-async fn load(app: &App, id: &str, headers: &HeaderMap) -> Result<Flow, Response> {
-    let lang = Lang::choose(&[], headers);
-    let expired = || {
-        app.pages
-            .error(StatusCode::NOT_FOUND, lang, "err_expired", None, None)
-    };
-    if id.len() > 64 {
-        return Err(expired());
-    }
-    let f: Option<Flow> = get_json(app.cache.as_ref(), &key(id)).await.map_err(|e| {
-        tracing::error!(error = %e, "registration lookup failed");
-        app.pages.unavailable(lang)
-    })?;
-    let f = f.ok_or_else(expired)?;
-    if !crate::http::cookie(headers, COOKIE).is_some_and(|c| ct_eq(c, &f.browser)) {
-        return Err(app
-            .pages
-            .error(StatusCode::FORBIDDEN, f.lang, "err_csrf", None, None));
-    }
-    Ok(f)
-}
-
-/// Loads the flow a form was posted to and checks the form's CSRF token.
-async fn load_form(
-    app: &App,
-    id: &str,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<(Flow, Params), Response> {
-    let f = load(app, id, headers).await?;
-    let form = Params::parse(body);
-    if !form.get("csrf").is_some_and(|c| ct_eq(c, &f.csrf)) {
-        return Err(app
-            .pages
-            .error(StatusCode::FORBIDDEN, f.lang, "err_csrf", None, None));
-    }
-    Ok((f, form))
+    FLOW.begin(&app, &f).await
 }
 
 /// `GET /register/{id}`: the current step.
@@ -241,7 +164,7 @@ pub async fn show(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match load(&app, &id, &headers).await {
+    match FLOW.load::<Flow>(&app, &id, &headers).await {
         Ok(f) => render(&app, &f, StatusCode::OK, None),
         Err(r) => r,
     }
@@ -260,7 +183,7 @@ async fn within(app: &App, counter: &str, limit: u64) -> Result<bool, Response> 
 
 /// Sends a new code (or, for a taken address, the warning) if the limits allow.
 async fn send_code(app: &App, f: &mut Flow, ip: &str) -> Result<(), (StatusCode, String)> {
-    let lang = f.lang;
+    let lang = f.b.lang;
     let Some(contact) = f.contact.clone() else {
         return Err((StatusCode::BAD_REQUEST, lang.t("err_expired").into()));
     };
@@ -286,7 +209,7 @@ async fn send_code(app: &App, f: &mut Flow, ip: &str) -> Result<(), (StatusCode,
             Err(_) => return Err((StatusCode::SERVICE_UNAVAILABLE, lang.t("err_server").into())),
         }
     }
-    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32));
+    let code = SentCode::fresh();
     let text = if f.taken {
         lang.t("reg_taken_text").to_owned()
     } else {
@@ -309,9 +232,7 @@ async fn send_code(app: &App, f: &mut Flow, ip: &str) -> Result<(), (StatusCode,
             lang.t("err_channel_unavailable").into(),
         ));
     }
-    f.code_hash = (!f.taken).then(|| sha256_b64(&format!("{}:{code}", f.salt)));
-    f.code_expires = now + CODE_TTL;
-    f.attempts = 0;
+    f.code.set(&code, now, !f.taken);
     f.sends.push(now);
     Ok(())
 }
@@ -324,7 +245,7 @@ pub async fn contact(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (mut f, form) = match load_form(&app, &id, &headers, &body).await {
+    let (mut f, form) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -332,18 +253,18 @@ pub async fn contact(
         return render(&app, &f, StatusCode::OK, None);
     }
     let Some(contact) = Contact::parse(form.get("contact").unwrap_or("")) else {
-        let e = f.lang.t("err_contact_format").to_owned();
+        let e = f.b.lang.t("err_contact_format").to_owned();
         return render(&app, &f, StatusCode::BAD_REQUEST, Some(e));
     };
     if !app.notifier.can_send(&contact.recipient()) {
-        let e = f.lang.t("err_channel_unavailable").to_owned();
+        let e = f.b.lang.t("err_channel_unavailable").to_owned();
         return render(&app, &f, StatusCode::BAD_REQUEST, Some(e));
     }
     f.taken = match app.db.accounts().by_contact(contact.value()).await {
         Ok(a) => a.is_some(),
         Err(e) => {
             tracing::error!(error = %e, "account lookup failed");
-            return app.pages.unavailable(f.lang);
+            return app.pages.unavailable(f.b.lang);
         }
     };
     f.contact = Some(contact);
@@ -353,7 +274,7 @@ pub async fn contact(
         f.contact = None;
         return render(&app, &f, status, Some(e));
     }
-    if let Err(r) = save(&app, &f).await {
+    if let Err(r) = FLOW.save(&app, &f).await {
         return r;
     }
     render(&app, &f, StatusCode::OK, None)
@@ -367,7 +288,7 @@ pub async fn resend(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (mut f, _) = match load_form(&app, &id, &headers, &body).await {
+    let (mut f, _) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -379,7 +300,7 @@ pub async fn resend(
         Ok(()) => (StatusCode::OK, None),
         Err((s, e)) => (s, Some(e)),
     };
-    if let Err(r) = save(&app, &f).await {
+    if let Err(r) = FLOW.save(&app, &f).await {
         return r;
     }
     render(&app, &f, status, error)
@@ -392,44 +313,24 @@ pub async fn code(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (mut f, form) = match load_form(&app, &id, &headers, &body).await {
+    let (mut f, form) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
     if f.verified || f.contact.is_none() {
         return render(&app, &f, StatusCode::OK, None);
     }
-    let now = app.now();
-    let typed: String = form
-        .get("code")
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let (status, error) = if f.attempts >= CODE_ATTEMPTS {
-        (StatusCode::TOO_MANY_REQUESTS, "err_code_attempts")
-    } else if now >= f.code_expires {
-        (StatusCode::BAD_REQUEST, "err_code_expired")
-    } else {
-        f.attempts += 1;
-        let given = sha256_b64(&format!("{}:{typed}", f.salt));
-        match &f.code_hash {
-            Some(h) if typed.len() == 6 && ct_eq(h, &given) => {
-                f.verified = true;
-                // One-time: the code cannot be used again.
-                f.code_hash = None;
-                (StatusCode::OK, "")
-            }
-            _ if f.attempts >= CODE_ATTEMPTS => {
-                (StatusCode::TOO_MANY_REQUESTS, "err_code_attempts")
-            }
-            _ => (StatusCode::BAD_REQUEST, "err_code_wrong"),
+    let (status, error) = match f.code.check(form.get("code").unwrap_or(""), app.now()) {
+        Ok(()) => {
+            f.verified = true;
+            (StatusCode::OK, "")
         }
+        Err(e) => e,
     };
-    if let Err(r) = save(&app, &f).await {
+    if let Err(r) = FLOW.save(&app, &f).await {
         return r;
     }
-    let error = (!error.is_empty()).then(|| f.lang.t(error).to_owned());
+    let error = (!error.is_empty()).then(|| f.b.lang.t(error).to_owned());
     render(&app, &f, status, error)
 }
 
@@ -440,7 +341,7 @@ pub async fn password(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (f, form) = match load_form(&app, &id, &headers, &body).await {
+    let (f, form) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -449,7 +350,7 @@ pub async fn password(
     };
     let pw = form.get("password").unwrap_or("").to_owned();
     if form.get("password2").unwrap_or("") != pw {
-        let e = f.lang.t("err_passwords_differ").to_owned();
+        let e = f.b.lang.t("err_passwords_differ").to_owned();
         return render(&app, &f, StatusCode::BAD_REQUEST, Some(e));
     }
     // On the blocking pool: the first check decompresses the common-password list.
@@ -460,12 +361,12 @@ pub async fn password(
     .await;
     match verdict {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => return render(&app, &f, StatusCode::BAD_REQUEST, Some(e.message(f.lang))),
-        Err(_) => return app.pages.unavailable(f.lang),
+        Ok(Err(e)) => return render(&app, &f, StatusCode::BAD_REQUEST, Some(e.message(f.b.lang))),
+        Err(_) => return app.pages.unavailable(f.b.lang),
     }
     let hash = match crate::password::hash_async(pw).await {
         Ok(h) => h,
-        Err(_) => return app.pages.unavailable(f.lang),
+        Err(_) => return app.pages.unavailable(f.b.lang),
     };
     let (email, phone) = match &contact {
         Contact::Email(e) => (Some(e.clone()), None),
@@ -483,27 +384,22 @@ pub async fn password(
     match app.db.accounts().insert(&a, app.now()).await {
         Ok(_) => {}
         Err(StoreError::Conflict(_)) => {
-            let e = f.lang.t("err_already_registered").to_owned();
+            let e = f.b.lang.t("err_already_registered").to_owned();
             return render(&app, &f, StatusCode::CONFLICT, Some(e));
         }
         Err(e) => {
             tracing::error!(error = %e, "account creation failed");
-            return app.pages.unavailable(f.lang);
+            return app.pages.unavailable(f.b.lang);
         }
     }
-    // The flow is over: its page cannot be replayed.
-    let _ = app.cache.delete(&key(&f.id)).await;
+    // The flow is over (below): its page cannot be replayed.
     let mut r = app.pages.page(
         StatusCode::CREATED,
         "register.html",
-        f.lang,
+        f.b.lang,
         context! { step => "done", contact => contact.value() },
     );
-    if let Some(c) =
-        crate::http::set_cookie(COOKIE, "", &path(&f.id), 0, app.settings.secure_cookies)
-    {
-        r.headers_mut().append(header::SET_COOKIE, c);
-    }
+    FLOW.finish(&app, &f.b.id, &mut r).await;
     r
 }
 

@@ -105,6 +105,12 @@ pub fn router(state: AppState) -> Router {
             "/account/services/revoke",
             post(crate::account::revoke_service),
         )
+        .route("/recover", get(crate::recover::start))
+        .route("/recover/{id}", get(crate::recover::show))
+        .route("/recover/{id}/login", post(crate::recover::login))
+        .route("/recover/{id}/code", post(crate::recover::code))
+        .route("/recover/{id}/factor", post(crate::recover::factor))
+        .route("/recover/{id}/password", post(crate::recover::password))
         .route("/register", get(crate::register::start))
         .route("/register/{id}", get(crate::register::show))
         .route("/register/{id}/contact", post(crate::register::contact))

@@ -21,6 +21,10 @@ pub struct Session {
     pub amr: Vec<String>,
     /// Assurance level at authentication.
     pub acr: String,
+    /// The account's session epoch when the session began; a password reset moves the
+    /// epoch on, ending every older session.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 /// The cookie's name: `__Host-` prefixed over TLS.
@@ -47,14 +51,48 @@ pub async fn current(app: &App, headers: &HeaderMap) -> Result<Option<Session>, 
     let Some(raw) = app.cache.get(&key(v)).await? else {
         return Ok(None);
     };
-    Ok(serde_json::from_slice(&raw).ok())
+    let Ok(s) = serde_json::from_slice::<Session>(&raw) else {
+        return Ok(None);
+    };
+    // Sessions begun before the account's last password reset are over.
+    if s.epoch < epoch(app, &s.account_id).await? {
+        let _ = app.cache.delete(&key(v)).await;
+        return Ok(None);
+    }
+    Ok(Some(s))
+}
+
+fn epoch_key(account_id: &str) -> String {
+    format!("sess:epoch:{account_id}")
+}
+
+/// How long an account's session epoch is kept (far longer than any session lives).
+const EPOCH_TTL: Duration = Duration::from_secs(400 * 86_400);
+
+async fn epoch(app: &App, account_id: &str) -> Result<u64, CacheError> {
+    Ok(app
+        .cache
+        .get(&epoch_key(account_id))
+        .await?
+        .and_then(|v| std::str::from_utf8(&v).ok().and_then(|t| t.parse().ok()))
+        .unwrap_or(0))
+}
+
+/// Ends every session of `account_id` on every node: the sessions are found by cookie, so
+/// the account's epoch in the shared cache moves on instead, and older sessions no longer
+/// count.
+pub async fn end_all(app: &App, account_id: &str) -> Result<(), CacheError> {
+    app.cache.incr(&epoch_key(account_id), EPOCH_TTL).await?;
+    Ok(())
 }
 
 /// Starts a new session (a new cookie value on every login: no fixation) and returns the
 /// `Set-Cookie` header.
 pub async fn start(app: &App, s: &Session) -> Result<Option<HeaderValue>, CacheError> {
     let value = random_token(32);
-    let json = serde_json::to_vec(s).map_err(|e| CacheError::Backend(e.to_string()))?;
+    let mut s = s.clone();
+    s.epoch = epoch(app, &s.account_id).await?;
+    let json = serde_json::to_vec(&s).map_err(|e| CacheError::Backend(e.to_string()))?;
     let ttl = Duration::from_secs(app.settings.session_ttl.max(1) as u64);
     app.cache.put(&key(&value), &json, ttl).await?;
     Ok(crate::http::set_cookie(

@@ -202,6 +202,7 @@ pub(super) async fn signed_in(
         auth_time,
         amr: amr.iter().map(|a| (*a).to_owned()).collect(),
         acr: account.level.clone(),
+        epoch: 0, // set by session::start
     };
     let cookie = match session::start(app, &s).await {
         Ok(c) => c,

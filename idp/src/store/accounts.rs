@@ -158,6 +158,20 @@ impl Accounts<'_> {
         Ok(())
     }
 
+    /// Replaces the password hash, clearing failures and any lock.
+    pub async fn set_password(&self, id: &str, hash: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET password_hash = $1, failed_logins = 0, locked_at = NULL, \
+             updated_at = $2 WHERE id = $3",
+        )
+        .bind(hash)
+        .bind(now)
+        .bind(id)
+        .execute(self.0)
+        .await?;
+        Ok(())
+    }
+
     /// Sets (or with `None` removes) the account's sealed TOTP secret.
     pub async fn set_totp(
         &self,

@@ -111,6 +111,18 @@ impl Grants<'_> {
         Ok(())
     }
 
+    /// Revokes every grant of `account` (password reset, account deletion); returns how many.
+    pub async fn revoke_all(&self, account: &str, now: i64) -> Result<u64, StoreError> {
+        let r = sqlx::query(
+            "UPDATE grants SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(account)
+        .execute(self.0)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
     /// Revokes every grant `account` gave `client` (consent withdrawn); returns how many.
     pub async fn revoke_for(
         &self,

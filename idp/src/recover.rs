@@ -1,0 +1,376 @@
+//! Password recovery (`/recover`): a code to a confirmed phone or e-mail address of the
+//! account, then its second factor (authenticator code or a recovery code) when it has one,
+//! then a new password.
+//!
+//! Rules:
+//! - The same page follows whether or not the login exists or has a confirmed address; a
+//!   code goes out only to a confirmed address of a real account. Codes: 6 digits, 10
+//!   minutes, 5 attempts; at most 3 per recovery and 5 an hour per login, 30 per IP.
+//! - An account with a second factor must also give it (RFC 8176 `mfa` stays meaningful).
+//! - The new password follows NIST SP 800-63B (`password_policy`).
+//! - On success: the password is replaced, failures and any lock are cleared, every grant
+//!   (refresh and access tokens) is revoked and every session ended, and the citizen is
+//!   told on their confirmed addresses.
+
+use crate::app::{App, AppState};
+use crate::crypto::sha256_b64;
+use crate::flow::{Binding, Bound, Kind, SentCode};
+use crate::notify::{Message, Recipient};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+const SENDS_PER_FLOW: u32 = 3;
+const SENDS_PER_LOGIN: u64 = 5;
+const SENDS_PER_IP: u64 = 30;
+const FLOW_TTL: Duration = Duration::from_secs(1800);
+
+/// A recovery in progress.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Flow {
+    #[serde(flatten)]
+    b: Binding,
+    /// The account, when the login named one with a confirmed address.
+    account_id: Option<String>,
+    /// Where the code went, masked, for the page (also shown when nothing was sent).
+    shown_to: Option<String>,
+    code: SentCode,
+    /// Second-factor attempts.
+    factor_attempts: u32,
+    sends: u32,
+    code_ok: bool,
+    factor_needed: bool,
+    factor_ok: bool,
+}
+
+impl Bound for Flow {
+    fn binding(&self) -> &Binding {
+        &self.b
+    }
+}
+
+const FLOW: Kind = Kind {
+    prefix: "recover",
+    path: "/recover",
+    cookie: "vhod_recovery",
+    ttl: FLOW_TTL,
+};
+
+impl Flow {
+    fn step(&self) -> &'static str {
+        if !self.code_ok {
+            if self.shown_to.is_some() {
+                "code"
+            } else {
+                "login"
+            }
+        } else if self.factor_needed && !self.factor_ok {
+            "factor"
+        } else {
+            "password"
+        }
+    }
+}
+
+fn render(app: &App, f: &Flow, status: StatusCode, error: Option<String>) -> Response {
+    app.pages.page(
+        status,
+        "recover.html",
+        f.b.lang,
+        context! { id => &f.b.id, csrf => &f.b.csrf, step => f.step(), shown_to => &f.shown_to, error },
+    )
+}
+
+/// `GET /recover`.
+pub async fn start(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let f = Flow {
+        b: Binding::new(&headers),
+        account_id: None,
+        shown_to: None,
+        code: SentCode::default(),
+        factor_attempts: 0,
+        sends: 0,
+        code_ok: false,
+        factor_needed: false,
+        factor_ok: false,
+    };
+    FLOW.begin(&app, &f).await
+}
+
+/// `GET /recover/{id}`.
+pub async fn show(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match FLOW.load::<Flow>(&app, &id, &headers).await {
+        Ok(f) => render(&app, &f, StatusCode::OK, None),
+        Err(r) => r,
+    }
+}
+
+/// `a***@example.com`, `+7******1122`: enough for the person to know where to look.
+fn mask(r: &Recipient) -> String {
+    match r {
+        Recipient::Email(e) => match e.split_once('@') {
+            Some((l, d)) => format!("{}***@{d}", l.chars().next().unwrap_or('*')),
+            None => "***".into(),
+        },
+        Recipient::Sms(p) => {
+            let n = p.chars().count();
+            p.chars()
+                .enumerate()
+                .map(|(i, c)| if i < 2 || i + 4 >= n { c } else { '*' })
+                .collect()
+        }
+    }
+}
+
+/// `POST /recover/{id}/login`: the login (or address); sends a code to a confirmed address.
+pub async fn login(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut f, form) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if f.sends >= SENDS_PER_FLOW {
+        let e = f.b.lang.t("too_many_attempts").to_owned();
+        return render(&app, &f, StatusCode::TOO_MANY_REQUESTS, Some(e));
+    }
+    let typed = form.get("login").unwrap_or("").trim().to_lowercase();
+    if typed.is_empty() || typed.len() > 254 {
+        let e = f.b.lang.t("err_contact_format").to_owned();
+        return render(&app, &f, StatusCode::BAD_REQUEST, Some(e));
+    }
+    let ip = crate::http::client_ip(peer, &headers, &app.settings.trusted_proxies);
+    for (counter, limit) in [
+        (
+            format!("recover:sends:{}", sha256_b64(&typed)),
+            SENDS_PER_LOGIN,
+        ),
+        (format!("recover:ip:{ip}"), SENDS_PER_IP),
+    ] {
+        match app.cache.incr(&counter, Duration::from_secs(3600)).await {
+            Ok(n) if n <= limit => {}
+            Ok(_) => {
+                let e = f.b.lang.t("too_many_attempts").to_owned();
+                return render(&app, &f, StatusCode::TOO_MANY_REQUESTS, Some(e));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "counter update failed");
+                return app.pages.unavailable(f.b.lang);
+            }
+        }
+    }
+    let account = match app.db.accounts().by_contact(&typed).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(error = %e, "account lookup failed");
+            return app.pages.unavailable(f.b.lang);
+        }
+    };
+    // Where to send: the confirmed address the person typed, else the confirmed e-mail,
+    // else the confirmed phone.
+    let to = account.as_ref().and_then(|a| {
+        let email = a.email.clone().filter(|_| a.email_verified);
+        let phone = a.phone.clone().filter(|_| a.phone_verified);
+        match (&email, &phone) {
+            (_, Some(p)) if *p == typed => Some(Recipient::Sms(p.clone())),
+            (Some(e), _) => Some(Recipient::Email(e.clone())),
+            (None, Some(p)) => Some(Recipient::Sms(p.clone())),
+            (None, None) => None,
+        }
+    });
+    f.sends += 1;
+    f.shown_to = Some(to.as_ref().map_or_else(|| typed.clone(), mask));
+    f.account_id = None;
+    // Nothing matches until a code really goes out.
+    f.code.set("", app.now(), false);
+    if let (Some(a), Some(to)) = (account, to) {
+        let code = SentCode::fresh();
+        let m = Message {
+            to,
+            kind: "recovery_code".into(),
+            subject: f.b.lang.t("reg_code_subject").into(),
+            text: f.b.lang.t("recover_code_text").replace("{code}", &code),
+        };
+        if let Err(e) = app.notifier.send(&m, app.now()).await {
+            tracing::error!(error = %e, "recovery code not sent");
+        } else {
+            f.code.set(&code, app.now(), true);
+            f.account_id = Some(a.id.clone());
+            f.factor_needed = a.totp_secret.is_some();
+        }
+    }
+    if let Err(r) = FLOW.save(&app, &f).await {
+        return r;
+    }
+    render(&app, &f, StatusCode::OK, None)
+}
+
+/// `POST /recover/{id}/code`.
+pub async fn code(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut f, form) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if f.step() != "code" {
+        return render(&app, &f, StatusCode::OK, None);
+    }
+    let (status, error) = match f.code.check(form.get("code").unwrap_or(""), app.now()) {
+        Ok(()) => {
+            f.code_ok = true;
+            (StatusCode::OK, "")
+        }
+        Err(e) => e,
+    };
+    if let Err(r) = FLOW.save(&app, &f).await {
+        return r;
+    }
+    let error = (!error.is_empty()).then(|| f.b.lang.t(error).to_owned());
+    render(&app, &f, status, error)
+}
+
+/// `POST /recover/{id}/factor`: the authenticator's code, or a recovery code.
+pub async fn factor(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut f, form) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(account_id) = f.account_id.clone().filter(|_| f.step() == "factor") else {
+        return render(&app, &f, StatusCode::OK, None);
+    };
+    if f.factor_attempts >= SentCode::ATTEMPTS * 2 {
+        let e = f.b.lang.t("err_code_attempts").to_owned();
+        return render(&app, &f, StatusCode::TOO_MANY_REQUESTS, Some(e));
+    }
+    f.factor_attempts += 1;
+    let account = match app.db.accounts().get(&account_id).await {
+        Ok(Some(a)) => a,
+        _ => return app.pages.unavailable(f.b.lang),
+    };
+    let typed = form.get("code").unwrap_or("");
+    let now = app.now();
+    let by_app = account
+        .totp_secret
+        .as_deref()
+        .and_then(|s| crate::totp::open(&app.secrets.factor_key, s))
+        .and_then(|secret| crate::totp::matching_step(&secret, typed, now));
+    let ok = match (by_app, crate::totp::normalise_recovery_code(typed)) {
+        (Some(step), _) => {
+            let used = format!("totp:used:{account_id}:{step}");
+            let window = Duration::from_secs(crate::totp::REPLAY_WINDOW_SECS);
+            app.cache
+                .put_if_absent(&used, b"1", window)
+                .await
+                .unwrap_or(false)
+        }
+        (None, Some(c)) => {
+            let h = crate::totp::recovery_hash(&app.secrets.recovery_key, &account_id, &c);
+            app.db
+                .recovery_codes()
+                .spend(&account_id, &h, now)
+                .await
+                .unwrap_or(false)
+        }
+        (None, None) => false,
+    };
+    if ok {
+        f.factor_ok = true;
+    }
+    if let Err(r) = FLOW.save(&app, &f).await {
+        return r;
+    }
+    if ok {
+        render(&app, &f, StatusCode::OK, None)
+    } else {
+        let e = f.b.lang.t("bad_totp").to_owned();
+        render(&app, &f, StatusCode::UNAUTHORIZED, Some(e))
+    }
+}
+
+/// `POST /recover/{id}/password`: sets the new password and ends everything old.
+pub async fn password(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (f, form) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(account_id) = f.account_id.clone().filter(|_| f.step() == "password") else {
+        return render(&app, &f, StatusCode::BAD_REQUEST, None);
+    };
+    let account = match app.db.accounts().get(&account_id).await {
+        Ok(Some(a)) => a,
+        _ => return app.pages.unavailable(f.b.lang),
+    };
+    let pw = form.get("password").unwrap_or("").to_owned();
+    if form.get("password2").unwrap_or("") != pw {
+        let e = f.b.lang.t("err_passwords_differ").to_owned();
+        return render(&app, &f, StatusCode::BAD_REQUEST, Some(e));
+    }
+    let (candidate, login, mfa) = (
+        pw.clone(),
+        account.login.clone(),
+        account.totp_secret.is_some(),
+    );
+    let verdict =
+        tokio::task::spawn_blocking(move || crate::password_policy::check(&candidate, mfa, &login))
+            .await;
+    match verdict {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return render(&app, &f, StatusCode::BAD_REQUEST, Some(e.message(f.b.lang))),
+        Err(_) => return app.pages.unavailable(f.b.lang),
+    }
+    let Ok(hash) = crate::password::hash_async(pw).await else {
+        return app.pages.unavailable(f.b.lang);
+    };
+    let now = app.now();
+    let done = async {
+        app.db
+            .accounts()
+            .set_password(&account.id, &hash, now)
+            .await?;
+        app.db.grants().revoke_all(&account.id, now).await?;
+        Ok::<_, crate::store::StoreError>(())
+    };
+    if let Err(e) = done.await {
+        tracing::error!(error = %e, "password reset failed");
+        return app.pages.unavailable(f.b.lang);
+    }
+    if let Err(e) = crate::session::end_all(&app, &account.id).await {
+        tracing::error!(error = %e, "sessions not ended after a password reset");
+    }
+    crate::account::tell(&app, &account, "password_changed", f.b.lang).await;
+    let mut r = app.pages.page(
+        StatusCode::OK,
+        "recover.html",
+        f.b.lang,
+        context! { step => "done" },
+    );
+    FLOW.finish(&app, &f.b.id, &mut r).await;
+    r
+}

@@ -1,0 +1,156 @@
+//! Password recovery: a code to a confirmed address, the second factor when the account has
+//! one, a new password; then every old session, refresh and access token is over, any lock
+//! is lifted, and the citizen is told. Unknown logins get the same page and no message.
+
+use crate::helpers::*;
+use crate::on_both_stores;
+
+on_both_stores!(
+    a_reset_ends_old_sessions_and_tokens_and_lifts_the_lock,
+    recovery_asks_the_second_factor_and_reveals_no_accounts,
+);
+
+const OLD: &str = "correct horse battery";
+const NEW: &str = "a brand new long passphrase";
+
+fn outbox(app: &TestApp) -> Vec<idp::notify::OutboxEntry> {
+    app.app.notifier.outbox.as_ref().unwrap().recent()
+}
+
+fn last_code(app: &TestApp, kind: &str) -> String {
+    let m = outbox(app)
+        .into_iter()
+        .find(|e| e.message.kind == kind)
+        .unwrap();
+    m.message
+        .text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_owned()
+}
+
+/// /recover with `login`; returns the browser and the page after the login step.
+async fn begin(app: &TestApp, login: &str) -> (Browser, u16, String) {
+    let b = Browser::new();
+    let (_, _, html) = b.get(&app.base, &app.url("/recover")).await.page();
+    let (status, _, html) = b.submit(&app.base, &html, &[("login", login)]).await.page();
+    (b, status, html)
+}
+
+async fn a_reset_ends_old_sessions_and_tokens_and_lifts_the_lock(app: TestApp) {
+    let id = app
+        .user_with("ivan", OLD, |a| a.email_verified = true)
+        .await;
+    let rp = app.confidential().await;
+    let old_browser = Browser::new();
+    let t = sign_in(&app, &rp, &old_browser, "ivan", OLD).await;
+    let refresh = t["refresh_token"].as_str().unwrap().to_owned();
+    sqlx::query("UPDATE accounts SET failed_logins = 100, locked_at = 1 WHERE id = $1")
+        .bind(&id)
+        .execute(&app.app.db.pool)
+        .await
+        .unwrap();
+
+    let (b, status, html) = begin(&app, "ivan").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("i***@example.com"), "{html}");
+    let code = last_code(&app, "recovery_code");
+    let (status, _, html) = b.submit(&app.base, &html, &[("code", &code)]).await.page();
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("name=\"password2\""),
+        "no second factor: straight to the password"
+    );
+    let (status, _, html) = b
+        .submit(
+            &app.base,
+            &html,
+            &[("password", "too short"), ("password2", "too short")],
+        )
+        .await
+        .page();
+    assert_eq!(status, 400);
+    let (status, _, done) = b
+        .submit(&app.base, &html, &[("password", NEW), ("password2", NEW)])
+        .await
+        .page();
+    assert_eq!(status, 200, "{done}");
+
+    // Old refresh token, old session, old password: all over. Lock lifted, citizen told.
+    let r = http()
+        .post(app.url("/token"))
+        .basic_auth(&rp.id, rp.secret.as_deref())
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let (url, _) = authorize_url(&app, &rp, &[("prompt", "none")]);
+    let landed = old_browser.get(&app.base, &url).await.redirect();
+    assert_eq!(
+        Landed::param(&landed, "error").as_deref(),
+        Some("login_required"),
+        "the old browser's session ended"
+    );
+    let a = app.app.db.accounts().get(&id).await.unwrap().unwrap();
+    assert!(a.locked_at.is_none() && a.failed_logins == 0);
+    assert!(outbox(&app)
+        .iter()
+        .any(|m| m.message.kind == "password_changed"));
+    let t = sign_in(&app, &rp, &Browser::new(), "ivan", NEW).await;
+    assert!(t["id_token"].is_string());
+    let (url, _) = authorize_url(&app, &rp, &[]);
+    let b = Browser::new();
+    let (_, _, html) = b.get(&app.base, &url).await.page();
+    let (status, _, _) = b
+        .submit(&app.base, &html, &[("login", "ivan"), ("password", OLD)])
+        .await
+        .page();
+    assert_eq!(status, 401, "the old password no longer works");
+}
+
+async fn recovery_asks_the_second_factor_and_reveals_no_accounts(app: TestApp) {
+    const SECRET: &[u8] = b"12345678901234567890";
+    let sealed = idp::totp::seal(&app.app.secrets.factor_key, SECRET);
+    app.user_with("judy", OLD, |a| {
+        a.email_verified = true;
+        a.totp_secret = Some(sealed);
+    })
+    .await;
+    let before = outbox(&app).len();
+    let (_, status, html_unknown) = begin(&app, "nobody").await;
+    assert_eq!(status, 200);
+    assert!(
+        html_unknown.contains("name=\"code\""),
+        "same page as for a real login"
+    );
+    assert_eq!(
+        outbox(&app).len(),
+        before,
+        "nothing sent for an unknown login"
+    );
+
+    let (b, _, html) = begin(&app, "judy").await;
+    let code = last_code(&app, "recovery_code");
+    let (_, _, html) = b.submit(&app.base, &html, &[("code", &code)]).await.page();
+    assert!(
+        html.contains("/factor"),
+        "the second factor comes next: {html}"
+    );
+    let good = idp::totp::code_at(SECRET, app.app.now());
+    let wrong = if good == "000000" { "111111" } else { "000000" };
+    let (status, _, html) = b.submit(&app.base, &html, &[("code", wrong)]).await.page();
+    assert_eq!(status, 401);
+    let (_, _, html) = b.submit(&app.base, &html, &[("code", &good)]).await.page();
+    // With a second factor, 8 characters are enough (NIST SP 800-63B).
+    let (status, _, _) = b
+        .submit(
+            &app.base,
+            &html,
+            &[("password", "plum tree"), ("password2", "plum tree")],
+        )
+        .await
+        .page();
+    assert_eq!(status, 200);
+}
