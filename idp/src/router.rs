@@ -101,6 +101,8 @@ pub fn router(state: AppState) -> Router {
             get(crate::account::totp_start).post(crate::account::totp_confirm),
         )
         .route("/account/services", get(crate::account::services))
+        .route("/account/history", get(crate::account::history))
+        .route("/account/export", get(crate::account::export))
         .route(
             "/account/services/revoke",
             post(crate::account::revoke_service),

@@ -286,3 +286,67 @@ async fn revoking_a_service_in_the_account_ends_its_refresh_tokens_and_consent(a
         .unwrap();
     assert!(consent.is_none(), "consent forgotten");
 }
+
+on_both_stores!(sign_ins_are_listed_new_devices_noticed_and_data_exported);
+
+async fn sign_ins_are_listed_new_devices_noticed_and_data_exported(app: TestApp) {
+    app.user_with("kate", "correct horse battery", |a| a.email_verified = true)
+        .await;
+    let rp = app.confidential().await;
+    let notices = |app: &TestApp| {
+        app.app
+            .notifier
+            .outbox
+            .as_ref()
+            .unwrap()
+            .recent()
+            .iter()
+            .filter(|m| m.message.kind == "new_device")
+            .count()
+    };
+    let a = Browser::new();
+    sign_in(&app, &rp, &a, "kate", "correct horse battery").await;
+    assert_eq!(notices(&app), 0, "the very first sign-in is not news");
+    // The same browser again (its session is fresh, so force a new sign-in).
+    let (url, verifier) = authorize_url(&app, &rp, &[("prompt", "login")]);
+    let start = a.get(&app.base, &url).await;
+    let landed = a
+        .login_and_consent(&app.base, start, "kate", "correct horse battery")
+        .await
+        .redirect();
+    let (status, _) = redeem(
+        &app,
+        &rp,
+        &Landed::param(&landed, "code").unwrap(),
+        &verifier,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(notices(&app), 0, "a known browser is not news");
+    sign_in(&app, &rp, &Browser::new(), "kate", "correct horse battery").await;
+    assert_eq!(notices(&app), 1, "a new browser is");
+
+    let (b, _) = open_account(&app, "kate", "correct horse battery").await;
+    let (status, _, html) = b.get(&app.base, &app.url("/account/history")).await.page();
+    assert_eq!(status, 200);
+    assert!(
+        html.matches("<tr>").count() == 5,
+        "header and four sign-ins: {html}"
+    );
+    assert!(html.contains("pwd") && html.contains("127.0.0.1"));
+
+    let r = b.http.get(app.url("/account/export")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["account"]["login"], "kate");
+    assert_eq!(v["sign_ins"].as_array().unwrap().len(), 4);
+    assert_eq!(v["services"][0]["client_id"], rp.id.as_str());
+    assert!(v.to_string().find("argon2").is_none(), "no password hash");
+    // Without a session the export is not given out.
+    let r = http().get(app.url("/account/export")).send().await.unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+}

@@ -182,7 +182,7 @@ pub async fn login(
         return crate::oauth::authorize::response::redirect(&format!("/interaction/{}", ix.id));
     }
     let now = app.now();
-    signed_in(&app, ix, &account, &["pwd"], now, &headers).await
+    signed_in(&app, ix, &account, &["pwd"], now, &headers, &ip.to_string()).await
 }
 
 /// The sign-in succeeded with the factors in `amr` (RFC 8176): starts the session, then
@@ -194,6 +194,7 @@ pub(super) async fn signed_in(
     amr: &[&str],
     auth_time: i64,
     headers: &HeaderMap,
+    ip: &str,
 ) -> Response {
     let lang = ix.lang(headers);
     let s = Session {
@@ -229,7 +230,70 @@ pub(super) async fn signed_in(
     if let Some(c) = cookie {
         r.headers_mut().append(header::SET_COOKIE, c);
     }
+    if let Some(c) = remember_sign_in(app, account, amr, headers, ip, lang).await {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
     r
+}
+
+/// The long-lived cookie that recognises a browser across sign-ins.
+const DEVICE_COOKIE: &str = "vhod_device";
+/// How long a browser is remembered.
+const DEVICE_TTL: i64 = 400 * 86_400;
+
+/// Records the sign-in in the history and tells the citizen when it came from a browser
+/// the account has not signed in from before (not on the very first sign-in). Returns the
+/// device cookie to set when the browser had none. Best effort: the sign-in stands.
+async fn remember_sign_in(
+    app: &App,
+    account: &crate::store::Account,
+    amr: &[&str],
+    headers: &HeaderMap,
+    ip: &str,
+    lang: Lang,
+) -> Option<axum::http::HeaderValue> {
+    let existing = crate::http::cookie(headers, DEVICE_COOKIE)
+        .filter(|v| !v.is_empty() && v.len() <= 64)
+        .map(str::to_owned);
+    let (value, set) = match existing {
+        Some(v) => (v, false),
+        None => (crate::crypto::random_token(32), true),
+    };
+    let device = crate::crypto::sha256_b64(&value);
+    let ua: String = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    let history = app.db.history();
+    match history.knows(&account.id, &device).await {
+        Ok((false, true)) => crate::account::tell(app, account, "new_device", lang).await,
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "sign-in history lookup failed"),
+    }
+    let event = crate::store::history::LoginEvent {
+        at: app.now(),
+        ip: ip.to_owned(),
+        user_agent: ua,
+        device,
+        amr: amr.join(" "),
+    };
+    if let Err(e) = history.record(&account.id, &event).await {
+        tracing::error!(error = %e, "sign-in not recorded");
+    }
+    if set {
+        crate::http::set_cookie(
+            DEVICE_COOKIE,
+            &value,
+            "/",
+            DEVICE_TTL,
+            app.settings.secure_cookies,
+        )
+    } else {
+        None
+    }
 }
 
 /// When the client demands what the account cannot give (a level, a second factor): the

@@ -11,7 +11,7 @@ use super::login::{self, parse_count};
 use super::{load_form, render, save, Interaction};
 use crate::app::{App, AppState};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
@@ -42,6 +42,7 @@ pub(super) async fn page(
 /// `POST /interaction/{id}/totp`.
 pub async fn totp(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -143,6 +144,7 @@ pub async fn totp(
         .await;
     }
     let _ = app.cache.delete(&counter).await;
+    let ip = crate::http::client_ip(peer, &headers, &app.settings.trusted_proxies);
     login::signed_in(
         &app,
         ix,
@@ -150,6 +152,7 @@ pub async fn totp(
         &["pwd", "otp", "mfa"],
         pending.auth_time,
         &headers,
+        &ip.to_string(),
     )
     .await
 }

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod clients;
 pub mod consents;
 pub mod grants;
+pub mod history;
 pub mod identity;
 pub mod recovery;
 
@@ -116,6 +117,10 @@ impl Db {
     /// Second-factor recovery codes.
     pub fn recovery_codes(&self) -> recovery::RecoveryCodes<'_> {
         recovery::RecoveryCodes(&self.pool)
+    }
+    /// Sign-in history.
+    pub fn history(&self) -> history::History<'_> {
+        history::History(&self.pool)
     }
     /// Remembered consents.
     pub fn consents(&self) -> Consents<'_> {

@@ -1,0 +1,85 @@
+//! Sign-in history: one row per successful sign-in (time, IP address, user agent, device,
+//! methods), newest first for the citizen.
+
+use super::StoreError;
+use sqlx::{AnyPool, Row};
+
+/// One sign-in.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LoginEvent {
+    /// Unix time.
+    pub at: i64,
+    /// The client's IP address.
+    pub ip: String,
+    /// The browser's User-Agent (at most 200 characters).
+    pub user_agent: String,
+    /// Keyed hash of the browser's device cookie.
+    #[serde(skip)]
+    pub device: String,
+    /// Methods used (RFC 8176), space-separated.
+    pub amr: String,
+}
+
+/// Sign-in history.
+pub struct History<'a>(pub(crate) &'a AnyPool);
+
+impl History<'_> {
+    /// Records a sign-in.
+    pub async fn record(&self, account_id: &str, e: &LoginEvent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO login_events (id, account_id, at, ip, user_agent, device, amr) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(account_id)
+        .bind(e.at)
+        .bind(&e.ip)
+        .bind(&e.user_agent)
+        .bind(&e.device)
+        .bind(&e.amr)
+        .execute(self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the account has signed in from `device` before, and whether it has signed in
+    /// at all.
+    pub async fn knows(&self, account_id: &str, device: &str) -> Result<(bool, bool), StoreError> {
+        let any: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_events WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_one(self.0)
+                .await?;
+        let this: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_events WHERE account_id = $1 AND device = $2",
+        )
+        .bind(account_id)
+        .bind(device)
+        .fetch_one(self.0)
+        .await?;
+        Ok((this > 0, any > 0))
+    }
+
+    /// The latest `limit` sign-ins, newest first.
+    pub async fn list(&self, account_id: &str, limit: i64) -> Result<Vec<LoginEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, ip, user_agent, device, amr FROM login_events WHERE account_id = $1 \
+             ORDER BY at DESC, id LIMIT $2",
+        )
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(self.0)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LoginEvent {
+                    at: r.try_get("at")?,
+                    ip: r.try_get("ip")?,
+                    user_agent: r.try_get("user_agent")?,
+                    device: r.try_get("device")?,
+                    amr: r.try_get("amr")?,
+                })
+            })
+            .collect()
+    }
+}
