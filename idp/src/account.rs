@@ -714,3 +714,97 @@ pub async fn export(State(app): State<AppState>, headers: HeaderMap) -> Response
     );
     r
 }
+
+/// `GET /account/delete`: asks for the password, and the second factor when there is one.
+pub async fn delete_form(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    let (_, a) = match signed_in(&app, &headers, lang).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    delete_page(&app, &headers, lang, StatusCode::OK, &a, None)
+}
+
+fn delete_page(
+    app: &App,
+    headers: &HeaderMap,
+    lang: Lang,
+    status: StatusCode,
+    a: &Account,
+    error: Option<&str>,
+) -> Response {
+    app.pages.page(
+        status,
+        "delete.html",
+        lang,
+        context! {
+            csrf => session::csrf_for(app, headers).unwrap_or_default(),
+            has_totp => a.totp_secret.is_some(),
+            error,
+        },
+    )
+}
+
+/// `POST /account/delete`: with the password (and the authenticator's code when the account
+/// has one), deletes the account, revokes every grant, ends every session, and tells the
+/// citizen.
+pub async fn delete(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    let (a, form) = match signed_in_form(&app, &headers, lang, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let password_ok = crate::password::verify(
+        form.get("password").unwrap_or("").to_owned(),
+        a.password_hash.clone(),
+    )
+    .await;
+    let now = app.now();
+    // The code is spent only once the password is right.
+    let factor_ok = password_ok
+        && match a
+            .totp_secret
+            .as_deref()
+            .and_then(|s| crate::totp::open(&app.secrets.factor_key, s))
+        {
+            None => a.totp_secret.is_none(),
+            Some(secret) => {
+                match crate::totp::matching_step(&secret, form.get("code").unwrap_or(""), now) {
+                    Some(step) => {
+                        let used = format!("totp:used:{}:{step}", a.id);
+                        let window =
+                            std::time::Duration::from_secs(crate::totp::REPLAY_WINDOW_SECS);
+                        app.cache
+                            .put_if_absent(&used, b"1", window)
+                            .await
+                            .unwrap_or(false)
+                    }
+                    None => false,
+                }
+            }
+        };
+    if !(password_ok && factor_ok) {
+        let e = lang.t("delete_refused");
+        return delete_page(&app, &headers, lang, StatusCode::UNAUTHORIZED, &a, Some(e));
+    }
+    // Told first, while the addresses are still known.
+    tell(&app, &a, "account_deleted", lang).await;
+    let done = async {
+        app.db.grants().revoke_all(&a.id, now).await?;
+        app.db.accounts().delete(&a.id).await
+    };
+    if let Err(e) = done.await {
+        tracing::error!(error = %e, "account deletion failed");
+        return app.pages.unavailable(lang);
+    }
+    if let Err(e) = session::end_all(&app, &a.id).await {
+        tracing::error!(error = %e, "sessions not ended after deletion");
+    }
+    tracing::info!(account = %a.id, "account deleted by its owner");
+    app.pages.page(
+        StatusCode::OK,
+        "delete.html",
+        lang,
+        context! { deleted => true },
+    )
+}

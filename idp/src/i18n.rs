@@ -397,6 +397,26 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("history_methods", "Способ", "Methods"),
     ("history_none", "Входов пока не было.", "No sign-ins yet."),
     ("export_link", "Скачать мои данные (JSON)", "Download my data (JSON)"),
+    ("delete_title", "Удаление учётной записи", "Delete the account"),
+    (
+        "delete_warning",
+        "Учётная запись и все её данные будут удалены, все входы и выданный сервисам доступ прекратятся. Это нельзя отменить.",
+        "The account and all its data will be deleted, and every sign-in and every service's access will end. This cannot be undone.",
+    ),
+    ("delete_button", "Удалить навсегда", "Delete for good"),
+    (
+        "delete_refused",
+        "Неверный пароль или код — учётная запись не удалена.",
+        "Wrong password or code: the account was not deleted.",
+    ),
+    ("delete_done", "Учётная запись удалена.", "The account is deleted."),
+    ("delete_link", "Удалить учётную запись", "Delete the account"),
+    ("account_deleted_subject", "vhod: учётная запись удалена", "vhod: your account was deleted"),
+    (
+        "account_deleted_text",
+        "Ваша учётная запись vhod и её данные удалены, все входы завершены. Если это были не вы, срочно обратитесь в поддержку.",
+        "Your vhod account and its data were deleted and every sign-in ended. If it was not you, contact support at once.",
+    ),
     ("logout_title", "Выход", "Sign out"),
     (
         "logout_question",

@@ -40,6 +40,7 @@ impl Pages {
             ("services.html", include_str!("../templates/services.html")),
             ("recover.html", include_str!("../templates/recover.html")),
             ("history.html", include_str!("../templates/history.html")),
+            ("delete.html", include_str!("../templates/delete.html")),
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),

@@ -104,6 +104,10 @@ pub fn router(state: AppState) -> Router {
         .route("/account/history", get(crate::account::history))
         .route("/account/export", get(crate::account::export))
         .route(
+            "/account/delete",
+            get(crate::account::delete_form).post(crate::account::delete),
+        )
+        .route(
             "/account/services/revoke",
             post(crate::account::revoke_service),
         )

@@ -232,7 +232,7 @@ async fn revoking_a_service_in_the_account_ends_its_refresh_tokens_and_consent(a
     app.user("dave", "correct horse battery").await;
     let rp = app.confidential().await;
     let t = sign_in(&app, &rp, &Browser::new(), "dave", "correct horse battery").await;
-    let refresh = t["refresh_token"].as_str().unwrap().to_owned();
+    let rt = t["refresh_token"].as_str().unwrap().to_owned();
     let access = t["access_token"].as_str().unwrap().to_owned();
 
     let (b, _) = open_account(&app, "dave", "correct horse battery").await;
@@ -250,15 +250,8 @@ async fn revoking_a_service_in_the_account_ends_its_refresh_tokens_and_consent(a
     assert!(!html.contains(&format!("data-client=\"{}\"", rp.id)));
 
     // The refresh token and the access token stop working; the next sign-in asks again.
-    let r = http()
-        .post(app.url("/token"))
-        .basic_auth(&rp.id, rp.secret.as_deref())
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    let v: serde_json::Value = r.json().await.unwrap();
+    let (status, v) = refresh(&app, &rp, &rt).await;
+    assert_eq!(status, 400);
     assert_eq!(v["error"], "invalid_grant");
     let r = http()
         .get(app.url("/userinfo"))
@@ -349,4 +342,103 @@ async fn sign_ins_are_listed_new_devices_noticed_and_data_exported(app: TestApp)
     // Without a session the export is not given out.
     let r = http().get(app.url("/account/export")).send().await.unwrap();
     assert!(r.status().is_redirection(), "{}", r.status());
+}
+
+on_both_stores!(deleting_the_account_needs_both_factors_and_ends_everything);
+
+async fn deleting_the_account_needs_both_factors_and_ends_everything(app: TestApp) {
+    const SECRET: &[u8] = b"12345678901234567890";
+    let sealed = idp::totp::seal(&app.app.secrets.factor_key, SECRET);
+    let id = app
+        .user_with("liam", "correct horse battery", |a| {
+            a.email_verified = true;
+            a.totp_secret = Some(sealed);
+        })
+        .await;
+    let rp = app.confidential().await;
+    // A client holds a refresh token.
+    let b0 = Browser::new();
+    let (url, verifier) = authorize_url(&app, &rp, &[]);
+    let (_, _, html) = b0.get(&app.base, &url).await.page();
+    let (_, _, html) = b0
+        .submit(
+            &app.base,
+            &html,
+            &[("login", "liam"), ("password", "correct horse battery")],
+        )
+        .await
+        .page();
+    let now = app.app.now();
+    let landed = b0
+        .submit_and_allow(
+            &app.base,
+            &html,
+            &[("code", &idp::totp::code_at(SECRET, now - 30))],
+        )
+        .await
+        .redirect();
+    let (_, t) = redeem(
+        &app,
+        &rp,
+        &Landed::param(&landed, "code").unwrap(),
+        &verifier,
+    )
+    .await;
+    let rt = t["refresh_token"].as_str().unwrap().to_owned();
+
+    // The account area, signed in with both factors.
+    let b = Browser::new();
+    let (_, _, html) = b.get(&app.base, &app.url("/account")).await.page();
+    let (_, _, html) = b
+        .submit(
+            &app.base,
+            &html,
+            &[("login", "liam"), ("password", "correct horse battery")],
+        )
+        .await
+        .page();
+    let (_, _, _) = b
+        .submit(
+            &app.base,
+            &html,
+            &[("code", &idp::totp::code_at(SECRET, now))],
+        )
+        .await
+        .page();
+    let (status, _, form) = b.get(&app.base, &app.url("/account/delete")).await.page();
+    assert_eq!(status, 200);
+    assert!(form.contains("name=\"code\""), "the second factor is asked");
+    let next = idp::totp::code_at(SECRET, now + 30);
+    for (pw, code) in [
+        ("wrong password!", next.as_str()),
+        ("correct horse battery", "000000"),
+    ] {
+        let (status, _, _) = b
+            .submit(&app.base, &form, &[("password", pw), ("code", code)])
+            .await
+            .page();
+        assert_eq!(status, 401, "{pw} / {code}");
+    }
+    assert!(app.app.db.accounts().get(&id).await.unwrap().is_some());
+    let (status, _, html) = b
+        .submit(
+            &app.base,
+            &form,
+            &[("password", "correct horse battery"), ("code", &next)],
+        )
+        .await
+        .page();
+    assert_eq!(status, 200, "{html}");
+    assert!(app.app.db.accounts().get(&id).await.unwrap().is_none());
+    let told = app.app.notifier.outbox.as_ref().unwrap().recent();
+    assert!(told.iter().any(|m| m.message.kind == "account_deleted"));
+    let (status, v) = refresh(&app, &rp, &rt).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "the client's refresh token is dead"
+    );
+    // The account area's session ended too.
+    let (_, _, html) = b.get(&app.base, &app.url("/account")).await.page();
+    assert!(html.contains("name=\"password\""), "signed out");
 }

@@ -45,7 +45,7 @@ async fn a_reset_ends_old_sessions_and_tokens_and_lifts_the_lock(app: TestApp) {
     let rp = app.confidential().await;
     let old_browser = Browser::new();
     let t = sign_in(&app, &rp, &old_browser, "ivan", OLD).await;
-    let refresh = t["refresh_token"].as_str().unwrap().to_owned();
+    let rt = t["refresh_token"].as_str().unwrap().to_owned();
     sqlx::query("UPDATE accounts SET failed_logins = 100, locked_at = 1 WHERE id = $1")
         .bind(&id)
         .execute(&app.app.db.pool)
@@ -78,14 +78,8 @@ async fn a_reset_ends_old_sessions_and_tokens_and_lifts_the_lock(app: TestApp) {
     assert_eq!(status, 200, "{done}");
 
     // Old refresh token, old session, old password: all over. Lock lifted, citizen told.
-    let r = http()
-        .post(app.url("/token"))
-        .basic_auth(&rp.id, rp.secret.as_deref())
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
+    let (status, v) = refresh(&app, &rp, &rt).await;
+    assert_eq!((status, v["error"].as_str()), (400, Some("invalid_grant")));
     let (url, _) = authorize_url(&app, &rp, &[("prompt", "none")]);
     let landed = old_browser.get(&app.base, &url).await.redirect();
     assert_eq!(

@@ -16,17 +16,6 @@ on_both_stores!(
     concurrent_redemptions_have_one_winner,
 );
 
-async fn refresh(app: &TestApp, rp: &Rp, rt: &str) -> (u16, Value) {
-    let r = http()
-        .post(app.url("/token"))
-        .basic_auth(&rp.id, rp.secret.as_deref())
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or_default())
-}
-
 async fn userinfo_status(app: &TestApp, at: &str) -> u16 {
     http()
         .get(app.url("/userinfo"))

@@ -172,6 +172,23 @@ impl Accounts<'_> {
         Ok(())
     }
 
+    /// Deletes the account; its identity, level history, recovery codes and sign-in history
+    /// go with it (foreign keys cascade), and its consents are removed here. Grants stay,
+    /// revoked, so tokens already issued keep being refused.
+    pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.0.begin().await?;
+        sqlx::query("DELETE FROM consents WHERE account_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let r = sqlx::query("DELETE FROM accounts WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     /// Sets (or with `None` removes) the account's sealed TOTP secret.
     pub async fn set_totp(
         &self,

@@ -360,6 +360,18 @@ pub async fn redeem(
     redeem_at(&app.base, rp, code, verifier).await
 }
 
+/// A refresh-token grant with client_secret_basic; returns status and JSON.
+pub async fn refresh(app: &TestApp, rp: &Rp, rt: &str) -> (u16, serde_json::Value) {
+    let r = http()
+        .post(app.url("/token"))
+        .basic_auth(&rp.id, rp.secret.as_deref())
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
+        .send()
+        .await
+        .expect("token");
+    (r.status().as_u16(), r.json().await.unwrap_or_default())
+}
+
 /// Redeems a code at the server `base` with client_secret_basic; returns status and JSON.
 pub async fn redeem_at(
     base: &str,
