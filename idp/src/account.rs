@@ -808,3 +808,59 @@ pub async fn delete(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         context! { deleted => true },
     )
 }
+
+/// `GET /account/sessions`: the browsers signed in now, this one marked.
+pub async fn sessions(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    let (_, a) = match signed_in(&app, &headers, lang).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let rows = match app.db.sessions().list(&a.id, app.now()).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "session list failed");
+            return app.pages.unavailable(lang);
+        }
+    };
+    let here = session::current_key(&app, &headers);
+    let mut live = Vec::new();
+    for r in rows {
+        if session::is_live(&app, &r.cache_key).await.unwrap_or(false) {
+            live.push(context! {
+                sid => &r.sid, when => when(r.started_at), ip => &r.ip, ua => &r.user_agent,
+                current => here.as_deref() == Some(r.cache_key.as_str()),
+            });
+        }
+    }
+    app.pages.page(
+        StatusCode::OK,
+        "sessions.html",
+        lang,
+        context! { csrf => session::csrf_for(&app, &headers).unwrap_or_default(), sessions => live },
+    )
+}
+
+/// `POST /account/sessions/end`: signs one of the account's browsers out.
+pub async fn end_session(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    let (a, form) = match signed_in_form(&app, &headers, lang, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let sid = form.get("sid").unwrap_or("");
+    match app.db.sessions().remove(&a.id, sid).await {
+        Ok(Some(cache_key)) => {
+            if let Err(e) = app.cache.delete(&cache_key).await {
+                tracing::error!(error = %e, "session not ended");
+                return app.pages.unavailable(lang);
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "session removal failed");
+            return app.pages.unavailable(lang);
+        }
+    }
+    crate::oauth::authorize::response::redirect("/account/sessions")
+}

@@ -417,6 +417,9 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Ваша учётная запись vhod и её данные удалены, все входы завершены. Если это были не вы, срочно обратитесь в поддержку.",
         "Your vhod account and its data were deleted and every sign-in ended. If it was not you, contact support at once.",
     ),
+    ("sessions_title", "Активные входы", "Active sign-ins"),
+    ("sessions_this", "этот браузер", "this browser"),
+    ("sessions_end", "Завершить", "Sign out"),
     ("logout_title", "Выход", "Sign out"),
     (
         "logout_question",

@@ -41,6 +41,7 @@ impl Pages {
             ("recover.html", include_str!("../templates/recover.html")),
             ("history.html", include_str!("../templates/history.html")),
             ("delete.html", include_str!("../templates/delete.html")),
+            ("sessions.html", include_str!("../templates/sessions.html")),
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),

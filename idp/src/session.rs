@@ -89,19 +89,48 @@ pub async fn end_all(app: &App, account_id: &str) -> Result<(), CacheError> {
 /// Starts a new session (a new cookie value on every login: no fixation) and returns the
 /// `Set-Cookie` header.
 pub async fn start(app: &App, s: &Session) -> Result<Option<HeaderValue>, CacheError> {
+    Ok(start_keyed(app, s).await?.0)
+}
+
+/// [`start`], also returning the session's cache key (for the account's list of sessions).
+pub async fn start_keyed(
+    app: &App,
+    s: &Session,
+) -> Result<(Option<HeaderValue>, String), CacheError> {
     let value = random_token(32);
     let mut s = s.clone();
     s.epoch = epoch(app, &s.account_id).await?;
     let json = serde_json::to_vec(&s).map_err(|e| CacheError::Backend(e.to_string()))?;
     let ttl = Duration::from_secs(app.settings.session_ttl.max(1) as u64);
-    app.cache.put(&key(&value), &json, ttl).await?;
-    Ok(crate::http::set_cookie(
+    let k = key(&value);
+    app.cache.put(&k, &json, ttl).await?;
+    let cookie = crate::http::set_cookie(
         cookie_name(app),
         &value,
         "/",
         app.settings.session_ttl,
         app.settings.secure_cookies,
-    ))
+    );
+    Ok((cookie, k))
+}
+
+/// The cache key of the session this request's cookie names.
+pub fn current_key(app: &App, headers: &HeaderMap) -> Option<String> {
+    crate::http::cookie(headers, cookie_name(app))
+        .filter(|v| v.len() <= 128)
+        .map(key)
+}
+
+/// Whether the session stored under `cache_key` is still alive (not expired, not ended by a
+/// password reset).
+pub async fn is_live(app: &App, cache_key: &str) -> Result<bool, CacheError> {
+    let Some(raw) = app.cache.get(cache_key).await? else {
+        return Ok(false);
+    };
+    let Ok(s) = serde_json::from_slice::<Session>(&raw) else {
+        return Ok(false);
+    };
+    Ok(s.epoch >= epoch(app, &s.account_id).await?)
 }
 
 /// Ends the request's session and returns the cookie-clearing header.

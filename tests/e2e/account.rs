@@ -442,3 +442,30 @@ async fn deleting_the_account_needs_both_factors_and_ends_everything(app: TestAp
     let (_, _, html) = b.get(&app.base, &app.url("/account")).await.page();
     assert!(html.contains("name=\"password\""), "signed out");
 }
+
+on_both_stores!(active_sign_ins_are_listed_and_one_can_be_signed_out);
+
+async fn active_sign_ins_are_listed_and_one_can_be_signed_out(app: TestApp) {
+    app.user("mia", "correct horse battery").await;
+    let (a, _) = open_account(&app, "mia", "correct horse battery").await;
+    let (b, _) = open_account(&app, "mia", "correct horse battery").await;
+    let (status, _, html) = a.get(&app.base, &app.url("/account/sessions")).await.page();
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("data-sid=").count(), 2, "{html}");
+    assert_eq!(
+        html.matches("/account/sessions/end").count(),
+        1,
+        "this browser is not offered"
+    );
+    let (status, _, html) = a
+        .submit_form(&app.base, &html, "/sessions/end", &[])
+        .await
+        .page();
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("data-sid=").count(), 1);
+    // The other browser is signed out; this one is not.
+    let (_, _, page) = b.get(&app.base, &app.url("/account")).await.page();
+    assert!(page.contains("name=\"password\""), "b must sign in again");
+    let (_, _, page) = a.get(&app.base, &app.url("/account")).await.page();
+    assert!(page.contains("data-level="), "a is still signed in");
+}

@@ -205,13 +205,24 @@ pub(super) async fn signed_in(
         acr: account.level.clone(),
         epoch: 0, // set by session::start
     };
-    let cookie = match session::start(app, &s).await {
+    let (cookie, cache_key) = match session::start_keyed(app, &s).await {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "session start failed");
             return app.pages.unavailable(lang);
         }
     };
+    let row = crate::store::history::SessionRow {
+        sid: s.sid.clone(),
+        cache_key,
+        started_at: app.now(),
+        ip: ip.to_owned(),
+        user_agent: user_agent(headers),
+    };
+    let expires = app.now() + app.settings.session_ttl;
+    if let Err(e) = app.db.sessions().record(&account.id, &row, expires).await {
+        tracing::error!(error = %e, "session not listed");
+    }
     ix.session = Some(s);
     ix.pending_mfa = None;
     let consent_needed =
@@ -234,6 +245,17 @@ pub(super) async fn signed_in(
         r.headers_mut().append(header::SET_COOKIE, c);
     }
     r
+}
+
+/// The request's User-Agent, at most 200 characters.
+fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
 }
 
 /// The long-lived cookie that recognises a browser across sign-ins.
@@ -260,13 +282,7 @@ async fn remember_sign_in(
         None => (crate::crypto::random_token(32), true),
     };
     let device = crate::crypto::sha256_b64(&value);
-    let ua: String = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(200)
-        .collect();
+    let ua = user_agent(headers);
     let history = app.db.history();
     match history.knows(&account.id, &device).await {
         Ok((false, true)) => crate::account::tell(app, account, "new_device", lang).await,

@@ -1,5 +1,5 @@
 //! Sign-in history: one row per successful sign-in (time, IP address, user agent, device,
-//! methods), newest first for the citizen.
+//! methods), newest first for the citizen; and the account's browser sessions.
 
 use super::StoreError;
 use sqlx::{AnyPool, Row};
@@ -81,5 +81,84 @@ impl History<'_> {
                 })
             })
             .collect()
+    }
+}
+
+/// A browser session as the account lists it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SessionRow {
+    /// Public session id.
+    pub sid: String,
+    /// Where the session lives in the shared cache.
+    #[serde(skip)]
+    pub cache_key: String,
+    /// Unix time it began.
+    pub started_at: i64,
+    /// Its IP address then.
+    pub ip: String,
+    /// Its browser.
+    pub user_agent: String,
+}
+
+/// The account's browser sessions.
+pub struct Sessions<'a>(pub(crate) &'a AnyPool);
+
+impl Sessions<'_> {
+    /// Records a new session.
+    pub async fn record(
+        &self,
+        account_id: &str,
+        row: &SessionRow,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO account_sessions (sid, account_id, cache_key, started_at, expires_at, \
+             ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&row.sid)
+        .bind(account_id)
+        .bind(&row.cache_key)
+        .bind(row.started_at)
+        .bind(expires_at)
+        .bind(&row.ip)
+        .bind(&row.user_agent)
+        .execute(self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// Sessions not yet expired at `now`, newest first (the caller checks which still live).
+    pub async fn list(&self, account_id: &str, now: i64) -> Result<Vec<SessionRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sid, cache_key, started_at, ip, user_agent FROM account_sessions \
+             WHERE account_id = $1 AND expires_at > $2 ORDER BY started_at DESC, sid",
+        )
+        .bind(account_id)
+        .bind(now)
+        .fetch_all(self.0)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SessionRow {
+                    sid: r.try_get("sid")?,
+                    cache_key: r.try_get("cache_key")?,
+                    started_at: r.try_get("started_at")?,
+                    ip: r.try_get("ip")?,
+                    user_agent: r.try_get("user_agent")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets a session of `account_id`; returns its cache key if it was there.
+    pub async fn remove(&self, account_id: &str, sid: &str) -> Result<Option<String>, StoreError> {
+        let key: Option<String> = sqlx::query_scalar(
+            "DELETE FROM account_sessions WHERE account_id = $1 AND sid = $2 RETURNING cache_key",
+        )
+        .bind(account_id)
+        .bind(sid)
+        .fetch_optional(self.0)
+        .await?;
+        Ok(key)
     }
 }

@@ -122,6 +122,10 @@ impl Db {
     pub fn history(&self) -> history::History<'_> {
         history::History(&self.pool)
     }
+    /// The accounts' browser sessions.
+    pub fn sessions(&self) -> history::Sessions<'_> {
+        history::Sessions(&self.pool)
+    }
     /// Remembered consents.
     pub fn consents(&self) -> Consents<'_> {
         Consents(&self.pool)
