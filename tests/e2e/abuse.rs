@@ -161,7 +161,26 @@ async fn garbage_on_every_endpoint_is_a_4xx_never_a_5xx() {
         "/revoke",
         "/logout",
         "/interaction/nope/login",
+        "/interaction/nope/totp",
         "/interaction/nope/consent",
+        "/register",
+        "/register/nope/contact",
+        "/register/nope/code",
+        "/register/nope/resend",
+        "/register/nope/password",
+        "/recover",
+        "/recover/nope/login",
+        "/recover/nope/code",
+        "/recover/nope/factor",
+        "/recover/nope/password",
+        "/account",
+        "/account/identity",
+        "/account/totp",
+        "/account/services/revoke",
+        "/account/sessions/end",
+        "/account/delete",
+        "/account/export",
+        "/dev/outbox",
     ];
     let client = http();
     for path in paths {
@@ -213,4 +232,77 @@ async fn garbage_on_every_endpoint_is_a_4xx_never_a_5xx() {
         .unwrap()
         .status()
         .is_client_error());
+}
+
+/// Values a form field should never turn into a 5xx.
+const NASTY: &[&str] = &[
+    "",
+    "\0\0\0",
+    "%ff%fe",
+    "<script>alert(1)</script>",
+    "'; DROP TABLE accounts; --",
+    "😀😀😀 ё Ё \u{202e}",
+    "999999999999999999999999999999",
+    "-1",
+];
+
+/// Submits every form on `html` once per nasty value, in every field at once; asserts no
+/// answer is a 5xx.
+async fn nasty_forms(app: &TestApp, b: &Browser, html: &str, what: &str) {
+    let long = "я".repeat(8000);
+    let fields: Vec<String> = html
+        .split("name=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|n| *n != "csrf")
+        .map(str::to_owned)
+        .collect();
+    for v in NASTY.iter().copied().chain([long.as_str()]) {
+        let form: Vec<(&str, &str)> = fields.iter().map(|f| (f.as_str(), v)).collect();
+        let landed = b.submit(&app.base, html, &form).await;
+        if let Landed::Page(status, url, body) = landed {
+            assert!(status < 500, "{what}: {status} at {url} for {v:?}: {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn nasty_values_in_real_forms_are_never_a_5xx() {
+    let app = spawn_app(Store::Embedded).await.unwrap();
+    app.user("alice", "correct horse battery").await;
+    // Registration and recovery, at their first step and with a valid flow.
+    for (start, what) in [("/register", "registration"), ("/recover", "recovery")] {
+        let b = Browser::new();
+        let (_, _, html) = b.get(&app.base, &app.url(start)).await.page();
+        nasty_forms(&app, &b, &html, what).await;
+    }
+    let b = Browser::new();
+    let (_, _, html) = b.get(&app.base, &app.url("/register")).await.page();
+    let (_, _, code_page) = b
+        .submit(&app.base, &html, &[("contact", "new@example.com")])
+        .await
+        .page();
+    nasty_forms(&app, &b, &code_page, "registration code").await;
+    // The sign-in form, then every form of the personal account, signed in.
+    let b = Browser::new();
+    let (_, _, html) = b.get(&app.base, &app.url("/account")).await.page();
+    nasty_forms(&app, &b, &html, "sign-in").await;
+    app.clock.advance(3600); // past the waits the failures above started
+    let (_, _, html) = b.get(&app.base, &app.url("/account")).await.page();
+    let (status, _, _) = b
+        .submit(
+            &app.base,
+            &html,
+            &[("login", "alice"), ("password", "correct horse battery")],
+        )
+        .await
+        .page();
+    assert_eq!(status, 200);
+    for path in ["/account/identity", "/account/totp", "/account/delete"] {
+        let (_, _, html) = b.get(&app.base, &app.url(path)).await.page();
+        nasty_forms(&app, &b, &html, path).await;
+    }
+    // Still signed in and served.
+    let r = b.http.get(app.url("/account/export")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
 }
