@@ -540,6 +540,8 @@ struct Service {
     /// What it may read, in plain words.
     reads: Vec<String>,
     granted_at: i64,
+    /// When, for people (UTC), as the history and sessions pages show it.
+    since: String,
 }
 
 /// `GET /account/services`: every service the citizen allowed, what it reads, since when.
@@ -568,6 +570,7 @@ pub async fn services(State(app): State<AppState>, headers: HeaderMap) -> Respon
             client_id,
             name,
             granted_at: c.granted_at,
+            since: when(c.granted_at),
         });
     }
     app.pages.page(

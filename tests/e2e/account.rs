@@ -245,6 +245,31 @@ async fn revoking_a_service_in_the_account_ends_its_refresh_tokens_and_consent(a
         html.contains("Test &lt;Service&gt; &amp; Co"),
         "by name, escaped"
     );
+    // Since when: a date and time for people, not the raw unix time.
+    let dave = app
+        .app
+        .db
+        .accounts()
+        .by_login("dave")
+        .await
+        .unwrap()
+        .unwrap();
+    let granted = app
+        .app
+        .db
+        .consents()
+        .get(&dave.id, &rp.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .granted_at;
+    let (y, m, d) = idp::identity::civil_date(granted);
+    let (h, min) = (granted.rem_euclid(86_400) / 3600, granted % 3600 / 60);
+    assert!(
+        html.contains(&format!(">{y:04}-{m:02}-{d:02} {h:02}:{min:02}</time>")),
+        "the date is shown: {html}"
+    );
+    assert!(!html.contains(&format!(">{granted}<")), "no raw unix time");
     let (status, _, html) = b.submit_form(&app.base, &html, "/revoke", &[]).await.page();
     assert_eq!(status, 200);
     assert!(!html.contains(&format!("data-client=\"{}\"", rp.id)));
