@@ -1,0 +1,337 @@
+// vhod as a person uses it, in a real Chromium (Debian's, driven by playwright-core):
+//
+//   1. registers with an e-mail address (the code read from the development outbox page),
+//      is refused a too-short password, then chooses a 15+ character one;
+//   2. signs in to the personal account, turns on an authenticator app (the RFC 6238 code
+//      computed here from the key shown on the page) and sees ten recovery codes;
+//   3. in a fresh browser, signs in to a test client with password, then an app code (a code
+//      already used is refused: replay protection), sees the consent page naming the client
+//      and what it will read, allows it; the client redeems the code (PKCE S256, ID token
+//      signature and nonce checked) and refreshes once;
+//   4. views the account pages (overview, services, sessions, history, identity), sees the
+//      client among the services and revokes it there; the client's refresh token then gets
+//      `invalid_grant` and its access token is refused at userinfo.
+//
+// Every main page is shot full-page at phone and desktop widths into BROWSER_SCREENSHOTS, and
+// must not scroll sideways on the phone. The pages are in Russian, the default language, so
+// the assertions quote the Russian texts (idp/src/i18n.rs).
+//
+// Environment: VHOD_BIN (the vhod binary; server.mjs starts a fresh one), BROWSER_SCREENSHOTS
+// (a directory), CHROMIUM (default /usr/bin/chromium), BROWSER_KEEP=1 keeps vhod's temporary
+// data directory. Prints `browser test: ok` on success; on failure, the step, the page and the
+// end of vhod's log, and exits 1.
+
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import { chromium } from 'playwright-core'
+import * as t from './lib.mjs'
+import { startVhod } from './server.mjs'
+
+function env(name) {
+  const v = process.env[name]
+  if (!v) throw new Error(`missing environment variable ${name}`)
+  return v
+}
+
+const SHOTS = env('BROWSER_SCREENSHOTS')
+const CLIENT_NAME = 'Городская библиотека'
+let ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI // set once vhod is up (main)
+const EMAIL = `citizen-${Date.now()}@example.com`
+const PASSWORD = 'зелёный трамвай едет к морю'
+const used = new Set() // TOTP steps the server has seen (each is accepted once)
+/** A token response for a failure message: the error, or which fields came (never tokens). */
+const told = (r) => `HTTP ${r.status}: ${r.body.error ? `${r.body.error} ${r.body.error_description ?? ''}` : Object.keys(r.body).join(', ')}`
+const literally = (s) => new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+
+let step = 'start'
+let page // the page in use, for the failure screenshot
+const shot = (name) => t.shoot(page, SHOTS, name)
+
+/** A code the server has not seen yet: this step's, or the next one's (±1 step is allowed). */
+function freshCode(secret) {
+  let s = t.stepNow()
+  while (used.has(s)) s += 1
+  used.add(s)
+  return t.totp(secret, s)
+}
+
+/** The newest registration code sent to `to`, as the development outbox page shows it. */
+async function outboxCode(context, to) {
+  const p = await context.newPage()
+  try {
+    await p.goto(`${ISSUER}/dev/outbox`)
+    const msg = p.locator('section.outbox-message', { hasText: to }).filter({ hasText: 'registration_code' })
+    const body = await msg.first().locator('pre').innerText()
+    const m = body.match(/\b(\d{6})\b/)
+    assert.ok(m, `no 6-digit code in the outbox message: ${body}`)
+    return m[1]
+  } finally {
+    await p.close()
+  }
+}
+
+async function register(context) {
+  step = 'register: address'
+  await page.goto(`${ISSUER}/register`)
+  await t.heading(page, 'Регистрация')
+  await shot('register')
+  await page.getByLabel('Телефон или электронная почта').fill(EMAIL)
+  await t.press(page, 'Получить код')
+
+  step = 'register: code'
+  assert.match(await t.text(page, 'main'), literally(`Код отправлен на ${EMAIL}`))
+  await page.getByLabel('Код из сообщения').fill(await outboxCode(context, EMAIL))
+  await t.press(page, 'Подтвердить')
+
+  step = 'register: password'
+  assert.match(await t.text(page, 'main'), /не короче 15 символов/)
+  await page.getByLabel('Пароль', { exact: true }).fill('мой пароль')
+  await page.getByLabel('Пароль ещё раз').fill('мой пароль')
+  await t.press(page, 'Создать учётную запись')
+  assert.equal(await t.text(page, '[role=alert]'), 'Пароль должен быть не короче 15 символов.')
+  await page.getByLabel('Пароль', { exact: true }).fill(PASSWORD)
+  await page.getByLabel('Пароль ещё раз').fill(PASSWORD)
+  await t.press(page, 'Создать учётную запись')
+  assert.match(await t.text(page, 'main'), literally(`Учётная запись создана. Войдите, указав ${EMAIL}`))
+}
+
+async function signIn(expectClient) {
+  await t.heading(page, 'Вход в учётную запись')
+  assert.equal(await t.text(page, 'main p.muted strong'), expectClient)
+  await page.getByLabel('Телефон, e-mail или логин').fill(EMAIL)
+  await page.getByLabel('Пароль', { exact: true }).fill(PASSWORD)
+}
+
+async function enrolTotp() {
+  step = 'account: sign in'
+  await page.goto(`${ISSUER}/account`)
+  await signIn('vhod')
+  await shot('login')
+  await t.press(page, 'Войти')
+  await t.heading(page, 'Личный кабинет')
+  const main = await t.text(page, 'main')
+  assert.match(main, literally(EMAIL))
+  assert.match(main, /Второй фактор\s+не подключён/)
+
+  step = 'account: authenticator app'
+  await page.getByRole('link', { name: 'Подключить приложение-аутентификатор' }).click()
+  await t.heading(page, 'Приложение-аутентификатор')
+  assert.equal(await page.locator('.qr svg').count(), 1, 'no QR code on the enrolment page')
+  await shot('totp-enrol')
+  const secret = t.base32Decode(await t.text(page, '#secret'))
+  assert.ok(secret.length >= 16, 'the key shown is shorter than 128 bits')
+  await page.getByLabel('Код', { exact: true }).fill(freshCode(secret))
+  await t.press(page, 'Подключить')
+  await t.heading(page, 'Приложение-аутентификатор')
+  const codes = await page.locator('ol.recovery-codes li').allInnerTexts()
+  assert.equal(codes.length, 10, 'ten recovery codes are shown')
+  for (const c of codes) assert.match(c.trim(), /^[0-9A-Z]{5}-[0-9A-Z]{5}$/)
+  assert.equal(new Set(codes).size, 10, 'the recovery codes differ')
+  await shot('recovery-codes')
+  await page.getByRole('link', { name: 'Личный кабинет' }).click()
+  await t.heading(page, 'Личный кабинет')
+  assert.match(await t.text(page, 'main'), /Второй фактор\s+приложение-аутентификатор/)
+  return secret
+}
+
+async function signInToClient(secret, rp) {
+  step = 'client: authorization request'
+  const meta = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json()
+  const { verifier, challenge } = t.pkce()
+  const state = t.random()
+  const nonce = t.random()
+  const auth = new URL(meta.authorization_endpoint)
+  auth.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: CLIENT_ID,
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid profile email offline_access',
+    state,
+    nonce,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  })
+  await page.goto(auth.href)
+
+  step = 'client: password'
+  await signIn(CLIENT_NAME)
+  await t.press(page, 'Войти')
+
+  step = 'client: app code'
+  await t.heading(page, 'Код из приложения')
+  assert.equal(await t.text(page, 'main p.muted strong'), CLIENT_NAME)
+  await shot('totp')
+  // The code that turned the app on was used once; it is refused (replayed, or too old).
+  const first = [...used][0]
+  await page.getByLabel('Код', { exact: true }).fill(t.totp(secret, first))
+  await t.press(page, 'Подтвердить')
+  assert.equal(await t.text(page, '[role=alert]'), 'Неверный или уже использованный код.')
+  await page.getByLabel('Код', { exact: true }).fill(freshCode(secret))
+  await t.press(page, 'Подтвердить')
+
+  step = 'client: consent'
+  await t.heading(page, 'Разрешить доступ')
+  const main = await t.text(page, 'main')
+  assert.ok(main.includes(CLIENT_NAME), 'the consent page names the client')
+  assert.deepEqual(await page.locator('ul.claims li').allInnerTexts(), [
+    'Ваш идентификатор в системе',
+    'Имя, фамилия и другие данные профиля',
+    'Адрес электронной почты',
+    'Доступ, пока вы не в сети (долгосрочный)',
+  ])
+  await shot('consent')
+  const landed = rp.next()
+  await t.press(page, 'Разрешить')
+  const cb = await landed
+  await t.heading(page, 'Test client: callback')
+  assert.equal(cb.pathname, '/cb')
+  assert.equal(cb.searchParams.get('state'), state)
+  assert.equal(cb.searchParams.get('iss'), ISSUER)
+  const code = cb.searchParams.get('code')
+  assert.ok(code, `no code at the callback: ${cb}`)
+
+  step = 'client: token'
+  const tok = await t.tokenRequest(meta.token_endpoint, CLIENT_ID, CLIENT_SECRET, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT_URI,
+    code_verifier: verifier,
+  })
+  assert.equal(tok.status, 200, told(tok))
+  assert.ok(tok.body.access_token && tok.body.refresh_token && tok.body.id_token, told(tok))
+  const jwks = await (await fetch(meta.jwks_uri)).json()
+  const claims = t.verifyIdToken(tok.body.id_token, jwks, { issuer: ISSUER, clientId: CLIENT_ID, nonce })
+  assert.ok(claims.amr.includes('otp'), `amr ${claims.amr} lacks otp`)
+
+  step = 'client: refresh'
+  const ref = await t.tokenRequest(meta.token_endpoint, CLIENT_ID, CLIENT_SECRET, {
+    grant_type: 'refresh_token',
+    refresh_token: tok.body.refresh_token,
+  })
+  assert.equal(ref.status, 200, told(ref))
+  assert.ok(ref.body.access_token && ref.body.refresh_token, told(ref))
+  assert.notEqual(ref.body.refresh_token, tok.body.refresh_token, 'the refresh token rotates')
+  const ui = await userinfo(meta, ref.body.access_token)
+  assert.equal(ui.status, 200)
+  assert.equal(ui.body.email, EMAIL)
+  // The rotated refresh token is not used again before the revocation, so only the
+  // revocation can make it fail below.
+  return { meta, refreshToken: ref.body.refresh_token, accessToken: ref.body.access_token }
+}
+
+async function userinfo(meta, accessToken) {
+  const res = await fetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${accessToken}` } })
+  return { status: res.status, body: res.status === 200 ? await res.json() : await res.text() }
+}
+
+async function accountPages(tokens) {
+  step = 'account: overview'
+  await page.goto(`${ISSUER}/account`)
+  await t.heading(page, 'Личный кабинет')
+  await shot('account')
+
+  step = 'account: sessions'
+  await page.getByRole('link', { name: 'Активные входы' }).click()
+  await t.heading(page, 'Активные входы')
+  assert.match(await t.text(page, 'section.session'), /этот браузер/)
+  await shot('sessions')
+  await page.getByRole('link', { name: 'Личный кабинет' }).click()
+
+  step = 'account: history'
+  await page.getByRole('link', { name: 'История входов' }).click()
+  await t.heading(page, 'История входов')
+  const rows = await page.locator('table.history tbody tr').allInnerTexts()
+  assert.ok(rows.length >= 2, `two sign-ins at least, got ${rows.length}`)
+  assert.ok(rows.some((r) => /otp/.test(r)), 'the sign-in with the app code is listed')
+  await shot('history')
+
+  step = 'account: identity'
+  await page.goto(`${ISSUER}/account/identity`)
+  await t.heading(page, 'Паспорт и СНИЛС')
+  await shot('identity')
+  await page.goto(`${ISSUER}/account`)
+
+  step = 'account: services'
+  await page.getByRole('link', { name: 'Сервисы с доступом' }).click()
+  await t.heading(page, 'Сервисы с доступом')
+  const service = page.locator(`section.service[data-client="${CLIENT_ID}"]`)
+  assert.equal(await service.locator('h2').innerText(), CLIENT_NAME)
+  assert.ok((await service.locator('li').allInnerTexts()).includes('Адрес электронной почты'))
+  assert.match(await service.locator('p.muted').innerText(), /^Разрешено: \d{4}-\d\d-\d\d \d\d:\d\d$/)
+  await shot('services')
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    service.getByRole('button', { name: 'Отозвать доступ' }).click(),
+  ])
+  await t.heading(page, 'Сервисы с доступом')
+  assert.equal(await page.locator('section.service').count(), 0)
+  assert.match(await t.text(page, 'main'), /Вы пока не давали доступ ни одному сервису\./)
+
+  step = 'client: after revocation'
+  const ref = await t.tokenRequest(tokens.meta.token_endpoint, CLIENT_ID, CLIENT_SECRET, {
+    grant_type: 'refresh_token',
+    refresh_token: tokens.refreshToken,
+  })
+  assert.equal(ref.status, 400, told(ref))
+  assert.equal(ref.body.error, 'invalid_grant')
+  const ui = await userinfo(tokens.meta, tokens.accessToken)
+  assert.equal(ui.status, 401, `userinfo after revocation: ${ui.status} ${JSON.stringify(ui.body)}`)
+}
+
+async function main() {
+  fs.mkdirSync(SHOTS, { recursive: true })
+  const vhod = await startVhod(env('VHOD_BIN'), CLIENT_NAME)
+  ;({ issuer: ISSUER, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } = vhod)
+  REDIRECT_URI = `http://127.0.0.1:${vhod.callbackPort}/cb`
+  let browser, rp
+  try {
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      // Chromium's sandbox refuses to run as root.
+      chromiumSandbox: process.getuid?.() !== 0,
+    })
+    rp = await t.callbackServer(vhod.callbackPort)
+    await people(browser, rp)
+  } catch (e) {
+    console.error(`browser: failed; last server log lines:\n${vhod.logTail(30)}`)
+    throw e
+  } finally {
+    await rp?.close()
+    await browser?.close()
+    await vhod.stop()
+  }
+  console.log(`browser test: ok (screenshots in ${SHOTS})`)
+}
+
+/** Steps 1-4 (above), each in the browser context a person would have. */
+async function people(browser, rp) {
+  const options = { locale: 'ru-RU', viewport: t.PHONE }
+  try {
+    // One browser registers and turns the app on...
+    const first = await browser.newContext(options)
+    page = await first.newPage()
+    await register(first)
+    const secret = await enrolTotp()
+    await first.close()
+    // ... a fresh one (nobody signed in) signs in to the client and manages the account.
+    const second = await browser.newContext(options)
+    page = await second.newPage()
+    const tokens = await signInToClient(secret, rp)
+    await accountPages(tokens)
+    await second.close()
+  } catch (e) {
+    let where = ''
+    try {
+      where = ` at ${page.url()}`
+      await page.screenshot({ path: path.join(SHOTS, 'failure.png'), fullPage: true })
+      where += ` (page text: ${JSON.stringify((await page.locator('body').innerText()).slice(0, 600))})`
+    } catch {
+      // the page itself may be gone
+    }
+    throw new Error(`browser test failed at step "${step}"${where}`, { cause: e })
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
+await main()
