@@ -2,9 +2,9 @@
 //! TimeStampToken, and [`checked_token`] makes sure that what came back is one and covers that
 //! digest before it is embedded in a signature (RFC 3161 §2.4.2: the messageImprint must match).
 
+use crate::oids::ID_CT_TST_INFO;
 use cms::content_info::ContentInfo;
 use cms::signed_data::SignedData;
-use crate::oids::ID_CT_TST_INFO;
 use const_oid::db::rfc5911::ID_SIGNED_DATA;
 use const_oid::db::rfc5912::ID_SHA_256;
 use der::asn1::OctetString;

@@ -32,7 +32,10 @@ fn openssl_verify(dir: &Path, detached_content: bool) -> (bool, String) {
     }
     let out = openssl(dir, &args);
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out.status.success() && text.contains("Verification successful"), text)
+    (
+        out.status.success() && text.contains("Verification successful"),
+        text,
+    )
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) {
@@ -73,13 +76,21 @@ fn sign_ec(pki: &Pki, packaging: Packaging, tsa: Option<&dyn TimestampSource>) -
 #[test]
 fn detached_ecdsa_signature_is_verified_by_openssl() {
     let pki = Pki::new();
-    check_round_trip(&pki, &sign_ec(&pki, Packaging::Detached, None), Packaging::Detached);
+    check_round_trip(
+        &pki,
+        &sign_ec(&pki, Packaging::Detached, None),
+        Packaging::Detached,
+    );
 }
 
 #[test]
 fn attached_ecdsa_signature_is_verified_by_openssl() {
     let pki = Pki::new();
-    check_round_trip(&pki, &sign_ec(&pki, Packaging::Attached, None), Packaging::Attached);
+    check_round_trip(
+        &pki,
+        &sign_ec(&pki, Packaging::Attached, None),
+        Packaging::Attached,
+    );
 }
 
 #[test]
@@ -87,9 +98,8 @@ fn rsa_signatures_detached_and_attached_are_verified_by_openssl() {
     let pki = Pki::new();
     let signer: SignerHandle<RsaKey> = pki.rsa_signer();
     for packaging in [Packaging::Detached, Packaging::Attached] {
-        let cms =
-            cades::sign::<_, RsaSig>(DOCUMENT, packaging, &signer, SystemTime::now(), None)
-                .unwrap();
+        let cms = cades::sign::<_, RsaSig>(DOCUMENT, packaging, &signer, SystemTime::now(), None)
+            .unwrap();
         check_round_trip(&pki, &cms, packaging);
     }
 }
@@ -101,7 +111,9 @@ fn signed_attributes_are_the_cades_baseline_ones() {
     write(pki.dir.path(), "sig.der", &cms);
     let printed = openssl_ok(
         pki.dir.path(),
-        &["cms", "-cmsout", "-print", "-inform", "DER", "-in", "sig.der"],
+        &[
+            "cms", "-cmsout", "-print", "-inform", "DER", "-in", "sig.der",
+        ],
     );
     for attribute in [
         "contentType",
@@ -112,7 +124,11 @@ fn signed_attributes_are_the_cades_baseline_ones() {
         assert!(printed.contains(attribute), "no {attribute} in {printed}");
     }
     // Signer, intermediate and root travel with the signature.
-    for cn in ["Test Signer P-256", "vhod test intermediate", "vhod test root"] {
+    for cn in [
+        "Test Signer P-256",
+        "vhod test intermediate",
+        "vhod test root",
+    ] {
         assert!(printed.contains(cn), "no certificate {cn} in {printed}");
     }
 }
@@ -122,7 +138,9 @@ fn signature_and_token(cms: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let info = ContentInfo::from_der(cms).unwrap();
     let signed: SignedData = info.content.decode_as().unwrap();
     let signer_info = signed.signer_infos.0.iter().next().unwrap().clone();
-    let attrs = signer_info.unsigned_attrs.expect("B-T has unsigned attributes");
+    let attrs = signer_info
+        .unsigned_attrs
+        .expect("B-T has unsigned attributes");
     let attr = attrs.iter().next().unwrap();
     assert_eq!(attr.oid.to_string(), "1.2.840.113549.1.9.16.2.14");
     let token = attr.values.iter().next().unwrap().to_der().unwrap();
@@ -140,12 +158,24 @@ fn cades_t_timestamp_covers_the_signature_value() {
     write(dir, "token.der", &token);
     write(dir, "signature.bin", &signature);
     let ts_verify = [
-        "ts", "-verify", "-data", "signature.bin", "-in", "token.der", "-token_in", "-CAfile",
-        "root.pem", "-untrusted", "chain.pem",
+        "ts",
+        "-verify",
+        "-data",
+        "signature.bin",
+        "-in",
+        "token.der",
+        "-token_in",
+        "-CAfile",
+        "root.pem",
+        "-untrusted",
+        "chain.pem",
     ];
     let out = openssl(dir, &ts_verify);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("Verification: OK"), "{text}");
+    assert!(
+        out.status.success() && text.contains("Verification: OK"),
+        "{text}"
+    );
     let mut other = signature.clone();
     other[0] ^= 1;
     write(dir, "signature.bin", &other);

@@ -127,6 +127,8 @@ fn signing_time_value(time: SystemTime) -> der::Result<Time> {
     if date_time.year() < 2050 {
         Ok(Time::UtcTime(UtcTime::from_date_time(date_time)?))
     } else {
-        Ok(Time::GeneralTime(GeneralizedTime::from_date_time(date_time)))
+        Ok(Time::GeneralTime(GeneralizedTime::from_date_time(
+            date_time,
+        )))
     }
 }

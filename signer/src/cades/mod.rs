@@ -113,8 +113,7 @@ where
         oid: ID_SHA_256,
         parameters: None,
     };
-    let signed_attrs =
-        attributes::signed_attributes(content_digest, &signer.cert, signing_time)?;
+    let signed_attrs = attributes::signed_attributes(content_digest, &signer.cert, signing_time)?;
     let signature = signer
         .key
         .try_sign(&signed_attrs.to_der()?)

@@ -28,13 +28,7 @@ pub(super) fn add_signature_field(
         Some(_) => return Err(PadesError::Malformed("/AcroForm is not a dictionary")),
     };
     let name = free_field_name(original, acro_form.get(b"Fields").ok())?;
-    append_to_array(
-        original,
-        &mut acro_form,
-        b"Fields",
-        field_id,
-        &mut changed,
-    )?;
+    append_to_array(original, &mut acro_form, b"Fields", field_id, &mut changed)?;
     acro_form.set("SigFlags", 3);
     match acro_form_id {
         Some(id) => {
@@ -113,7 +107,16 @@ fn free_field_name(original: &Original, fields: Option<&Object>) -> Result<Strin
         .iter()
         .filter_map(|field| {
             let (_, field) = doc.dereference(field).ok()?;
-            Some(field.as_dict().ok()?.get(b"T").ok()?.as_str().ok()?.to_vec())
+            Some(
+                field
+                    .as_dict()
+                    .ok()?
+                    .get(b"T")
+                    .ok()?
+                    .as_str()
+                    .ok()?
+                    .to_vec(),
+            )
         })
         .collect();
     (1..=taken.len() + 1)

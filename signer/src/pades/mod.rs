@@ -66,10 +66,11 @@ where
     let certs_len = std::iter::once(&signer.cert)
         .chain(&signer.chain)
         .map(|cert| cert.encoded_len().map(usize::try_from))
-        .try_fold(0usize, |sum, len| Ok::<_, der::Error>(sum + len?.unwrap_or(0)))
+        .try_fold(0usize, |sum, len| {
+            Ok::<_, der::Error>(sum + len?.unwrap_or(0))
+        })
         .map_err(CadesError::from)?;
-    let mut reserve =
-        certs_len + BASE_RESERVE + if tsa.is_some() { TIMESTAMP_RESERVE } else { 0 };
+    let mut reserve = certs_len + BASE_RESERVE + if tsa.is_some() { TIMESTAMP_RESERVE } else { 0 };
     // A second try only when the first signature outgrew its room (a large timestamp token).
     for _ in 0..2 {
         let (mut out, contents) = prepare(pdf, &original, signing_time, reserve)?;
@@ -88,7 +89,9 @@ where
         out[contents.start + 1..contents.start + 1 + hex.len()].copy_from_slice(&hex);
         return Ok(out);
     }
-    Err(PadesError::Malformed("the signature does not fit its reserved room"))
+    Err(PadesError::Malformed(
+        "the signature does not fit its reserved room",
+    ))
 }
 
 /// The update with a zeroed `/Contents` of `reserve` bytes and the final `/ByteRange`; returns

@@ -57,7 +57,14 @@ fn write_real(r: f32, out: &mut Vec<u8>) -> Result<(), PadesError> {
     // PDF reals have no exponent form (§7.3.3).
     let text = format!("{r:.6}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
-    out.extend_from_slice(if text.is_empty() || text == "-" { "0" } else { text }.as_bytes());
+    out.extend_from_slice(
+        if text.is_empty() || text == "-" {
+            "0"
+        } else {
+            text
+        }
+        .as_bytes(),
+    );
     Ok(())
 }
 

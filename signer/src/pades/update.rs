@@ -56,6 +56,9 @@ pub(super) fn append(
     let xref_at = out.len();
     if original.xref_stream {
         entries.push(((xref_stream_id, 0), xref_at));
+    }
+    entries.sort_unstable();
+    if original.xref_stream {
         write_xref_stream(out, &entries, xref_stream_id, &trailer);
     } else {
         write_xref_table(out, &entries, &trailer);

@@ -69,46 +69,115 @@ impl Pki {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::write(d.join("pki.cnf"), PKI_CONFIG).unwrap();
-        let ec_key = ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
+        let ec_key = [
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ];
         for key in ["root", "intermediate", "ec", "tsa"] {
             openssl_ok(d, &[&ec_key[..], &["-out", &format!("{key}.key")]].concat());
         }
         openssl_ok(
             d,
             &[
-                "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
                 "rsa.key",
             ],
         );
         openssl_ok(
             d,
             &[
-                "req", "-x509", "-config", "pki.cnf", "-extensions", "ca_ext", "-key",
-                "root.key", "-subj", "/CN=vhod test root", "-days", "30", "-out", "root.pem",
+                "req",
+                "-x509",
+                "-config",
+                "pki.cnf",
+                "-extensions",
+                "ca_ext",
+                "-key",
+                "root.key",
+                "-subj",
+                "/CN=vhod test root",
+                "-days",
+                "30",
+                "-out",
+                "root.pem",
             ],
         );
         let issue = |name: &str, subject: &str, issuer: &str, ext: &str, serial: &str| {
             openssl_ok(
                 d,
                 &[
-                    "req", "-new", "-config", "pki.cnf", "-key", &format!("{name}.key"),
-                    "-subj", subject, "-out", &format!("{name}.csr"),
+                    "req",
+                    "-new",
+                    "-config",
+                    "pki.cnf",
+                    "-key",
+                    &format!("{name}.key"),
+                    "-subj",
+                    subject,
+                    "-out",
+                    &format!("{name}.csr"),
                 ],
             );
             openssl_ok(
                 d,
                 &[
-                    "x509", "-req", "-in", &format!("{name}.csr"), "-CA",
-                    &format!("{issuer}.pem"), "-CAkey", &format!("{issuer}.key"), "-set_serial",
-                    serial, "-days", "30", "-extfile", "pki.cnf", "-extensions", ext, "-out",
+                    "x509",
+                    "-req",
+                    "-in",
+                    &format!("{name}.csr"),
+                    "-CA",
+                    &format!("{issuer}.pem"),
+                    "-CAkey",
+                    &format!("{issuer}.key"),
+                    "-set_serial",
+                    serial,
+                    "-days",
+                    "30",
+                    "-extfile",
+                    "pki.cnf",
+                    "-extensions",
+                    ext,
+                    "-out",
                     &format!("{name}.pem"),
                 ],
             );
         };
-        issue("intermediate", "/CN=vhod test intermediate", "root", "ca_ext", "10");
-        issue("ec", "/CN=Test Signer P-256", "intermediate", "signer_ext", "4660");
-        issue("rsa", "/CN=Test Signer RSA", "intermediate", "signer_ext", "4661");
-        issue("tsa", "/CN=vhod test TSA", "intermediate", "tsa_ext", "4662");
+        issue(
+            "intermediate",
+            "/CN=vhod test intermediate",
+            "root",
+            "ca_ext",
+            "10",
+        );
+        issue(
+            "ec",
+            "/CN=Test Signer P-256",
+            "intermediate",
+            "signer_ext",
+            "4660",
+        );
+        issue(
+            "rsa",
+            "/CN=Test Signer RSA",
+            "intermediate",
+            "signer_ext",
+            "4661",
+        );
+        issue(
+            "tsa",
+            "/CN=vhod test TSA",
+            "intermediate",
+            "tsa_ext",
+            "4662",
+        );
         let chain = [read(d, "intermediate.pem"), read(d, "root.pem")].concat();
         std::fs::write(d.join("chain.pem"), chain).unwrap();
         Pki { dir }
@@ -179,9 +248,18 @@ impl TimestampSource for OpenSslTsa {
         let (query, token) = (format!("q{n}.tsq"), format!("t{n}.der"));
         let hex: String = sha256_digest.iter().map(|b| format!("{b:02x}")).collect();
         let steps: [&[&str]; 2] = [
-            &["ts", "-query", "-sha256", "-digest", &hex, "-cert", "-out", &query],
             &[
-                "ts", "-reply", "-config", "tsa.cnf", "-queryfile", &query, "-token_out", "-out",
+                "ts", "-query", "-sha256", "-digest", &hex, "-cert", "-out", &query,
+            ],
+            &[
+                "ts",
+                "-reply",
+                "-config",
+                "tsa.cnf",
+                "-queryfile",
+                &query,
+                "-token_out",
+                "-out",
                 &token,
             ],
         ];
@@ -209,7 +287,13 @@ pub fn venv() -> PathBuf {
 pub fn pyhanko_validate(pki: &Pki, pdf: &Path) -> (bool, String) {
     let pyhanko = venv().join("bin/pyhanko");
     let out = Command::new(&pyhanko)
-        .args(["sign", "validate", "--pretty-print", "--no-revocation-check", "--trust-replace"])
+        .args([
+            "sign",
+            "validate",
+            "--pretty-print",
+            "--no-revocation-check",
+            "--trust-replace",
+        ])
         .arg("--trust")
         .arg(pki.path("root.pem"))
         .arg(pdf)
@@ -232,5 +316,9 @@ pub fn venv_python(script: &str, args: &[&Path]) {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("the test venv must exist at {}: {e}", python.display()));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -3,6 +3,7 @@
 
 use super::venv_python;
 use lopdf::content::{Content, Operation};
+use lopdf::xref::XrefType;
 use lopdf::{dictionary, Document, Object, Stream};
 use std::path::Path;
 
@@ -42,6 +43,7 @@ pub fn lopdf_pdf(modern: bool) -> Vec<u8> {
     if modern {
         doc.save_modern(&mut out).unwrap();
     } else {
+        doc.reference_table.cross_reference_type = XrefType::CrossReferenceTable;
         doc.save_to(&mut out).unwrap();
     }
     out
@@ -52,9 +54,9 @@ pub fn reportlab_pdf(dir: &Path, encrypt: Option<(&str, &str)>) -> Vec<u8> {
     let path = dir.join("reportlab.pdf");
     let encrypt = match encrypt {
         None => "None".to_owned(),
-        Some((user, owner)) => format!(
-            "StandardEncryption({user:?}, ownerPassword={owner:?}, strength=128)"
-        ),
+        Some((user, owner)) => {
+            format!("StandardEncryption({user:?}, ownerPassword={owner:?}, strength=128)")
+        }
     };
     let script = format!(
         "import sys\n\
