@@ -4,7 +4,7 @@
 
 use crate::oids::ID_CT_TST_INFO;
 use cms::content_info::ContentInfo;
-use cms::signed_data::SignedData;
+use cms::signed_data::EncapsulatedContentInfo;
 use const_oid::db::rfc5911::ID_SIGNED_DATA;
 use const_oid::db::rfc5912::ID_SHA_256;
 use der::asn1::OctetString;
@@ -60,8 +60,14 @@ pub(crate) fn checked_token(
     if token.content_type != ID_SIGNED_DATA {
         return Err(TimestampError::NotTstInfo);
     }
-    let signed: SignedData = token.content.decode_as()?;
-    let encap = signed.encap_content_info;
+    // Only encapContentInfo, the third field of SignedData, is read: the token's own
+    // certificates and signer infos are the validator's business, and a strict decoding of
+    // them would refuse tokens that are merely unusual (e.g. repeated certificates).
+    let signed_fields: Vec<Any> = token.content.decode_as()?;
+    let encap: EncapsulatedContentInfo = signed_fields
+        .get(2)
+        .ok_or(TimestampError::NotTstInfo)?
+        .decode_as()?;
     let econtent = match encap.econtent {
         Some(content) if encap.econtent_type == ID_CT_TST_INFO => content,
         _ => return Err(TimestampError::NotTstInfo),

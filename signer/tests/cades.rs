@@ -2,6 +2,10 @@
 //! with the test root as the only trust anchor accepts it detached and attached, ECDSA and
 //! RSA, and rejects it after a one-byte change; `openssl ts -verify` accepts the signature
 //! timestamp against the signature value.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly at the first broken expectation"
+)]
 
 mod common;
 

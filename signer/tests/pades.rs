@@ -2,6 +2,10 @@
 //! signature, the chain to the test root, the incremental update and the timestamp, and by
 //! `openssl cms -verify` over the `/ByteRange` bytes; a one-byte change after signing must
 //! make both reject it. Inputs that are not signable PDFs get typed errors.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly at the first broken expectation"
+)]
 
 mod common;
 
@@ -177,6 +181,18 @@ fn b_t_on_a_reportlab_pdf_has_a_timestamp_pyhanko_trusts() {
 }
 
 #[test]
+fn a_timestamp_larger_than_the_reserved_room_still_fits() {
+    let pki = Pki::new();
+    let tsa = pki.tsa_sending_chain_copies(40);
+    let pdf = lopdf_pdf(true);
+    let signed = sign_ec(&pki, &pdf, Some(&tsa));
+    let (_, cms) = byte_range_and_contents(&signed);
+    assert!(cms.len() > 20_000, "the token is large: {}", cms.len());
+    assert_pyhanko_valid(&pki, &signed, 1);
+    assert!(openssl_accepts(&pki, &signed));
+}
+
+#[test]
 fn one_byte_changed_after_signing_is_rejected_by_pyhanko_and_openssl() {
     let pki = Pki::new();
     let tsa = pki.tsa();
@@ -250,5 +266,33 @@ fn garbage_gets_typed_errors_not_panics() {
             "{:?}: {result:?}",
             String::from_utf8_lossy(&input[..input.len().min(40)])
         );
+    }
+}
+
+#[test]
+fn damaged_pdfs_never_panic() {
+    let pki = Pki::new();
+    let signer = pki.ec_signer();
+    let mut seed = 0x9e37_79b9_u64;
+    let mut next = move || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (seed >> 33) as usize
+    };
+    for pdf in [lopdf_pdf(false), lopdf_pdf(true)] {
+        for _ in 0..500 {
+            let mut damaged = pdf.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = next() % damaged.len();
+                damaged[at] = next() as u8;
+            }
+            if next() % 4 == 0 {
+                let cut = damaged.len() - next() % 64;
+                damaged.truncate(cut);
+            }
+            // Ok or a typed error, never a panic; when it signs, the input stays a prefix.
+            if let Ok(signed) = sign_pdf::<_, EcSig>(&damaged, &signer, SystemTime::now(), None) {
+                assert!(signed.starts_with(&damaged));
+            }
+        }
     }
 }

@@ -33,7 +33,7 @@ pub(super) fn append(
     let mut body_offsets = Vec::with_capacity(bodies.len());
     for body in bodies {
         entries.push((body.id, out.len()));
-        let _ = write!(out, "{} {} obj\n", body.id.0, body.id.1);
+        let _ = writeln!(out, "{} {} obj", body.id.0, body.id.1);
         body_offsets.push(out.len());
         out.extend_from_slice(&body.bytes);
         out.extend_from_slice(b"\nendobj\n");

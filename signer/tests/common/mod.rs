@@ -2,6 +2,7 @@
 //! intermediate CA, ECDSA P-256 and RSA-2048 signers, a TSA), OpenSSL's own TSA as the
 //! timestamp source, and runners for `openssl` and pyHanko. Missing tools fail the tests.
 
+// Each test crate uses a different part of these helpers.
 #![allow(dead_code)]
 
 pub mod pdfs;
@@ -214,11 +215,18 @@ impl Pki {
 
     /// OpenSSL's `ts -reply` answering with the PKI's TSA certificate.
     pub fn tsa(&self) -> OpenSslTsa {
+        self.tsa_sending_chain_copies(1)
+    }
+
+    /// A TSA whose tokens carry `copies` copies of the chain: large tokens.
+    pub fn tsa_sending_chain_copies(&self, copies: usize) -> OpenSslTsa {
         let d = self.dir.path();
+        let chain = read(d, "chain.pem").repeat(copies);
+        std::fs::write(d.join("tsa-certs.pem"), chain).unwrap();
         std::fs::write(d.join("tsaserial"), "01\n").unwrap();
         let config = format!(
             "[tsa]\ndefault_tsa = tsa_config\n[tsa_config]\nserial = {dir}/tsaserial\n\
-             signer_cert = {dir}/tsa.pem\ncerts = {dir}/chain.pem\nsigner_key = {dir}/tsa.key\n\
+             signer_cert = {dir}/tsa.pem\ncerts = {dir}/tsa-certs.pem\nsigner_key = {dir}/tsa.key\n\
              signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n\
              accuracy = secs:1\nordering = no\ntsa_name = no\ness_cert_id_chain = no\n\
              ess_cert_id_alg = sha256\n",
