@@ -1,8 +1,8 @@
-//! The signed attributes of a CAdES baseline signature (ETSI EN 319 122-1 §5.2, RFC 5652 §11):
-//! content-type, message-digest, signing-time (CAdES only: PAdES puts the time in the
-//! signature dictionary, ETSI EN 319 142-1 §5.4) and signing-certificate-v2 (RFC 5035 §3), which
-//! binds the signer's certificate to the signature: SHA-256 of the certificate, with its
-//! issuer and serial number.
+//! The signed attributes of a CAdES baseline signature (ETSI EN 319 122-1, RFC 5652 §11):
+//! content-type, message-digest, signing-time (CAdES only: PAdES puts the time in the signature
+//! dictionary, as ETSI EN 319 142-1 requires) and signing-certificate-v2 (RFC 5035 §3), which binds
+//! the signer's certificate to the signature: SHA-256 of the certificate, with its issuer and
+//! serial number.
 
 use cms::cert::x509::ext::pkix::name::GeneralName;
 use cms::cert::x509::serial_number::SerialNumber;

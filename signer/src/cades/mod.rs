@@ -5,12 +5,12 @@
 //! - one SignerInfo, identified by issuer and serial number, so `SignedData` and `SignerInfo`
 //!   are version 1 (RFC 5652 §5.1, §5.3); the content type is id-data;
 //! - the digest is SHA-256 and the signed attributes are content-type, message-digest,
-//!   signing-certificate-v2 and, for CAdES, signing-time (EN 319 122-1 §5.2.1-5.2.2);
+//!   signing-certificate-v2 and, for CAdES, signing-time (EN 319 122-1 baseline B-B);
 //! - the signature is made over the DER of the signed attributes (RFC 5652 §5.4) by any
 //!   `signature::Signer` (ECDSA P-256 and RSA PKCS#1 v1.5 with SHA-256 are tested);
-//! - `certificates` holds the signer's certificate and its chain (EN 319 122-1 §5.2.2.3);
+//! - `certificates` holds the signer's certificate and its chain, for validators;
 //! - B-T: the unsigned attribute id-aa-signatureTimeStampToken holds a timestamp over the
-//!   signature value (RFC 3161 Appendix A, EN 319 122-1 §5.3).
+//!   signature value (RFC 3161 Appendix A; EN 319 122-1 baseline B-T).
 
 mod attributes;
 

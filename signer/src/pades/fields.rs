@@ -1,4 +1,4 @@
-//! The signature field (ISO 32000-1 §12.7.4.5, ETSI EN 319 142-1 §5.3): an invisible widget on
+//! The signature field (ISO 32000-1 §12.7.4.5, ETSI EN 319 142-1): an invisible widget on
 //! the first page, merged with a `/FT /Sig` field listed in the AcroForm, whose `/V` is the
 //! signature dictionary. `/SigFlags 3` (SignaturesExist, AppendOnly) tells readers to keep
 //! later changes incremental. Returns the objects the update must (re)write.

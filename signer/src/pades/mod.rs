@@ -5,9 +5,9 @@
 //!   (ISO 32000-1 §7.5.6), so the input is a byte-for-byte prefix of the output;
 //! - the signature dictionary has `/Filter /Adobe.PPKLite`, `/SubFilter /ETSI.CAdES.detached`,
 //!   the signing time in `/M`, and `/ByteRange` covering the whole file except the `/Contents`
-//!   hex string (EN 319 142-1 §5.3, ISO 32000-1 §12.8.1);
+//!   hex string (EN 319 142-1, ISO 32000-1 §12.8.1);
 //! - `/Contents` holds a detached CAdES signature over those byte ranges with no signingTime
-//!   attribute (EN 319 142-1 §5.4), timestamped for B-T, zero-padded to the reserved size;
+//!   attribute (EN 319 142-1 baseline), timestamped for B-T, zero-padded to the reserved size;
 //! - encrypted PDFs and files that are not PDFs are refused with a typed error.
 
 mod fields;
