@@ -29,6 +29,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 
+pub mod factors;
+
 /// The account area's own client id.
 pub const CLIENT_ID: &str = "vhod-account";
 const STATE_COOKIE: &str = "vhod_account_state";
