@@ -13,6 +13,7 @@ mod authorize_errors;
 mod cli;
 mod client_auth;
 mod code_flow;
+mod factors;
 mod id_token_alg;
 mod identity;
 mod logout;
