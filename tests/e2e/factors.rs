@@ -5,9 +5,12 @@
 use crate::account::open_account;
 use crate::helpers::*;
 use crate::on_both_stores;
-use crate::otp_factors::last_code;
+use crate::otp_factors::{last_code, otp_user, PW};
 
-on_both_stores!(codes_by_sms_are_turned_on_and_off_in_the_account);
+on_both_stores!(
+    codes_by_sms_are_turned_on_and_off_in_the_account,
+    deleting_an_account_with_codes_by_email_needs_the_code,
+);
 
 /// Nine characters: allowed only with a second factor.
 const SHORT: &str = "kot-begemot";
@@ -112,4 +115,34 @@ async fn codes_by_sms_are_turned_on_and_off_in_the_account(app: TestApp) {
     let (status, _, _) = post(&app, &b, &html, "/factors/remove", &[("password", SHORT)]).await;
     assert_eq!(status, 409, "the app is now the last factor");
     assert!(!told(&app, "factor_removed_totp"));
+}
+
+async fn deleting_an_account_with_codes_by_email_needs_the_code(app: TestApp) {
+    let id = otp_user(&app, "zoya", &["email"]).await;
+    let mail = idp::notify::Recipient::Email("zoya@example.com".into());
+    let b = Browser::new();
+    let (_, _, html) = b.get(&app.base, &app.url("/account")).await.page();
+    let login = [("login", "zoya"), ("password", PW)];
+    let (_, _, html) = b.submit(&app.base, &html, &login).await.page();
+    let code = last_code(&app, "signin_code", &mail);
+    let (status, url, _) = b.submit(&app.base, &html, &[("code", &code)]).await.page();
+    assert_eq!(status, 200);
+    assert!(url.ends_with("/account"), "{url}");
+
+    let (_, _, html) = b.get(&app.base, &app.url("/account/delete")).await.page();
+    assert!(html.contains("name=\"code\""), "the code is asked: {html}");
+    let code = last_code(&app, "delete_code", &mail);
+    let bad = if code == "000000" { "111111" } else { "000000" };
+    let (status, _, html) = b
+        .submit(&app.base, &html, &[("password", PW), ("code", bad)])
+        .await
+        .page();
+    assert_eq!(status, 401);
+    assert!(app.app.db.accounts().get(&id).await.unwrap().is_some());
+    let (status, _, _) = b
+        .submit(&app.base, &html, &[("password", PW), ("code", &code)])
+        .await
+        .page();
+    assert_eq!(status, 200);
+    assert!(app.app.db.accounts().get(&id).await.unwrap().is_none());
 }
