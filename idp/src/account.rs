@@ -29,6 +29,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 
+pub mod factors;
+
 /// The account area's own client id.
 pub const CLIENT_ID: &str = "vhod-account";
 const STATE_COOKIE: &str = "vhod_account_state";
@@ -725,7 +727,21 @@ pub async fn delete_form(State(app): State<AppState>, headers: HeaderMap) -> Res
         Ok(x) => x,
         Err(r) => return r,
     };
-    delete_page(&app, &headers, lang, StatusCode::OK, &a, None)
+    // An account whose second factor is a code by SMS or e-mail gets one now.
+    let sent = sent_factor(&app, &a).await;
+    if let Some(m) = sent {
+        if let Err((_, why)) = crate::otp_factor::send(&app, &a, m, "delete", lang).await {
+            tracing::info!(reason = why, "deletion code not sent");
+        }
+    }
+    let has_code = a.totp_secret.is_some() || sent.is_some();
+    delete_page(&app, &headers, lang, StatusCode::OK, has_code, None)
+}
+
+/// The SMS or e-mail factor deletion asks a code of, for an account without the app.
+async fn sent_factor(app: &App, a: &Account) -> Option<crate::otp_factor::Method> {
+    let f = crate::otp_factor::factors(app, a).await.ok()?;
+    f.first().filter(|m| m.is_sent())
 }
 
 fn delete_page(
@@ -733,7 +749,7 @@ fn delete_page(
     headers: &HeaderMap,
     lang: Lang,
     status: StatusCode,
-    a: &Account,
+    has_code: bool,
     error: Option<&str>,
 ) -> Response {
     app.pages.page(
@@ -742,7 +758,7 @@ fn delete_page(
         lang,
         context! {
             csrf => session::csrf_for(app, headers).unwrap_or_default(),
-            has_totp => a.totp_secret.is_some(),
+            has_totp => has_code,
             error,
         },
     )
@@ -763,32 +779,42 @@ pub async fn delete(State(app): State<AppState>, headers: HeaderMap, body: Bytes
     )
     .await;
     let now = app.now();
+    let sent = sent_factor(&app, &a).await;
+    let typed = form.get("code").unwrap_or("");
     // The code is spent only once the password is right.
     let factor_ok = password_ok
-        && match a
-            .totp_secret
-            .as_deref()
-            .and_then(|s| crate::totp::open(&app.secrets.factor_key, s))
-        {
-            None => a.totp_secret.is_none(),
-            Some(secret) => {
-                match crate::totp::matching_step(&secret, form.get("code").unwrap_or(""), now) {
-                    Some(step) => {
-                        let used = format!("totp:used:{}:{step}", a.id);
-                        let window =
-                            std::time::Duration::from_secs(crate::totp::REPLAY_WINDOW_SECS);
-                        app.cache
-                            .put_if_absent(&used, b"1", window)
-                            .await
-                            .unwrap_or(false)
+        && if let Some(m) = sent {
+            crate::otp_factor::check(&app, &a.id, m, "delete", typed)
+                .await
+                .is_ok()
+        } else {
+            match a
+                .totp_secret
+                .as_deref()
+                .and_then(|s| crate::totp::open(&app.secrets.factor_key, s))
+            {
+                None => a.totp_secret.is_none(),
+                Some(secret) => {
+                    match crate::totp::matching_step(&secret, form.get("code").unwrap_or(""), now) {
+                        Some(step) => {
+                            let used = format!("totp:used:{}:{step}", a.id);
+                            let window =
+                                std::time::Duration::from_secs(crate::totp::REPLAY_WINDOW_SECS);
+                            app.cache
+                                .put_if_absent(&used, b"1", window)
+                                .await
+                                .unwrap_or(false)
+                        }
+                        None => false,
                     }
-                    None => false,
                 }
             }
         };
     if !(password_ok && factor_ok) {
         let e = lang.t("delete_refused");
-        return delete_page(&app, &headers, lang, StatusCode::UNAUTHORIZED, &a, Some(e));
+        let has_code = a.totp_secret.is_some() || sent.is_some();
+        let status = StatusCode::UNAUTHORIZED;
+        return delete_page(&app, &headers, lang, status, has_code, Some(e));
     }
     // Told first, while the addresses are still known.
     tell(&app, &a, "account_deleted", lang).await;

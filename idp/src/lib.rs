@@ -13,6 +13,7 @@ pub mod interaction;
 pub mod metrics;
 pub mod notify;
 pub mod oauth;
+pub mod otp_factor;
 pub mod pages;
 pub mod password;
 pub mod password_policy;

@@ -42,6 +42,7 @@ impl Pages {
             ("history.html", include_str!("../templates/history.html")),
             ("delete.html", include_str!("../templates/delete.html")),
             ("sessions.html", include_str!("../templates/sessions.html")),
+            ("factors.html", include_str!("../templates/factors.html")),
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),

@@ -332,11 +332,11 @@ pub async fn password(
         let e = f.b.lang.t("err_passwords_differ").to_owned();
         return render(&app, &f, StatusCode::BAD_REQUEST, Some(e));
     }
-    let (candidate, login, mfa) = (
-        pw.clone(),
-        account.login.clone(),
-        account.totp_secret.is_some(),
-    );
+    let mfa = match crate::otp_factor::has_second_factor(&app, &account).await {
+        Ok(m) => m,
+        Err(_) => return app.pages.unavailable(f.b.lang),
+    };
+    let (candidate, login) = (pw.clone(), account.login.clone());
     let verdict =
         tokio::task::spawn_blocking(move || crate::password_policy::check(&candidate, mfa, &login))
             .await;

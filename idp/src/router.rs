@@ -84,6 +84,13 @@ pub fn router(state: AppState) -> Router {
         .route("/interaction/{id}", get(interaction::show))
         .route("/interaction/{id}/login", post(interaction::login))
         .route("/interaction/{id}/totp", post(interaction::totp))
+        .route("/interaction/{id}/otp", post(interaction::otp))
+        .route("/interaction/{id}/resend", post(interaction::resend))
+        .route("/interaction/{id}/method", post(interaction::choose_method))
+        .route(
+            "/interaction/{id}/switch",
+            post(interaction::switch_account),
+        )
         .route("/interaction/{id}/consent", post(interaction::consent))
         .route("/static/vhod.css", get(stylesheet))
         .route("/healthz", get(|| async { "ok" }))
@@ -99,6 +106,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/account/totp",
             get(crate::account::totp_start).post(crate::account::totp_confirm),
+        )
+        .route("/account/factors", get(crate::account::factors::show))
+        .route("/account/factors/add", post(crate::account::factors::add))
+        .route(
+            "/account/factors/confirm",
+            post(crate::account::factors::confirm),
+        )
+        .route(
+            "/account/factors/remove",
+            post(crate::account::factors::remove),
         )
         .route("/account/services", get(crate::account::services))
         .route("/account/history", get(crate::account::history))

@@ -114,6 +114,27 @@ pub async fn start_keyed(
     Ok((cookie, k))
 }
 
+/// After a re-authentication: replaces the session this request's cookie names with `s`
+/// (same cookie, same `sid`, new `auth_time` and `amr`). False when the cookie no longer
+/// names a live session with that `sid` (a new session is needed then).
+pub async fn renew(app: &App, headers: &HeaderMap, s: &Session) -> Result<bool, CacheError> {
+    let Some(k) = current_key(app, headers) else {
+        return Ok(false);
+    };
+    let Some(old) = get_json::<Session>(app.cache.as_ref(), &k).await? else {
+        return Ok(false);
+    };
+    if old.sid != s.sid || old.account_id != s.account_id {
+        return Ok(false);
+    }
+    let mut s = s.clone();
+    s.epoch = old.epoch;
+    let json = serde_json::to_vec(&s).map_err(|e| CacheError::Backend(e.to_string()))?;
+    let ttl = Duration::from_secs(app.settings.session_ttl.max(1) as u64);
+    app.cache.put(&k, &json, ttl).await?;
+    Ok(true)
+}
+
 /// The cache key of the session this request's cookie names.
 pub fn current_key(app: &App, headers: &HeaderMap) -> Option<String> {
     crate::http::cookie(headers, cookie_name(app))

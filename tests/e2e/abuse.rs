@@ -163,6 +163,10 @@ async fn garbage_on_every_endpoint_is_a_4xx_never_a_5xx() {
         "/interaction/nope/login",
         "/interaction/nope/totp",
         "/interaction/nope/consent",
+        "/interaction/nope/otp",
+        "/interaction/nope/resend",
+        "/interaction/nope/method",
+        "/interaction/nope/switch",
         "/register",
         "/register/nope/contact",
         "/register/nope/code",
@@ -180,6 +184,10 @@ async fn garbage_on_every_endpoint_is_a_4xx_never_a_5xx() {
         "/account/sessions/end",
         "/account/delete",
         "/account/export",
+        "/account/factors",
+        "/account/factors/add",
+        "/account/factors/confirm",
+        "/account/factors/remove",
         "/dev/outbox",
     ];
     let client = http();
@@ -269,7 +277,10 @@ async fn nasty_forms(app: &TestApp, b: &Browser, html: &str, what: &str) {
 #[tokio::test]
 async fn nasty_values_in_real_forms_are_never_a_5xx() {
     let app = spawn_app(Store::Embedded).await.unwrap();
-    app.user("alice", "correct horse battery").await;
+    app.user_with("alice", "correct horse battery", |a| {
+        a.phone_verified = true
+    })
+    .await;
     // Registration and recovery, at their first step and with a valid flow.
     for (start, what) in [("/register", "registration"), ("/recover", "recovery")] {
         let b = Browser::new();
@@ -298,7 +309,12 @@ async fn nasty_values_in_real_forms_are_never_a_5xx() {
         .await
         .page();
     assert_eq!(status, 200);
-    for path in ["/account/identity", "/account/totp", "/account/delete"] {
+    for path in [
+        "/account/identity",
+        "/account/totp",
+        "/account/delete",
+        "/account/factors",
+    ] {
         let (_, _, html) = b.get(&app.base, &app.url(path)).await.page();
         nasty_forms(&app, &b, &html, path).await;
     }

@@ -4,7 +4,7 @@
 //! neither the answer nor its timing tells whether an account exists. Failures are counted
 //! per login and per IP in the shared cache, so the limit holds across nodes.
 
-use super::{finish, load_form, render, save, Interaction, PendingMfa};
+use super::{finish, load_form, render, save, Interaction};
 use crate::app::{App, AppState};
 use crate::i18n::Lang;
 use crate::session::{self, Session};
@@ -50,14 +50,35 @@ pub(super) async fn page(
 ) -> Response {
     let client_name = ix.client_name(app).await;
     let hint = ix.request.login_hint.clone().unwrap_or_default();
+    let reauth_login = ix.reauth.as_ref().map(|r| r.login.clone());
     render(
         app,
         ix,
         headers,
         status,
         "login.html",
-        context! { client_name, login_hint => hint, error },
+        context! { client_name, login_hint => hint, error, reauth_login },
     )
+}
+
+/// `POST /interaction/{id}/switch`: "sign in as someone else" during a re-authentication;
+/// the normal login form follows (the old session stays until another sign-in replaces it).
+pub async fn switch_account(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut ix, _) = match load_form(&app, &id, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    ix.reauth = None;
+    ix.pending_mfa = None;
+    if save(&app, &ix).await.is_err() {
+        return app.pages.unavailable(ix.lang(&headers));
+    }
+    page(&app, &ix, &headers, None, StatusCode::OK).await
 }
 
 /// `POST /interaction/{id}/login`.
@@ -73,7 +94,11 @@ pub async fn login(
         Err(r) => return *r,
     };
     let lang = ix.lang(&headers);
-    let login = form.get("login").unwrap_or("").trim().to_owned();
+    // Re-authenticating a live session: its own account, whatever the form says.
+    let login = match &ix.reauth {
+        Some(r) => r.login.clone(),
+        None => form.get("login").unwrap_or("").trim().to_owned(),
+    };
     let password = form.get("password").unwrap_or("").to_owned();
     let counter = format!(
         "fail:login:{}",
@@ -120,7 +145,12 @@ pub async fn login(
         .as_ref()
         .map(|a| a.password_hash.clone())
         .unwrap_or_else(|| app.dummy_password_hash.clone());
-    let ok = crate::password::verify(password, phc).await && account.is_some();
+    let same = |a: &crate::store::Account| {
+        ix.reauth
+            .as_ref()
+            .is_none_or(|r| r.session.account_id == a.id)
+    };
+    let ok = crate::password::verify(password, phc).await && account.as_ref().is_some_and(same);
     if !ok {
         count_failure(&app, &[&ip_counter]).await;
         match app.cache.incr(&counter, STREAK_TTL).await {
@@ -167,21 +197,22 @@ pub async fn login(
             tracing::error!(error = %e, "failure count not cleared");
         }
     }
-    if let Some(e) = requirements_unmet(&app, &ix, &account, lang).await {
-        return e;
-    }
-    if account.totp_secret.is_some() {
-        // An account with a second factor is always asked for it (RFC 8176 `mfa`).
-        ix.pending_mfa = Some(PendingMfa {
-            account_id: account.id.clone(),
-            auth_time: app.now(),
-        });
-        if save(&app, &ix).await.is_err() {
+    let factors = match crate::otp_factor::factors(&app, &account).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "factor lookup failed");
             return app.pages.unavailable(lang);
         }
-        return crate::oauth::authorize::response::redirect(&format!("/interaction/{}", ix.id));
+    };
+    if let Some(e) = requirements_unmet(&app, &ix, &account, factors.any(), lang).await {
+        return e;
     }
     let now = app.now();
+    if factors.any() {
+        // An account with a second factor is always asked for it (RFC 8176 `mfa`).
+        ix.pending_mfa = None;
+        return super::factor::begin(&app, ix, &account, factors, now, &headers).await;
+    }
     signed_in(&app, ix, &account, &["pwd"], now, &headers, &ip.to_string()).await
 }
 
@@ -197,7 +228,13 @@ pub(super) async fn signed_in(
     ip: &str,
 ) -> Response {
     let lang = ix.lang(headers);
-    let s = Session {
+    // A re-authentication of a live session keeps its `sid` (and its cookie).
+    let old = ix
+        .reauth
+        .take()
+        .map(|r| r.session)
+        .filter(|s| s.account_id == account.id);
+    let mut s = Session {
         sid: session::new_sid(),
         account_id: account.id.clone(),
         auth_time,
@@ -205,24 +242,25 @@ pub(super) async fn signed_in(
         acr: account.level.clone(),
         epoch: 0, // set by session::start
     };
-    let (cookie, cache_key) = match session::start_keyed(app, &s).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "session start failed");
-            return app.pages.unavailable(lang);
+    let renewed = match old {
+        Some(old) => {
+            s.sid = old.sid;
+            session::renew(app, headers, &s).await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "session not renewed");
+                false
+            })
+        }
+        None => false,
+    };
+    let cookie = if renewed {
+        None
+    } else {
+        s.sid = session::new_sid();
+        match start_session(app, &s, account, headers, ip).await {
+            Ok(c) => c,
+            Err(r) => return *r,
         }
     };
-    let row = crate::store::history::SessionRow {
-        sid: s.sid.clone(),
-        cache_key,
-        started_at: app.now(),
-        ip: ip.to_owned(),
-        user_agent: user_agent(headers),
-    };
-    let expires = app.now() + app.settings.session_ttl;
-    if let Err(e) = app.db.sessions().record(&account.id, &row, expires).await {
-        tracing::error!(error = %e, "session not listed");
-    }
     ix.session = Some(s);
     ix.pending_mfa = None;
     let consent_needed =
@@ -245,6 +283,35 @@ pub(super) async fn signed_in(
         r.headers_mut().append(header::SET_COOKIE, c);
     }
     r
+}
+
+/// Starts a new session and lists it with the account's sessions; returns its cookie.
+async fn start_session(
+    app: &App,
+    s: &Session,
+    account: &crate::store::Account,
+    headers: &HeaderMap,
+    ip: &str,
+) -> Result<Option<axum::http::HeaderValue>, Box<Response>> {
+    let (cookie, cache_key) = match session::start_keyed(app, s).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "session start failed");
+            return Err(Box::new(app.pages.unavailable(Lang::choose(&[], headers))));
+        }
+    };
+    let row = crate::store::history::SessionRow {
+        sid: s.sid.clone(),
+        cache_key,
+        started_at: app.now(),
+        ip: ip.to_owned(),
+        user_agent: user_agent(headers),
+    };
+    let expires = app.now() + app.settings.session_ttl;
+    if let Err(e) = app.db.sessions().record(&account.id, &row, expires).await {
+        tracing::error!(error = %e, "session not listed");
+    }
+    Ok(cookie)
 }
 
 /// The request's User-Agent, at most 200 characters.
@@ -318,10 +385,11 @@ async fn requirements_unmet(
     app: &App,
     ix: &Interaction,
     account: &crate::store::Account,
+    has_factor: bool,
     lang: Lang,
 ) -> Option<Response> {
     let client = app.client(&ix.request.client_id).await.ok().flatten()?;
-    let e = crate::oauth::authorize::unmet(&client, account)?;
+    let e = crate::oauth::authorize::unmet(&client, account, has_factor, &ix.request)?;
     let _ = app.cache.consume(&super::key(&ix.id)).await;
     Some(crate::oauth::authorize::response::error_to(
         app,

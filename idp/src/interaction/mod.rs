@@ -6,11 +6,13 @@
 //! to the browser that started it by a cookie scoped to its path.
 
 mod consent;
+mod factor;
 mod login;
 mod totp;
 
 pub use consent::{consent, plain_words};
-pub use login::login;
+pub use factor::{choose_method, otp, resend, start_step_up};
+pub use login::{login, switch_account};
 pub use totp::totp;
 
 use crate::app::{App, AppState};
@@ -43,6 +45,19 @@ pub struct Interaction {
     /// Password accepted, second factor still to come.
     #[serde(default)]
     pub pending_mfa: Option<PendingMfa>,
+    /// A live session being re-authenticated (`max_age`, `prompt=login`, a client's MFA
+    /// rule): the same account signs in again and the session keeps its `sid`.
+    #[serde(default)]
+    pub reauth: Option<Reauth>,
+}
+
+/// The signed-in account a step-up re-authenticates.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reauth {
+    /// The live session, updated in place once the account signed in again.
+    pub session: Session,
+    /// The account's login (the page names it; the password is checked against it).
+    pub login: String,
 }
 
 /// A sign-in waiting for its second factor.
@@ -52,6 +67,9 @@ pub struct PendingMfa {
     pub account_id: String,
     /// When the password was checked (the session's `auth_time`).
     pub auth_time: i64,
+    /// The factor asked for now (the account's first when absent).
+    #[serde(default)]
+    pub method: Option<crate::otp_factor::Method>,
 }
 
 impl Interaction {
@@ -64,6 +82,7 @@ impl Interaction {
             browser: random_token(24),
             session,
             pending_mfa: None,
+            reauth: None,
         }
     }
 
@@ -203,7 +222,7 @@ pub async fn show(
     };
     match (&ix.session, &ix.pending_mfa) {
         (Some(_), _) => consent::page(&app, &ix, &headers).await,
-        (None, Some(_)) => totp::page(&app, &ix, &headers, None, StatusCode::OK).await,
+        (None, Some(_)) => factor::page(&app, &ix, &headers, None, StatusCode::OK).await,
         (None, None) => login::page(&app, &ix, &headers, None, StatusCode::OK).await,
     }
 }

@@ -7,37 +7,18 @@
 //! window ends. A recovery code (single-use, spent atomically in the database) may stand in
 //! for the app's code. `amr` becomes `pwd otp mfa` (RFC 8176).
 
+use super::factor::page;
 use super::login::{self, parse_count};
-use super::{load_form, render, save, Interaction};
-use crate::app::{App, AppState};
+use super::{load_form, save};
+use crate::app::AppState;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use minijinja::context;
 use std::time::Duration;
 
 /// Wrong codes per account in one window before the sign-in starts over.
 const MAX_FAILURES: u64 = 5;
-
-/// Renders the code form.
-pub(super) async fn page(
-    app: &App,
-    ix: &Interaction,
-    headers: &HeaderMap,
-    error: Option<&str>,
-    status: StatusCode,
-) -> Response {
-    let client_name = ix.client_name(app).await;
-    render(
-        app,
-        ix,
-        headers,
-        status,
-        "totp.html",
-        context! { client_name, error },
-    )
-}
 
 /// `POST /interaction/{id}/totp`.
 pub async fn totp(
@@ -92,16 +73,21 @@ pub async fn totp(
             return app.pages.unavailable(lang);
         }
     };
-    let Some(secret) = account
-        .totp_secret
-        .as_deref()
-        .and_then(|s| crate::totp::open(&app.secrets.factor_key, s))
-    else {
-        tracing::error!(account = %account.id, "the TOTP secret cannot be opened");
-        return app.pages.unavailable(lang);
+    let secret = match account.totp_secret.as_deref() {
+        // No authenticator app (the account's factor is SMS or e-mail): only recovery codes.
+        None => None,
+        Some(sealed) => match crate::totp::open(&app.secrets.factor_key, sealed) {
+            Some(s) => Some(s),
+            None => {
+                tracing::error!(account = %account.id, "the TOTP secret cannot be opened");
+                return app.pages.unavailable(lang);
+            }
+        },
     };
     let typed = form.get("code").unwrap_or("");
-    let step = crate::totp::matching_step(&secret, typed, app.now());
+    let step = secret
+        .as_deref()
+        .and_then(|secret| crate::totp::matching_step(secret, typed, app.now()));
     let recovery = crate::totp::normalise_recovery_code(typed)
         .filter(|_| step.is_none())
         .map(|c| crate::totp::recovery_hash(&app.secrets.recovery_key, &account.id, &c));

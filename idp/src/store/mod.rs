@@ -10,6 +10,7 @@ pub mod consents;
 pub mod grants;
 pub mod history;
 pub mod identity;
+pub mod otp_factors;
 pub mod recovery;
 
 pub use accounts::{Account, Accounts, NewAccount};
@@ -113,6 +114,10 @@ impl Db {
     /// Identities and level history of citizen accounts.
     pub fn identities(&self) -> identity::Identities<'_> {
         identity::Identities(&self.pool)
+    }
+    /// SMS / e-mail one-time-code factors.
+    pub fn otp_factors(&self) -> otp_factors::OtpFactors<'_> {
+        otp_factors::OtpFactors(&self.pool)
     }
     /// Second-factor recovery codes.
     pub fn recovery_codes(&self) -> recovery::RecoveryCodes<'_> {

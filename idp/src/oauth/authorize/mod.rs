@@ -109,16 +109,55 @@ pub async fn needs_consent(
     Ok(!remembered.is_some_and(|c| c.covers(&req.scope, &req.claim_names(None))))
 }
 
-/// What the client demands of every sign-in that `account` cannot meet: a minimum level
-/// above the account's, or a second factor the account does not have. Levels cannot be
-/// raised during a sign-in (that takes identity proofing), so this ends the request with
-/// `unmet_authentication_requirements`.
-pub fn unmet(client: &crate::store::Client, account: &crate::store::Account) -> Option<OAuthError> {
+/// The levels a request names in an essential `acr` claim (OIDC Core §5.5.1.1: `value` or
+/// `values`, in the `id_token` or `userinfo` member), if it has one.
+fn essential_acr(req: &AuthRequest) -> Option<Vec<String>> {
+    let claims = req.claims.as_ref()?.as_object()?;
+    let mut out = Vec::new();
+    for member in ["id_token", "userinfo"] {
+        let Some(acr) = claims.get(member).and_then(|m| m.get("acr")) else {
+            continue;
+        };
+        if acr.get("essential").and_then(|e| e.as_bool()) != Some(true) {
+            continue;
+        }
+        let listed = acr.get("values").and_then(|v| v.as_array());
+        let values = listed.into_iter().flatten().chain(acr.get("value"));
+        out.extend(values.filter_map(|v| v.as_str().map(str::to_owned)));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// What the client or the request demands of every sign-in that `account` cannot meet: a
+/// minimum level above the account's (the client's `min_level`, or an essential `acr` claim
+/// — `acr_values` is voluntary and never refuses), or a second factor the account does not
+/// have (`has_factor`). Levels are ordered (`ACR_VALUES`, lowest first), so a higher level
+/// satisfies a lower one. Levels cannot be raised during a sign-in (that takes identity
+/// proofing), so this ends the request with `unmet_authentication_requirements`.
+pub fn unmet(
+    client: &crate::store::Client,
+    account: &crate::store::Account,
+    has_factor: bool,
+    req: &AuthRequest,
+) -> Option<OAuthError> {
     let rank = |l: &str| {
         crate::oauth::discovery::ACR_VALUES
             .iter()
             .position(|v| *v == l)
     };
+    if let Some(wanted) = essential_acr(req) {
+        let have = rank(&account.level);
+        if !wanted
+            .iter()
+            .filter_map(|w| rank(w))
+            .any(|w| have >= Some(w))
+        {
+            return Some(OAuthError::new(
+                ErrorCode::UnmetAuthenticationRequirements,
+                "the account's level is not one the essential acr claim asks for",
+            ));
+        }
+    }
     if let Some(min) = &client.min_level {
         if rank(&account.level) < rank(min) {
             return Some(OAuthError::new(
@@ -127,7 +166,7 @@ pub fn unmet(client: &crate::store::Client, account: &crate::store::Account) -> 
             ));
         }
     }
-    if client.require_mfa && account.totp_secret.is_none() {
+    if client.require_mfa && !has_factor {
         return Some(OAuthError::new(
             ErrorCode::UnmetAuthenticationRequirements,
             "the service needs a second factor, which the account does not have",
@@ -137,23 +176,24 @@ pub fn unmet(client: &crate::store::Client, account: &crate::store::Account) -> 
 }
 
 /// For a usable session: the step-up its client requires (the second factor when the
-/// session was made without one), an error when the account cannot meet the client's
-/// requirements, or nothing to do.
+/// session was made without one; the session keeps its `sid`), an error when the account
+/// cannot meet the client's or the request's requirements, or nothing to do.
 async fn step_up(
     app: &App,
     req: &AuthRequest,
     s: &Session,
-) -> Result<Option<Interaction>, OAuthError> {
+) -> Result<Option<Response>, OAuthError> {
     let Some(client) = app.client(&req.client_id).await? else {
         return Ok(None);
     };
-    if !client.require_mfa && client.min_level.is_none() {
+    if !client.require_mfa && client.min_level.is_none() && essential_acr(req).is_none() {
         return Ok(None);
     }
     let Some(account) = app.db.accounts().get(&s.account_id).await? else {
         return Ok(None);
     };
-    if let Some(e) = unmet(&client, &account) {
+    let factors = crate::otp_factor::factors(app, &account).await?;
+    if let Some(e) = unmet(&client, &account, factors.any(), req) {
         return Err(e);
     }
     if client.require_mfa && !s.amr.iter().any(|a| a == "mfa") {
@@ -165,13 +205,38 @@ async fn step_up(
         }
         // The password was checked when the session began: only the code is asked.
         let mut ix = Interaction::new(req.clone(), None);
-        ix.pending_mfa = Some(crate::interaction::PendingMfa {
-            account_id: account.id.clone(),
-            auth_time: s.auth_time,
+        ix.reauth = Some(interaction::Reauth {
+            session: s.clone(),
+            login: account.login.clone(),
         });
-        return Ok(Some(ix));
+        let r = interaction::start_step_up(app, ix, &account, factors, s.auth_time).await?;
+        return Ok(Some(r));
     }
     Ok(None)
+}
+
+/// A live session the request will not take as it is only because it is too old
+/// (`max_age`) or `prompt=login` asks to sign in again: the same account re-authenticates
+/// (password, then its second factor), and the session keeps its `sid`.
+async fn reauthenticate(
+    app: &App,
+    req: &AuthRequest,
+    s: Session,
+) -> Result<Option<Response>, OAuthError> {
+    if req.prompts(Prompt::SelectAccount)
+        || req.hint_sub.as_ref().is_some_and(|h| h != &s.account_id)
+    {
+        return Ok(None);
+    }
+    let Some(account) = app.db.accounts().get(&s.account_id).await? else {
+        return Ok(None);
+    };
+    let mut ix = Interaction::new(req.clone(), None);
+    ix.reauth = Some(interaction::Reauth {
+        session: s,
+        login: account.login,
+    });
+    Ok(Some(interaction::start(app, ix).await?))
 }
 
 async fn decide(
@@ -181,10 +246,18 @@ async fn decide(
     lang: Lang,
 ) -> Result<Response, OAuthError> {
     let current = session::current(app, headers).await?;
-    let usable = current.filter(|s| session_fits(app, req, s));
+    let (usable, stale) = match current {
+        Some(s) if session_fits(app, req, &s) => (Some(s), None),
+        other => (None, other),
+    };
     if let Some(s) = &usable {
-        if let Some(ix) = step_up(app, req, s).await? {
-            return interaction::start(app, ix).await;
+        if let Some(r) = step_up(app, req, s).await? {
+            return Ok(r);
+        }
+    }
+    if let Some(s) = stale.filter(|_| !req.prompts(Prompt::None)) {
+        if let Some(r) = reauthenticate(app, req, s).await? {
+            return Ok(r);
         }
     }
     if req.prompts(Prompt::None) {

@@ -57,6 +57,11 @@ pub async fn issue_code(
     s: &Session,
     lang: Lang,
 ) -> Result<Response, OAuthError> {
+    // The account's level now, not at sign-in: a level raised (or lowered) since counts.
+    let acr = match app.db.accounts().get(&s.account_id).await? {
+        Some(a) => a.level,
+        None => s.acr.clone(),
+    };
     let code = random_token(32);
     crate::metrics::CODES_ISSUED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let now = app.now();
@@ -69,7 +74,7 @@ pub async fn issue_code(
         nonce: req.nonce.clone(),
         code_challenge: req.code_challenge.clone(),
         auth_time: s.auth_time,
-        acr: s.acr.clone(),
+        acr,
         amr: s.amr.clone(),
         sid: s.sid.clone(),
         grant_id: random_token(16),

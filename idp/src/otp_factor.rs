@@ -1,0 +1,319 @@
+//! Second factors, decided in one place: which an account has (authenticator app, one-time
+//! codes by SMS or e-mail, recovery codes), and the sending and checking of codes by SMS or
+//! e-mail.
+//!
+//! Rules (NIST SP 800-63B §5.1.3, the registration code rules of `flow::SentCode`): a code
+//! has 6 digits, works for 10 minutes and once; 5 wrong attempts end it; a new one may be
+//! sent only a minute after the last, and at most 10 an hour per account. Codes and counters
+//! live in the shared cache, so the limits hold across nodes. A code goes only to a
+//! confirmed phone or e-mail address; a channel whose address is no longer confirmed is not
+//! a factor. `amr` (RFC 8176): SMS is `sms`; RFC 8176 has no value for e-mail, so an
+//! e-mailed code reports `otp` (a one-time password), like the authenticator app.
+
+use crate::app::App;
+use crate::flow::SentCode;
+use crate::i18n::Lang;
+use crate::notify::{Message, Recipient};
+use crate::store::{Account, StoreError};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Seconds between two codes sent for one account and purpose.
+pub const RESEND_AFTER: u64 = 60;
+/// Codes one account may be sent per hour.
+const SENDS_PER_HOUR: u64 = 10;
+
+/// A way to give the second factor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// A code from the authenticator app (RFC 6238).
+    Totp,
+    /// A code sent by SMS to the confirmed phone.
+    Sms,
+    /// A code sent by e-mail to the confirmed address.
+    Email,
+    /// One of the single-use recovery codes.
+    Recovery,
+}
+
+impl Method {
+    /// The wire and form name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Totp => "totp",
+            Method::Sms => "sms",
+            Method::Email => "email",
+            Method::Recovery => "recovery",
+        }
+    }
+
+    /// Parses a form value.
+    pub fn parse(s: &str) -> Option<Method> {
+        [Method::Totp, Method::Sms, Method::Email, Method::Recovery]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+
+    /// Whether the code is sent to the person (SMS, e-mail).
+    pub fn is_sent(self) -> bool {
+        matches!(self, Method::Sms | Method::Email)
+    }
+
+    /// `amr` of a sign-in with the password and this factor (RFC 8176).
+    pub fn amr(self) -> [&'static str; 3] {
+        match self {
+            Method::Sms => ["pwd", "sms", "mfa"],
+            Method::Totp | Method::Email | Method::Recovery => ["pwd", "otp", "mfa"],
+        }
+    }
+}
+
+/// The second factors an account has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Factors {
+    /// An authenticator app.
+    pub totp: bool,
+    /// Codes by SMS (to a confirmed phone).
+    pub sms: bool,
+    /// Codes by e-mail (to a confirmed address).
+    pub email: bool,
+    /// Unspent recovery codes (they stand in for the app).
+    pub recovery: bool,
+}
+
+impl Factors {
+    /// Whether the account has a second factor (recovery codes alone are not one).
+    pub fn any(&self) -> bool {
+        self.totp || self.sms || self.email
+    }
+
+    /// Whether `m` can be used now.
+    pub fn has(&self, m: Method) -> bool {
+        match m {
+            Method::Totp => self.totp,
+            Method::Sms => self.sms,
+            Method::Email => self.email,
+            Method::Recovery => self.recovery,
+        }
+    }
+
+    /// Every usable method, the authenticator app first.
+    pub fn methods(&self) -> Vec<Method> {
+        [Method::Totp, Method::Sms, Method::Email, Method::Recovery]
+            .into_iter()
+            .filter(|m| self.has(*m))
+            .collect()
+    }
+
+    /// The method asked for first at sign-in.
+    pub fn first(&self) -> Option<Method> {
+        self.methods().into_iter().next()
+    }
+}
+
+/// The second factors of `a`.
+pub async fn factors(app: &App, a: &Account) -> Result<Factors, StoreError> {
+    let on = app.db.otp_factors().list(&a.id).await?;
+    let recovery = a.totp_secret.is_some() && app.db.recovery_codes().remaining(&a.id).await? > 0;
+    Ok(Factors {
+        totp: a.totp_secret.is_some(),
+        sms: on.iter().any(|c| c == "sms") && recipient(a, Method::Sms).is_some(),
+        email: on.iter().any(|c| c == "email") && recipient(a, Method::Email).is_some(),
+        recovery,
+    })
+}
+
+/// Whether `a` has a second factor: the one answer to "must this sign-in give a second
+/// factor", "may the password be 8 characters" and "does a client's MFA rule hold".
+pub async fn has_second_factor(app: &App, a: &Account) -> Result<bool, StoreError> {
+    Ok(factors(app, a).await?.any())
+}
+
+/// Where a code for `m` goes: the confirmed phone or e-mail address, nothing otherwise.
+pub fn recipient(a: &Account, m: Method) -> Option<Recipient> {
+    match m {
+        Method::Sms => a
+            .phone
+            .clone()
+            .filter(|_| a.phone_verified)
+            .map(Recipient::Sms),
+        Method::Email => a
+            .email
+            .clone()
+            .filter(|_| a.email_verified)
+            .map(Recipient::Email),
+        Method::Totp | Method::Recovery => None,
+    }
+}
+
+/// The address a code went to, partly hidden (`+7999*****22`, `a***@example.com`).
+pub fn masked(a: &Account, m: Method) -> String {
+    match recipient(a, m) {
+        Some(Recipient::Sms(p)) => {
+            let chars: Vec<char> = p.chars().collect();
+            chars
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i < 5 || i + 2 >= chars.len() {
+                        *c
+                    } else {
+                        '*'
+                    }
+                })
+                .collect()
+        }
+        Some(Recipient::Email(e)) => match e.split_once('@') {
+            Some((local, domain)) => {
+                let first: String = local.chars().take(1).collect();
+                format!("{first}***@{domain}")
+            }
+            None => String::new(),
+        },
+        None => String::new(),
+    }
+}
+
+/// Why a code was not sent or not accepted: the status and the text key to show.
+pub type Refusal = (StatusCode, &'static str);
+
+fn code_key(purpose: &str, account_id: &str, m: Method) -> String {
+    format!("otp:{purpose}:{account_id}:{}", m.as_str())
+}
+
+/// Sends a new code for `m` to `a` (for `purpose`: `signin`, `enrol`), if the limits allow.
+/// A new code replaces the one sent before.
+pub async fn send(
+    app: &App,
+    a: &Account,
+    m: Method,
+    purpose: &str,
+    lang: Lang,
+) -> Result<(), Refusal> {
+    let unavailable = (StatusCode::SERVICE_UNAVAILABLE, "err_server");
+    let Some(to) = recipient(a, m) else {
+        return Err((StatusCode::BAD_REQUEST, "err_channel_unavailable"));
+    };
+    let key = code_key(purpose, &a.id, m);
+    if !resend_allowed(app, &format!("{key}:last"))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "resend gate failed");
+            unavailable
+        })?
+    {
+        return Err((StatusCode::TOO_MANY_REQUESTS, "err_resend_wait"));
+    }
+    let hourly = format!("otp:sends:{}", a.id);
+    match app.cache.incr(&hourly, Duration::from_secs(3600)).await {
+        Ok(n) if n > SENDS_PER_HOUR => {
+            return Err((StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"))
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "send counter failed");
+            return Err(unavailable);
+        }
+    }
+    let code = SentCode::fresh();
+    let now = app.now();
+    let msg = Message {
+        to,
+        kind: format!("{purpose}_code"),
+        subject: lang.t("otp_code_subject").into(),
+        text: lang.t("otp_code_text").replace("{code}", &code),
+    };
+    if let Err(e) = app.notifier.send(&msg, now).await {
+        tracing::error!(error = %e, "one-time code not sent");
+        return Err((StatusCode::SERVICE_UNAVAILABLE, "err_channel_unavailable"));
+    }
+    let mut sent = SentCode::default();
+    sent.set(&code, now, true);
+    let stored = async {
+        let json = serde_json::to_vec(&sent).map_err(|e| e.to_string())?;
+        let ttl = Duration::from_secs(SentCode::TTL as u64);
+        app.cache
+            .delete(&format!("{key}:tries"))
+            .await
+            .map_err(|e| e.to_string())?;
+        app.cache
+            .put(&key, &json, ttl)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    stored.await.map_err(|e| {
+        tracing::error!(error = %e, "one-time code not stored");
+        unavailable
+    })
+}
+
+/// Whether a code may be sent now: the gate holds the last send's time for a minute (set
+/// atomically, so two nodes cannot both send); a gate older than a minute by the app's clock
+/// is passed too.
+async fn resend_allowed(app: &App, gate: &str) -> Result<bool, crate::cache::CacheError> {
+    let now = app.now();
+    let ttl = Duration::from_secs(RESEND_AFTER);
+    if app
+        .cache
+        .put_if_absent(gate, now.to_string().as_bytes(), ttl)
+        .await?
+    {
+        return Ok(true);
+    }
+    let last = app
+        .cache
+        .get(gate)
+        .await?
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(now);
+    if now < last + RESEND_AFTER as i64 {
+        return Ok(false);
+    }
+    app.cache.put(gate, now.to_string().as_bytes(), ttl).await?;
+    Ok(true)
+}
+
+/// Checks a typed code for `m`. A match spends it (once, on every node); every attempt is
+/// counted, and the fifth wrong one ends the code.
+pub async fn check(
+    app: &App,
+    account_id: &str,
+    m: Method,
+    purpose: &str,
+    typed: &str,
+) -> Result<(), Refusal> {
+    let unavailable = |e: crate::cache::CacheError| {
+        tracing::error!(error = %e, "one-time code lookup failed");
+        (StatusCode::SERVICE_UNAVAILABLE, "err_server")
+    };
+    let key = code_key(purpose, account_id, m);
+    let expired = (StatusCode::BAD_REQUEST, "err_code_expired");
+    let Some(raw) = app.cache.get(&key).await.map_err(unavailable)? else {
+        return Err(expired);
+    };
+    let Ok(mut sent) = serde_json::from_slice::<SentCode>(&raw) else {
+        return Err(expired);
+    };
+    let ttl = Duration::from_secs(SentCode::TTL as u64);
+    let tries = app
+        .cache
+        .incr(&format!("{key}:tries"), ttl)
+        .await
+        .map_err(unavailable)?;
+    let attempts = (StatusCode::TOO_MANY_REQUESTS, "err_code_attempts");
+    if tries > u64::from(SentCode::ATTEMPTS) {
+        return Err(attempts);
+    }
+    match sent.check(typed, app.now()) {
+        // Whoever takes the code out of the cache first is the one that used it.
+        Ok(()) => match app.cache.consume(&key).await.map_err(unavailable)? {
+            Some(_) => Ok(()),
+            None => Err(expired),
+        },
+        Err((_, "err_code_wrong")) if tries >= u64::from(SentCode::ATTEMPTS) => Err(attempts),
+        Err(e) => Err(e),
+    }
+}
