@@ -180,6 +180,14 @@ async fn garbage_on_every_endpoint_is_a_4xx_never_a_5xx() {
         "/account/sessions/end",
         "/account/delete",
         "/account/export",
+        "/account/profile",
+        "/account/profile/name",
+        "/account/profile/contact",
+        "/account/profile/code",
+        "/account/profile/resend",
+        "/account/profile/cancel",
+        "/account/profile/remove",
+        "/account/notifications",
         "/dev/outbox",
     ];
     let client = http();
@@ -298,7 +306,13 @@ async fn nasty_values_in_real_forms_are_never_a_5xx() {
         .await
         .page();
     assert_eq!(status, 200);
-    for path in ["/account/identity", "/account/totp", "/account/delete"] {
+    for path in [
+        "/account/identity",
+        "/account/totp",
+        "/account/profile",
+        "/account/notifications",
+        "/account/delete",
+    ] {
         let (_, _, html) = b.get(&app.base, &app.url(path)).await.page();
         nasty_forms(&app, &b, &html, path).await;
     }

@@ -8,7 +8,7 @@ use crate::on_both_stores;
 on_both_stores!(account_area_raises_the_level_with_checked_identity_data);
 
 /// Opens /account in a fresh browser and signs in; returns the browser and the overview.
-async fn open_account(app: &TestApp, login: &str, password: &str) -> (Browser, String) {
+pub(crate) async fn open_account(app: &TestApp, login: &str, password: &str) -> (Browser, String) {
     let b = Browser::new();
     let (status, _, html) = b.get(&app.base, &app.url("/account")).await.page();
     assert_eq!(status, 200);
