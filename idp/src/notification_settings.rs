@@ -38,14 +38,23 @@ fn page(
     s: &NotificationSettings,
     message: Option<(&str, &str)>,
 ) -> Response {
-    let choices: Vec<_> = [Channel::All, Channel::Email, Channel::Sms]
+    let all = [Channel::All, Channel::Email, Channel::Sms];
+    // What notices reach today: "both" with one confirmed address is that address.
+    let shown = if allowed(a, s.channel) {
+        s.channel
+    } else {
+        all.into_iter()
+            .find(|c| allowed(a, *c))
+            .unwrap_or(s.channel)
+    };
+    let choices: Vec<_> = all
         .into_iter()
         .map(|c| {
             context! {
                 value => c.as_str(),
                 label => lang.t(&format!("notif_channel_{}", c.as_str())),
                 allowed => allowed(a, c),
-                checked => c == s.channel,
+                checked => c == shown,
             }
         })
         .collect();
