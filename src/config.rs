@@ -126,6 +126,47 @@ impl std::fmt::Debug for NotifyConfig {
     }
 }
 
+/// The identity registry that confirms the data behind the `standard` level (README,
+/// "Identity registry"). Without `registry_url` the level rests on the input checks alone.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityConfig {
+    /// The registry's check endpoint (vhod POSTs JSON to it).
+    pub registry_url: Option<String>,
+    /// The registry's name, kept with the level's evidence.
+    pub registry_name: String,
+    /// How long one check may take, milliseconds.
+    pub registry_timeout_ms: u64,
+    /// Bearer token for the registry (environment: `VHOD_IDENTITY_REGISTRY_TOKEN`).
+    pub registry_token: Option<String>,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            registry_url: None,
+            registry_name: "registry".into(),
+            registry_timeout_ms: 5000,
+            registry_token: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for IdentityConfig {
+    // The token is a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityConfig")
+            .field("registry_url", &self.registry_url)
+            .field("registry_name", &self.registry_name)
+            .field("registry_timeout_ms", &self.registry_timeout_ms)
+            .field(
+                "registry_token",
+                &self.registry_token.as_ref().map(|_| "[set]"),
+            )
+            .finish()
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -161,6 +202,8 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     /// Notification transports.
     pub notify: NotifyConfig,
+    /// Identity checks.
+    pub identity: IdentityConfig,
 }
 
 impl Default for Config {
@@ -181,6 +224,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             tls: None,
             notify: NotifyConfig::default(),
+            identity: IdentityConfig::default(),
         }
     }
 }
@@ -240,6 +284,15 @@ impl Config {
         }
         c.notify.sms_url = env("VHOD_SMS_URL").or(c.notify.sms_url);
         c.notify.sms_token = env("VHOD_SMS_TOKEN").or(c.notify.sms_token);
+        c.identity.registry_url = env("VHOD_IDENTITY_REGISTRY_URL").or(c.identity.registry_url);
+        if let Some(v) = env("VHOD_IDENTITY_REGISTRY_NAME") {
+            c.identity.registry_name = v;
+        }
+        if let Some(v) = parse_env("VHOD_IDENTITY_REGISTRY_TIMEOUT_MS")? {
+            c.identity.registry_timeout_ms = v;
+        }
+        c.identity.registry_token =
+            env("VHOD_IDENTITY_REGISTRY_TOKEN").or(c.identity.registry_token);
         if let Some(v) = env("VHOD_KEY_ALG") {
             c.keys.alg = v;
         }
@@ -331,6 +384,15 @@ impl Config {
         }
         if !["ES256", "RS256"].contains(&self.keys.alg.as_str()) {
             bail!("keys.alg must be ES256 or RS256");
+        }
+        if let Some(u) = &self.identity.registry_url {
+            let parsed = url::Url::parse(u).context("identity.registry_url is not a URL")?;
+            if self.mode == Mode::Production && parsed.scheme() != "https" {
+                bail!("production mode needs an https identity registry (identity.registry_url)");
+            }
+        }
+        if !(1..=60_000).contains(&self.identity.registry_timeout_ms) {
+            bail!("identity.registry_timeout_ms must be between 1 and 60000");
         }
         if self.mode == Mode::Production {
             if self.kek.is_none() && self.kek_file.is_none() {

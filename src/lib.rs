@@ -114,6 +114,16 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     settings.session_ttl = c.lifetimes.session;
     settings.development = c.mode == Mode::Development;
     settings.trusted_proxies = c.trusted_proxies.clone();
+    settings.registry =
+        c.identity
+            .registry_url
+            .clone()
+            .map(|url| idp::registry::RegistrySettings {
+                url,
+                name: c.identity.registry_name.clone(),
+                timeout: std::time::Duration::from_millis(c.identity.registry_timeout_ms),
+                token: c.identity.registry_token.clone(),
+            });
     let secrets = Secrets {
         client_secret_key: kek.derive_key(b"vhod/client-secret-hash/v1"),
         factor_key: factor_key(&kek),

@@ -66,7 +66,7 @@ pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
 }
 
 /// The signed-in session and its account, or the response that signs the person in.
-async fn signed_in(
+pub(crate) async fn signed_in(
     app: &App,
     headers: &HeaderMap,
     lang: Lang,
@@ -90,7 +90,7 @@ async fn signed_in(
 
 /// For a posted form: the signed-in account and the form, once its CSRF token (bound to
 /// the session) checks out.
-async fn signed_in_form(
+pub(crate) async fn signed_in_form(
     app: &App,
     headers: &HeaderMap,
     lang: Lang,
@@ -315,6 +315,20 @@ pub async fn identity_submit(
             &errors,
         );
     };
+    let person = crate::registry::Person {
+        family_name: &family,
+        given_name: &given,
+        middle_name: middle.as_deref(),
+        birth_date: &birth,
+        snils: &snils,
+        passport_series: passport.get(..4).unwrap_or(""),
+        passport_number: passport.get(4..).unwrap_or(""),
+        inn: inn.as_deref(),
+    };
+    let registry = match crate::registry::confirm(&app, lang, &person).await {
+        Ok(r) => r,
+        Err((status, e)) => return identity_page(&app, &headers, lang, status, &form, &e),
+    };
     let (seal, index) = (&app.secrets.identity_key, &app.secrets.identity_index_key);
     let new = NewIdentity {
         family_name: family,
@@ -351,11 +365,13 @@ pub async fn identity_submit(
         if new.inn_enc.is_some() {
             checks.push("inn_checksum");
         }
-        let evidence = serde_json::json!({
-            "method": "self_declared",
-            "checks": checks,
-            "registry": serde_json::Value::Null,
-        });
+        let method = if registry.is_some() {
+            "registry"
+        } else {
+            "self_declared"
+        };
+        let evidence =
+            serde_json::json!({ "method": method, "checks": checks, "registry": registry });
         if let Err(e) = ids
             .record_level(&account.id, "standard", &evidence, now)
             .await
@@ -513,25 +529,9 @@ async fn notify_factor_added(app: &App, a: &Account, lang: Lang) {
     tell(app, a, "factor_added", lang).await;
 }
 
-/// Tells the citizen about `kind` (texts `{kind}_subject`, `{kind}_text`) on every confirmed
-/// address. Best effort: what happened stands whether or not the message goes out.
+/// Tells the citizen about `kind` as their notification settings say (`crate::notify::tell`).
 pub async fn tell(app: &App, a: &Account, kind: &str, lang: Lang) {
-    let mut to = Vec::new();
-    if let (Some(e), true) = (&a.email, a.email_verified) {
-        to.push(crate::notify::Recipient::Email(e.clone()));
-    }
-    if let (Some(p), true) = (&a.phone, a.phone_verified) {
-        to.push(crate::notify::Recipient::Sms(p.clone()));
-    }
-    for r in to {
-        let m = crate::notify::Message {
-            to: r,
-            kind: kind.into(),
-            subject: lang.t(&format!("{kind}_subject")).into(),
-            text: lang.t(&format!("{kind}_text")).into(),
-        };
-        let _ = app.notifier.send(&m, app.now()).await;
-    }
+    crate::notify::tell(app, a, kind, lang).await;
 }
 
 /// One service in the list of services with access.
@@ -662,9 +662,17 @@ pub async fn export(State(app): State<AppState>, headers: HeaderMap) -> Response
         let consents = app.db.consents().list(&a.id).await?;
         let history = app.db.history().list(&a.id, 1000).await?;
         let recovery_left = app.db.recovery_codes().remaining(&a.id).await?;
-        Ok::<_, StoreError>((identity, levels, consents, history, recovery_left))
+        let notifications = app.db.notification_settings().get(&a.id).await?;
+        Ok::<_, StoreError>((
+            identity,
+            levels,
+            consents,
+            history,
+            recovery_left,
+            notifications,
+        ))
     };
-    let (identity, levels, consents, history, recovery_left) = match gathered.await {
+    let (identity, levels, consents, history, recovery_left, notifications) = match gathered.await {
         Ok(x) => x,
         Err(e) => {
             tracing::error!(error = %e, "export failed");
@@ -701,6 +709,7 @@ pub async fn export(State(app): State<AppState>, headers: HeaderMap) -> Response
             "client_id": client, "scope": c.scope, "claims": c.claims,
             "granted_at": c.granted_at })).collect::<Vec<_>>(),
         "sign_ins": history,
+        "notifications": notifications,
     });
     let body = serde_json::to_vec_pretty(&doc).unwrap_or_default();
     let mut r = (StatusCode::OK, body).into_response();

@@ -33,6 +33,8 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` is believed (the client address is the
     /// last entry they appended); from anyone else the header is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The identity registry that must confirm the `standard` level, when configured.
+    pub registry: Option<crate::registry::RegistrySettings>,
 }
 
 impl Settings {
@@ -50,6 +52,7 @@ impl Settings {
             interaction_ttl: 1800,
             development: true,
             trusted_proxies: Vec::new(),
+            registry: None,
         }
     }
 }

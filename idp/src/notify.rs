@@ -6,6 +6,11 @@
 //! in development, where the outbox receives everything (as well as any configured
 //! transport). Message bodies carry one-time codes, so nothing here logs a body, an SMTP
 //! password or a gateway token; failures are logged with the channel and the error only.
+//!
+//! Notices to a citizen ([`tell`]) follow their notification settings: the chosen channel
+//! among the confirmed addresses (every confirmed one when the choice is no longer
+//! confirmed), and only the kinds in [`OPTIONAL_NOTICES`] can be turned off; security
+//! notices (password, factors, lock-out, deletion, contact changes) always go out.
 
 use serde::Serialize;
 use std::path::PathBuf;
@@ -299,4 +304,81 @@ pub async fn outbox_page(
         lang,
         minijinja::context! { messages },
     )
+}
+
+/// Notices a citizen may turn off; every other kind is security-critical and always sent.
+pub const OPTIONAL_NOTICES: &[&str] = &["new_device"];
+
+/// The addresses a notice of `kind` to `a` goes to under the settings `s`.
+pub fn recipients(
+    a: &crate::store::Account,
+    kind: &str,
+    s: &crate::store::notifications::NotificationSettings,
+) -> Vec<Recipient> {
+    use crate::store::notifications::Channel;
+    if kind == "new_device" && !s.new_device {
+        return Vec::new();
+    }
+    let mut confirmed = Vec::new();
+    if let (Some(e), true) = (&a.email, a.email_verified) {
+        confirmed.push(Recipient::Email(e.clone()));
+    }
+    if let (Some(p), true) = (&a.phone, a.phone_verified) {
+        confirmed.push(Recipient::Sms(p.clone()));
+    }
+    let chosen: Vec<Recipient> = confirmed
+        .iter()
+        .filter(|r| {
+            matches!(
+                (s.channel, r),
+                (Channel::All, _)
+                    | (Channel::Email, Recipient::Email(_))
+                    | (Channel::Sms, Recipient::Sms(_))
+            )
+        })
+        .cloned()
+        .collect();
+    // A channel chosen earlier and no longer confirmed does not silence the account.
+    if chosen.is_empty() {
+        confirmed
+    } else {
+        chosen
+    }
+}
+
+/// Tells the citizen about `kind` (texts `{kind}_subject`, `{kind}_text`) as their settings
+/// say. Best effort: what happened stands whether or not the message goes out.
+pub async fn tell(
+    app: &crate::app::App,
+    a: &crate::store::Account,
+    kind: &str,
+    lang: crate::i18n::Lang,
+) {
+    let settings = match app.db.notification_settings().get(&a.id).await {
+        Ok(s) => s,
+        Err(e) => {
+            // The defaults tell more, never less.
+            tracing::error!(error = %e, "notification settings lookup failed");
+            Default::default()
+        }
+    };
+    for to in recipients(a, kind, &settings) {
+        send_notice(app, to, kind, lang).await;
+    }
+}
+
+/// Sends one notice of `kind` to `to`, best effort.
+pub async fn send_notice(
+    app: &crate::app::App,
+    to: Recipient,
+    kind: &str,
+    lang: crate::i18n::Lang,
+) {
+    let m = Message {
+        to,
+        kind: kind.into(),
+        subject: lang.t(&format!("{kind}_subject")).into(),
+        text: lang.t(&format!("{kind}_text")).into(),
+    };
+    let _ = app.notifier.send(&m, app.now()).await;
 }

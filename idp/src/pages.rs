@@ -33,6 +33,11 @@ impl Pages {
             ("register.html", include_str!("../templates/register.html")),
             ("account.html", include_str!("../templates/account.html")),
             ("identity.html", include_str!("../templates/identity.html")),
+            ("profile.html", include_str!("../templates/profile.html")),
+            (
+                "notifications.html",
+                include_str!("../templates/notifications.html"),
+            ),
             (
                 "totp_enrol.html",
                 include_str!("../templates/totp_enrol.html"),

@@ -85,13 +85,15 @@ impl Contact {
         Some(Contact::Phone(e164))
     }
 
-    fn value(&self) -> &str {
+    /// The normalised address.
+    pub fn value(&self) -> &str {
         match self {
             Contact::Email(v) | Contact::Phone(v) => v,
         }
     }
 
-    fn recipient(&self) -> Recipient {
+    /// Where a message to this address goes.
+    pub fn recipient(&self) -> Recipient {
         match self {
             Contact::Email(v) => Recipient::Email(v.clone()),
             Contact::Phone(v) => Recipient::Sms(v.clone()),
@@ -181,15 +183,19 @@ async fn within(app: &App, counter: &str, limit: u64) -> Result<bool, Response> 
     }
 }
 
-/// Sends a new code (or, for a taken address, the warning) if the limits allow.
-async fn send_code(app: &App, f: &mut Flow, ip: &str) -> Result<(), (StatusCode, String)> {
-    let lang = f.b.lang;
-    let Some(contact) = f.contact.clone() else {
-        return Err((StatusCode::BAD_REQUEST, lang.t("err_expired").into()));
-    };
+/// The registration code limits, shared by every page that sends a code to a new address:
+/// one send per 60 s and 5 per flow (`sends` holds the flow's send times), 10 an hour per
+/// address and 30 an hour per IP address (counters in the shared cache). Counts this send.
+pub(crate) async fn check_send_limits(
+    app: &App,
+    lang: Lang,
+    contact: &Contact,
+    sends: &[i64],
+    ip: &str,
+) -> Result<(), (StatusCode, String)> {
     let now = app.now();
-    let wait = f.sends.last().map_or(0, |t| t + RESEND_AFTER - now);
-    if wait > 0 || f.sends.len() >= SENDS_PER_FLOW {
+    let wait = sends.last().map_or(0, |t| t + RESEND_AFTER - now);
+    if wait > 0 || sends.len() >= SENDS_PER_FLOW {
         return Err((
             StatusCode::TOO_MANY_REQUESTS,
             lang.t("err_resend_wait").into(),
@@ -209,6 +215,17 @@ async fn send_code(app: &App, f: &mut Flow, ip: &str) -> Result<(), (StatusCode,
             Err(_) => return Err((StatusCode::SERVICE_UNAVAILABLE, lang.t("err_server").into())),
         }
     }
+    Ok(())
+}
+
+/// Sends a new code (or, for a taken address, the warning) if the limits allow.
+async fn send_code(app: &App, f: &mut Flow, ip: &str) -> Result<(), (StatusCode, String)> {
+    let lang = f.b.lang;
+    let Some(contact) = f.contact.clone() else {
+        return Err((StatusCode::BAD_REQUEST, lang.t("err_expired").into()));
+    };
+    let now = app.now();
+    check_send_limits(app, lang, &contact, &f.sends, ip).await?;
     let code = SentCode::fresh();
     let text = if f.taken {
         lang.t("reg_taken_text").to_owned()

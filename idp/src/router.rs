@@ -117,6 +117,32 @@ pub fn router(state: AppState) -> Router {
             "/account/factors/remove",
             post(crate::account::factors::remove),
         )
+        .route("/account/profile", get(crate::profile::show))
+        .route("/account/profile/name", post(crate::profile::save_names))
+        .route(
+            "/account/profile/contact",
+            post(crate::profile_contact::start),
+        )
+        .route(
+            "/account/profile/code",
+            post(crate::profile_contact::confirm),
+        )
+        .route(
+            "/account/profile/resend",
+            post(crate::profile_contact::resend),
+        )
+        .route(
+            "/account/profile/cancel",
+            post(crate::profile_contact::cancel),
+        )
+        .route(
+            "/account/profile/remove",
+            post(crate::profile_contact::remove),
+        )
+        .route(
+            "/account/notifications",
+            get(crate::notification_settings::show).post(crate::notification_settings::save),
+        )
         .route("/account/services", get(crate::account::services))
         .route("/account/history", get(crate::account::history))
         .route("/account/sessions", get(crate::account::sessions))

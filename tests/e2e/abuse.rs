@@ -188,6 +188,14 @@ async fn garbage_on_every_endpoint_is_a_4xx_never_a_5xx() {
         "/account/factors/add",
         "/account/factors/confirm",
         "/account/factors/remove",
+        "/account/profile",
+        "/account/profile/name",
+        "/account/profile/contact",
+        "/account/profile/code",
+        "/account/profile/resend",
+        "/account/profile/cancel",
+        "/account/profile/remove",
+        "/account/notifications",
         "/dev/outbox",
     ];
     let client = http();
@@ -314,6 +322,8 @@ async fn nasty_values_in_real_forms_are_never_a_5xx() {
         "/account/totp",
         "/account/delete",
         "/account/factors",
+        "/account/profile",
+        "/account/notifications",
     ] {
         let (_, _, html) = b.get(&app.base, &app.url(path)).await.page();
         nasty_forms(&app, &b, &html, path).await;

@@ -26,7 +26,7 @@ pub async fn open_account(app: &TestApp, login: &str, password: &str) -> (Browse
     (b, html)
 }
 
-const GOOD: [(&str, &str); 8] = [
+pub(crate) const GOOD: [(&str, &str); 8] = [
     ("family_name", "Иванова"),
     ("given_name", "Алиса"),
     ("middle_name", ""),

@@ -298,6 +298,26 @@ fn production_mode_refuses_unsafe_settings() {
             ],
             "https SMS gateway",
         ),
+        (
+            vec![
+                ("VHOD_MODE", "production"),
+                ("VHOD_KEK", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+                ("VHOD_ISSUER", "https://id.example"),
+                (
+                    "VHOD_IDENTITY_REGISTRY_URL",
+                    "http://registry.example/check",
+                ),
+            ],
+            "https identity registry",
+        ),
+        (
+            vec![("VHOD_IDENTITY_REGISTRY_URL", "not a url")],
+            "identity.registry_url",
+        ),
+        (
+            vec![("VHOD_IDENTITY_REGISTRY_TIMEOUT_MS", "0")],
+            "registry_timeout_ms",
+        ),
     ];
     for (env, needle) in cases {
         let mut cmd = vhod(dir.path());

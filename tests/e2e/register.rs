@@ -12,7 +12,7 @@ on_both_stores!(
 );
 
 /// The newest code sent to `to`, from the outbox.
-fn last_code(app: &TestApp, to: &str) -> String {
+pub(crate) fn last_code(app: &TestApp, to: &str) -> String {
     let outbox = app.app.notifier.outbox.as_ref().unwrap();
     let m = outbox
         .recent()
@@ -27,7 +27,7 @@ fn last_code(app: &TestApp, to: &str) -> String {
         .to_owned()
 }
 
-fn messages_to(app: &TestApp, to: &str) -> Vec<serde_json::Value> {
+pub(crate) fn messages_to(app: &TestApp, to: &str) -> Vec<serde_json::Value> {
     app.app
         .notifier
         .outbox

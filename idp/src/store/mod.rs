@@ -10,7 +10,9 @@ pub mod consents;
 pub mod grants;
 pub mod history;
 pub mod identity;
+pub mod notifications;
 pub mod otp_factors;
+pub mod profile;
 pub mod recovery;
 
 pub use accounts::{Account, Accounts, NewAccount};
@@ -130,6 +132,10 @@ impl Db {
     /// The accounts' browser sessions.
     pub fn sessions(&self) -> history::Sessions<'_> {
         history::Sessions(&self.pool)
+    }
+    /// What each citizen wants to be notified of, and where.
+    pub fn notification_settings(&self) -> notifications::NotificationPrefs<'_> {
+        notifications::NotificationPrefs(&self.pool)
     }
     /// Remembered consents.
     pub fn consents(&self) -> Consents<'_> {

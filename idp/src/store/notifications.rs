@@ -1,0 +1,101 @@
+//! The citizen's notification settings: one row per account, absent until first saved
+//! (absent means the defaults: every notice, every confirmed address).
+
+use super::StoreError;
+use sqlx::{AnyPool, Row};
+
+/// Where notices go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// Every confirmed address.
+    All,
+    /// The confirmed e-mail address only.
+    Email,
+    /// The confirmed phone only.
+    Sms,
+}
+
+impl Channel {
+    /// The stored and posted name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::All => "all",
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+
+    /// Parses a stored or posted name.
+    pub fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "all" => Some(Channel::All),
+            "email" => Some(Channel::Email),
+            "sms" => Some(Channel::Sms),
+            _ => None,
+        }
+    }
+}
+
+/// What the citizen wants to be told, and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct NotificationSettings {
+    /// The channel.
+    pub channel: Channel,
+    /// Whether a sign-in from a new device is told.
+    pub new_device: bool,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        NotificationSettings {
+            channel: Channel::All,
+            new_device: true,
+        }
+    }
+}
+
+/// Notification settings of the accounts.
+pub struct NotificationPrefs<'a>(pub(crate) &'a AnyPool);
+
+impl NotificationPrefs<'_> {
+    /// The account's settings; the defaults when never saved.
+    pub async fn get(&self, account_id: &str) -> Result<NotificationSettings, StoreError> {
+        let row = sqlx::query(
+            "SELECT channel, new_device FROM notification_settings WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_optional(self.0)
+        .await?;
+        let Some(r) = row else {
+            return Ok(NotificationSettings::default());
+        };
+        let channel: String = r.try_get("channel")?;
+        Ok(NotificationSettings {
+            channel: Channel::parse(&channel).ok_or(StoreError::Corrupt("notification channel"))?,
+            new_device: r.try_get::<i64, _>("new_device")? != 0,
+        })
+    }
+
+    /// Saves the account's settings.
+    pub async fn set(
+        &self,
+        account_id: &str,
+        s: &NotificationSettings,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO notification_settings (account_id, channel, new_device, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (account_id) DO UPDATE SET \
+             channel = excluded.channel, new_device = excluded.new_device, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(account_id)
+        .bind(s.channel.as_str())
+        .bind(i64::from(s.new_device))
+        .bind(now)
+        .execute(self.0)
+        .await?;
+        Ok(())
+    }
+}
