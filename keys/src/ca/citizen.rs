@@ -215,10 +215,16 @@ impl Ca {
         CitizenKey::from_pkcs8(alg.parse()?, &pkcs8)
     }
 
-    /// Revokes `serial` as of `at` (unix seconds). `Ok(false)` when it was revoked already.
+    /// Revokes `serial` as of `at` (unix seconds, not in the future: a CRL states what has
+    /// happened). `Ok(false)` when it was revoked already.
     pub async fn revoke(&self, serial: &str, reason: CrlReason, at: i64) -> Result<bool, CaError> {
         if reason == CrlReason::RemoveFromCRL {
             return Err(CaError::BadReason);
+        }
+        if !(0..=self.clock.now()).contains(&at) {
+            return Err(CaError::BadValidity(
+                "revocation time before 1970 or in the future",
+            ));
         }
         let done = sqlx::query(
             "UPDATE ca_citizen_certs SET status = 'revoked', revoked_at = $1, \

@@ -58,8 +58,8 @@ impl FromStr for KeyAlg {
 pub enum CitizenKey {
     /// ECDSA P-256.
     P256(p256::ecdsa::SigningKey),
-    /// RSA with PKCS #1 v1.5 and SHA-256.
-    Rsa(rsa::pkcs1v15::SigningKey<Sha256>),
+    /// RSA with PKCS #1 v1.5 and SHA-256 (boxed: it is several times a P-256 key's size).
+    Rsa(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
 }
 
 impl std::fmt::Debug for CitizenKey {
@@ -77,7 +77,7 @@ impl CitizenKey {
         let rsa = |bits| -> Result<CitizenKey, CaError> {
             let k = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
                 .map_err(|e| crate::Error::Key(format!("RSA generation: {e}")))?;
-            Ok(CitizenKey::Rsa(rsa::pkcs1v15::SigningKey::new(k)))
+            Ok(CitizenKey::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(k))))
         };
         match alg {
             KeyAlg::P256 => Ok(CitizenKey::P256(p256::ecdsa::SigningKey::random(
@@ -93,7 +93,7 @@ impl CitizenKey {
         let doc = match self {
             CitizenKey::P256(k) => k.to_pkcs8_der(),
             CitizenKey::Rsa(k) => {
-                let inner: &rsa::RsaPrivateKey = k.as_ref();
+                let inner: &rsa::RsaPrivateKey = (**k).as_ref();
                 inner.to_pkcs8_der()
             }
         }
@@ -108,9 +108,11 @@ impl CitizenKey {
             KeyAlg::P256 => {
                 CitizenKey::P256(p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(bad)?)
             }
-            KeyAlg::Rsa2048 | KeyAlg::Rsa3072 => CitizenKey::Rsa(rsa::pkcs1v15::SigningKey::new(
-                rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(bad)?,
-            )),
+            KeyAlg::Rsa2048 | KeyAlg::Rsa3072 => {
+                CitizenKey::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(
+                    rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(bad)?,
+                )))
+            }
         })
     }
 
@@ -145,7 +147,7 @@ impl Keypair for CitizenKey {
         match self {
             CitizenKey::P256(k) => CitizenPublicKey::P256(*k.verifying_key()),
             CitizenKey::Rsa(k) => {
-                let inner: &rsa::RsaPrivateKey = k.as_ref();
+                let inner: &rsa::RsaPrivateKey = (**k).as_ref();
                 CitizenPublicKey::Rsa(inner.to_public_key())
             }
         }

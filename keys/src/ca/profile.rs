@@ -193,8 +193,8 @@ impl AsExtension for OcspNoCheck {
 }
 
 fn public(key: &p256::ecdsa::SigningKey) -> Result<SubjectPublicKeyInfoOwned, CaError> {
-    Ok(SubjectPublicKeyInfoOwned::from_key(*key.verifying_key())
-        .map_err(|e| CaError::Build(e.to_string()))?)
+    SubjectPublicKeyInfoOwned::from_key(*key.verifying_key())
+        .map_err(|e| CaError::Build(e.to_string()))
 }
 
 fn new_key() -> p256::ecdsa::SigningKey {

@@ -190,7 +190,7 @@ async fn issue_list_revoke_and_the_key_stops_signing() {
             .await
             .unwrap());
         assert!(!ca
-            .revoke(&one.serial, CrlReason::Superseded, clock.now() + 5)
+            .revoke(&one.serial, CrlReason::Superseded, clock.now())
             .await
             .unwrap());
         assert!(matches!(
@@ -212,6 +212,13 @@ async fn issue_list_revoke_and_the_key_stops_signing() {
             ca.revoke(&two.serial, CrlReason::RemoveFromCRL, 0).await,
             Err(CaError::BadReason)
         ));
+        for bad_time in [-1, clock.now() + 1, i64::MAX] {
+            assert!(matches!(
+                ca.revoke(&two.serial, CrlReason::KeyCompromise, bad_time)
+                    .await,
+                Err(CaError::BadValidity(_))
+            ));
+        }
         assert_eq!(
             ca.revoke_all_for_account("acc-1", CrlReason::PrivilegeWithdrawn)
                 .await

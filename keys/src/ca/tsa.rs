@@ -133,6 +133,7 @@ pub(crate) struct RejectionInfo {
     pub(crate) fail_info: BitString,
 }
 
+#[cfg(test)]
 impl Rejection {
     /// The failure bit set, numbered as in the ASN.1 above.
     pub(crate) fn failure_bit(&self) -> Option<usize> {

@@ -22,6 +22,13 @@ fn openssl(dir: &Path, args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// `openssl verify` of a chain to root.pem through issuing.pem, with `args` after.
+fn verify(dir: &Path, args: &[&str]) -> (bool, String) {
+    let mut all = vec!["verify", "-CAfile", "root.pem", "-untrusted", "issuing.pem"];
+    all.extend_from_slice(args);
+    openssl(dir, &all)
+}
+
 fn write(dir: &Path, name: &str, data: impl AsRef<[u8]>) {
     std::fs::write(dir.join(name), data).unwrap();
 }
@@ -38,27 +45,29 @@ fn write_ca(dir: &Path, ca: &Ca) {
     );
 }
 
+/// A fresh CA on `pool` and a temporary directory holding its certificates.
+async fn ca_in_dir(pool: &sqlx::AnyPool, backend: Backend) -> (Ca, tempfile::TempDir) {
+    let ca = ca_on(pool, backend, &Kek::generate().0).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_ca(dir.path(), &ca);
+    (ca, dir)
+}
+
+/// [`ca_in_dir`] on SQLite only, for the tests whose subject does not touch storage.
+async fn sqlite_ca_in_dir() -> (Ca, tempfile::TempDir) {
+    let (pool, backend) = pools().await.remove(0);
+    ca_in_dir(&pool, backend).await
+}
+
 #[tokio::test]
 async fn openssl_verifies_citizen_certificates_and_shows_the_russian_attributes() {
     for (pool, backend) in pools().await {
-        let ca = ca_on(&pool, backend, &Kek::generate().0).await;
-        let dir = tempfile::tempdir().unwrap();
+        let (ca, dir) = ca_in_dir(&pool, backend).await;
         let d = dir.path();
-        write_ca(d, &ca);
         for alg in [KeyAlg::P256, KeyAlg::Rsa2048] {
             let c = ca.issue("acc", &ivanov(), alg, None).await.unwrap();
             write(d, "citizen.pem", cert_pem(&c.der));
-            let (ok, out) = openssl(
-                d,
-                &[
-                    "verify",
-                    "-CAfile",
-                    "root.pem",
-                    "-untrusted",
-                    "issuing.pem",
-                    "citizen.pem",
-                ],
-            );
+            let (ok, out) = verify(d, &["citizen.pem"]);
             assert!(
                 ok && out.contains("citizen.pem: OK"),
                 "{backend:?} {alg:?}: {out}"
@@ -97,19 +106,7 @@ async fn openssl_verifies_citizen_certificates_and_shows_the_russian_attributes(
             assert_eq!(asn1.matches("NUMERICSTRING").count(), 2, "{asn1}");
         }
         // The service certificates serve their purposes.
-        let (ok, out) = openssl(
-            d,
-            &[
-                "verify",
-                "-CAfile",
-                "root.pem",
-                "-untrusted",
-                "issuing.pem",
-                "-purpose",
-                "timestampsign",
-                "tsa.pem",
-            ],
-        );
+        let (ok, out) = verify(d, &["-purpose", "timestampsign", "tsa.pem"]);
         assert!(ok, "{out}");
         let (_, text) = openssl(d, &["x509", "-in", "issuing.pem", "-noout", "-text"]);
         assert!(text.contains("CA:TRUE, pathlen:0"), "{text}");
@@ -119,11 +116,8 @@ async fn openssl_verifies_citizen_certificates_and_shows_the_russian_attributes(
 
 #[tokio::test]
 async fn openssl_verifies_the_crl_and_finds_the_revoked_certificate() {
-    let (pool, backend) = pools().await.remove(0);
-    let ca = ca_on(&pool, backend, &Kek::generate().0).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (ca, dir) = sqlite_ca_in_dir().await;
     let d = dir.path();
-    write_ca(d, &ca);
     let c = ca
         .issue("acc", &ivanov(), KeyAlg::P256, None)
         .await
@@ -159,30 +153,15 @@ async fn openssl_verifies_the_crl_and_finds_the_revoked_certificate() {
         d,
         &["crl", "-inform", "DER", "-in", "crl.der", "-out", "crl.pem"],
     );
-    let (ok, out) = openssl(
-        d,
-        &[
-            "verify",
-            "-crl_check",
-            "-CAfile",
-            "root.pem",
-            "-untrusted",
-            "issuing.pem",
-            "-CRLfile",
-            "crl.pem",
-            "citizen.pem",
-        ],
-    );
+    let (ok, out) = verify(d, &["-crl_check", "-CRLfile", "crl.pem", "citizen.pem"]);
     assert!(!ok && out.contains("certificate revoked"), "{out}");
 }
 
 #[tokio::test]
 async fn openssl_ocsp_round_trip_says_good_then_revoked() {
     for (pool, backend) in pools().await {
-        let ca = ca_on(&pool, backend, &Kek::generate().0).await;
-        let dir = tempfile::tempdir().unwrap();
+        let (ca, dir) = ca_in_dir(&pool, backend).await;
         let d = dir.path();
-        write_ca(d, &ca);
         let c = ca
             .issue("acc", &ivanov(), KeyAlg::P256, None)
             .await
@@ -265,11 +244,8 @@ async fn openssl_ocsp_round_trip_says_good_then_revoked() {
 
 #[tokio::test]
 async fn openssl_verifies_a_time_stamp_token() {
-    let (pool, backend) = pools().await.remove(0);
-    let ca = ca_on(&pool, backend, &Kek::generate().0).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (ca, dir) = sqlite_ca_in_dir().await;
     let d = dir.path();
-    write_ca(d, &ca);
     write(d, "f.txt", "документ для штампа времени");
     let (ok, out) = openssl(
         d,
@@ -331,11 +307,8 @@ async fn a_citizen_key_signs_cms_that_openssl_verifies() {
     use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
     use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
     use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
-    let (pool, backend) = pools().await.remove(0);
-    let ca = ca_on(&pool, backend, &Kek::generate().0).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (ca, dir) = sqlite_ca_in_dir().await;
     let d = dir.path();
-    write_ca(d, &ca);
     // `cms -verify` takes no untrusted intermediates: both CAs are given as trusted.
     write(
         d,
