@@ -64,7 +64,7 @@ pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
 }
 
 /// The signed-in session and its account, or the response that signs the person in.
-async fn signed_in(
+pub(crate) async fn signed_in(
     app: &App,
     headers: &HeaderMap,
     lang: Lang,
@@ -88,7 +88,7 @@ async fn signed_in(
 
 /// For a posted form: the signed-in account and the form, once its CSRF token (bound to
 /// the session) checks out.
-async fn signed_in_form(
+pub(crate) async fn signed_in_form(
     app: &App,
     headers: &HeaderMap,
     lang: Lang,
@@ -613,7 +613,7 @@ pub async fn revoke_service(
 }
 
 /// A UTC date and time for people, `2026-11-25 17:05`.
-fn when(unix: i64) -> String {
+pub(crate) fn when(unix: i64) -> String {
     let (y, m, d) = crate::identity::civil_date(unix);
     let s = unix.rem_euclid(86_400);
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", s / 3600, s % 3600 / 60)

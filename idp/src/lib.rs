@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod notify;
 pub mod oauth;
 pub mod pages;
+pub mod passkey;
 pub mod password;
 pub mod password_policy;
 pub mod recover;

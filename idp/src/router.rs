@@ -84,8 +84,13 @@ pub fn router(state: AppState) -> Router {
         .route("/interaction/{id}", get(interaction::show))
         .route("/interaction/{id}/login", post(interaction::login))
         .route("/interaction/{id}/totp", post(interaction::totp))
+        .route(
+            "/interaction/{id}/passkey",
+            get(interaction::passkey_start).post(interaction::passkey),
+        )
         .route("/interaction/{id}/consent", post(interaction::consent))
         .route("/static/vhod.css", get(stylesheet))
+        .route("/static/passkey.js", get(passkey_script))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::metrics))
@@ -100,6 +105,11 @@ pub fn router(state: AppState) -> Router {
             "/account/totp",
             get(crate::account::totp_start).post(crate::account::totp_confirm),
         )
+        .route("/account/passkeys", get(crate::passkey::account::list))
+        .route("/account/passkeys/add", post(crate::passkey::account::add))
+        .route("/account/passkeys/finish", post(crate::passkey::account::finish))
+        .route("/account/passkeys/rename", post(crate::passkey::account::rename))
+        .route("/account/passkeys/remove", post(crate::passkey::account::remove))
         .route("/account/services", get(crate::account::services))
         .route("/account/history", get(crate::account::history))
         .route("/account/sessions", get(crate::account::sessions))
@@ -167,6 +177,20 @@ async fn stylesheet() -> Response {
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+/// The script that runs the WebAuthn ceremonies of the passkey pages.
+async fn passkey_script() -> Response {
+    let mut r = crate::pages::PASSKEY_SCRIPT.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
     );
     r.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -7,10 +7,12 @@
 
 mod consent;
 mod login;
+mod passkey;
 mod totp;
 
 pub use consent::{consent, plain_words};
 pub use login::login;
+pub use passkey::{passkey, start as passkey_start};
 pub use totp::totp;
 
 use crate::app::{App, AppState};
@@ -203,7 +205,13 @@ pub async fn show(
     };
     match (&ix.session, &ix.pending_mfa) {
         (Some(_), _) => consent::page(&app, &ix, &headers).await,
-        (None, Some(_)) => totp::page(&app, &ix, &headers, None, StatusCode::OK).await,
+        (None, Some(p)) => match app.db.accounts().get(&p.account_id).await {
+            // Passkeys only: straight to the passkey; with an app too, its page offers both.
+            Ok(Some(a)) if a.totp_secret.is_none() && a.passkeys > 0 => {
+                passkey::page(&app, &ix, &headers, None, StatusCode::OK).await
+            }
+            _ => totp::page(&app, &ix, &headers, None, StatusCode::OK).await,
+        },
         (None, None) => login::page(&app, &ix, &headers, None, StatusCode::OK).await,
     }
 }

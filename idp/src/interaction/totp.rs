@@ -18,7 +18,7 @@ use minijinja::context;
 use std::time::Duration;
 
 /// Wrong codes per account in one window before the sign-in starts over.
-const MAX_FAILURES: u64 = 5;
+pub(super) const MAX_FAILURES: u64 = 5;
 
 /// Renders the code form.
 pub(super) async fn page(
@@ -29,13 +29,14 @@ pub(super) async fn page(
     status: StatusCode,
 ) -> Response {
     let client_name = ix.client_name(app).await;
+    let passkey = super::passkey::offered(app, ix).await;
     render(
         app,
         ix,
         headers,
         status,
         "totp.html",
-        context! { client_name, error },
+        context! { client_name, error, passkey },
     )
 }
 

@@ -10,6 +10,7 @@ pub mod consents;
 pub mod grants;
 pub mod history;
 pub mod identity;
+pub mod passkeys;
 pub mod recovery;
 
 pub use accounts::{Account, Accounts, NewAccount};
@@ -117,6 +118,10 @@ impl Db {
     /// Second-factor recovery codes.
     pub fn recovery_codes(&self) -> recovery::RecoveryCodes<'_> {
         recovery::RecoveryCodes(&self.pool)
+    }
+    /// Passkeys (WebAuthn credentials).
+    pub fn passkeys(&self) -> passkeys::Passkeys<'_> {
+        passkeys::Passkeys(&self.pool)
     }
     /// Sign-in history.
     pub fn history(&self) -> history::History<'_> {

@@ -127,7 +127,7 @@ pub fn unmet(client: &crate::store::Client, account: &crate::store::Account) -> 
             ));
         }
     }
-    if client.require_mfa && account.totp_secret.is_none() {
+    if client.require_mfa && !account.has_second_factor() {
         return Some(OAuthError::new(
             ErrorCode::UnmetAuthenticationRequirements,
             "the service needs a second factor, which the account does not have",
