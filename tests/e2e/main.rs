@@ -18,6 +18,7 @@ mod identity;
 mod logout;
 mod mfa;
 mod notify;
+mod passkeys;
 mod recover;
 mod register;
 mod requirements;

@@ -92,9 +92,12 @@ pub(super) async fn page(
             if keys.is_empty() {
                 return redirect(&format!("/interaction/{}", ix.id));
             }
-            let started = rp
-                .start_passkey_authentication(&keys)
-                .map(|(o, s)| (options_of(&o), Ceremony::SecondFactor(p.account_id.clone(), s)));
+            let started = rp.start_passkey_authentication(&keys).map(|(o, s)| {
+                (
+                    options_of(&o),
+                    Ceremony::SecondFactor(p.account_id.clone(), s),
+                )
+            });
             (started, account.is_some_and(|a| a.totp_secret.is_some()))
         }
         None => {

@@ -112,6 +112,24 @@ fn clean_name(typed: Option<&str>, lang: Lang) -> Option<String> {
     ok.then(|| name.to_owned())
 }
 
+/// Like `confirmed`, for a change that names the passkey: also the checked name.
+async fn confirmed_named(
+    app: &App,
+    headers: &HeaderMap,
+    lang: Lang,
+    body: &[u8],
+) -> Result<(Account, crate::oauth::params::Params, String), Response> {
+    let (account, form) = confirmed(app, headers, lang, body).await?;
+    match clean_name(form.get("name"), lang) {
+        Some(name) => Ok((account, form, name)),
+        None => {
+            let e = lang.t("passkey_bad_name");
+            let status = StatusCode::BAD_REQUEST;
+            Err(page(app, headers, lang, status, &account, Some(e), None).await)
+        }
+    }
+}
+
 /// The signed-in account and form of a posted change, once the password checks out;
 /// otherwise the page to show.
 async fn confirmed(
@@ -124,7 +142,16 @@ async fn confirmed(
     let typed = form.get("password").unwrap_or("").to_owned();
     if !crate::password::verify(typed, account.password_hash.clone()).await {
         let e = lang.t("passkey_bad_password");
-        return Err(page(app, headers, lang, StatusCode::UNAUTHORIZED, &account, Some(e), None).await);
+        return Err(page(
+            app,
+            headers,
+            lang,
+            StatusCode::UNAUTHORIZED,
+            &account,
+            Some(e),
+            None,
+        )
+        .await);
     }
     Ok((account, form))
 }
@@ -135,13 +162,9 @@ pub async fn add(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -
     let Some(rp) = relying_party(&app) else {
         return unavailable(&app, lang);
     };
-    let (account, form) = match confirmed(&app, &headers, lang, &body).await {
+    let (account, _, name) = match confirmed_named(&app, &headers, lang, &body).await {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(name) = clean_name(form.get("name"), lang) else {
-        let e = lang.t("passkey_bad_name");
-        return page(&app, &headers, lang, StatusCode::BAD_REQUEST, &account, Some(e), None).await;
     };
     let existing = match app.db.passkeys().list(&account.id).await {
         Ok(r) => r,
@@ -160,7 +183,10 @@ pub async fn add(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -
         .filter_map(|p| serde_json::from_str::<webauthn_rs::prelude::Passkey>(&p.passkey).ok())
         .map(|p| p.cred_id().clone())
         .collect();
-    let display = account.name.clone().unwrap_or_else(|| account.login.clone());
+    let display = account
+        .name
+        .clone()
+        .unwrap_or_else(|| account.login.clone());
     let (ccr, state) =
         match rp.start_passkey_registration(handle, &account.login, &display, Some(exclude)) {
             Ok(x) => x,
@@ -192,7 +218,16 @@ pub async fn add(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -
         token,
         options: options_json(&options),
     };
-    page(&app, &headers, lang, StatusCode::OK, &account, None, Some(ceremony)).await
+    page(
+        &app,
+        &headers,
+        lang,
+        StatusCode::OK,
+        &account,
+        None,
+        Some(ceremony),
+    )
+    .await
 }
 
 /// `POST /account/passkeys/finish`: the browser's answer to the registration ceremony.
@@ -209,7 +244,16 @@ pub async fn finish(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         let (app, headers, account) = (&app, &headers, &account);
         async move {
             let e = lang.t(key);
-            page(app, headers, lang, StatusCode::BAD_REQUEST, account, Some(e), None).await
+            page(
+                app,
+                headers,
+                lang,
+                StatusCode::BAD_REQUEST,
+                account,
+                Some(e),
+                None,
+            )
+            .await
         }
     };
     let token = form.get("ceremony").unwrap_or("");
@@ -264,13 +308,9 @@ pub async fn finish(State(app): State<AppState>, headers: HeaderMap, body: Bytes
 /// `POST /account/passkeys/rename`: a new name for one passkey (password required).
 pub async fn rename(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let lang = Lang::choose(&[], &headers);
-    let (account, form) = match confirmed(&app, &headers, lang, &body).await {
+    let (account, form, name) = match confirmed_named(&app, &headers, lang, &body).await {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(name) = clean_name(form.get("name"), lang) else {
-        let e = lang.t("passkey_bad_name");
-        return page(&app, &headers, lang, StatusCode::BAD_REQUEST, &account, Some(e), None).await;
     };
     let id = form.get("id").unwrap_or("");
     match app.db.passkeys().rename(&account.id, id, &name).await {

@@ -76,7 +76,11 @@ fn state_key(kind: &str, token: &str) -> String {
 }
 
 /// Stores a ceremony's state; returns the token the page posts back.
-pub async fn put_state<T: Serialize>(app: &App, kind: &str, state: &T) -> Result<String, CacheError> {
+pub async fn put_state<T: Serialize>(
+    app: &App,
+    kind: &str,
+    state: &T,
+) -> Result<String, CacheError> {
     let token = crate::crypto::random_token(24);
     let json = serde_json::to_vec(state).map_err(CacheError::Encode)?;
     app.cache

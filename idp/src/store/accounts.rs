@@ -137,9 +137,9 @@ impl Accounts<'_> {
 
     /// The account whose login, e-mail address or phone number is `contact`, if any.
     pub async fn by_contact(&self, contact: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query(
-            select_account!("WHERE login = $1 OR email = $1 OR phone = $1 LIMIT 1"),
-        )
+        let row = sqlx::query(select_account!(
+            "WHERE login = $1 OR email = $1 OR phone = $1 LIMIT 1"
+        ))
         .bind(contact)
         .fetch_optional(self.0)
         .await?;

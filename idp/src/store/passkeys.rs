@@ -53,17 +53,19 @@ impl Passkeys<'_> {
 
     /// The account's passkeys, oldest first.
     pub async fn list(&self, account_id: &str) -> Result<Vec<PasskeyRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM passkeys WHERE account_id = $1 ORDER BY created_at, id",
-        )
-        .bind(account_id)
-        .fetch_all(self.0)
-        .await?;
+        let rows =
+            sqlx::query("SELECT * FROM passkeys WHERE account_id = $1 ORDER BY created_at, id")
+                .bind(account_id)
+                .fetch_all(self.0)
+                .await?;
         rows.iter().map(from_row).collect()
     }
 
     /// The passkey with this credential id, whichever account holds it.
-    pub async fn by_credential(&self, credential_id: &str) -> Result<Option<PasskeyRow>, StoreError> {
+    pub async fn by_credential(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<PasskeyRow>, StoreError> {
         let row = sqlx::query("SELECT * FROM passkeys WHERE credential_id = $1")
             .bind(credential_id)
             .fetch_optional(self.0)
