@@ -134,6 +134,19 @@ async fn answer(
     (post(app, b, html, &form).await, form)
 }
 
+/// Answers a passkey sign-in page with `key`, claiming `origin`.
+async fn use_key(
+    app: &TestApp,
+    b: &Browser,
+    html: &str,
+    key: &mut SoftPasskey,
+    origin: &str,
+) -> Landed {
+    answer(app, b, html, &key.assert(&page_options(html), origin))
+        .await
+        .0
+}
+
 async fn post(app: &TestApp, b: &Browser, html: &str, form: &[(String, String)]) -> Landed {
     let action = form_action(html).unwrap();
     let r = b
@@ -251,8 +264,7 @@ async fn wrong_origin_replays_other_accounts_clones_and_removed_passkeys_are_ref
     let b = Browser::new();
     let (html, _) = passwordless_page(&app, &rp, &b).await;
     let evil = app.base.replace("localhost", "evil.localhost");
-    let (landed, _) = answer(&app, &b, &html, &alice.assert(&page_options(&html), &evil)).await;
-    refused(landed, 401);
+    refused(use_key(&app, &b, &html, &mut alice, &evil).await, 401);
 
     // A good answer signs in (consent pending); posting it again finds no challenge.
     let b = Browser::new();
@@ -296,33 +308,13 @@ async fn wrong_origin_replays_other_accounts_clones_and_removed_passkeys_are_ref
         )
         .await
         .page();
-    refused(
-        answer(
-            &app,
-            &b,
-            &html,
-            &alice.assert(&page_options(&html), &app.base),
-        )
-        .await
-        .0,
-        401,
-    );
+    refused(use_key(&app, &b, &html, &mut alice, &app.base).await, 401);
 
     // A sign counter that went back (a cloned authenticator, §6.1.1): refused.
     let b = Browser::new();
     let (html, _) = passwordless_page(&app, &rp, &b).await;
     alice.counter = 0;
-    refused(
-        answer(
-            &app,
-            &b,
-            &html,
-            &alice.assert(&page_options(&html), &app.base),
-        )
-        .await
-        .0,
-        401,
-    );
+    refused(use_key(&app, &b, &html, &mut alice, &app.base).await, 401);
     alice.counter = 100;
 
     // Removed (with the password), the passkey no longer signs in; the citizen is told.
@@ -355,17 +347,7 @@ async fn wrong_origin_replays_other_accounts_clones_and_removed_passkeys_are_ref
     assert!(told.iter().any(|m| m.message.kind == "passkey_removed"));
     let b = Browser::new();
     let (html, _) = passwordless_page(&app, &rp, &b).await;
-    refused(
-        answer(
-            &app,
-            &b,
-            &html,
-            &alice.assert(&page_options(&html), &app.base),
-        )
-        .await
-        .0,
-        401,
-    );
+    refused(use_key(&app, &b, &html, &mut alice, &app.base).await, 401);
     // And the password alone now signs Alice in (no second factor left).
     let landed = b
         .login_and_consent(
@@ -388,13 +370,7 @@ async fn a_client_requiring_mfa_accepts_a_passkey_sign_in(app: TestApp) {
     let mut key = passkey_user(&app, "carol").await;
     let b = Browser::new();
     let (html, verifier) = passwordless_page(&app, &rp, &b).await;
-    let (landed, _) = answer(
-        &app,
-        &b,
-        &html,
-        &key.assert(&page_options(&html), &app.base),
-    )
-    .await;
+    let landed = use_key(&app, &b, &html, &mut key, &app.base).await;
     let amr = amr_of(&app, &rp, landed, &verifier).await;
     assert!(amr.as_array().unwrap().iter().any(|a| a == "mfa"));
 }
