@@ -618,7 +618,7 @@ pub async fn revoke_service(
 }
 
 /// A UTC date and time for people, `2026-11-25 17:05`.
-fn when(unix: i64) -> String {
+pub(crate) fn when(unix: i64) -> String {
     let (y, m, d) = crate::identity::civil_date(unix);
     let s = unix.rem_euclid(86_400);
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", s / 3600, s % 3600 / 60)

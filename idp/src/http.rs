@@ -39,7 +39,7 @@ pub fn with_security_headers(r: axum::Router, secure: bool) -> axum::Router {
         .layer(H::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
             ),
         ))
         .layer(H::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

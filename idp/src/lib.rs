@@ -16,6 +16,7 @@ pub mod notify;
 pub mod oauth;
 pub mod otp_factor;
 pub mod pages;
+pub mod passkey;
 pub mod password;
 pub mod password_policy;
 pub mod profile;

@@ -1,6 +1,6 @@
 //! Second factors, decided in one place: which an account has (authenticator app, one-time
 //! codes by SMS or e-mail, recovery codes), and the sending and checking of codes by SMS or
-//! e-mail.
+//! e-mail. Passkeys count as a factor here; their ceremony lives in `crate::passkey`.
 //!
 //! Rules (NIST SP 800-63B §5.1.3, the registration code rules of `flow::SentCode`): a code
 //! has 6 digits, works for 10 minutes and once; 5 wrong attempts end it; a new one may be
@@ -81,12 +81,14 @@ pub struct Factors {
     pub email: bool,
     /// Unspent recovery codes (they stand in for the app).
     pub recovery: bool,
+    /// A passkey (WebAuthn), asked on its own page rather than as a code.
+    pub passkey: bool,
 }
 
 impl Factors {
     /// Whether the account has a second factor (recovery codes alone are not one).
     pub fn any(&self) -> bool {
-        self.totp || self.sms || self.email
+        self.totp || self.sms || self.email || self.passkey
     }
 
     /// Whether `m` can be used now.
@@ -122,6 +124,7 @@ pub async fn factors(app: &App, a: &Account) -> Result<Factors, StoreError> {
         sms: on.iter().any(|c| c == "sms") && recipient(a, Method::Sms).is_some(),
         email: on.iter().any(|c| c == "email") && recipient(a, Method::Email).is_some(),
         recovery,
+        passkey: a.passkeys > 0,
     })
 }
 

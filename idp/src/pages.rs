@@ -20,6 +20,9 @@ pub struct Pages {
 /// The site stylesheet, served at `/static/vhod.css`.
 pub const STYLESHEET: &str = include_str!("../templates/vhod.css");
 
+/// The passkey ceremonies' script, served at `/static/passkey.js`.
+pub const PASSKEY_SCRIPT: &str = include_str!("../templates/passkey.js");
+
 impl Pages {
     /// Compiles every template.
     pub fn new() -> Result<Pages, PageError> {
@@ -48,6 +51,11 @@ impl Pages {
             ("delete.html", include_str!("../templates/delete.html")),
             ("sessions.html", include_str!("../templates/sessions.html")),
             ("factors.html", include_str!("../templates/factors.html")),
+            ("passkeys.html", include_str!("../templates/passkeys.html")),
+            (
+                "passkey_sign_in.html",
+                include_str!("../templates/passkey_sign_in.html"),
+            ),
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),

@@ -91,8 +91,13 @@ pub fn router(state: AppState) -> Router {
             "/interaction/{id}/switch",
             post(interaction::switch_account),
         )
+        .route(
+            "/interaction/{id}/passkey",
+            get(interaction::passkey_start).post(interaction::passkey),
+        )
         .route("/interaction/{id}/consent", post(interaction::consent))
         .route("/static/vhod.css", get(stylesheet))
+        .route("/static/passkey.js", get(passkey_script))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::metrics))
@@ -142,6 +147,20 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/account/notifications",
             get(crate::notification_settings::show).post(crate::notification_settings::save),
+        )
+        .route("/account/passkeys", get(crate::passkey::account::list))
+        .route("/account/passkeys/add", post(crate::passkey::account::add))
+        .route(
+            "/account/passkeys/finish",
+            post(crate::passkey::account::finish),
+        )
+        .route(
+            "/account/passkeys/rename",
+            post(crate::passkey::account::rename),
+        )
+        .route(
+            "/account/passkeys/remove",
+            post(crate::passkey::account::remove),
         )
         .route("/account/services", get(crate::account::services))
         .route("/account/history", get(crate::account::history))
@@ -206,11 +225,22 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
 }
 
 async fn stylesheet() -> Response {
-    let mut r = crate::pages::STYLESHEET.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
+    static_file(crate::pages::STYLESHEET, "text/css; charset=utf-8")
+}
+
+/// The script that runs the WebAuthn ceremonies of the passkey pages.
+async fn passkey_script() -> Response {
+    static_file(
+        crate::pages::PASSKEY_SCRIPT,
+        "text/javascript; charset=utf-8",
+    )
+}
+
+/// A compiled-in static file, cacheable for an hour.
+fn static_file(body: &'static str, content_type: &'static str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     r.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),

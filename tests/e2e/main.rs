@@ -21,6 +21,7 @@ mod mfa;
 mod notification_settings;
 mod notify;
 mod otp_factors;
+mod passkeys;
 mod profile;
 mod recover;
 mod register;

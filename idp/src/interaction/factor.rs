@@ -181,6 +181,7 @@ pub(super) async fn page(
             sent => method.is_sent(),
             sent_to => otp_factor::masked(&account, method),
             reauth_login => ix.reauth.as_ref().map(|r| r.login.clone()),
+            passkey => factors.passkey,
         },
     )
 }

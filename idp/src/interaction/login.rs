@@ -57,7 +57,10 @@ pub(super) async fn page(
         headers,
         status,
         "login.html",
-        context! { client_name, login_hint => hint, error, reauth_login },
+        context! {
+            client_name, login_hint => hint, error, reauth_login,
+            passkeys => crate::passkey::relying_party(app).is_some(),
+        },
     )
 }
 
@@ -100,25 +103,10 @@ pub async fn login(
         None => form.get("login").unwrap_or("").trim().to_owned(),
     };
     let password = form.get("password").unwrap_or("").to_owned();
-    let counter = format!(
-        "fail:login:{}",
-        crate::crypto::sha256_b64(&login.to_lowercase())
-    );
     let ip = crate::http::client_ip(peer, &headers, &app.settings.trusted_proxies);
     let ip_counter = format!("fail:ip:{ip}");
-    // Keyed by the login typed, not the account: unknown logins wait the same.
-    let until_key = format!("{counter}:until");
-    let now = app.now();
-    let counts = async {
-        let wait_until = app.cache.get(&until_key).await?;
-        let per_ip = app.cache.get(&ip_counter).await?;
-        Ok::<_, crate::cache::CacheError>((wait_until, per_ip))
-    };
-    match counts.await {
-        Ok((until, i))
-            if until.as_deref().map(parse_count).unwrap_or(0) as i64 > now
-                || i.as_deref().map(parse_count).unwrap_or(0) >= MAX_FAILURES_PER_IP =>
-        {
+    match throttled(&app, &login, &ip_counter).await {
+        Ok(true) => {
             return page(
                 &app,
                 &ix,
@@ -128,7 +116,7 @@ pub async fn login(
             )
             .await;
         }
-        Ok(_) => {}
+        Ok(false) => {}
         Err(e) => {
             tracing::error!(error = %e, "counter lookup failed");
             return app.pages.unavailable(lang);
@@ -152,22 +140,7 @@ pub async fn login(
     };
     let ok = crate::password::verify(password, phc).await && account.as_ref().is_some_and(same);
     if !ok {
-        count_failure(&app, &[&ip_counter]).await;
-        match app.cache.incr(&counter, STREAK_TTL).await {
-            Ok(n) if delay_after(n) > 0 => {
-                let d = delay_after(n);
-                let until = (now + d).to_string();
-                let ttl = Duration::from_secs(d as u64);
-                if let Err(e) = app.cache.put(&until_key, until.as_bytes(), ttl).await {
-                    tracing::error!(error = %e, "delay not recorded");
-                }
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "counter update failed"),
-        }
-        if let Some(a) = &account {
-            lock_if_due(&app, a, lang).await;
-        }
+        count_login_failure(&app, &login, &ip_counter, account.as_ref(), lang).await;
     }
     let Some(account) = account.filter(|_| ok) else {
         return page(
@@ -190,13 +163,7 @@ pub async fn login(
         )
         .await;
     }
-    let _ = app.cache.delete(&counter).await;
-    let _ = app.cache.delete(&until_key).await;
-    if account.failed_logins > 0 {
-        if let Err(e) = app.db.accounts().clear_failures(&account.id).await {
-            tracing::error!(error = %e, "failure count not cleared");
-        }
-    }
+    clear_login_failures(&app, &login, &account).await;
     let factors = match crate::otp_factor::factors(&app, &account).await {
         Ok(f) => f,
         Err(e) => {
@@ -214,6 +181,72 @@ pub async fn login(
         return super::factor::begin(&app, ix, &account, factors, now, &headers).await;
     }
     signed_in(&app, ix, &account, &["pwd"], now, &headers, &ip.to_string()).await
+}
+
+/// The shared-cache keys of a login's consecutive failures and of the time until which it
+/// must wait (keyed by the login typed, not the account: unknown logins wait the same).
+fn login_counters(login: &str) -> (String, String) {
+    let counter = format!(
+        "fail:login:{}",
+        crate::crypto::sha256_b64(&login.to_lowercase())
+    );
+    let until = format!("{counter}:until");
+    (counter, until)
+}
+
+/// Whether sign-ins for `login` must still wait, or the IP address has failed too often.
+pub(super) async fn throttled(
+    app: &App,
+    login: &str,
+    ip_counter: &str,
+) -> Result<bool, crate::cache::CacheError> {
+    let (_, until_key) = login_counters(login);
+    let wait_until = app.cache.get(&until_key).await?;
+    let per_ip = app.cache.get(ip_counter).await?;
+    Ok(
+        wait_until.as_deref().map(parse_count).unwrap_or(0) as i64 > app.now()
+            || per_ip.as_deref().map(parse_count).unwrap_or(0) >= MAX_FAILURES_PER_IP,
+    )
+}
+
+/// Counts a failed sign-in for `login` from the IP address of `ip_counter`: past
+/// `FREE_FAILURES` the login must wait, and a real account is locked at `LOCK_AFTER`.
+pub(super) async fn count_login_failure(
+    app: &App,
+    login: &str,
+    ip_counter: &str,
+    account: Option<&crate::store::Account>,
+    lang: Lang,
+) {
+    let (counter, until_key) = login_counters(login);
+    count_failure(app, &[ip_counter]).await;
+    match app.cache.incr(&counter, STREAK_TTL).await {
+        Ok(n) if delay_after(n) > 0 => {
+            let d = delay_after(n);
+            let until = (app.now() + d).to_string();
+            let ttl = Duration::from_secs(d as u64);
+            if let Err(e) = app.cache.put(&until_key, until.as_bytes(), ttl).await {
+                tracing::error!(error = %e, "delay not recorded");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "counter update failed"),
+    }
+    if let Some(a) = account {
+        lock_if_due(app, a, lang).await;
+    }
+}
+
+/// A successful sign-in ends the login's failure streak (cache and account row).
+pub(super) async fn clear_login_failures(app: &App, login: &str, account: &crate::store::Account) {
+    let (counter, until_key) = login_counters(login);
+    let _ = app.cache.delete(&counter).await;
+    let _ = app.cache.delete(&until_key).await;
+    if account.failed_logins > 0 {
+        if let Err(e) = app.db.accounts().clear_failures(&account.id).await {
+            tracing::error!(error = %e, "failure count not cleared");
+        }
+    }
 }
 
 /// The sign-in succeeded with the factors in `amr` (RFC 8176): starts the session, then
@@ -381,7 +414,7 @@ async fn remember_sign_in(
 
 /// When the client demands what the account cannot give (a level, a second factor): the
 /// error sent back to the client, ending the interaction.
-async fn requirements_unmet(
+pub(super) async fn requirements_unmet(
     app: &App,
     ix: &Interaction,
     account: &crate::store::Account,

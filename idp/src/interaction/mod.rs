@@ -8,11 +8,13 @@
 mod consent;
 mod factor;
 mod login;
+mod passkey;
 mod totp;
 
 pub use consent::{consent, plain_words};
 pub use factor::{choose_method, otp, resend, start_step_up};
 pub use login::{login, switch_account};
+pub use passkey::{passkey, start as passkey_start};
 pub use totp::totp;
 
 use crate::app::{App, AppState};
@@ -222,7 +224,13 @@ pub async fn show(
     };
     match (&ix.session, &ix.pending_mfa) {
         (Some(_), _) => consent::page(&app, &ix, &headers).await,
-        (None, Some(_)) => factor::page(&app, &ix, &headers, None, StatusCode::OK).await,
+        (None, Some(p)) => match app.db.accounts().get(&p.account_id).await {
+            // Passkeys only (no code to ask): straight to the passkey.
+            Ok(Some(a)) if p.method.is_none() && a.passkeys > 0 => {
+                passkey::page(&app, &ix, &headers, None, StatusCode::OK).await
+            }
+            _ => factor::page(&app, &ix, &headers, None, StatusCode::OK).await,
+        },
         (None, None) => login::page(&app, &ix, &headers, None, StatusCode::OK).await,
     }
 }

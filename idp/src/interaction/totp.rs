@@ -18,7 +18,7 @@ use axum::response::Response;
 use std::time::Duration;
 
 /// Wrong codes per account in one window before the sign-in starts over.
-const MAX_FAILURES: u64 = 5;
+pub(super) const MAX_FAILURES: u64 = 5;
 
 /// `POST /interaction/{id}/totp`.
 pub async fn totp(

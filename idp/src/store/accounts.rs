@@ -34,6 +34,8 @@ pub struct Account {
     pub level: String,
     /// The TOTP shared secret, sealed (`crate::totp::seal`); `None`: no TOTP factor.
     pub totp_secret: Option<Vec<u8>>,
+    /// How many passkeys the account has registered.
+    pub passkeys: i64,
     /// Consecutive failed sign-ins.
     pub failed_logins: i64,
     /// When the account was locked for too many failed sign-ins.
@@ -42,6 +44,17 @@ pub struct Account {
     pub created_at: i64,
     /// Unix time of the last profile change.
     pub updated_at: i64,
+}
+
+/// Every account query selects this: the row plus its passkey count.
+macro_rules! select_account {
+    ($where:literal) => {
+        concat!(
+            "SELECT accounts.*, (SELECT COUNT(*) FROM passkeys p WHERE p.account_id = accounts.id) \
+             AS passkey_count FROM accounts ",
+            $where
+        )
+    };
 }
 
 /// What is needed to create an account.
@@ -107,7 +120,7 @@ impl Accounts<'_> {
 
     /// Looks an account up by login (case-insensitive for e-mail-like logins is the caller's job).
     pub async fn by_login(&self, login: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query("SELECT * FROM accounts WHERE login = $1")
+        let row = sqlx::query(select_account!("WHERE login = $1"))
             .bind(login)
             .fetch_optional(self.0)
             .await?;
@@ -116,9 +129,9 @@ impl Accounts<'_> {
 
     /// The account whose login, e-mail address or phone number is `contact`, if any.
     pub async fn by_contact(&self, contact: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query(
-            "SELECT * FROM accounts WHERE login = $1 OR email = $1 OR phone = $1 LIMIT 1",
-        )
+        let row = sqlx::query(select_account!(
+            "WHERE login = $1 OR email = $1 OR phone = $1 LIMIT 1"
+        ))
         .bind(contact)
         .fetch_optional(self.0)
         .await?;
@@ -207,7 +220,7 @@ impl Accounts<'_> {
 
     /// Looks an account up by id.
     pub async fn get(&self, id: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
+        let row = sqlx::query(select_account!("WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.0)
             .await?;
@@ -231,6 +244,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Account, StoreError> {
         locale: r.try_get("locale")?,
         level: r.try_get("level")?,
         totp_secret: r.try_get("totp_secret")?,
+        passkeys: r.try_get("passkey_count")?,
         failed_logins: r.try_get("failed_logins")?,
         locked_at: r.try_get("locked_at")?,
         created_at: r.try_get("created_at")?,

@@ -12,6 +12,7 @@ pub mod history;
 pub mod identity;
 pub mod notifications;
 pub mod otp_factors;
+pub mod passkeys;
 pub mod profile;
 pub mod recovery;
 
@@ -124,6 +125,10 @@ impl Db {
     /// Second-factor recovery codes.
     pub fn recovery_codes(&self) -> recovery::RecoveryCodes<'_> {
         recovery::RecoveryCodes(&self.pool)
+    }
+    /// Passkeys (WebAuthn credentials).
+    pub fn passkeys(&self) -> passkeys::Passkeys<'_> {
+        passkeys::Passkeys(&self.pool)
     }
     /// Sign-in history.
     pub fn history(&self) -> history::History<'_> {

@@ -64,7 +64,8 @@ pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
     out
 }
 
-fn unescape(s: &str) -> String {
+/// Undoes the HTML escaping of an attribute value.
+pub fn unescape(s: &str) -> String {
     s.replace("&#x2f;", "/")
         .replace("&quot;", "\"")
         .replace("&#x27;", "'")

@@ -2,8 +2,10 @@
 //! and tests act through roles: `Rp` (a registered client) and `Browser` (a cookie jar
 //! that follows redirects and fills our forms).
 
+mod authenticator;
 mod browser;
 
+pub use authenticator::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 pub use browser::*;
@@ -104,10 +106,37 @@ pub async fn spawn_with_default_algs() -> TestApp {
 }
 
 /// Starts a server from a configuration.
-pub async fn spawn_with(mut c: Config, dir: Arc<tempfile::TempDir>) -> TestApp {
+pub async fn spawn_with(c: Config, dir: Arc<tempfile::TempDir>) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
+    spawn_on(c, dir, listener).await
+}
+
+/// Starts a server whose issuer is `http://localhost:PORT` (passkeys need a host name:
+/// browsers, and so webauthn-rs, refuse IP addresses as RP IDs); None as `spawn_app`.
+pub async fn spawn_on_localhost(store: Store) -> Option<TestApp> {
+    let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+    let mut c = test_config(store, dir.path(), None).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let issuer = format!(
+        "http://localhost:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    c.issuer = Some(issuer.clone());
+    let mut t = spawn_on(c, dir, listener).await;
+    t.base = issuer;
+    Some(t)
+}
+
+/// Starts a server from a configuration on a bound listener.
+async fn spawn_on(
+    mut c: Config,
+    dir: Arc<tempfile::TempDir>,
+    listener: tokio::net::TcpListener,
+) -> TestApp {
     let addr = listener.local_addr().expect("addr");
     c.listen = addr;
     if c.issuer.is_none() {
