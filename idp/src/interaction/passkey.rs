@@ -60,14 +60,6 @@ async fn keys_of(app: &App, account_id: &str) -> Result<Vec<Passkey>, crate::sto
         .collect())
 }
 
-/// Whether the second-factor step can offer a passkey (the pending account has one).
-pub(super) async fn offered(app: &App, ix: &Interaction) -> bool {
-    let Some(p) = &ix.pending_mfa else {
-        return false;
-    };
-    matches!(app.db.accounts().get(&p.account_id).await, Ok(Some(a)) if a.passkeys > 0)
-}
-
 /// Starts a ceremony and renders the passkey page for it.
 pub(super) async fn page(
     app: &App,
@@ -382,7 +374,8 @@ async fn passwordless(
         return login::page(app, &ix, headers, Some(e), StatusCode::FORBIDDEN).await;
     }
     login::clear_login_failures(app, &account.login, &account).await;
-    if let Some(e) = login::requirements_unmet(app, &ix, &account, lang).await {
+    // The passkey just used is the account's second factor.
+    if let Some(e) = login::requirements_unmet(app, &ix, &account, true, lang).await {
         return e;
     }
     let amr = crate::passkey::AMR_PASSWORDLESS;
