@@ -663,16 +663,18 @@ pub async fn export(State(app): State<AppState>, headers: HeaderMap) -> Response
         let history = app.db.history().list(&a.id, 1000).await?;
         let recovery_left = app.db.recovery_codes().remaining(&a.id).await?;
         let notifications = app.db.notification_settings().get(&a.id).await?;
+        let codes_by = app.db.otp_factors().list(&a.id).await?;
+        let passkeys = app.db.passkeys().list(&a.id).await?;
         Ok::<_, StoreError>((
             identity,
             levels,
             consents,
             history,
-            recovery_left,
+            (recovery_left, codes_by, passkeys),
             notifications,
         ))
     };
-    let (identity, levels, consents, history, recovery_left, notifications) = match gathered.await {
+    let (identity, levels, consents, history, factors, notifications) = match gathered.await {
         Ok(x) => x,
         Err(e) => {
             tracing::error!(error = %e, "export failed");
@@ -701,7 +703,10 @@ pub async fn export(State(app): State<AppState>, headers: HeaderMap) -> Response
             "updated_at": a.updated_at,
         },
         "second_factor": { "authenticator_app": a.totp_secret.is_some(),
-                           "recovery_codes_left": recovery_left },
+                           "recovery_codes_left": factors.0, "codes_by": factors.1,
+                           "passkeys": factors.2.iter().map(|p| serde_json::json!({
+                               "name": p.name, "created_at": p.created_at,
+                               "last_used_at": p.last_used_at })).collect::<Vec<_>>() },
         "identity": identity,
         "level_history": levels.iter().map(|l| serde_json::json!({
             "level": l.level, "evidence": l.evidence, "at": l.at })).collect::<Vec<_>>(),

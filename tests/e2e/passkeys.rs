@@ -34,6 +34,7 @@ macro_rules! on_both_stores_localhost {
 on_both_stores_localhost!(
     a_passkey_is_added_then_works_after_the_password_and_alone,
     wrong_origin_replays_other_accounts_clones_and_removed_passkeys_are_refused,
+    the_last_passkey_stays_while_the_password_is_short,
     a_client_requiring_mfa_accepts_a_passkey_sign_in,
 );
 crate::on_both_stores!(an_issuer_on_an_ip_address_says_passkeys_cannot_work_here);
@@ -42,13 +43,23 @@ const PASSWORD: &str = "correct horse battery";
 
 /// Signs in to /account in a fresh browser (with `key` when the account has a passkey).
 async fn account_browser(app: &TestApp, login: &str, key: Option<&mut SoftPasskey>) -> Browser {
+    account_browser_with(app, login, PASSWORD, key).await
+}
+
+/// [`account_browser`] for an account whose password is `password`.
+async fn account_browser_with(
+    app: &TestApp,
+    login: &str,
+    password: &str,
+    key: Option<&mut SoftPasskey>,
+) -> Browser {
     let b = Browser::new();
     let start = b.get(&app.base, &app.url("/account")).await.page().2;
     let mut landed = b
         .submit(
             &app.base,
             &start,
-            &[("login", login), ("password", PASSWORD)],
+            &[("login", login), ("password", password)],
         )
         .await;
     if let Some(key) = key {
@@ -66,13 +77,18 @@ async fn account_browser(app: &TestApp, login: &str, key: Option<&mut SoftPasske
 
 /// Adds a passkey named `name` through the account area of a signed-in browser.
 async fn add_passkey(app: &TestApp, b: &Browser, name: &str) -> SoftPasskey {
+    add_passkey_with(app, b, name, PASSWORD).await
+}
+
+/// [`add_passkey`] for an account whose password is `password`.
+async fn add_passkey_with(app: &TestApp, b: &Browser, name: &str, password: &str) -> SoftPasskey {
     let (_, _, html) = b.get(&app.base, &app.url("/account/passkeys")).await.page();
     let (status, _, html) = b
         .submit_form(
             &app.base,
             &html,
             "/account/passkeys/add",
-            &[("name", name), ("password", PASSWORD)],
+            &[("name", name), ("password", password)],
         )
         .await
         .page();
@@ -387,4 +403,39 @@ async fn an_issuer_on_an_ip_address_says_passkeys_cannot_work_here(app: TestApp)
         .page();
     assert_eq!(status, 404);
     assert!(html.contains("IP"), "{html}");
+}
+
+/// NIST SP 800-63B §5.1.1.2: an 8-character password is allowed only beside a second factor,
+/// so the only passkey of such an account cannot be removed (as with the other factors).
+async fn the_last_passkey_stays_while_the_password_is_short(app: TestApp) {
+    const SHORT: &str = "kW7#pq2z";
+    app.user_with("carol", SHORT, |a| a.email_verified = true)
+        .await;
+    let b = account_browser_with(&app, "carol", SHORT, None).await;
+    add_passkey_with(&app, &b, "Ключ", SHORT).await;
+    let (_, _, html) = b.get(&app.base, &app.url("/account/passkeys")).await.page();
+    let (status, _, html) = b
+        .submit_form(
+            &app.base,
+            &html,
+            "/account/passkeys/remove",
+            &[("password", SHORT)],
+        )
+        .await
+        .page();
+    assert_eq!(status, 409, "{html}");
+    assert!(html.contains("15"), "the reason is given: {html}");
+    assert!(
+        html.contains("/account/passkeys/remove"),
+        "still there: {html}"
+    );
+    let told = app.app.notifier.outbox.as_ref().unwrap().recent();
+    assert!(!told.iter().any(|m| m.message.kind == "passkey_removed"));
+    // The personal-data export lists it (name and dates; nothing of the key).
+    let r = b.http.get(app.url("/account/export")).send().await.unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    let keys = &v["second_factor"]["passkeys"];
+    assert_eq!(keys.as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(keys[0]["name"], "Ключ");
+    assert!(!v.to_string().contains("credential"), "{v}");
 }

@@ -331,6 +331,33 @@ pub async fn remove(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         Err(r) => return r,
     };
     let id = form.get("id").unwrap_or("");
+    // NIST SP 800-63B §5.1.1.2: an 8-character password only beside a second factor, so the
+    // last factor stays while the password is shorter than 15 (as `/account/factors` does).
+    let factors = match crate::otp_factor::factors(&app, &account).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "factor lookup failed");
+            return app.pages.unavailable(lang);
+        }
+    };
+    let others = crate::otp_factor::Factors {
+        passkey: account.passkeys > 1,
+        ..factors
+    };
+    let typed_len = form.get("password").unwrap_or("").chars().count();
+    if !others.any() && typed_len < crate::password_policy::MIN_LEN_SINGLE_FACTOR {
+        let e = lang.t("err_last_factor");
+        return page(
+            &app,
+            &headers,
+            lang,
+            StatusCode::CONFLICT,
+            &account,
+            Some(e),
+            None,
+        )
+        .await;
+    }
     match app.db.passkeys().remove(&account.id, id).await {
         Ok(true) => {
             tracing::info!(account = %account.id, "passkey removed");
