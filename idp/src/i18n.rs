@@ -129,6 +129,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Учётная запись создана. Войдите, указав",
         "Your account is ready. Sign in with",
     ),
+    ("reg_done_next", "Войти в личный кабинет", "Sign in to your account"),
     ("reg_code_subject", "Код подтверждения vhod", "Your vhod code"),
     (
         "reg_code_text",

@@ -105,7 +105,8 @@ async function signIn(expectClient) {
 
 async function enrolTotp() {
   step = 'account: sign in'
-  await page.goto(`${ISSUER}/account`)
+  // The page that says the account is ready leads on to the personal account.
+  await page.getByRole('link', { name: 'Войти в личный кабинет' }).click()
   await signIn('vhod')
   await shot('login')
   await t.press(page, 'Войти')
