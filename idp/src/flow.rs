@@ -79,6 +79,30 @@ impl Kind {
             })
     }
 
+    /// The code step of a flow: checks the typed `code` against the flow's sent code (which
+    /// counts the attempt), marks the step done when it is right, and stores the flow. Gives
+    /// the status and, for a wrong code, the message to show; `Err` is the page for a store
+    /// failure.
+    pub async fn check_code<T: Bound>(
+        &self,
+        app: &App,
+        f: &mut T,
+        parts: fn(&mut T) -> (&mut SentCode, &mut bool),
+        form: &Params,
+    ) -> Result<(StatusCode, Option<String>), Response> {
+        let (code, done) = parts(f);
+        let result = code.check(form.get("code").unwrap_or(""), app.now());
+        if result.is_ok() {
+            *done = true;
+        }
+        self.save(app, f).await?;
+        let lang = f.binding().lang;
+        Ok(match result {
+            Ok(()) => (StatusCode::OK, None),
+            Err((status, key)) => (status, Some(lang.t(key).to_owned())),
+        })
+    }
+
     /// Stores a new flow and sends the browser to it with its binding cookie.
     pub async fn begin<T: Bound>(&self, app: &App, f: &T) -> Response {
         if let Err(r) = self.save(app, f).await {

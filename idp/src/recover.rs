@@ -232,18 +232,13 @@ pub async fn code(
     if f.step() != "code" {
         return render(&app, &f, StatusCode::OK, None);
     }
-    let (status, error) = match f.code.check(form.get("code").unwrap_or(""), app.now()) {
-        Ok(()) => {
-            f.code_ok = true;
-            (StatusCode::OK, "")
-        }
-        Err(e) => e,
-    };
-    if let Err(r) = FLOW.save(&app, &f).await {
-        return r;
+    match FLOW
+        .check_code(&app, &mut f, |f| (&mut f.code, &mut f.code_ok), &form)
+        .await
+    {
+        Ok((status, error)) => render(&app, &f, status, error),
+        Err(r) => r,
     }
-    let error = (!error.is_empty()).then(|| f.b.lang.t(error).to_owned());
-    render(&app, &f, status, error)
 }
 
 /// `POST /recover/{id}/factor`: the authenticator's code, or a recovery code.

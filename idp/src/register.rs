@@ -337,18 +337,13 @@ pub async fn code(
     if f.verified || f.contact.is_none() {
         return render(&app, &f, StatusCode::OK, None);
     }
-    let (status, error) = match f.code.check(form.get("code").unwrap_or(""), app.now()) {
-        Ok(()) => {
-            f.verified = true;
-            (StatusCode::OK, "")
-        }
-        Err(e) => e,
-    };
-    if let Err(r) = FLOW.save(&app, &f).await {
-        return r;
+    match FLOW
+        .check_code(&app, &mut f, |f| (&mut f.code, &mut f.verified), &form)
+        .await
+    {
+        Ok((status, error)) => render(&app, &f, status, error),
+        Err(r) => r,
     }
-    let error = (!error.is_empty()).then(|| f.b.lang.t(error).to_owned());
-    render(&app, &f, status, error)
 }
 
 /// `POST /register/{id}/password`: creates the account.

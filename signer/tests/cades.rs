@@ -2,6 +2,9 @@
 //! with the test root as the only trust anchor accepts it detached and attached, ECDSA and
 //! RSA, and rejects it after a one-byte change; `openssl ts -verify` accepts the signature
 //! timestamp against the signature value.
+
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::expect_used)]
 #![expect(
     clippy::unwrap_used,
     reason = "a test fails loudly at the first broken expectation"

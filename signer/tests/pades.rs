@@ -2,6 +2,9 @@
 //! signature, the chain to the test root, the incremental update and the timestamp, and by
 //! `openssl cms -verify` over the `/ByteRange` bytes; a one-byte change after signing must
 //! make both reject it. Inputs that are not signable PDFs get typed errors.
+
+// Test code: a failed expectation is a failed test.
+#![allow(clippy::expect_used)]
 #![expect(
     clippy::unwrap_used,
     reason = "a test fails loudly at the first broken expectation"

@@ -1,6 +1,7 @@
 //! End-to-end tests of the whole server, driven over HTTP.
 #![expect(
     clippy::unwrap_used,
+    clippy::expect_used,
     reason = "a test fails loudly at the first broken expectation"
 )]
 
