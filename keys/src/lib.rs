@@ -2,6 +2,7 @@
 //!
 //! Signing goes through `ring` (the hot path: every token); formats through serde.
 
+pub mod audit;
 pub mod ca;
 pub mod clock;
 pub mod jwk;
