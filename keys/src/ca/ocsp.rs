@@ -73,7 +73,17 @@ impl Ca {
                 return Ok(Err(Refusal::Unauthorized));
             }
             let serial = hex(r.req_cert.serial_number.as_bytes());
-            let status = match self.find(&serial).await?.map(|c| c.status) {
+            // The CA's own service certificates (TSA, OCSP responder) are not in the citizen
+            // table; they are good while the CA stands (it never revokes them on its own).
+            let service = [&self.tsa, &self.ocsp]
+                .iter()
+                .any(|a| hex(a.cert.tbs_certificate.serial_number.as_bytes()) == serial);
+            let found = if service {
+                Some(Stored::Valid)
+            } else {
+                self.find(&serial).await?.map(|c| c.status)
+            };
+            let status = match found {
                 None => CertStatus::unknown(),
                 Some(Stored::Valid) => CertStatus::good(),
                 Some(Stored::Revoked { at, reason }) => CertStatus::revoked(RevokedInfo {
