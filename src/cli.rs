@@ -1,4 +1,4 @@
-//! The command line: `vhod serve | migrate | clients ... | users ... | keys ...`.
+//! The command line: `vhod serve | migrate | clients ... | users ... | keys ... | audit ...`.
 //!
 //! Every command takes `--config`, `--data-dir` and `--database-url` like `serve`, so a
 //! client or user added while `serve` runs on the same store works at once.
@@ -49,6 +49,34 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+/// `vhod audit ...`.
+#[derive(Subcommand, Debug)]
+pub enum AuditCmd {
+    /// Check the audit trail's hash chain from its first event; exits 1 if it is broken.
+    /// Prints the number of events and the head MAC: compare with a head recorded earlier
+    /// to see that nothing was cut off the end.
+    Verify {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the latest events, newest first.
+    List {
+        /// Only events about this subject (an account id, a certificate serial, ...).
+        #[arg(long)]
+        subject: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `vhod clients ...`.
@@ -201,6 +229,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Clients(cmd) => clients(&c, cmd).await?,
         Command::Users(cmd) => users(&c, cmd).await?,
         Command::Keys(cmd) => keys_cmd(&c, cmd).await?,
+        Command::Audit(cmd) => return audit_cmd(&c, cmd).await,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -461,4 +490,53 @@ async fn keys_cmd(c: &Config, cmd: KeysCmd) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn audit_cmd(c: &Config, cmd: AuditCmd) -> anyhow::Result<ExitCode> {
+    let db = crate::open_db(c).await?;
+    let kek = crate::load_kek(c)?;
+    let audit = keys::audit::Audit::new(db.pool.clone(), &kek, Arc::new(SystemClock));
+    match cmd {
+        AuditCmd::Verify { json } => {
+            let v = audit.verify().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else if let Some(b) = &v.broken {
+                println!(
+                    "BROKEN at event {}: {}; {} events before it verify, head {}",
+                    b.seq, b.reason, v.events, v.head
+                );
+            } else {
+                println!("ok: {} events, head {}", v.events, v.head);
+            }
+            Ok(if v.broken.is_some() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        AuditCmd::List {
+            subject,
+            limit,
+            json,
+        } => {
+            let list = audit.list(subject.as_deref(), None, limit).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for e in list {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        e.seq,
+                        e.at,
+                        e.actor,
+                        e.action,
+                        e.subject.unwrap_or_default(),
+                        e.details
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

@@ -65,6 +65,9 @@ pub async fn open_db(c: &Config) -> anyhow::Result<Db> {
         .await
         .context("connecting to the database")?;
     db.migrate().await.context("running migrations")?;
+    signer::migrate(&db.pool, db.backend)
+        .await
+        .context("running the signer's migrations")?;
     Ok(db)
 }
 
@@ -149,7 +152,40 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
         (c.mode == Mode::Development).then(|| idp::notify::Outbox::new(c.data_dir.join("outbox"))),
     )
     .context("notification settings")?;
-    let app = App::new(settings, db, cache, ring, clock, secrets, notifier)?;
+    let ca = keys::ca::Ca::ensure(
+        db.pool.clone(),
+        db.backend,
+        kek.clone(),
+        clock.clone(),
+        keys::ca::CaSettings {
+            base_url: format!("{}/ca", c.issuer().trim_end_matches('/')),
+            ..keys::ca::CaSettings::default()
+        },
+    )
+    .await
+    .context("loading the certificate authority")?;
+    let audit = keys::audit::Audit::new(db.pool.clone(), &kek, clock.clone());
+    let signer = signer::Signer::open(
+        db.pool.clone(),
+        db.backend,
+        Arc::new(ca),
+        ring.clone(),
+        clock.clone(),
+        audit,
+        c.issuer(),
+    )
+    .await
+    .context("migrating the signer's tables")?;
+    let app = App::new(
+        settings,
+        db,
+        cache,
+        ring,
+        clock,
+        secrets,
+        notifier,
+        Arc::new(signer),
+    )?;
     idp::account::ensure_client(&app)
         .await
         .context("registering the account area's client")?;

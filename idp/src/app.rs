@@ -98,6 +98,11 @@ pub struct App {
     pub notifier: crate::notify::Notifier,
     /// An argon2id hash verified when the login is unknown, so both cost the same.
     pub dummy_password_hash: String,
+    /// The e-signature service (its endpoints are merged into this router; the citizen pages
+    /// that sign and the account's certificates call it).
+    pub signer: Arc<signer::Signer>,
+    /// The tamper-evident audit trail.
+    pub audit: keys::audit::Audit,
     /// Recently read clients (a second at most: a removed client stops working at once
     /// after that, an added one works at once).
     clients: RwLock<HashMap<String, (Arc<Client>, Instant)>>,
@@ -110,6 +115,10 @@ const CLIENT_CACHE_FOR: Duration = Duration::from_secs(1);
 
 impl App {
     /// Builds the application.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the composition root hands over each part once"
+    )]
     pub fn new(
         settings: Settings,
         db: Db,
@@ -118,7 +127,9 @@ impl App {
         clock: Arc<dyn Clock>,
         secrets: Secrets,
         notifier: crate::notify::Notifier,
+        signer: Arc<signer::Signer>,
     ) -> Result<App, crate::pages::PageError> {
+        let audit = signer.audit.clone();
         Ok(App {
             settings,
             db,
@@ -129,6 +140,8 @@ impl App {
             pages: Pages::new()?,
             notifier,
             dummy_password_hash: crate::password::dummy_hash(),
+            signer,
+            audit,
             clients: RwLock::new(HashMap::new()),
             discovery: std::sync::OnceLock::new(),
         })

@@ -188,11 +188,15 @@ pub fn router(state: AppState) -> Router {
         .route("/register/{id}/resend", post(crate::register::resend))
         .route("/register/{id}/password", post(crate::register::password))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    let signer = state.signer.clone();
+    // The signer's routes set their own body limits (documents are far larger than forms).
+    let r = r
+        .with_state(state)
+        .merge(signer::http::router(signer))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomId))
-        .with_state(state);
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomId));
     crate::http::with_security_headers(r, secure)
 }
 

@@ -11,6 +11,7 @@ mod abuse;
 mod account;
 mod authorize;
 mod authorize_errors;
+mod ca;
 mod cli;
 mod client_auth;
 mod code_flow;

@@ -1,0 +1,47 @@
+//! The signer's HTTP surface, merged into the one vhod router: the CA's published files and
+//! protocols under `/ca/` (this module's [`ca`]). Everything here answers machines: errors are
+//! `application/problem+json` (RFC 9457); the pages people see are rendered by the IdP.
+
+use crate::Signer;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::sync::Arc;
+
+mod ca;
+
+/// Every signer route, with its state applied.
+pub fn router(s: Arc<Signer>) -> Router {
+    Router::new().merge(ca::routes()).with_state(s)
+}
+
+/// An RFC 9457 problem document.
+pub fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
+    let body = serde_json::json!({
+        "type": "about:blank",
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    r
+}
+
+/// Binary content with its media type.
+pub(crate) fn binary(body: Vec<u8>, content_type: &'static str, max_age: u32) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let cache = if max_age == 0 {
+        HeaderValue::from_static("no-store")
+    } else {
+        HeaderValue::from_str(&format!("public, max-age={max_age}"))
+            .unwrap_or(HeaderValue::from_static("no-store"))
+    };
+    r.headers_mut().insert(header::CACHE_CONTROL, cache);
+    r
+}

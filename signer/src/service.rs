@@ -1,0 +1,76 @@
+//! The signer service: what its HTTP endpoints, its CLI and the citizen pages share.
+
+use keys::audit::Audit;
+use keys::ca::Ca;
+use keys::{Backend, Clock, KeyRing};
+use sqlx::AnyPool;
+use std::sync::Arc;
+
+/// The signer on one store. Build it once per process with [`Signer::open`]; share it behind
+/// an `Arc`.
+pub struct Signer {
+    /// The durable store (the same database as the IdP's; the signer's own tables only).
+    pub pool: AnyPool,
+    /// Which SQL backend `pool` talks to.
+    pub backend: Backend,
+    /// vhod's certificate authority: citizen certificates, CRL, OCSP, time stamps.
+    pub ca: Arc<Ca>,
+    /// vhod's signing keys: the JWKS that access tokens are checked against, and the key
+    /// that signs webhook payloads.
+    pub keys: Arc<KeyRing>,
+    /// The clock every decision reads.
+    pub clock: Arc<dyn Clock>,
+    /// The audit trail.
+    pub audit: Audit,
+    /// The IdP's issuer URL (access tokens must carry it as `iss`); also the base of every
+    /// URL the signer publishes.
+    pub issuer: String,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// The signer on `pool`, after running its migrations.
+    pub async fn open(
+        pool: AnyPool,
+        backend: Backend,
+        ca: Arc<Ca>,
+        keys: Arc<KeyRing>,
+        clock: Arc<dyn Clock>,
+        audit: Audit,
+        issuer: String,
+    ) -> Result<Signer, sqlx::migrate::MigrateError> {
+        migrate(&pool, backend).await?;
+        Ok(Signer {
+            pool,
+            backend,
+            ca,
+            keys,
+            clock,
+            audit,
+            issuer: issuer.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// An absolute URL of one of our paths.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+}
+
+/// Creates the signer's tables. Other crates run their own migrators on the same database
+/// with other version numbers, hence `ignore_missing`.
+pub async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), sqlx::migrate::MigrateError> {
+    let mut m = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    m.set_ignore_missing(true);
+    m.run(pool).await
+}
