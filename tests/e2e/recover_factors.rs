@@ -9,6 +9,7 @@ use crate::helpers::*;
 use crate::on_both_stores;
 use crate::otp_factors::{last_code, otp_user, wrong, PW};
 use crate::passkeys::{answer, passkey_user};
+use crate::recover::assert_signed_out;
 use idp::notify::Recipient;
 
 on_both_stores!(
@@ -132,14 +133,7 @@ async fn an_sms_factor_is_asked_when_recovering_by_email(app: TestApp) {
     set_password(&app, &b, &html).await;
 
     // The old refresh token and session are over.
-    let (status, v) = refresh(&app, &rp, &rt).await;
-    assert_eq!((status, v["error"].as_str()), (400, Some("invalid_grant")));
-    let (url, _) = authorize_url(&app, &rp, &[("prompt", "none")]);
-    let landed = old_browser.get(&app.base, &url).await.redirect();
-    assert_eq!(
-        Landed::param(&landed, "error").as_deref(),
-        Some("login_required")
-    );
+    assert_signed_out(&app, &rp, &rt, &old_browser).await;
     // The new password leads on to the SMS code; the old one is refused.
     let (status, html) = after_password(&app, &rp, "olga", NEW).await;
     assert!(status == 200 || status == 429, "{html}");
