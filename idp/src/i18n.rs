@@ -365,9 +365,17 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "recover_factor_prompt",
-        "Введите код из приложения-аутентификатора или один из кодов восстановления.",
-        "Enter the code from your authenticator app, or one of your recovery codes.",
+        "Теперь подтвердите, что это вы, вторым фактором вашей учётной записи.",
+        "Now confirm it is you with your account's second factor.",
     ),
+    (
+        "recover_passkey_prompt",
+        "Нажмите кнопку и выберите ключ доступа этой учётной записи на своём устройстве.",
+        "Press the button and choose this account's passkey on your device.",
+    ),
+    ("recover_send_prompt_sms", "Мы отправим шестизначный код в SMS на номер", "We will send a six-digit code by text message to"),
+    ("recover_send_prompt_email", "Мы отправим шестизначный код на адрес", "We will send a six-digit code by e-mail to"),
+    ("recover_send_button", "Отправить код", "Send the code"),
     ("recover_new_password", "Новый пароль", "New password"),
     (
         "recover_done_text",
@@ -552,6 +560,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("mfa_method_sms", "Код по SMS", "Code by text message"),
     ("mfa_method_email", "Код на e-mail", "Code by e-mail"),
     ("mfa_method_recovery", "Код восстановления", "Recovery code"),
+    ("mfa_method_passkey", "Ключ доступа", "Passkey"),
+    ("mfa_title_passkey", "Ключ доступа", "Passkey"),
     (
         "err_mfa_method",
         "Этот способ подтверждения недоступен для вашей учётной записи.",

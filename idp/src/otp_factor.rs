@@ -320,3 +320,91 @@ pub async fn check(
         Err(e) => Err(e),
     }
 }
+
+/// Wrong answers to an account's authenticator app, recovery codes or passkeys allowed in one
+/// window, over its sign-ins and recoveries together; past them every answer is refused until
+/// the window ends.
+pub const MAX_FAILURES: u64 = 5;
+/// How long wrong answers are remembered (as for failed passwords).
+const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+fn failure_counter(account_id: &str) -> String {
+    format!("fail:otp:{account_id}")
+}
+
+/// Whether the account's wrong second-factor answers reached `MAX_FAILURES` in the window.
+pub async fn too_many_failures(
+    app: &App,
+    account_id: &str,
+) -> Result<bool, crate::cache::CacheError> {
+    let n = app
+        .cache
+        .get(&failure_counter(account_id))
+        .await?
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    Ok(n >= MAX_FAILURES)
+}
+
+/// Counts a wrong second-factor answer of the account (a failure is logged, not raised: the
+/// answer is refused either way).
+pub async fn count_failure(app: &App, account_id: &str) {
+    if let Err(e) = app
+        .cache
+        .incr(&failure_counter(account_id), FAILURE_WINDOW)
+        .await
+    {
+        tracing::error!(error = %e, "counter update failed");
+    }
+}
+
+/// Forgets the account's wrong second-factor answers, after a right one.
+pub async fn clear_failures(app: &App, account_id: &str) {
+    let _ = app.cache.delete(&failure_counter(account_id)).await;
+}
+
+/// Why an authenticator-app or recovery code could not be checked at all (a wrong code is
+/// `Ok(false)`, not this).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The stored authenticator key does not open under the configured key.
+    #[error("the TOTP secret cannot be opened")]
+    Sealed,
+    /// The replay cache failed.
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+    /// The recovery-code store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks `typed` as the account's authenticator-app code (RFC 6238) or, failing that, as one
+/// of its recovery codes. A match is used up: the app code's step is remembered in the
+/// shared cache, the recovery code spent atomically in the database, so either works once
+/// on every node. `Ok(false)` for a wrong, replayed or spent code.
+pub async fn check_app_code(app: &App, a: &Account, typed: &str) -> Result<bool, CheckError> {
+    let secret = match a.totp_secret.as_deref() {
+        // No authenticator app: only recovery codes (there are none without one, so false).
+        None => None,
+        Some(sealed) => {
+            Some(crate::totp::open(&app.secrets.factor_key, sealed).ok_or(CheckError::Sealed)?)
+        }
+    };
+    let now = app.now();
+    let step = secret
+        .as_deref()
+        .and_then(|s| crate::totp::matching_step(s, typed, now));
+    if let Some(step) = step {
+        let used = format!("totp:used:{}:{step}", a.id);
+        let window = Duration::from_secs(crate::totp::REPLAY_WINDOW_SECS);
+        return Ok(app.cache.put_if_absent(&used, b"1", window).await?);
+    }
+    match crate::totp::normalise_recovery_code(typed) {
+        Some(c) => {
+            let hash = crate::totp::recovery_hash(&app.secrets.recovery_key, &a.id, &c);
+            Ok(app.db.recovery_codes().spend(&a.id, &hash, now).await?)
+        }
+        None => Ok(false),
+    }
+}

@@ -10,7 +10,11 @@
 //      signature and nonce checked) and refreshes once;
 //   4. views the account pages (overview, services, sessions, history, identity), sees the
 //      client among the services and revokes it there; the client's refresh token then gets
-//      `invalid_grant` and its access token is refused at userinfo.
+//      `invalid_grant` and its access token is refused at userinfo;
+//   5. with a virtual authenticator (Chrome DevTools Protocol, CTAP2 with user verification)
+//      adds a passkey at /account/passkeys (the password asked again; /static/passkey.js runs
+//      the WebAuthn ceremony), signs out, and signs in to the client with the passkey alone
+//      from the login page: the ID token's `amr` has `hwk` and no `pwd`.
 //
 // Every main page is shot full-page at phone and desktop widths into BROWSER_SCREENSHOTS, and
 // must not scroll sideways on the phone. The pages are in Russian, the default language, so
@@ -136,7 +140,8 @@ async function enrolTotp() {
   return secret
 }
 
-async function signInToClient(secret, rp) {
+/** Sends the browser to the client's authorization request; what the client keeps. */
+async function startAuthorization() {
   step = 'client: authorization request'
   const meta = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json()
   const { verifier, challenge } = t.pkce()
@@ -154,23 +159,14 @@ async function signInToClient(secret, rp) {
     code_challenge_method: 'S256',
   })
   await page.goto(auth.href)
+  return { meta, verifier, state, nonce }
+}
 
-  step = 'client: password'
-  await signIn(CLIENT_NAME)
-  await t.press(page, 'Войти')
-
-  step = 'client: app code'
-  await t.heading(page, 'Код из приложения')
-  assert.equal(await t.text(page, 'main p.muted strong'), CLIENT_NAME)
-  await shot('totp')
-  // The code that turned the app on was used once; it is refused (replayed, or too old).
-  const first = [...used][0]
-  await page.getByLabel('Код', { exact: true }).fill(t.totp(secret, first))
-  await t.press(page, 'Подтвердить')
-  assert.equal(await t.text(page, '[role=alert]'), 'Неверный или уже использованный код.')
-  await page.getByLabel('Код', { exact: true }).fill(freshCode(secret))
-  await t.press(page, 'Подтвердить')
-
+/**
+ * On the consent page: checks it, allows, and as the client checks the callback, redeems the
+ * code and verifies the ID token. Resolves with the token response and the ID token claims.
+ */
+async function consentAndRedeem(rp, { meta, verifier, state, nonce }, shotName) {
   step = 'client: consent'
   await t.heading(page, 'Разрешить доступ')
   const main = await t.text(page, 'main')
@@ -181,7 +177,7 @@ async function signInToClient(secret, rp) {
     'Адрес электронной почты',
     'Доступ, пока вы не в сети (долгосрочный)',
   ])
-  await shot('consent')
+  if (shotName) await shot(shotName)
   const landed = rp.next()
   await t.press(page, 'Разрешить')
   const cb = await landed
@@ -203,6 +199,30 @@ async function signInToClient(secret, rp) {
   assert.ok(tok.body.access_token && tok.body.refresh_token && tok.body.id_token, told(tok))
   const jwks = await (await fetch(meta.jwks_uri)).json()
   const claims = t.verifyIdToken(tok.body.id_token, jwks, { issuer: ISSUER, clientId: CLIENT_ID, nonce })
+  return { tok, claims }
+}
+
+async function signInToClient(secret, rp) {
+  const pending = await startAuthorization()
+
+  step = 'client: password'
+  await signIn(CLIENT_NAME)
+  await t.press(page, 'Войти')
+
+  step = 'client: app code'
+  await t.heading(page, 'Код из приложения')
+  assert.equal(await t.text(page, 'main p.muted strong'), CLIENT_NAME)
+  await shot('totp')
+  // The code that turned the app on was used once; it is refused (replayed, or too old).
+  const first = [...used][0]
+  await page.getByLabel('Код', { exact: true }).fill(t.totp(secret, first))
+  await t.press(page, 'Подтвердить')
+  assert.equal(await t.text(page, '[role=alert]'), 'Неверный или уже использованный код.')
+  await page.getByLabel('Код', { exact: true }).fill(freshCode(secret))
+  await t.press(page, 'Подтвердить')
+
+  const { tok, claims } = await consentAndRedeem(rp, pending, 'consent')
+  const { meta } = pending
   assert.ok(claims.amr.includes('otp'), `amr ${claims.amr} lacks otp`)
 
   step = 'client: refresh'
@@ -280,6 +300,58 @@ async function accountPages(tokens) {
   assert.equal(ui.status, 401, `userinfo after revocation: ${ui.status} ${JSON.stringify(ui.body)}`)
 }
 
+async function passkeys(rp) {
+  step = 'passkeys: virtual authenticator'
+  const authenticator = await t.virtualAuthenticator(page)
+
+  step = 'passkeys: add'
+  await page.goto(`${ISSUER}/account`)
+  await page.getByRole('link', { name: 'Ключи доступа' }).click()
+  await t.heading(page, 'Ключи доступа')
+  assert.match(await t.text(page, 'main'), /Ключей доступа пока нет\./)
+  await page.getByLabel('Название', { exact: true }).fill('Ноутбук')
+  await page.getByLabel('Пароль', { exact: true }).fill(PASSWORD)
+  await t.press(page, 'Продолжить')
+  await t.heading(page, 'Ключи доступа')
+  await shot('passkey-add')
+  // /static/passkey.js runs navigator.credentials.create() and posts the answer.
+  await t.press(page, 'Создать ключ доступа')
+  await t.heading(page, 'Ключи доступа')
+  const row = await page.locator('table tr', { hasText: 'Ноутбук' }).first().innerText()
+  assert.match(row, /ещё не использовался/)
+  const held = await authenticator.credentials()
+  assert.equal(held.length, 1, 'the authenticator holds one passkey')
+  assert.ok(held[0].isResidentCredential, 'the passkey is discoverable')
+  await shot('passkeys')
+
+  step = 'passkeys: sign out'
+  await page.goto(`${ISSUER}/account`)
+  await t.press(page, 'Выйти')
+  await t.heading(page, 'Выход')
+  assert.match(await t.text(page, 'main'), /Вы вышли из учётной записи\./)
+
+  step = 'passkeys: passwordless sign-in'
+  const pending = await startAuthorization()
+  await t.heading(page, 'Вход в учётную запись')
+  await page.getByRole('link', { name: 'Войти с ключом доступа' }).click()
+  await t.heading(page, 'Ключ доступа')
+  assert.equal(await t.text(page, 'main p.muted strong'), CLIENT_NAME)
+  await shot('passkey-sign-in')
+  // navigator.credentials.get() with no allowed list: the discoverable passkey names the
+  // account, so neither the login nor the password is typed.
+  await t.press(page, 'Использовать ключ доступа')
+  // The client's access was revoked above, so the consent is asked again.
+  const { claims } = await consentAndRedeem(rp, pending)
+  assert.ok(claims.amr.includes('hwk'), `amr ${claims.amr} lacks hwk`)
+  assert.ok(!claims.amr.includes('pwd'), `amr ${claims.amr}: no password was given`)
+
+  step = 'passkeys: last use shown'
+  await page.goto(`${ISSUER}/account/passkeys`)
+  await t.heading(page, 'Ключи доступа')
+  const used = await page.locator('table tr', { hasText: 'Ноутбук' }).first().innerText()
+  assert.doesNotMatch(used, /ещё не использовался/)
+}
+
 async function main() {
   fs.mkdirSync(SHOTS, { recursive: true })
   const vhod = await startVhod(env('VHOD_BIN'), CLIENT_NAME)
@@ -320,6 +392,8 @@ async function people(browser, rp) {
     page = await second.newPage()
     const tokens = await signInToClient(secret, rp)
     await accountPages(tokens)
+    // ... adds a passkey there, signs out, and signs in to the client with it alone.
+    await passkeys(rp)
     await second.close()
   } catch (e) {
     let where = ''

@@ -8,6 +8,9 @@
 // - tokenRequest(): the token endpoint with client_secret_basic (RFC 6749 §2.3.1).
 // - verifyIdToken(): an ID token's signature against the JWKS (ES256 or RS256) and the OIDC
 //   Core §3.1.3.7 claims the test relies on (iss, aud, nonce, exp).
+// - virtualAuthenticator(): a CTAP2 platform authenticator with user verification, added to
+//   a page through the Chrome DevTools Protocol's WebAuthn domain, standing in for a
+//   phone's or laptop's passkey store.
 // - shoot(): full-page screenshots at phone (390×844) and desktop (1280×800) widths, failing
 //   when content sticks out of the card or the page scrolls sideways.
 
@@ -127,6 +130,30 @@ export function verifyIdToken(idToken, jwks, { issuer, clientId, nonce }) {
   assert.equal(claims.nonce, nonce)
   assert.ok(claims.exp > Date.now() / 1000, 'the ID token has expired')
   return claims
+}
+
+// --- passkeys -----------------------------------------------------------------------------
+
+/**
+ * Adds a virtual authenticator to `page` (CDP `WebAuthn.addVirtualAuthenticator`: CTAP2,
+ * internal transport, resident keys, user verification that always succeeds). Resolves with
+ * `credentials()`, the credentials it holds.
+ */
+export async function virtualAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('WebAuthn.enable')
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+    },
+  })
+  return {
+    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
+  }
 }
 
 // --- pages -------------------------------------------------------------------------------

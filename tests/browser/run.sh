@@ -2,8 +2,10 @@
 # Browser test: a real Chromium (Debian's, driven by playwright-core from npm) registers an
 # account, turns on an authenticator app, signs in to a test client with password + app code
 # through the consent page, views the account pages, revokes the client and checks that its
-# refresh token no longer works (flow.mjs; server.mjs starts a fresh vhod in development mode
-# with a temporary data dir and registers the client with the CLI). Screenshots of the main
+# refresh token no longer works, then adds a passkey (a virtual authenticator over the Chrome
+# DevTools Protocol) and signs in to the client with it alone (flow.mjs; server.mjs starts a
+# fresh vhod in development mode on http://localhost:PORT with a temporary data dir and
+# registers the client with the CLI). Screenshots of the main
 # pages at phone and desktop widths land in $CARGO_TARGET_DIR/browser/screenshots
 # (target/browser/screenshots).
 #

@@ -1,6 +1,8 @@
 // A fresh vhod for the browser test: a temporary data directory, a test client registered
 // with the CLI (`vhod clients add --json`), then `vhod serve` in development mode (so the
 // outbox page /dev/outbox exists) on a free loopback port, ready once /readyz answers 200.
+// The issuer is `http://localhost:PORT`: passkeys need a host name (browsers refuse an IP
+// address as a WebAuthn RP ID), and localhost is a secure context over plain HTTP.
 // stop() ends the server and removes the directory (kept with BROWSER_KEEP=1).
 
 import { execFileSync, spawn } from 'node:child_process'
@@ -33,8 +35,13 @@ export async function startVhod(bin, clientName) {
   const logFile = path.join(work, 'vhod.log')
   const port = await freePort()
   const callbackPort = await freePort()
-  const issuer = `http://127.0.0.1:${port}`
-  const env = { ...process.env, VHOD_MODE: 'development', VHOD_LISTEN: `127.0.0.1:${port}` }
+  const issuer = `http://localhost:${port}`
+  const env = {
+    ...process.env,
+    VHOD_MODE: 'development',
+    VHOD_LISTEN: `127.0.0.1:${port}`,
+    VHOD_ISSUER: issuer,
+  }
 
   const added = execFileSync(
     bin,

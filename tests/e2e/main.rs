@@ -26,6 +26,7 @@ mod otp_factors;
 mod passkeys;
 mod profile;
 mod recover;
+mod recover_factors;
 mod register;
 mod registry;
 mod requirements;

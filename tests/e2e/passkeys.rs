@@ -7,31 +7,7 @@
 use crate::helpers::*;
 use serde_json::Value;
 
-/// Runs a test body on a `localhost` issuer against both stores.
-macro_rules! on_both_stores_localhost {
-    ($($name:ident),* $(,)?) => {
-        $(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn embedded() {
-                let app = crate::helpers::spawn_on_localhost(crate::helpers::Store::Embedded)
-                    .await
-                    .expect("embedded app");
-                super::$name(app).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres_redis() {
-                match crate::helpers::spawn_on_localhost(crate::helpers::Store::Shared).await {
-                    Some(app) => super::$name(app).await,
-                    None => eprintln!("VHOD_TEST_DATABASE_URL unset: shared-store variant not run here"),
-                }
-            }
-        }
-        )*
-    };
-}
-
-on_both_stores_localhost!(
+crate::on_both_stores_localhost!(
     a_passkey_is_added_then_works_after_the_password_and_alone,
     wrong_origin_replays_other_accounts_clones_and_removed_passkeys_are_refused,
     the_last_passkey_stays_while_the_password_is_short,
@@ -39,10 +15,10 @@ on_both_stores_localhost!(
 );
 crate::on_both_stores!(an_issuer_on_an_ip_address_says_passkeys_cannot_work_here);
 
-const PASSWORD: &str = "correct horse battery";
+pub const PASSWORD: &str = "correct horse battery";
 
 /// Signs in to /account in a fresh browser (with `key` when the account has a passkey).
-async fn account_browser(app: &TestApp, login: &str, key: Option<&mut SoftPasskey>) -> Browser {
+pub async fn account_browser(app: &TestApp, login: &str, key: Option<&mut SoftPasskey>) -> Browser {
     account_browser_with(app, login, PASSWORD, key).await
 }
 
@@ -76,7 +52,7 @@ async fn account_browser_with(
 }
 
 /// Adds a passkey named `name` through the account area of a signed-in browser.
-async fn add_passkey(app: &TestApp, b: &Browser, name: &str) -> SoftPasskey {
+pub async fn add_passkey(app: &TestApp, b: &Browser, name: &str) -> SoftPasskey {
     add_passkey_with(app, b, name, PASSWORD).await
 }
 
@@ -116,7 +92,7 @@ async fn add_passkey_with(app: &TestApp, b: &Browser, name: &str, password: &str
 }
 
 /// A user with one passkey; returns the passkey.
-async fn passkey_user(app: &TestApp, login: &str) -> SoftPasskey {
+pub async fn passkey_user(app: &TestApp, login: &str) -> SoftPasskey {
     // A confirmed address, where the citizen is told of changes to their factors.
     app.user_with(login, PASSWORD, |a| a.email_verified = true)
         .await;
@@ -139,7 +115,7 @@ async fn passwordless_page(app: &TestApp, rp: &Rp, b: &Browser) -> (String, Stri
 }
 
 /// Posts an answer on a passkey sign-in page; returns where it landed and the form sent.
-async fn answer(
+pub async fn answer(
     app: &TestApp,
     b: &Browser,
     html: &str,

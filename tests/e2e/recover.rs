@@ -38,6 +38,19 @@ async fn begin(app: &TestApp, login: &str) -> (Browser, u16, String) {
     (b, status, html)
 }
 
+/// The refresh token `rt` gets `invalid_grant` and `old_browser` has no session any more.
+pub async fn assert_signed_out(app: &TestApp, rp: &Rp, rt: &str, old_browser: &Browser) {
+    let (status, v) = refresh(app, rp, rt).await;
+    assert_eq!((status, v["error"].as_str()), (400, Some("invalid_grant")));
+    let (url, _) = authorize_url(app, rp, &[("prompt", "none")]);
+    let landed = old_browser.get(&app.base, &url).await.redirect();
+    assert_eq!(
+        Landed::param(&landed, "error").as_deref(),
+        Some("login_required"),
+        "the old browser's session ended"
+    );
+}
+
 async fn a_reset_ends_old_sessions_and_tokens_and_lifts_the_lock(app: TestApp) {
     let id = app
         .user_with("ivan", OLD, |a| a.email_verified = true)
@@ -78,15 +91,7 @@ async fn a_reset_ends_old_sessions_and_tokens_and_lifts_the_lock(app: TestApp) {
     assert_eq!(status, 200, "{done}");
 
     // Old refresh token, old session, old password: all over. Lock lifted, citizen told.
-    let (status, v) = refresh(&app, &rp, &rt).await;
-    assert_eq!((status, v["error"].as_str()), (400, Some("invalid_grant")));
-    let (url, _) = authorize_url(&app, &rp, &[("prompt", "none")]);
-    let landed = old_browser.get(&app.base, &url).await.redirect();
-    assert_eq!(
-        Landed::param(&landed, "error").as_deref(),
-        Some("login_required"),
-        "the old browser's session ended"
-    );
+    assert_signed_out(&app, &rp, &rt, &old_browser).await;
     let a = app.app.db.accounts().get(&id).await.unwrap().unwrap();
     assert!(a.locked_at.is_none() && a.failed_logins == 0);
     assert!(outbox(&app)

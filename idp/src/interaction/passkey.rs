@@ -14,13 +14,13 @@
 //!   limits of the password form, and a locked account stays locked.
 //! - `amr` as `crate::passkey` explains: `pwd hwk user mfa` or `hwk user mfa`.
 
-use super::login::{self, parse_count};
+use super::login;
 use super::{load, load_form, render, save, Interaction, PendingMfa};
 use crate::app::{App, AppState};
 use crate::i18n::Lang;
 use crate::oauth::authorize::response::redirect;
-use crate::passkey::{credential_key, options_json, put_state, relying_party, take_state};
-use crate::store::passkeys::PasskeyRow;
+use crate::passkey::assertion::{check_own, keys_of, request_options, row_of, verify};
+use crate::passkey::{put_state, relying_party, take_state};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -29,8 +29,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use webauthn_rs::prelude::{
-    AuthenticationResult, DiscoverableAuthentication, Passkey, PasskeyAuthentication,
-    PublicKeyCredential, Webauthn, WebauthnResult,
+    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PublicKeyCredential, Webauthn,
 };
 
 /// An assertion in progress, kept in the cache until the browser answers.
@@ -49,15 +48,6 @@ enum Ceremony {
     SecondFactor(String, PasskeyAuthentication),
     /// Without a password: the credential names the account.
     Passwordless(DiscoverableAuthentication),
-}
-
-/// The account's passkeys, as webauthn-rs credentials.
-async fn keys_of(app: &App, account_id: &str) -> Result<Vec<Passkey>, crate::store::StoreError> {
-    let rows = app.db.passkeys().list(account_id).await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| serde_json::from_str(&r.passkey).ok())
-        .collect())
 }
 
 /// Starts a ceremony and renders the passkey page for it.
@@ -86,7 +76,7 @@ pub(super) async fn page(
             }
             let started = rp.start_passkey_authentication(&keys).map(|(o, s)| {
                 (
-                    options_of(&o),
+                    request_options(&o),
                     Ceremony::SecondFactor(p.account_id.clone(), s),
                 )
             });
@@ -95,7 +85,7 @@ pub(super) async fn page(
         None => {
             let started = rp
                 .start_discoverable_authentication()
-                .map(|(o, s)| (options_of(&o), Ceremony::Passwordless(s)));
+                .map(|(o, s)| (request_options(&o), Ceremony::Passwordless(s)));
             (started, false)
         }
     };
@@ -127,15 +117,6 @@ pub(super) async fn page(
         "passkey_sign_in.html",
         context! { client_name, ceremony => token, options, error, second_factor, has_totp },
     )
-}
-
-/// The request options as JSON, without conditional mediation: the page asks on a click.
-fn options_of<T: Serialize>(o: &T) -> String {
-    let mut v = serde_json::to_value(o).unwrap_or_default();
-    if let Some(m) = v.as_object_mut() {
-        m.remove("mediation");
-    }
-    options_json(&v)
 }
 
 /// `GET /interaction/{id}/passkey`.
@@ -187,11 +168,7 @@ pub async fn passkey(
     let pending = ix.pending_mfa.clone();
     match (a.state, pending, cred) {
         (Ceremony::SecondFactor(acc, state), Some(p), cred) if p.account_id == acc => {
-            let finish = |pk: &Passkey, c: &PublicKeyCredential| {
-                rp.finish_passkey_authentication(c, &state)
-                    .and_then(|r| same_credential(r, pk))
-            };
-            second_factor(&app, ix, &headers, p, cred.ok(), finish, &ip).await
+            second_factor(&app, ix, &headers, p, (&rp, &state), cred.ok(), &ip).await
         }
         (Ceremony::Passwordless(state), None, Ok(cred)) => {
             passwordless(&app, ix, &headers, &rp, state, cred, &ip).await
@@ -207,65 +184,10 @@ pub async fn passkey(
     }
 }
 
-/// The result, when it is for the credential `pk` (the one found by its id).
-fn same_credential(r: AuthenticationResult, pk: &Passkey) -> WebauthnResult<AuthenticationResult> {
-    if r.cred_id() == pk.cred_id() {
-        Ok(r)
-    } else {
-        Err(webauthn_rs::prelude::WebauthnError::CredentialNotFound)
-    }
-}
-
 /// The passkey page again, saying the passkey was refused.
 async fn refused(app: &App, ix: &Interaction, headers: &HeaderMap, lang: Lang) -> Response {
     let e = lang.t("passkey_refused");
     page(app, ix, headers, Some(e), StatusCode::UNAUTHORIZED).await
-}
-
-/// Verifies the assertion with `finish` against the stored credential `row`; on success
-/// stores the grown sign counter and the time of use. `Err` carries the page for a
-/// backend failure.
-async fn verify(
-    app: &App,
-    row: &PasskeyRow,
-    cred: &PublicKeyCredential,
-    finish: impl FnOnce(&Passkey, &PublicKeyCredential) -> WebauthnResult<AuthenticationResult>,
-    lang: Lang,
-) -> Result<bool, Response> {
-    let Ok(mut pk) = serde_json::from_str::<Passkey>(&row.passkey) else {
-        tracing::error!(passkey = %row.id, "stored passkey cannot be read");
-        return Err(app.pages.unavailable(lang));
-    };
-    let result = match finish(&pk, cred) {
-        Ok(r) => r,
-        Err(e) => {
-            // CredentialPossibleCompromise: the counter went back (§6.1.1).
-            tracing::info!(passkey = %row.id, error = %e, "passkey assertion refused");
-            return Ok(false);
-        }
-    };
-    pk.update_credential(&result);
-    let Ok(json) = serde_json::to_string(&pk) else {
-        return Err(app.pages.unavailable(lang));
-    };
-    if let Err(e) = app.db.passkeys().used(&row.id, &json, app.now()).await {
-        tracing::error!(error = %e, "passkey use not recorded");
-        return Err(app.pages.unavailable(lang));
-    }
-    Ok(true)
-}
-
-/// The stored passkey the assertion names, if any.
-async fn row_of(
-    app: &App,
-    cred: &PublicKeyCredential,
-    lang: Lang,
-) -> Result<Option<PasskeyRow>, Response> {
-    let key = credential_key(cred.get_credential_id());
-    app.db.passkeys().by_credential(&key).await.map_err(|e| {
-        tracing::error!(error = %e, "passkey lookup failed");
-        app.pages.unavailable(lang)
-    })
 }
 
 /// A passkey after the password: only the pending account's credentials count.
@@ -274,47 +196,37 @@ async fn second_factor(
     mut ix: Interaction,
     headers: &HeaderMap,
     pending: PendingMfa,
+    (rp, state): (&Webauthn, &PasskeyAuthentication),
     cred: Option<PublicKeyCredential>,
-    finish: impl FnOnce(&Passkey, &PublicKeyCredential) -> WebauthnResult<AuthenticationResult>,
     ip: &str,
 ) -> Response {
     let lang = ix.lang(headers);
-    let counter = format!("fail:otp:{}", pending.account_id);
-    let failures = match app.cache.get(&counter).await {
-        Ok(v) => v.as_deref().map(parse_count).unwrap_or(0),
-        Err(_) => return app.pages.unavailable(lang),
-    };
-    if failures >= super::totp::MAX_FAILURES {
-        ix.pending_mfa = None;
-        if save(app, &ix).await.is_err() {
-            return app.pages.unavailable(lang);
+    match crate::otp_factor::too_many_failures(app, &pending.account_id).await {
+        Ok(false) => {}
+        Ok(true) => {
+            ix.pending_mfa = None;
+            if save(app, &ix).await.is_err() {
+                return app.pages.unavailable(lang);
+            }
+            let e = lang.t("too_many_attempts");
+            return login::page(app, &ix, headers, Some(e), StatusCode::TOO_MANY_REQUESTS).await;
         }
-        let e = lang.t("too_many_attempts");
-        return login::page(app, &ix, headers, Some(e), StatusCode::TOO_MANY_REQUESTS).await;
+        Err(_) => return app.pages.unavailable(lang),
     }
     let account = match app.db.accounts().get(&pending.account_id).await {
         Ok(Some(a)) => a,
         Ok(None) => return redirect("/account"),
         Err(_) => return app.pages.unavailable(lang),
     };
-    let ok = match cred {
-        Some(cred) => match row_of(app, &cred, lang).await {
-            Ok(Some(row)) if row.account_id == account.id => {
-                match verify(app, &row, &cred, finish, lang).await {
-                    Ok(ok) => ok,
-                    Err(r) => return r,
-                }
-            }
-            Ok(_) => false,
-            Err(r) => return r,
-        },
-        None => false,
-    };
-    if !ok {
-        login::count_failure(app, &[&counter]).await;
-        return refused(app, &ix, headers, lang).await;
+    match check_own(app, rp, state, &account.id, cred.as_ref(), lang).await {
+        Ok(true) => {}
+        Ok(false) => {
+            crate::otp_factor::count_failure(app, &account.id).await;
+            return refused(app, &ix, headers, lang).await;
+        }
+        Err(r) => return r,
     }
-    let _ = app.cache.delete(&counter).await;
+    crate::otp_factor::clear_failures(app, &account.id).await;
     let amr = crate::passkey::AMR_SECOND_FACTOR;
     login::signed_in(app, ix, &account, amr, pending.auth_time, headers, ip).await
 }

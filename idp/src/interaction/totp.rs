@@ -2,23 +2,19 @@
 //!
 //! Rules: only after the password was right (the interaction holds the pending account);
 //! a code is accepted once (its step is remembered in the shared cache, so a replay fails on
-//! every node); failed codes are counted per account in the shared cache, and after
-//! `MAX_FAILURES` in the window the sign-in starts over and every code is refused until the
-//! window ends. A recovery code (single-use, spent atomically in the database) may stand in
+//! every node); failed codes are counted per account in the shared cache (with passkeys and
+//! recovery, `otp_factor::count_failure`), and after `otp_factor::MAX_FAILURES` in the window
+//! the sign-in starts over and every code is refused until the window ends. A recovery code (single-use, spent atomically in the database) may stand in
 //! for the app's code. `amr` becomes `pwd otp mfa` (RFC 8176).
 
 use super::factor::page;
-use super::login::{self, parse_count};
+use super::login;
 use super::{load_form, save};
 use crate::app::AppState;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use std::time::Duration;
-
-/// Wrong codes per account in one window before the sign-in starts over.
-pub(super) const MAX_FAILURES: u64 = 5;
 
 /// `POST /interaction/{id}/totp`.
 pub async fn totp(
@@ -36,15 +32,14 @@ pub async fn totp(
     let Some(pending) = ix.pending_mfa.clone() else {
         return crate::oauth::authorize::response::redirect(&format!("/interaction/{}", ix.id));
     };
-    let counter = format!("fail:otp:{}", pending.account_id);
-    let failures = match app.cache.get(&counter).await {
-        Ok(v) => v.as_deref().map(parse_count).unwrap_or(0),
+    let failures = match crate::otp_factor::too_many_failures(&app, &pending.account_id).await {
+        Ok(f) => f,
         Err(e) => {
             tracing::error!(error = %e, "counter lookup failed");
             return app.pages.unavailable(lang);
         }
     };
-    if failures >= MAX_FAILURES {
+    if failures {
         ix.pending_mfa = None;
         if save(&app, &ix).await.is_err() {
             return app.pages.unavailable(lang);
@@ -73,53 +68,16 @@ pub async fn totp(
             return app.pages.unavailable(lang);
         }
     };
-    let secret = match account.totp_secret.as_deref() {
-        // No authenticator app (the account's factor is SMS or e-mail): only recovery codes.
-        None => None,
-        Some(sealed) => match crate::totp::open(&app.secrets.factor_key, sealed) {
-            Some(s) => Some(s),
-            None => {
-                tracing::error!(account = %account.id, "the TOTP secret cannot be opened");
-                return app.pages.unavailable(lang);
-            }
-        },
-    };
     let typed = form.get("code").unwrap_or("");
-    let step = secret
-        .as_deref()
-        .and_then(|secret| crate::totp::matching_step(secret, typed, app.now()));
-    let recovery = crate::totp::normalise_recovery_code(typed)
-        .filter(|_| step.is_none())
-        .map(|c| crate::totp::recovery_hash(&app.secrets.recovery_key, &account.id, &c));
-    let fresh = match (step, recovery) {
-        // A recovery code instead of the app's code: spent once, atomically.
-        (None, Some(hash)) => match app
-            .db
-            .recovery_codes()
-            .spend(&account.id, &hash, app.now())
-            .await
-        {
-            Ok(spent) => spent,
-            Err(e) => {
-                tracing::error!(error = %e, "recovery code check failed");
-                return app.pages.unavailable(lang);
-            }
-        },
-        (None, None) => false,
-        (Some(step), _) => {
-            let used = format!("totp:used:{}:{step}", account.id);
-            let window = Duration::from_secs(crate::totp::REPLAY_WINDOW_SECS);
-            match app.cache.put_if_absent(&used, b"1", window).await {
-                Ok(stored) => stored,
-                Err(e) => {
-                    tracing::error!(error = %e, "replay cache failed");
-                    return app.pages.unavailable(lang);
-                }
-            }
+    let fresh = match crate::otp_factor::check_app_code(&app, &account, typed).await {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            tracing::error!(account = %account.id, error = %e, "code check failed");
+            return app.pages.unavailable(lang);
         }
     };
     if !fresh {
-        login::count_failure(&app, &[&counter]).await;
+        crate::otp_factor::count_failure(&app, &account.id).await;
         return page(
             &app,
             &ix,
@@ -129,7 +87,7 @@ pub async fn totp(
         )
         .await;
     }
-    let _ = app.cache.delete(&counter).await;
+    crate::otp_factor::clear_failures(&app, &account.id).await;
     let ip = crate::http::client_ip(peer, &headers, &app.settings.trusted_proxies);
     login::signed_in(
         &app,

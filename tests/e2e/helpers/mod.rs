@@ -503,3 +503,28 @@ macro_rules! on_both_stores {
         )*
     };
 }
+
+/// Runs a test body on a `localhost` issuer against both stores.
+#[macro_export]
+macro_rules! on_both_stores_localhost {
+    ($($name:ident),* $(,)?) => {
+        $(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                let app = $crate::helpers::spawn_on_localhost($crate::helpers::Store::Embedded)
+                    .await
+                    .expect("embedded app");
+                super::$name(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_redis() {
+                match $crate::helpers::spawn_on_localhost($crate::helpers::Store::Shared).await {
+                    Some(app) => super::$name(app).await,
+                    None => eprintln!("VHOD_TEST_DATABASE_URL unset: shared-store variant not run here"),
+                }
+            }
+        }
+        )*
+    };
+}

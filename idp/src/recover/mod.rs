@@ -1,21 +1,31 @@
 //! Password recovery (`/recover`): a code to a confirmed phone or e-mail address of the
-//! account, then its second factor (authenticator code or a recovery code) when it has one,
-//! then a new password.
+//! account, then its second factor when it has one (`factor`), then a new password.
 //!
 //! Rules:
 //! - The same page follows whether or not the login exists or has a confirmed address; a
 //!   code goes out only to a confirmed address of a real account. Codes: 6 digits, 10
 //!   minutes, 5 attempts; at most 3 per recovery and 5 an hour per login, 30 per IP.
-//! - An account with a second factor must also give it (RFC 8176 `mfa` stays meaningful).
+//! - An account with any second factor (`otp_factor::factors`) must also give one of them
+//!   (RFC 8176 `mfa` stays meaningful): its authenticator app or a recovery code, a code by
+//!   SMS or e-mail, or a passkey. The channel the recovery code went by is not offered as
+//!   that factor when the account has another: a second code to the same inbox proves
+//!   nothing new. When that channel is the account's only factor, nothing more is asked:
+//!   the recovery code already proved possession of it, and asking for a second code to the
+//!   same place would only repeat that proof.
 //! - The new password follows NIST SP 800-63B (`password_policy`).
 //! - On success: the password is replaced, failures and any lock are cleared, every grant
 //!   (refresh and access tokens) is revoked and every session ended, and the citizen is
 //!   told on their confirmed addresses.
 
+mod factor;
+
+pub use factor::{choose as choose_factor, factor, passkey, send as send_factor_code};
+
 use crate::app::{App, AppState};
 use crate::crypto::sha256_b64;
 use crate::flow::{Binding, Bound, Kind, SentCode};
 use crate::notify::{Message, Recipient};
+use crate::otp_factor::Method;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -46,6 +56,15 @@ struct Flow {
     code_ok: bool,
     factor_needed: bool,
     factor_ok: bool,
+    /// The channel the recovery code went by (SMS or e-mail).
+    #[serde(default)]
+    channel: Option<Method>,
+    /// The way of giving the second factor the person picked (else the first offered).
+    #[serde(default)]
+    way: Option<factor::Way>,
+    /// The code channel a second-factor code was sent by in this recovery.
+    #[serde(default)]
+    sent: Option<Method>,
 }
 
 impl Bound for Flow {
@@ -77,7 +96,10 @@ impl Flow {
     }
 }
 
-fn render(app: &App, f: &Flow, status: StatusCode, error: Option<String>) -> Response {
+async fn render(app: &App, f: &Flow, status: StatusCode, error: Option<String>) -> Response {
+    if f.step() == "factor" {
+        return factor::page(app, f, status, error).await;
+    }
     app.pages.page(
         status,
         "recover.html",
@@ -98,6 +120,9 @@ pub async fn start(State(app): State<AppState>, headers: HeaderMap) -> Response 
         code_ok: false,
         factor_needed: false,
         factor_ok: false,
+        channel: None,
+        way: None,
+        sent: None,
     };
     FLOW.begin(&app, &f).await
 }
@@ -109,7 +134,7 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     match FLOW.load::<Flow>(&app, &id, &headers).await {
-        Ok(f) => render(&app, &f, StatusCode::OK, None),
+        Ok(f) => render(&app, &f, StatusCode::OK, None).await,
         Err(r) => r,
     }
 }
@@ -145,12 +170,12 @@ pub async fn login(
     };
     if f.sends >= SENDS_PER_FLOW {
         let e = f.b.lang.t("too_many_attempts").to_owned();
-        return render(&app, &f, StatusCode::TOO_MANY_REQUESTS, Some(e));
+        return render(&app, &f, StatusCode::TOO_MANY_REQUESTS, Some(e)).await;
     }
     let typed = form.get("login").unwrap_or("").trim().to_lowercase();
     if typed.is_empty() || typed.len() > 254 {
         let e = f.b.lang.t("err_contact_format").to_owned();
-        return render(&app, &f, StatusCode::BAD_REQUEST, Some(e));
+        return render(&app, &f, StatusCode::BAD_REQUEST, Some(e)).await;
     }
     let ip = crate::http::client_ip(peer, &headers, &app.settings.trusted_proxies);
     for (counter, limit) in [
@@ -164,7 +189,7 @@ pub async fn login(
             Ok(n) if n <= limit => {}
             Ok(_) => {
                 let e = f.b.lang.t("too_many_attempts").to_owned();
-                return render(&app, &f, StatusCode::TOO_MANY_REQUESTS, Some(e));
+                return render(&app, &f, StatusCode::TOO_MANY_REQUESTS, Some(e)).await;
             }
             Err(e) => {
                 tracing::error!(error = %e, "counter update failed");
@@ -194,9 +219,23 @@ pub async fn login(
     f.sends += 1;
     f.shown_to = Some(to.as_ref().map_or_else(|| typed.clone(), mask));
     f.account_id = None;
+    f.factor_needed = false;
+    f.factor_ok = false;
+    (f.channel, f.way, f.sent) = (None, None, None);
     // Nothing matches until a code really goes out.
     f.code.set("", app.now(), false);
     if let (Some(a), Some(to)) = (account, to) {
+        let channel = match to {
+            Recipient::Sms(_) => Method::Sms,
+            Recipient::Email(_) => Method::Email,
+        };
+        let needed = match crate::otp_factor::factors(&app, &a).await {
+            Ok(all) => factor::usable(all, Some(channel)).any(),
+            Err(e) => {
+                tracing::error!(error = %e, "factor lookup failed");
+                return app.pages.unavailable(f.b.lang);
+            }
+        };
         let code = SentCode::fresh();
         let m = Message {
             to,
@@ -209,13 +248,14 @@ pub async fn login(
         } else {
             f.code.set(&code, app.now(), true);
             f.account_id = Some(a.id.clone());
-            f.factor_needed = a.totp_secret.is_some();
+            f.factor_needed = needed;
+            f.channel = Some(channel);
         }
     }
     if let Err(r) = FLOW.save(&app, &f).await {
         return r;
     }
-    render(&app, &f, StatusCode::OK, None)
+    render(&app, &f, StatusCode::OK, None).await
 }
 
 /// `POST /recover/{id}/code`.
@@ -230,77 +270,14 @@ pub async fn code(
         Err(r) => return r,
     };
     if f.step() != "code" {
-        return render(&app, &f, StatusCode::OK, None);
+        return render(&app, &f, StatusCode::OK, None).await;
     }
     match FLOW
         .check_code(&app, &mut f, |f| (&mut f.code, &mut f.code_ok), &form)
         .await
     {
-        Ok((status, error)) => render(&app, &f, status, error),
+        Ok((status, error)) => render(&app, &f, status, error).await,
         Err(r) => r,
-    }
-}
-
-/// `POST /recover/{id}/factor`: the authenticator's code, or a recovery code.
-pub async fn factor(
-    State(app): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (mut f, form) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let Some(account_id) = f.account_id.clone().filter(|_| f.step() == "factor") else {
-        return render(&app, &f, StatusCode::OK, None);
-    };
-    if f.factor_attempts >= SentCode::ATTEMPTS * 2 {
-        let e = f.b.lang.t("err_code_attempts").to_owned();
-        return render(&app, &f, StatusCode::TOO_MANY_REQUESTS, Some(e));
-    }
-    f.factor_attempts += 1;
-    let account = match app.db.accounts().get(&account_id).await {
-        Ok(Some(a)) => a,
-        _ => return app.pages.unavailable(f.b.lang),
-    };
-    let typed = form.get("code").unwrap_or("");
-    let now = app.now();
-    let by_app = account
-        .totp_secret
-        .as_deref()
-        .and_then(|s| crate::totp::open(&app.secrets.factor_key, s))
-        .and_then(|secret| crate::totp::matching_step(&secret, typed, now));
-    let ok = match (by_app, crate::totp::normalise_recovery_code(typed)) {
-        (Some(step), _) => {
-            let used = format!("totp:used:{account_id}:{step}");
-            let window = Duration::from_secs(crate::totp::REPLAY_WINDOW_SECS);
-            app.cache
-                .put_if_absent(&used, b"1", window)
-                .await
-                .unwrap_or(false)
-        }
-        (None, Some(c)) => {
-            let h = crate::totp::recovery_hash(&app.secrets.recovery_key, &account_id, &c);
-            app.db
-                .recovery_codes()
-                .spend(&account_id, &h, now)
-                .await
-                .unwrap_or(false)
-        }
-        (None, None) => false,
-    };
-    if ok {
-        f.factor_ok = true;
-    }
-    if let Err(r) = FLOW.save(&app, &f).await {
-        return r;
-    }
-    if ok {
-        render(&app, &f, StatusCode::OK, None)
-    } else {
-        let e = f.b.lang.t("bad_totp").to_owned();
-        render(&app, &f, StatusCode::UNAUTHORIZED, Some(e))
     }
 }
 
@@ -316,7 +293,7 @@ pub async fn password(
         Err(r) => return r,
     };
     let Some(account_id) = f.account_id.clone().filter(|_| f.step() == "password") else {
-        return render(&app, &f, StatusCode::BAD_REQUEST, None);
+        return render(&app, &f, StatusCode::BAD_REQUEST, None).await;
     };
     let account = match app.db.accounts().get(&account_id).await {
         Ok(Some(a)) => a,
@@ -325,7 +302,7 @@ pub async fn password(
     let pw = form.get("password").unwrap_or("").to_owned();
     if form.get("password2").unwrap_or("") != pw {
         let e = f.b.lang.t("err_passwords_differ").to_owned();
-        return render(&app, &f, StatusCode::BAD_REQUEST, Some(e));
+        return render(&app, &f, StatusCode::BAD_REQUEST, Some(e)).await;
     }
     let mfa = match crate::otp_factor::has_second_factor(&app, &account).await {
         Ok(m) => m,
@@ -337,7 +314,9 @@ pub async fn password(
             .await;
     match verdict {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => return render(&app, &f, StatusCode::BAD_REQUEST, Some(e.message(f.b.lang))),
+        Ok(Err(e)) => {
+            return render(&app, &f, StatusCode::BAD_REQUEST, Some(e.message(f.b.lang))).await
+        }
         Err(_) => return app.pages.unavailable(f.b.lang),
     }
     let Ok(hash) = crate::password::hash_async(pw).await else {
