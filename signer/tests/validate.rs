@@ -346,14 +346,20 @@ async fn weak_algorithms_are_crypto_constraints_failures() {
     fails(&report, SubIndication::HashFailure);
 }
 
-/// A one-CA PKI run by `openssl ca`, whose certificates name
-/// `http://127.0.0.1:{port}/ca.crl` as their CRL distribution point.
+/// A one-CA PKI run by `openssl ca`, whose certificates name `http://127.0.0.1:{port}/ca.crl`
+/// as their CRL distribution point (`signer_ext`) or `http://127.0.0.1:{port}/` as their OCSP
+/// responder (`ocsp_signer_ext`).
 struct CrlCa {
     dir: tempfile::TempDir,
+    ext: &'static str,
 }
 
 impl CrlCa {
     fn new(port: u16) -> Self {
+        Self::with_extensions(port, "signer_ext")
+    }
+
+    fn with_extensions(port: u16, ext: &'static str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let config = format!(
@@ -366,7 +372,10 @@ impl CrlCa {
              [root_ext]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n\
              [signer_ext]\nbasicConstraints = critical,CA:FALSE\n\
              keyUsage = critical,digitalSignature,nonRepudiation\n\
-             crlDistributionPoints = URI:http://127.0.0.1:{port}/ca.crl\n"
+             crlDistributionPoints = URI:http://127.0.0.1:{port}/ca.crl\n\
+             [ocsp_signer_ext]\nbasicConstraints = critical,CA:FALSE\n\
+             keyUsage = critical,digitalSignature,nonRepudiation\n\
+             authorityInfoAccess = OCSP;URI:http://127.0.0.1:{port}/\n"
         );
         std::fs::write(d.join("ca.cnf"), config).unwrap();
         std::fs::write(d.join("index.txt"), "").unwrap();
@@ -391,7 +400,7 @@ impl CrlCa {
                 "root.pem",
             ],
         );
-        CrlCa { dir }
+        CrlCa { dir, ext }
     }
 
     /// Issues `{name}.pem`; `dates` are `-startdate`/`-enddate` values for an expired one.
@@ -422,7 +431,7 @@ impl CrlCa {
             "-config",
             "ca.cnf",
             "-extensions",
-            "signer_ext",
+            self.ext,
             "-in",
             &csr,
             "-out",
@@ -553,14 +562,61 @@ async fn revocation_from_the_distribution_point_and_expiry_get_their_verdicts() 
 #[tokio::test]
 async fn unreachable_distribution_point_means_try_later() {
     // A port that was just free: nothing listens there.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let ca = CrlCa::new(port);
     ca.issue("good", None);
     let report = check(DOCUMENT, Some(&ca.sign("good")), &ca.policy()).await;
     fails(&report, SubIndication::TryLater);
+}
+
+/// `openssl ocsp` answering for a [`CrlCa`] on a port; killed when dropped.
+struct OcspResponder(std::process::Child);
+
+impl Drop for OcspResponder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn ocsp_answers_when_the_certificate_names_no_distribution_point() {
+    let port = free_port();
+    let ca = CrlCa::with_extensions(port, "ocsp_signer_ext");
+    ca.issue("good", None);
+    ca.issue("revoked", None);
+    ca.revoke("revoked");
+    let responder = std::process::Command::new("openssl")
+        .current_dir(ca.dir.path())
+        .args(["ocsp", "-index", "index.txt", "-port", &port.to_string()])
+        .args([
+            "-rsigner", "root.pem", "-rkey", "root.key", "-CA", "root.pem", "-ndays", "1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut responder = OcspResponder(responder);
+    // It says `ACCEPT [::]:port` once it listens (a probe connection would hold up the
+    // single-threaded responder).
+    let stdout = responder.0.stdout.take().unwrap();
+    let mut first_line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first_line).unwrap();
+    assert!(first_line.starts_with("ACCEPT"), "{first_line}");
+    let policy = ca.policy();
+    let report = check(DOCUMENT, Some(&ca.sign("good")), &policy).await;
+    passed(&report);
+    assert!(report.signatures[0]
+        .checks
+        .iter()
+        .any(|c| c.name == "revocation" && c.outcome == signer::validate::Outcome::Passed));
+    let report = check(DOCUMENT, Some(&ca.sign("revoked")), &policy).await;
+    fails(&report, SubIndication::RevokedNoPoe);
 }
 
 /// A tiny xorshift generator: reproducible noise without another dependency.

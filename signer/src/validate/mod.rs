@@ -268,31 +268,20 @@ async fn pdf_input(bytes: &[u8], ctx: &Ctx<'_>) -> Report {
 }
 
 async fn pdf_signature(sig: &pdf::PdfSignature<'_>, ctx: &Ctx<'_>) -> SignatureReport {
-    let supported = matches!(
-        sig.sub_filter.as_deref(),
-        Some("ETSI.CAdES.detached" | "adbe.pkcs7.detached") | None
-    );
     let failure = |why: String| {
-        let mut report = SignatureReport {
-            indication: Indication::TotalFailed,
-            sub_indication: None,
-            reason: String::new(),
-            signer: None,
-            claimed_signing_time: None,
-            best_signature_time: report::rfc3339(ctx.policy.validation_time),
-            timestamp: None,
-            chain: Vec::new(),
-            pdf: None,
-            checks: vec![Check::failed("format", SubIndication::FormatFailure, why)],
-        };
+        let mut report = SignatureReport::at(ctx.policy.validation_time);
+        report.checks = vec![Check::failed("format", SubIndication::FormatFailure, why)];
         report.conclude();
         report
     };
-    if !supported {
-        return failure(format!(
-            "signatures of /SubFilter /{} are not supported",
-            sig.sub_filter.as_deref().unwrap_or_default()
-        ));
+    match sig.sub_filter.as_deref() {
+        Some("ETSI.CAdES.detached" | "adbe.pkcs7.detached") | None => {}
+        Some("ETSI.RFC3161") => return document_timestamp(sig, ctx),
+        Some(other) => {
+            return failure(format!(
+                "signatures of /SubFilter /{other} are not supported"
+            ))
+        }
     }
     let signed = match cms::parse(&sig.contents) {
         Ok(signed) => signed,
@@ -305,4 +294,20 @@ async fn pdf_signature(sig: &pdf::PdfSignature<'_>, ctx: &Ctx<'_>) -> SignatureR
         return failure("a PDF signature must have exactly one signer".into());
     };
     signature::validate(signer, &signed, Covered::Parts(&sig.parts), ctx).await
+}
+
+/// A document timestamp (ETSI EN 319 142-1 §5.4, `/Type /DocTimeStamp`): an RFC 3161 token
+/// whose imprint covers the byte ranges. Its TSA's revocation is not checked.
+fn document_timestamp(sig: &pdf::PdfSignature<'_>, ctx: &Ctx<'_>) -> SignatureReport {
+    let stamp = tst::check(&sig.contents, &sig.parts, &ctx.intermediates, ctx);
+    let at = stamp.proof.as_ref().ok().copied();
+    let mut report = SignatureReport::at(at.unwrap_or(ctx.policy.validation_time));
+    report.signer = stamp.report.tsa.clone();
+    report.checks = vec![match &stamp.proof {
+        Ok(_) => Check::passed("document_timestamp", &stamp.report.detail),
+        Err((sub, why)) => Check::failed("document_timestamp", *sub, why),
+    }];
+    report.timestamp = Some(stamp.report);
+    report.conclude();
+    report
 }

@@ -222,6 +222,23 @@ pub struct SignatureReport {
 }
 
 impl SignatureReport {
+    /// An empty report whose certificate checks are made at `best_time`; [`Self::conclude`]
+    /// sets the verdict once the checks are in.
+    pub(crate) fn at(best_time: SystemTime) -> Self {
+        SignatureReport {
+            indication: Indication::Indeterminate,
+            sub_indication: None,
+            reason: String::new(),
+            signer: None,
+            claimed_signing_time: None,
+            best_signature_time: rfc3339(best_time),
+            timestamp: None,
+            chain: Vec::new(),
+            pdf: None,
+            checks: Vec::new(),
+        }
+    }
+
     /// The verdict from `checks`: a proven failure (TOTAL_FAILED) outranks a doubt
     /// (INDETERMINATE), as EN 319 102-1 §5.3.4 has the cryptographic verification's failure
     /// outrank an indeterminate chain; within a rank, the first check in order decides.

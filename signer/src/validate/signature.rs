@@ -11,7 +11,7 @@
 
 use super::chain::{self, ChainError};
 use super::cms::{CertEntry, SignedCms, SignerEntry};
-use super::report::{rfc3339, CertSummary, Check, Indication, SignatureReport, SubIndication};
+use super::report::{rfc3339, CertSummary, Check, SignatureReport, SubIndication};
 use super::revocation::{publishes_status, RevocationStatus};
 use super::signer_info::{self, Covered};
 use super::{tst, Ctx};
@@ -48,28 +48,23 @@ pub(crate) async fn validate(
         .map(|t| t.to_system_time());
 
     let stamp = signature_timestamp(entry, &pool, ctx);
-    let proof = stamp.as_ref().and_then(|s| s.proof);
+    let proof = stamp.as_ref().and_then(|s| s.proof.as_ref().ok().copied());
     match &stamp {
         None => {}
-        Some(s) if s.proof.is_some() => {
+        Some(s) if s.proof.is_ok() => {
             checks.push(Check::passed("signature_timestamp", &s.report.detail))
         }
-        Some(s) => checks.push(Check::warning("signature_timestamp", &s.report.detail)),
+        Some(s) => checks.push(Check::warning(
+            "signature_timestamp",
+            format!("{}; it was ignored", s.report.detail),
+        )),
     }
     let best_time = proof.unwrap_or(policy.validation_time);
 
-    let mut report = SignatureReport {
-        indication: Indication::Indeterminate,
-        sub_indication: None,
-        reason: String::new(),
-        signer: outcome.cert.map(|c| CertSummary::of(&c.cert)),
-        claimed_signing_time: claimed.map(rfc3339),
-        best_signature_time: rfc3339(best_time),
-        timestamp: stamp.map(|s| s.report),
-        chain: Vec::new(),
-        pdf: None,
-        checks: Vec::new(),
-    };
+    let mut report = SignatureReport::at(best_time);
+    report.signer = outcome.cert.map(|c| CertSummary::of(&c.cert));
+    report.claimed_signing_time = claimed.map(rfc3339);
+    report.timestamp = stamp.map(|s| s.report);
     if let Some(signer) = outcome.cert {
         checks.push(key_usage(signer));
         match chain::build(signer, &pool, &ctx.anchors) {

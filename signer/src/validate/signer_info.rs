@@ -35,14 +35,6 @@ pub(crate) struct Outcome<'a> {
     pub checks: Vec<Check>,
 }
 
-impl Outcome<'_> {
-    pub(crate) fn all_passed(&self) -> bool {
-        self.checks
-            .iter()
-            .all(|c| c.outcome != super::report::Outcome::Failed)
-    }
-}
-
 /// The first value of the signed attribute `oid`.
 pub(crate) fn signed_attr(entry: &SignerEntry, oid: ObjectIdentifier) -> Option<&Any> {
     entry

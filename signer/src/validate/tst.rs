@@ -7,7 +7,7 @@
 use super::chain;
 use super::cms::{self, CertEntry};
 use super::crypto::DigestAlg;
-use super::report::{CertSummary, TimestampReport};
+use super::report::{CertSummary, Outcome, SubIndication, TimestampReport};
 use super::signer_info::{self, Covered};
 use super::Ctx;
 use crate::oids::ID_CT_TST_INFO;
@@ -17,11 +17,14 @@ use std::time::SystemTime;
 use x509_cert::ext::pkix::ExtendedKeyUsage;
 use x509_tsp::TstInfo;
 
-/// A checked token: the report entry and, when valid, the time it proves.
+/// A checked token: the report entry and either the time it proves or why it proves nothing.
 pub(crate) struct Stamp {
     pub report: TimestampReport,
-    pub proof: Option<SystemTime>,
+    pub proof: Result<SystemTime, Failure>,
 }
+
+/// Why a token is not a proof, with what that would mean for a signature it were alone in.
+pub(crate) type Failure = (SubIndication, String);
 
 /// Checks `token` (DER TimeStampToken) as a timestamp over `stamped`.
 pub(crate) fn check(token: &[u8], stamped: &[&[u8]], extra: &[CertEntry], ctx: &Ctx<'_>) -> Stamp {
@@ -31,17 +34,16 @@ pub(crate) fn check(token: &[u8], stamped: &[&[u8]], extra: &[CertEntry], ctx: &
         valid: false,
         detail: String::new(),
     };
-    let proof = match checked(token, stamped, extra, ctx, &mut report) {
-        Ok(time) => {
+    let proof = checked(token, stamped, extra, ctx, &mut report);
+    match &proof {
+        Ok(_) => {
             report.valid = true;
-            report.detail = "a valid timestamp proves the signature existed at this time".into();
-            Some(time)
+            report.detail = "a valid timestamp proves the data existed at this time".into();
         }
-        Err(why) => {
-            report.detail = format!("the timestamp is not a valid proof and was ignored: {why}");
-            None
+        Err((_, why)) => {
+            report.detail = format!("the timestamp is not a valid proof: {why}");
         }
-    };
+    }
     Stamp { report, proof }
 }
 
@@ -51,26 +53,31 @@ fn checked(
     extra: &[CertEntry],
     ctx: &Ctx<'_>,
     report: &mut TimestampReport,
-) -> Result<SystemTime, String> {
-    let cms = cms::parse(token).map_err(|e| format!("malformed token: {e}"))?;
+) -> Result<SystemTime, Failure> {
+    let format = |why: String| (SubIndication::FormatFailure, why);
+    let cms = cms::parse(token).map_err(|e| format(format!("malformed token: {e}")))?;
     let content = match cms.econtent {
         Some(content) if cms.econtent_type == ID_CT_TST_INFO => content,
-        _ => return Err("the token does not carry a TSTInfo".into()),
+        _ => return Err(format("the token does not carry a TSTInfo".into())),
     };
-    let info = TstInfo::from_der(content).map_err(|e| format!("malformed TSTInfo: {e}"))?;
+    let info = TstInfo::from_der(content).map_err(|e| format(format!("malformed TSTInfo: {e}")))?;
     let time = info.gen_time.to_system_time();
     report.time = Some(super::report::rfc3339(time));
     let imprint = &info.message_imprint;
     let alg = DigestAlg::from_oid(&imprint.hash_algorithm.oid)
-        .ok_or("the imprint uses an unknown digest")?;
-    if let Some(why) = alg.refused_by(&ctx.policy.algorithms) {
-        return Err(why);
+        .ok_or_else(|| format("the imprint uses an unknown digest".into()))?;
+    let algorithms = &ctx.policy.algorithms;
+    if let Some(why) = alg.refused_by(algorithms) {
+        return Err((SubIndication::CryptoConstraintsFailureNoPoe, why));
     }
     if alg.digest(stamped).as_deref() != Some(imprint.hashed_message.as_bytes()) {
-        return Err("the token's imprint is not the digest of the signature value".into());
+        return Err((
+            SubIndication::HashFailure,
+            "the token's imprint is not the digest of the data it stamps".into(),
+        ));
     }
     let [signer] = cms.signers.as_slice() else {
-        return Err("the token must have exactly one signer".into());
+        return Err(format("the token must have exactly one signer".into()));
     };
     let pool: Vec<CertEntry> = cms.certs.iter().chain(extra).cloned().collect();
     let parts: [&[u8]; 1] = [content];
@@ -79,42 +86,59 @@ fn checked(
         &cms.econtent_type,
         Covered::Parts(&parts),
         &pool,
-        &ctx.policy.algorithms,
+        algorithms,
     );
-    let tsa = outcome.cert.ok_or("the TSA certificate is missing")?;
-    report.tsa = Some(CertSummary::of(&tsa.cert));
-    if !outcome.all_passed() {
-        let failed: Vec<String> = outcome
-            .checks
-            .iter()
-            .filter(|c| c.outcome == super::report::Outcome::Failed)
-            .map(|c| c.detail.clone())
-            .collect();
-        return Err(failed.join("; "));
+    if let Some(tsa) = outcome.cert {
+        report.tsa = Some(CertSummary::of(&tsa.cert));
     }
+    if let Some(failed) = outcome.checks.iter().find(|c| c.outcome == Outcome::Failed) {
+        let sub = failed
+            .sub_indication
+            .unwrap_or(SubIndication::FormatFailure);
+        return Err((sub, format!("the TSA's signature: {}", failed.detail)));
+    }
+    let tsa = outcome.cert.ok_or_else(|| {
+        (
+            SubIndication::NoSigningCertificateFound,
+            "the TSA certificate is missing".to_owned(),
+        )
+    })?;
     let stamps = matches!(
         tsa.cert.tbs_certificate.get::<ExtendedKeyUsage>(),
         Ok(Some((_, eku))) if eku.0.contains(&ID_KP_TIME_STAMPING)
     );
     if !stamps {
-        return Err("the TSA certificate lacks the timeStamping extended key usage".into());
+        return Err((
+            SubIndication::ChainConstraintsFailure,
+            "the TSA certificate lacks the timeStamping extended key usage".into(),
+        ));
     }
-    let anchors = &ctx.anchors;
-    let chain =
-        chain::build(tsa, &pool, anchors).ok_or("the TSA does not chain to a trust anchor")?;
-    if let Err(chain::ChainError::Constraints(why) | chain::ChainError::Crypto(why)) =
-        chain::check(&chain, &ctx.policy.algorithms)
-    {
-        return Err(why);
+    let chain = chain::build(tsa, &pool, &ctx.anchors).ok_or_else(|| {
+        (
+            SubIndication::NoCertificateChainFound,
+            "the TSA does not chain to a trust anchor".to_owned(),
+        )
+    })?;
+    match chain::check(&chain, algorithms) {
+        Ok(()) => {}
+        Err(chain::ChainError::Constraints(why)) => {
+            return Err((SubIndication::ChainConstraintsFailure, why))
+        }
+        Err(chain::ChainError::Crypto(why)) => {
+            return Err((SubIndication::CryptoConstraintsFailureNoPoe, why))
+        }
     }
     let anchor_at = chain.len().saturating_sub(1);
-    for entry in &chain[..anchor_at] {
+    for entry in chain.iter().take(anchor_at) {
         let validity = &entry.cert.tbs_certificate.validity;
         if time < validity.not_before.to_system_time() || time > validity.not_after.to_system_time()
         {
-            return Err(format!(
-                "{} was not valid at the timestamp's time",
-                entry.cert.tbs_certificate.subject
+            return Err((
+                SubIndication::CertificateChainGeneralFailure,
+                format!(
+                    "{} was not valid at the timestamp's time",
+                    entry.cert.tbs_certificate.subject
+                ),
             ));
         }
     }

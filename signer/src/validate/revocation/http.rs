@@ -75,12 +75,7 @@ impl HttpRevocation {
                 return Ok(crl);
             }
         }
-        let response = self
-            .client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        let response = self.client.get(url).send().await.map_err(|e| causes(&e))?;
         let der = self.body(response).await?;
         let crl = crl::verify(&der, issuer)?;
         if let Ok(mut crls) = self.crls.lock() {
@@ -104,10 +99,22 @@ impl HttpRevocation {
             .body(request)
             .send()
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| causes(&e))?;
         let der = self.body(response).await?;
         ocsp::status_from_response(&der, cert, issuer, now)
     }
+}
+
+/// An error with its sources, for the report ("error sending request" alone says little).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn is_http(url: &str) -> bool {
