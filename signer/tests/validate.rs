@@ -285,31 +285,7 @@ async fn pyhanko_pdf_signature_passes_when_trusted_and_fails_when_changed() {
     let pki = Pki::new();
     let d = pki.dir.path();
     std::fs::write(d.join("in.pdf"), lopdf_pdf(true)).unwrap();
-    let out = std::process::Command::new(venv().join("bin/pyhanko"))
-        .current_dir(d)
-        .args([
-            "sign",
-            "addsig",
-            "--field",
-            "Sig1",
-            "pemder",
-            "--key",
-            "ec.key",
-            "--cert",
-            "ec.pem",
-            "--chain",
-            "chain.pem",
-            "--no-pass",
-            "in.pdf",
-            "out.pdf",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    pyhanko_sign(d, &[], "in.pdf", "out.pdf");
     let signed = read(d, "out.pdf");
     let report = check(&signed, None, &policy(&pki)).await;
     passed(&report);
@@ -321,6 +297,98 @@ async fn pyhanko_pdf_signature_passes_when_trusted_and_fails_when_changed() {
 
     let report = check(&flip_byte(&signed, 100), None, &policy(&pki)).await;
     fails(&report, SubIndication::HashFailure);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyhanko_timestamped_signature_and_document_timestamp_pass() {
+    let pki = Pki::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/",
+        listener.local_addr().unwrap().port()
+    );
+    serve_tsa(listener, &pki);
+    let d = pki.dir.path().to_path_buf();
+    std::fs::write(d.join("in.pdf"), lopdf_pdf(false)).unwrap();
+    tokio::task::spawn_blocking(move || {
+        pyhanko_sign(
+            &d,
+            &["--use-pades", "--timestamp-url", &url],
+            "in.pdf",
+            "bt.pdf",
+        );
+        let trust = ["--trust", "root.pem", "--trust-replace"];
+        let stamp = [
+            "sign",
+            "timestamp",
+            "--timestamp-url",
+            &url,
+            "bt.pdf",
+            "lta.pdf",
+        ];
+        pyhanko(&d, &[&stamp[..], &trust].concat());
+    })
+    .await
+    .unwrap();
+
+    let report = check(&read(pki.dir.path(), "lta.pdf"), None, &policy(&pki)).await;
+    passed(&report);
+    let [signature, document_timestamp] = &report.signatures[..] else {
+        panic!("two signatures expected: {report:?}");
+    };
+    let pdf = |s: &signer::validate::SignatureReport| s.pdf.clone().unwrap();
+    assert_eq!(
+        pdf(signature).sub_filter.as_deref(),
+        Some("ETSI.CAdES.detached")
+    );
+    assert!(
+        !pdf(signature).covers_whole_file,
+        "the document timestamp came after"
+    );
+    assert!(signature.timestamp.as_ref().unwrap().valid);
+    assert_eq!(
+        pdf(document_timestamp).sub_filter.as_deref(),
+        Some("ETSI.RFC3161")
+    );
+    // pyHanko appends its validation data (a DSS) after the document timestamp, which
+    // covers the signature's revision and more.
+    let end = |s: &signer::validate::SignatureReport| pdf(s).byte_range[2] + pdf(s).byte_range[3];
+    assert!(end(document_timestamp) > end(signature));
+    assert!(document_timestamp
+        .signer
+        .as_ref()
+        .unwrap()
+        .subject
+        .contains("vhod test TSA"));
+}
+
+/// Runs pyHanko in `dir`; fails the test unless it succeeds.
+fn pyhanko(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new(venv().join("bin/pyhanko"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "pyhanko {args:?}: {stderr}");
+}
+
+/// `pyhanko sign addsig [extra] pemder` with the test PKI's P-256 signer and chain.
+fn pyhanko_sign(dir: &Path, extra: &[&str], input: &str, output: &str) {
+    let key = [
+        "--key",
+        "ec.key",
+        "--cert",
+        "ec.pem",
+        "--chain",
+        "chain.pem",
+        "--no-pass",
+    ];
+    let field = ["--field", "Sig1", "pemder"];
+    pyhanko(
+        dir,
+        &[&["sign", "addsig"], extra, &field, &key, &[input, output]].concat(),
+    );
 }
 
 #[tokio::test]
@@ -485,36 +553,88 @@ impl CrlCa {
     }
 }
 
-/// Serves `body` at `/ca.crl` over HTTP/1.1 on `listener` (404 for any other path), counting
-/// the requests.
-fn serve_crl(listener: tokio::net::TcpListener, body: Vec<u8>, hits: Arc<AtomicUsize>) {
+/// What a test HTTP server answers a request (head, body) with: a content type and a body,
+/// or `None` for 404.
+type Handler = Arc<dyn Fn(&[u8], Vec<u8>) -> Option<(&'static str, Vec<u8>)> + Send + Sync>;
+
+/// A one-request-per-connection HTTP/1.1 server on `listener`, counting the requests.
+fn serve(listener: tokio::net::TcpListener, hits: Arc<AtomicUsize>, handler: Handler) {
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
             let mut request = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let mut buf = [0u8; 4096];
+            let head_end = loop {
+                if let Some(at) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break at + 4;
+                }
+                match socket.read(&mut buf).await {
+                    Ok(0) | Err(_) => break request.len(),
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            };
+            let head = String::from_utf8_lossy(&request[..head_end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |n| n.trim().parse().unwrap());
+            while request.len() < head_end + length {
                 match socket.read(&mut buf).await {
                     Ok(0) | Err(_) => break,
                     Ok(n) => request.extend_from_slice(&buf[..n]),
                 }
             }
             hits.fetch_add(1, Ordering::SeqCst);
-            let found = request.starts_with(b"GET /ca.crl ");
-            let head = if found {
-                format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/pkix-crl\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            let body = request.split_off(head_end);
+            let handler = handler.clone();
+            let answer = tokio::task::spawn_blocking(move || handler(&request, body))
+                .await
+                .unwrap();
+            let head = match &answer {
+                Some((kind, body)) => format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                     body.len()
-                )
-            } else {
-                "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into()
+                ),
+                None => "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into(),
             };
             let _ = socket.write_all(head.as_bytes()).await;
-            if found {
+            if let Some((_, body)) = answer {
                 let _ = socket.write_all(&body).await;
             }
             let _ = socket.shutdown().await;
         }
     });
+}
+
+/// Serves `crl` at `/ca.crl`.
+fn serve_crl(listener: tokio::net::TcpListener, crl: Vec<u8>, hits: Arc<AtomicUsize>) {
+    let handler: Handler = Arc::new(move |head: &[u8], _| {
+        head.starts_with(b"GET /ca.crl ")
+            .then(|| ("application/pkix-crl", crl.clone()))
+    });
+    serve(listener, hits, handler);
+}
+
+/// An RFC 3161 TSA over HTTP (RFC 3161 §3.4): `openssl ts -reply` with the PKI's TSA.
+fn serve_tsa(listener: tokio::net::TcpListener, pki: &Pki) {
+    let _config = pki.tsa();
+    let dir = pki.dir.path().to_path_buf();
+    let count = AtomicUsize::new(0);
+    let handler: Handler = Arc::new(move |_, query: Vec<u8>| {
+        let n = count.fetch_add(1, Ordering::SeqCst);
+        let (query_file, reply_file) = (format!("http{n}.tsq"), format!("http{n}.tsr"));
+        std::fs::write(dir.join(&query_file), query).unwrap();
+        let args = [
+            "ts",
+            "-reply",
+            "-config",
+            "tsa.cnf",
+            "-queryfile",
+            &query_file,
+        ];
+        openssl_ok(&dir, &[&args[..], &["-out", &reply_file]].concat());
+        Some(("application/timestamp-reply", read(&dir, &reply_file)))
+    });
+    serve(listener, Arc::new(AtomicUsize::new(0)), handler);
 }
 
 #[tokio::test]
@@ -557,6 +677,63 @@ async fn revocation_from_the_distribution_point_and_expiry_get_their_verdicts() 
     offline.revocation = Arc::new(memory);
     let report = check(DOCUMENT, Some(&ca.sign("revoked")), &offline).await;
     fails(&report, SubIndication::RevokedNoPoe);
+}
+
+impl CrlCa {
+    /// A vhod CAdES B-T signature of [`DOCUMENT`] by `name`, stamped by `tsa`.
+    fn sign_with_timestamp(&self, name: &str, tsa: &common::OpenSslTsa) -> Vec<u8> {
+        use p256::pkcs8::DecodePrivateKey;
+        let d = self.dir.path();
+        let key = String::from_utf8(read(d, &format!("{name}.key"))).unwrap();
+        let pem_cert = |file: &str| x509_cert::Certificate::from_pem(read(d, file)).unwrap();
+        let handle = signer::SignerHandle {
+            key: p256::ecdsa::SigningKey::from_pkcs8_pem(&key).unwrap(),
+            cert: pem_cert(&format!("{name}.pem")),
+            chain: vec![pem_cert("root.pem")],
+        };
+        sign::<_, EcSig>(
+            DOCUMENT,
+            Packaging::Detached,
+            &handle,
+            SystemTime::now(),
+            Some(tsa),
+        )
+        .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_timestamp_before_the_revocation_saves_the_signature_and_one_after_it_fails_it() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ca = CrlCa::new(listener.local_addr().unwrap().port());
+    let pki = Pki::new();
+    let tsa = pki.tsa();
+    ca.issue("early", None);
+    ca.issue("late", None);
+    let early = ca.sign_with_timestamp("early", &tsa);
+    // Times in CRLs and timestamps have one-second precision.
+    std::thread::sleep(Duration::from_millis(1100));
+    ca.revoke("early");
+    ca.revoke("late");
+    std::thread::sleep(Duration::from_millis(1100));
+    let late = ca.sign_with_timestamp("late", &tsa);
+    serve_crl(listener, ca.crl_der(), Arc::new(AtomicUsize::new(0)));
+    let mut policy = ca.policy();
+    policy
+        .trust_anchors
+        .push(der_of(pki.dir.path(), "root.pem"));
+
+    let report = check(DOCUMENT, Some(&early), &policy).await;
+    passed(&report);
+    let revocation = report.signatures[0]
+        .checks
+        .iter()
+        .find(|c| c.name == "revocation");
+    assert!(revocation.unwrap().detail.contains("after the timestamp"));
+    fails(
+        &check(DOCUMENT, Some(&late), &policy).await,
+        SubIndication::Revoked,
+    );
 }
 
 #[tokio::test]

@@ -287,6 +287,10 @@ async fn pdf_signature(sig: &pdf::PdfSignature<'_>, ctx: &Ctx<'_>) -> SignatureR
         Ok(signed) => signed,
         Err(e) => return failure(format!("/Contents is not CMS SignedData: {e}")),
     };
+    if signed.econtent_type == crate::oids::ID_CT_TST_INFO {
+        // A timestamp token under another /SubFilter: still a document timestamp.
+        return document_timestamp(sig, ctx);
+    }
     if signed.econtent.is_some() || signed.econtent_type != ID_DATA {
         return failure("a PDF signature must be detached CMS over id-data".into());
     }

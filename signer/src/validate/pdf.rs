@@ -81,15 +81,25 @@ fn candidate(pdf: &[u8], at: usize) -> Option<PdfSignature<'_>> {
         return None;
     }
     let contents = unhex(pdf.get(hole_start + 1..hole_end - 1)?)?;
-    let window_start = at.min(hole_start).saturating_sub(DICT_WINDOW);
-    let sub_filter = sub_filter(pdf.get(window_start..hole_start)?)
-        .or_else(|| sub_filter(pdf.get(hole_end..(hole_end + DICT_WINDOW).min(pdf.len()))?));
+    // The signature dictionary's own object: from its `obj` keyword to its `endobj`.
+    let key_at = at.min(hole_start);
+    let window_start = key_at.saturating_sub(DICT_WINDOW);
+    let object_start =
+        rfind(pdf.get(window_start..key_at)?, b"obj").map_or(window_start, |p| window_start + p);
+    let window_end = (hole_end + DICT_WINDOW).min(pdf.len());
+    let object_end = find(pdf, b"endobj", hole_end).map_or(window_end, |p| p.min(window_end));
+    let sub_filter = sub_filter(pdf.get(object_start..hole_start)?)
+        .or_else(|| sub_filter(pdf.get(hole_end..object_end)?));
     Some(PdfSignature {
         byte_range: range,
         parts: [pdf.get(..hole_start)?, pdf.get(hole_end..hole_end + tail)?],
         contents,
         sub_filter,
     })
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
 }
 
 fn skip_ws(pdf: &[u8], mut i: usize) -> usize {
