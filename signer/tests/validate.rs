@@ -223,6 +223,17 @@ async fn vhod_pades_pass_and_report_later_updates_and_changes() {
         )
         .await;
         fails(&report, SubIndication::HashFailure);
+
+        // Signed again: two signatures, the first no longer covering the whole file.
+        let twice = sign_pdf::<_, RsaSig>(&signed, &pki.rsa_signer(), SystemTime::now(), tsa);
+        let report = check(&twice.unwrap(), None, &policy).await;
+        passed(&report);
+        let covers: Vec<bool> = report
+            .signatures
+            .iter()
+            .map(|s| s.pdf.as_ref().unwrap().covers_whole_file)
+            .collect();
+        assert_eq!(covers, [false, true]);
     }
 }
 
@@ -268,6 +279,22 @@ async fn openssl_cms_signatures_pass_and_fail_as_they_should() {
     let mut with_intermediate = policy.clone();
     with_intermediate.intermediates = vec![der_of(d, "intermediate.pem")];
     passed(&check(DOCUMENT, Some(&pem), &with_intermediate).await);
+
+    // An attached signature of a PDF is CMS, though the PDF header shows through.
+    let pdf = lopdf_pdf(false);
+    let attached_pdf = openssl_sign(&pki, "ec", &pdf, &["-nodetach"]);
+    let report = check(&attached_pdf, None, &policy).await;
+    passed(&report);
+    assert_eq!(report.kind, signer::validate::InputKind::Attached);
+
+    // The signer's certificate itself trusted: a chain of one, still checked for validity.
+    let mut direct = Policy::new(vec![der_of(d, "ec.pem")]);
+    direct.revocation = Arc::new(MemoryRevocation::new());
+    let signature = openssl_sign(&pki, "ec", DOCUMENT, &[]);
+    passed(&check(DOCUMENT, Some(&signature), &direct).await);
+    direct.validation_time = SystemTime::now() + Duration::from_secs(60 * 86400);
+    let report = check(DOCUMENT, Some(&signature), &direct).await;
+    fails(&report, SubIndication::OutOfBoundsNoPoe);
 
     // Another root trusted instead: no chain.
     let other = Pki::new();
@@ -389,6 +416,40 @@ fn pyhanko_sign(dir: &Path, extra: &[&str], input: &str, output: &str) {
         dir,
         &[&["sign", "addsig"], extra, &field, &key, &[input, output]].concat(),
     );
+}
+
+#[tokio::test]
+async fn rsa_pss_and_p384_signatures_pass_and_a_changed_signature_value_fails() {
+    let pki = Pki::new();
+    let policy = policy(&pki);
+    let pss = [
+        "-keyopt",
+        "rsa_padding_mode:pss",
+        "-keyopt",
+        "rsa_pss_saltlen:-1",
+    ];
+    let signature = openssl_sign(&pki, "rsa", DOCUMENT, &pss);
+    let report = check(DOCUMENT, Some(&signature), &policy).await;
+    passed(&report);
+    let algorithms = report.signatures[0]
+        .checks
+        .iter()
+        .find(|c| c.name == "algorithms");
+    assert!(
+        algorithms.unwrap().detail.contains("RSASSA-PSS"),
+        "{report:?}"
+    );
+
+    let p384 = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"];
+    issue_signer(&pki, "p384", &p384, "4701");
+    let signature = openssl_sign(&pki, "p384", DOCUMENT, &["-md", "sha384"]);
+    passed(&check(DOCUMENT, Some(&signature), &policy).await);
+
+    // Without unsigned attributes, the SignerInfo's signature value ends the DER.
+    let signature = openssl_sign(&pki, "rsa", DOCUMENT, &[]);
+    let forged = flip_byte(&signature, signature.len() - 1);
+    let report = check(DOCUMENT, Some(&forged), &policy).await;
+    fails(&report, SubIndication::SigCryptoFailure);
 }
 
 #[tokio::test]

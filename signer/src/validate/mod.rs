@@ -73,15 +73,16 @@ pub enum Input<'a> {
 }
 
 impl<'a> Input<'a> {
-    /// Picks the kind from the bytes: a signature given means detached; else a file starting
-    /// `%PDF-` is a PDF; anything else is taken for an attached CMS.
+    /// Picks the kind from the bytes: a signature given means detached; else DER (a SEQUENCE)
+    /// or PEM is an attached CMS, even when the PDF it signs shows through; a file with the
+    /// `%PDF-` header is a PDF; anything else is taken for an attached CMS (and fails as one).
     pub fn detect(document: &'a [u8], signature: Option<&'a [u8]>) -> Self {
         match signature {
             Some(signature) => Input::Detached {
                 document,
                 signature,
             },
-            None if is_pdf(document) => Input::Pdf { bytes: document },
+            None if !looks_like_cms(document) && is_pdf(document) => Input::Pdf { bytes: document },
             None => Input::Attached { cms: document },
         }
     }
@@ -104,6 +105,10 @@ impl<'a> Input<'a> {
             Input::Pdf { bytes } => bytes.len(),
         }
     }
+}
+
+fn looks_like_cms(bytes: &[u8]) -> bool {
+    bytes.first() == Some(&0x30) || bytes.trim_ascii_start().starts_with(b"-----BEGIN")
 }
 
 /// The `%PDF-` header, which ISO 32000-1 §7.5.2 allows within the first 1024 bytes.

@@ -229,8 +229,9 @@ fn validity(
     signer_status: &Option<RevocationStatus>,
 ) -> Check {
     const NAME: &str = "validity_period";
-    let anchor_at = chain.len().saturating_sub(1);
-    for (i, entry) in chain[..anchor_at].iter().enumerate() {
+    // Every certificate below the anchor; the signer's even when it is itself trusted.
+    let below_anchor = chain.len().saturating_sub(1).max(1);
+    for (i, entry) in chain.iter().take(below_anchor).enumerate() {
         let tbs = &entry.cert.tbs_certificate;
         let (from, until) = (
             tbs.validity.not_before.to_system_time(),
