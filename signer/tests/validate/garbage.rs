@@ -1,0 +1,81 @@
+//! Input that is not a signature, or too large: FORMAT_FAILURE, never a panic.
+
+use crate::common::pdfs::lopdf_pdf;
+use crate::common::Pki;
+use crate::*;
+use signer::cades::{sign, Packaging};
+use signer::pades::sign_pdf;
+use signer::validate::{validate, Indication, Input, SubIndication};
+use std::time::SystemTime;
+
+/// A tiny xorshift generator: reproducible noise without another dependency.
+fn noise(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+#[tokio::test]
+async fn garbage_truncations_and_oversized_input_are_format_failures_not_panics() {
+    let pki = Pki::new();
+    let policy = policy(&pki);
+    for input in [
+        &b""[..],
+        b"hello",
+        b"%PDF-1.7\n garbage",
+        b"-----BEGIN CMS-----\n!!\n-----END CMS-----\n",
+    ] {
+        let report = check(input, None, &policy).await;
+        fails(&report, SubIndication::FormatFailure);
+        let report = check(DOCUMENT, Some(input), &policy).await;
+        fails(&report, SubIndication::FormatFailure);
+    }
+    let attached = sign::<_, EcSig>(
+        DOCUMENT,
+        Packaging::Attached,
+        &pki.ec_signer(),
+        SystemTime::now(),
+        None,
+    )
+    .unwrap();
+    let mut seed = 0x5eed_u64;
+    for len in (0..attached.len()).step_by(7) {
+        let report = validate(
+            Input::Attached {
+                cms: &attached[..len],
+            },
+            &policy,
+        )
+        .await;
+        assert_ne!(
+            report.indication,
+            Indication::TotalPassed,
+            "truncated at {len}"
+        );
+    }
+    for _ in 0..300 {
+        let mut mangled = attached.clone();
+        for _ in 0..3 {
+            let at = (noise(&mut seed) as usize) % mangled.len();
+            mangled[at] = noise(&mut seed) as u8;
+        }
+        let _ = validate(Input::Attached { cms: &mangled }, &policy).await;
+    }
+    let pdf =
+        sign_pdf::<_, EcSig>(&lopdf_pdf(false), &pki.ec_signer(), SystemTime::now(), None).unwrap();
+    for _ in 0..100 {
+        let mut mangled = pdf.clone();
+        let at = pdf.len() - 1 - (noise(&mut seed) as usize) % 6000;
+        mangled[at] = noise(&mut seed) as u8;
+        let _ = validate(Input::Pdf { bytes: &mangled }, &policy).await;
+    }
+    let mut small = policy.clone();
+    small.max_input_bytes = 16;
+    let report = check(DOCUMENT, Some(&attached), &small).await;
+    fails(&report, SubIndication::FormatFailure);
+    assert!(report.reason.contains("limit"), "{}", report.reason);
+    // A good attached signature given a document as well is not silently accepted.
+    let report = check(DOCUMENT, Some(&attached), &policy).await;
+    fails(&report, SubIndication::FormatFailure);
+}
