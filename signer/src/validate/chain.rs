@@ -12,6 +12,8 @@ use x509_cert::Certificate;
 
 /// The longest chain looked for, anchor included.
 const MAX_DEPTH: usize = 8;
+/// The most link signatures one chain search verifies.
+const MAX_VERIFICATIONS: usize = 64;
 
 /// A chain: the signing certificate first, the trust anchor last.
 pub(crate) type Chain<'a> = Vec<&'a CertEntry>;
@@ -50,17 +52,37 @@ pub(crate) fn build<'a>(
     anchors: &'a [CertEntry],
 ) -> Option<Chain<'a>> {
     let mut path = vec![signer];
-    extend(&mut path, pool, anchors).then_some(path)
+    let mut budget = MAX_VERIFICATIONS;
+    extend(&mut path, pool, anchors, &mut budget).then_some(path)
 }
 
-fn extend<'a>(path: &mut Chain<'a>, pool: &'a [CertEntry], anchors: &'a [CertEntry]) -> bool {
+/// Whether `issuer` signed `cert`, spending one of `budget`'s verifications when the names
+/// match: certificates in a signature are attacker-chosen, and many of one name that all
+/// verify each other would otherwise make the search exponential.
+fn link(cert: &Certificate, issuer: &Certificate, budget: &mut usize) -> bool {
+    if cert.tbs_certificate.issuer != issuer.tbs_certificate.subject || *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
+    issued_by(cert, issuer)
+}
+
+fn extend<'a>(
+    path: &mut Chain<'a>,
+    pool: &'a [CertEntry],
+    anchors: &'a [CertEntry],
+    budget: &mut usize,
+) -> bool {
     let Some(current) = path.last().copied() else {
         return false;
     };
     if anchors.iter().any(|a| a.der == current.der) {
         return true;
     }
-    if let Some(anchor) = anchors.iter().find(|a| issued_by(&current.cert, &a.cert)) {
+    if let Some(anchor) = anchors
+        .iter()
+        .find(|a| link(&current.cert, &a.cert, budget))
+    {
         path.push(anchor);
         return true;
     }
@@ -68,12 +90,13 @@ fn extend<'a>(path: &mut Chain<'a>, pool: &'a [CertEntry], anchors: &'a [CertEnt
         return false;
     }
     for candidate in pool {
-        if path.iter().any(|c| c.der == candidate.der) || !issued_by(&current.cert, &candidate.cert)
+        if path.iter().any(|c| c.der == candidate.der)
+            || !link(&current.cert, &candidate.cert, budget)
         {
             continue;
         }
         path.push(candidate);
-        if extend(path, pool, anchors) {
+        if extend(path, pool, anchors, budget) {
             return true;
         }
         path.pop();

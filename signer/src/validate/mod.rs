@@ -50,6 +50,10 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+/// The most signatures one input may carry: each one is hashed over the document, so the
+/// count bounds the work an input can ask for.
+const MAX_SIGNATURES: usize = 32;
+
 /// What to validate.
 #[derive(Clone, Copy, Debug)]
 pub enum Input<'a> {
@@ -127,8 +131,9 @@ pub struct Policy {
     pub intermediates: Vec<Vec<u8>>,
     /// Where revocation statuses come from.
     pub revocation: Arc<dyn RevocationSource>,
-    /// The time validation is made at ("now" in EN 319 102-1 terms).
-    pub validation_time: SystemTime,
+    /// The time validation is made at ("now" in EN 319 102-1 terms); `None` for the moment
+    /// [`validate`] is called, so one policy can serve for a long time.
+    pub validation_time: Option<SystemTime>,
     /// Accepted algorithms and key sizes.
     pub algorithms: AlgorithmConstraints,
     /// Inputs larger than this (document and signature together) are refused.
@@ -137,13 +142,13 @@ pub struct Policy {
 
 impl Policy {
     /// Trusting `trust_anchors`, asking revocation over HTTP ([`HttpRevocation`]), at the
-    /// current time, with the default constraints and a 64 MiB input limit.
+    /// time of each validation, with the default constraints and a 64 MiB input limit.
     pub fn new(trust_anchors: Vec<Vec<u8>>) -> Self {
         Policy {
             trust_anchors,
             intermediates: Vec::new(),
             revocation: Arc::new(HttpRevocation::default()),
-            validation_time: SystemTime::now(),
+            validation_time: None,
             algorithms: AlgorithmConstraints::default(),
             max_input_bytes: 64 * 1024 * 1024,
         }
@@ -165,6 +170,8 @@ impl std::fmt::Debug for Policy {
 /// The policy with its certificates parsed once per validation.
 pub(crate) struct Ctx<'a> {
     pub policy: &'a Policy,
+    /// The validation time.
+    pub now: SystemTime,
     pub anchors: Vec<CertEntry>,
     pub intermediates: Vec<CertEntry>,
 }
@@ -172,7 +179,7 @@ pub(crate) struct Ctx<'a> {
 /// Validates `input` under `policy` and reports every signature found.
 pub async fn validate(input: Input<'_>, policy: &Policy) -> Report {
     let kind = input.kind();
-    let at = policy.validation_time;
+    let at = policy.validation_time.unwrap_or_else(SystemTime::now);
     if input.len() > policy.max_input_bytes {
         return Report::format_failure(
             kind,
@@ -190,6 +197,7 @@ pub async fn validate(input: Input<'_>, policy: &Policy) -> Report {
     };
     let ctx = Ctx {
         policy,
+        now: at,
         anchors: parse(&policy.trust_anchors),
         intermediates: parse(&policy.intermediates),
     };
@@ -215,7 +223,7 @@ fn unpem(bytes: &[u8]) -> Cow<'_, [u8]> {
 }
 
 async fn cms_input(kind: InputKind, der: &[u8], document: Option<&[u8]>, ctx: &Ctx<'_>) -> Report {
-    let at = ctx.policy.validation_time;
+    let at = ctx.now;
     let signed = match cms::parse(der) {
         Ok(signed) => signed,
         Err(e) => {
@@ -242,6 +250,13 @@ async fn cms_input(kind: InputKind, der: &[u8], document: Option<&[u8]>, ctx: &C
         Some(_) => Covered::Parts(&parts),
         None => Covered::Missing,
     };
+    if signed.signers.len() > MAX_SIGNATURES {
+        return Report::format_failure(
+            kind,
+            at,
+            format!("the signature has more than {MAX_SIGNATURES} signers"),
+        );
+    }
     let mut reports = Vec::with_capacity(signed.signers.len());
     for entry in &signed.signers {
         reports.push(signature::validate(entry, &signed, covered, ctx).await);
@@ -250,13 +265,20 @@ async fn cms_input(kind: InputKind, der: &[u8], document: Option<&[u8]>, ctx: &C
 }
 
 async fn pdf_input(bytes: &[u8], ctx: &Ctx<'_>) -> Report {
-    let at = ctx.policy.validation_time;
+    let at = ctx.now;
     if !is_pdf(bytes) {
         return Report::format_failure(InputKind::Pdf, at, "the file is not a PDF");
     }
     let found = pdf::signatures(bytes);
     if found.is_empty() {
         return Report::format_failure(InputKind::Pdf, at, "the PDF has no signature");
+    }
+    if found.len() > MAX_SIGNATURES {
+        return Report::format_failure(
+            InputKind::Pdf,
+            at,
+            format!("the PDF has more than {MAX_SIGNATURES} signatures"),
+        );
     }
     let mut reports = Vec::with_capacity(found.len());
     for sig in &found {
@@ -274,7 +296,7 @@ async fn pdf_input(bytes: &[u8], ctx: &Ctx<'_>) -> Report {
 
 async fn pdf_signature(sig: &pdf::PdfSignature<'_>, ctx: &Ctx<'_>) -> SignatureReport {
     let failure = |why: String| {
-        let mut report = SignatureReport::at(ctx.policy.validation_time);
+        let mut report = SignatureReport::at(ctx.now);
         report.checks = vec![Check::failed("format", SubIndication::FormatFailure, why)];
         report.conclude();
         report
@@ -310,7 +332,7 @@ async fn pdf_signature(sig: &pdf::PdfSignature<'_>, ctx: &Ctx<'_>) -> SignatureR
 fn document_timestamp(sig: &pdf::PdfSignature<'_>, ctx: &Ctx<'_>) -> SignatureReport {
     let stamp = tst::check(&sig.contents, &sig.parts, &ctx.intermediates, ctx);
     let at = stamp.proof.as_ref().ok().copied();
-    let mut report = SignatureReport::at(at.unwrap_or(ctx.policy.validation_time));
+    let mut report = SignatureReport::at(at.unwrap_or(ctx.now));
     report.signer = stamp.report.tsa.clone();
     report.checks = vec![match &stamp.proof {
         Ok(_) => Check::passed("document_timestamp", &stamp.report.detail),

@@ -59,7 +59,7 @@ pub(crate) async fn validate(
             format!("{}; it was ignored", s.report.detail),
         )),
     }
-    let best_time = proof.unwrap_or(policy.validation_time);
+    let best_time = proof.unwrap_or(ctx.now);
 
     let mut report = SignatureReport::at(best_time);
     report.signer = outcome.cert.map(|c| CertSummary::of(&c.cert));
@@ -166,11 +166,7 @@ async fn revocation(
             "revocation_ca"
         };
         let who = cert.tbs_certificate.subject.to_string();
-        let status = ctx
-            .policy
-            .revocation
-            .status(cert, issuer, ctx.policy.validation_time)
-            .await;
+        let status = ctx.policy.revocation.status(cert, issuer, ctx.now).await;
         checks.push(match &status {
             RevocationStatus::Good => Check::passed(name, format!("{who} is not revoked")),
             RevocationStatus::Revoked { at, reason } => {

@@ -92,26 +92,8 @@ impl Pki {
                 "rsa.key",
             ],
         );
-        openssl_ok(
-            d,
-            &[
-                "req",
-                "-x509",
-                "-config",
-                "pki.cnf",
-                "-extensions",
-                "ca_ext",
-                "-key",
-                "root.key",
-                "-subj",
-                "/CN=vhod test root",
-                "-days",
-                "30",
-                "-out",
-                "root.pem",
-            ],
-        );
         let pki = Pki { dir };
+        pki.self_signed_ca("root.key", "/CN=vhod test root", "1", "root.pem");
         let issue =
             |name, subject, issuer, ext, serial| pki.issue(name, subject, issuer, ext, serial);
         issue(
@@ -146,6 +128,21 @@ impl Pki {
         let chain = [read(d, "intermediate.pem"), read(d, "root.pem")].concat();
         std::fs::write(d.join("chain.pem"), chain).unwrap();
         pki
+    }
+
+    /// A self-signed CA certificate `out` (30 days, `ca_ext`) for the existing key `key`.
+    pub fn self_signed_ca(&self, key: &str, subject: &str, serial: &str, out: &str) {
+        let args = [
+            "req",
+            "-x509",
+            "-config",
+            "pki.cnf",
+            "-extensions",
+            "ca_ext",
+        ];
+        let rest = ["-key", key, "-subj", subject, "-set_serial", serial];
+        let out = ["-days", "30", "-out", out];
+        openssl_ok(self.dir.path(), &[&args[..], &rest, &out].concat());
     }
 
     /// Issues `{name}.pem` for the existing key `{name}.key`, signed by `{issuer}.key`, with

@@ -62,7 +62,7 @@ async fn vhod_cades_detached_attached_and_timestamped_pass() {
     // Two months later every certificate has expired: the B-B signature has no proof it was
     // made in time; the timestamp proves the B-T one was.
     let mut later = policy.clone();
-    later.validation_time = now + Duration::from_secs(60 * 86400);
+    later.validation_time = Some(now + Duration::from_secs(60 * 86400));
     let report = check(DOCUMENT, Some(&detached), &later).await;
     fails(&report, SubIndication::OutOfBoundsNoPoe);
     passed(&check(DOCUMENT, Some(&bt), &later).await);
@@ -123,7 +123,7 @@ async fn openssl_cms_signatures_pass_and_fail_as_they_should() {
     direct.revocation = Arc::new(MemoryRevocation::new());
     let signature = openssl_sign(&pki, "ec", DOCUMENT, &[]);
     passed(&check(DOCUMENT, Some(&signature), &direct).await);
-    direct.validation_time = SystemTime::now() + Duration::from_secs(60 * 86400);
+    direct.validation_time = Some(SystemTime::now() + Duration::from_secs(60 * 86400));
     let report = check(DOCUMENT, Some(&signature), &direct).await;
     fails(&report, SubIndication::OutOfBoundsNoPoe);
 

@@ -1,11 +1,11 @@
 //! Input that is not a signature, or too large: FORMAT_FAILURE, never a panic.
 
 use crate::common::pdfs::lopdf_pdf;
-use crate::common::Pki;
+use crate::common::{read, Pki};
 use crate::*;
 use signer::cades::{sign, Packaging};
 use signer::pades::sign_pdf;
-use signer::validate::{validate, Indication, Input, SubIndication};
+use signer::validate::{validate, Indication, Input, Policy, SubIndication};
 use std::time::SystemTime;
 
 /// A tiny xorshift generator: reproducible noise without another dependency.
@@ -78,4 +78,34 @@ async fn garbage_truncations_and_oversized_input_are_format_failures_not_panics(
     // A good attached signature given a document as well is not silently accepted.
     let report = check(DOCUMENT, Some(&attached), &policy).await;
     fails(&report, SubIndication::FormatFailure);
+}
+
+/// Callers run validation in request handlers on a multi-threaded runtime.
+#[test]
+fn the_validation_future_is_send() {
+    fn send<T: Send>(_: T) {}
+    let policy = Policy::new(Vec::new());
+    send(validate(Input::detect(b"", None), &policy));
+}
+
+/// Thirty look-alike CA certificates of one name and key, each verifying as the issuer of
+/// every other, would make an unbounded path search exponential.
+#[tokio::test]
+async fn look_alike_certificates_do_not_stall_the_chain_search() {
+    let pki = Pki::new();
+    let d = pki.dir.path();
+    let mut crowd = Vec::new();
+    for serial in 1..=30 {
+        let out = format!("crowd{serial}.pem");
+        pki.self_signed_ca("root.key", "/CN=Crowd", &serial.to_string(), &out);
+        crowd.extend(read(d, &out));
+    }
+    std::fs::write(d.join("crowd.pem"), crowd).unwrap();
+    std::fs::copy(d.join("root.key"), d.join("crowd1.key")).unwrap();
+    pki.issue("ec", "/CN=Crowd member", "crowd1", "signer_ext", "99");
+    let signature = cms_sign(d, "ec", DOCUMENT, &["-certfile", "crowd.pem"]);
+    let started = std::time::Instant::now();
+    let report = check(DOCUMENT, Some(&signature), &policy(&pki)).await;
+    fails(&report, SubIndication::NoCertificateChainFound);
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
 }
