@@ -334,7 +334,7 @@ pub(crate) fn refused(
     };
     hash.refused_by(constraints).or_else(|| {
         let bits = rsa_modulus_bits(spki.subject_public_key.raw_bytes())?;
-        let rsa = spki.algorithm.oid == rfc5912::RSA_ENCRYPTION;
+        let rsa = [rfc5912::RSA_ENCRYPTION, rfc5912::ID_RSASSA_PSS].contains(&spki.algorithm.oid);
         (rsa && bits < constraints.min_rsa_bits).then(|| {
             format!(
                 "an RSA key of {bits} bits is under the accepted {} bits",
