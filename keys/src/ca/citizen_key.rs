@@ -57,9 +57,35 @@ impl FromStr for KeyAlg {
 #[derive(Clone)]
 pub enum CitizenKey {
     /// ECDSA P-256.
-    P256(p256::ecdsa::SigningKey),
+    P256(P256Key),
     /// RSA with PKCS #1 v1.5 and SHA-256 (boxed: it is several times a P-256 key's size).
     Rsa(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
+}
+
+/// A P-256 key: RustCrypto's form for the encodings (PKCS#8, SPKI, algorithm identifiers) and
+/// ring's for signing, which here signs ECDSA P-256 about 8× faster — signing is the signer's
+/// hot path. Both are made from the same scalar.
+#[derive(Clone)]
+pub struct P256Key {
+    key: p256::ecdsa::SigningKey,
+    ring: std::sync::Arc<ring::signature::EcdsaKeyPair>,
+}
+
+impl P256Key {
+    fn new(key: p256::ecdsa::SigningKey) -> Result<P256Key, CaError> {
+        let public = key.verifying_key().to_encoded_point(false);
+        let ring = ring::signature::EcdsaKeyPair::from_private_key_and_public_key(
+            &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            &key.to_bytes(),
+            public.as_bytes(),
+            &ring::rand::SystemRandom::new(),
+        )
+        .map_err(|e| CaError::Corrupt(format!("P-256 key rejected: {e}")))?;
+        Ok(P256Key {
+            key,
+            ring: std::sync::Arc::new(ring),
+        })
+    }
 }
 
 impl std::fmt::Debug for CitizenKey {
@@ -80,9 +106,9 @@ impl CitizenKey {
             Ok(CitizenKey::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(k))))
         };
         match alg {
-            KeyAlg::P256 => Ok(CitizenKey::P256(p256::ecdsa::SigningKey::random(
-                &mut rand::rngs::OsRng,
-            ))),
+            KeyAlg::P256 => Ok(CitizenKey::P256(P256Key::new(
+                p256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng),
+            )?)),
             KeyAlg::Rsa2048 => rsa(2048),
             KeyAlg::Rsa3072 => rsa(3072),
         }
@@ -91,7 +117,7 @@ impl CitizenKey {
     /// PKCS#8 DER of the private key, wiped when dropped.
     pub(super) fn to_pkcs8(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, CaError> {
         let doc = match self {
-            CitizenKey::P256(k) => k.to_pkcs8_der(),
+            CitizenKey::P256(k) => k.key.to_pkcs8_der(),
             CitizenKey::Rsa(k) => {
                 let inner: &rsa::RsaPrivateKey = (**k).as_ref();
                 inner.to_pkcs8_der()
@@ -106,7 +132,9 @@ impl CitizenKey {
         let bad = |_| CaError::Corrupt(format!("stored {} key is unreadable", alg.as_str()));
         Ok(match alg {
             KeyAlg::P256 => {
-                CitizenKey::P256(p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(bad)?)
+                CitizenKey::P256(P256Key::new(
+                    p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(bad)?,
+                )?)
             }
             KeyAlg::Rsa2048 | KeyAlg::Rsa3072 => {
                 CitizenKey::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(
@@ -145,7 +173,7 @@ impl Keypair for CitizenKey {
     type VerifyingKey = CitizenPublicKey;
     fn verifying_key(&self) -> CitizenPublicKey {
         match self {
-            CitizenKey::P256(k) => CitizenPublicKey::P256(*k.verifying_key()),
+            CitizenKey::P256(k) => CitizenPublicKey::P256(*k.key.verifying_key()),
             CitizenKey::Rsa(k) => {
                 let inner: &rsa::RsaPrivateKey = (**k).as_ref();
                 CitizenPublicKey::Rsa(inner.to_public_key())
@@ -157,7 +185,7 @@ impl Keypair for CitizenKey {
 impl DynSignatureAlgorithmIdentifier for CitizenKey {
     fn signature_algorithm_identifier(&self) -> spki::Result<AlgorithmIdentifierOwned> {
         match self {
-            CitizenKey::P256(k) => k.signature_algorithm_identifier(),
+            CitizenKey::P256(k) => k.key.signature_algorithm_identifier(),
             CitizenKey::Rsa(k) => k.signature_algorithm_identifier(),
         }
     }
@@ -200,10 +228,13 @@ impl SignatureBitStringEncoding for CitizenSignature {
 impl Signer<CitizenSignature> for CitizenKey {
     fn try_sign(&self, msg: &[u8]) -> Result<CitizenSignature, signature::Error> {
         let bytes: Box<[u8]> = match self {
-            CitizenKey::P256(k) => {
-                let s: ecdsa::der::Signature<p256::NistP256> = k.try_sign(msg)?;
-                s.to_bytes()
-            }
+            // ASN.1 DER Ecdsa-Sig-Value, as the RustCrypto form would make.
+            CitizenKey::P256(k) => k
+                .ring
+                .sign(&ring::rand::SystemRandom::new(), msg)
+                .map_err(|_| signature::Error::new())?
+                .as_ref()
+                .into(),
             CitizenKey::Rsa(k) => {
                 let s: rsa::pkcs1v15::Signature = k.try_sign(msg)?;
                 s.to_bytes()
