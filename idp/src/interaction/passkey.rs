@@ -19,8 +19,8 @@ use super::{load, load_form, render, save, Interaction, PendingMfa};
 use crate::app::{App, AppState};
 use crate::i18n::Lang;
 use crate::oauth::authorize::response::redirect;
-use crate::passkey::{credential_key, options_json, put_state, relying_party, take_state};
-use crate::store::passkeys::PasskeyRow;
+use crate::passkey::assertion::{row_of, same_credential, verify};
+use crate::passkey::{options_json, put_state, relying_party, take_state};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -207,65 +207,10 @@ pub async fn passkey(
     }
 }
 
-/// The result, when it is for the credential `pk` (the one found by its id).
-fn same_credential(r: AuthenticationResult, pk: &Passkey) -> WebauthnResult<AuthenticationResult> {
-    if r.cred_id() == pk.cred_id() {
-        Ok(r)
-    } else {
-        Err(webauthn_rs::prelude::WebauthnError::CredentialNotFound)
-    }
-}
-
 /// The passkey page again, saying the passkey was refused.
 async fn refused(app: &App, ix: &Interaction, headers: &HeaderMap, lang: Lang) -> Response {
     let e = lang.t("passkey_refused");
     page(app, ix, headers, Some(e), StatusCode::UNAUTHORIZED).await
-}
-
-/// Verifies the assertion with `finish` against the stored credential `row`; on success
-/// stores the grown sign counter and the time of use. `Err` carries the page for a
-/// backend failure.
-async fn verify(
-    app: &App,
-    row: &PasskeyRow,
-    cred: &PublicKeyCredential,
-    finish: impl FnOnce(&Passkey, &PublicKeyCredential) -> WebauthnResult<AuthenticationResult>,
-    lang: Lang,
-) -> Result<bool, Response> {
-    let Ok(mut pk) = serde_json::from_str::<Passkey>(&row.passkey) else {
-        tracing::error!(passkey = %row.id, "stored passkey cannot be read");
-        return Err(app.pages.unavailable(lang));
-    };
-    let result = match finish(&pk, cred) {
-        Ok(r) => r,
-        Err(e) => {
-            // CredentialPossibleCompromise: the counter went back (§6.1.1).
-            tracing::info!(passkey = %row.id, error = %e, "passkey assertion refused");
-            return Ok(false);
-        }
-    };
-    pk.update_credential(&result);
-    let Ok(json) = serde_json::to_string(&pk) else {
-        return Err(app.pages.unavailable(lang));
-    };
-    if let Err(e) = app.db.passkeys().used(&row.id, &json, app.now()).await {
-        tracing::error!(error = %e, "passkey use not recorded");
-        return Err(app.pages.unavailable(lang));
-    }
-    Ok(true)
-}
-
-/// The stored passkey the assertion names, if any.
-async fn row_of(
-    app: &App,
-    cred: &PublicKeyCredential,
-    lang: Lang,
-) -> Result<Option<PasskeyRow>, Response> {
-    let key = credential_key(cred.get_credential_id());
-    app.db.passkeys().by_credential(&key).await.map_err(|e| {
-        tracing::error!(error = %e, "passkey lookup failed");
-        app.pages.unavailable(lang)
-    })
 }
 
 /// A passkey after the password: only the pending account's credentials count.

@@ -15,10 +15,9 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use std::time::Duration;
 
 /// Wrong codes per account in one window before the sign-in starts over.
-pub(super) const MAX_FAILURES: u64 = 5;
+pub(crate) const MAX_FAILURES: u64 = 5;
 
 /// `POST /interaction/{id}/totp`.
 pub async fn totp(
@@ -106,17 +105,13 @@ pub async fn totp(
             }
         },
         (None, None) => false,
-        (Some(step), _) => {
-            let used = format!("totp:used:{}:{step}", account.id);
-            let window = Duration::from_secs(crate::totp::REPLAY_WINDOW_SECS);
-            match app.cache.put_if_absent(&used, b"1", window).await {
-                Ok(stored) => stored,
-                Err(e) => {
-                    tracing::error!(error = %e, "replay cache failed");
-                    return app.pages.unavailable(lang);
-                }
+        (Some(step), _) => match crate::totp::spend_step(&app, &account.id, step).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::error!(error = %e, "replay cache failed");
+                return app.pages.unavailable(lang);
             }
-        }
+        },
     };
     if !fresh {
         login::count_failure(&app, &[&counter]).await;

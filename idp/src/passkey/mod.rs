@@ -19,6 +19,7 @@
 //! `hwk user mfa` (`mfa` because verification was required, above).
 
 pub mod account;
+pub(crate) mod assertion;
 
 use crate::app::App;
 use crate::cache::CacheError;
