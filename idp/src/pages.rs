@@ -53,6 +53,10 @@ impl Pages {
             ("factors.html", include_str!("../templates/factors.html")),
             ("passkeys.html", include_str!("../templates/passkeys.html")),
             (
+                "certificates.html",
+                include_str!("../templates/certificates.html"),
+            ),
+            (
                 "passkey_sign_in.html",
                 include_str!("../templates/passkey_sign_in.html"),
             ),

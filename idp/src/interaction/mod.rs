@@ -14,8 +14,10 @@ mod totp;
 pub use consent::{consent, plain_words};
 pub use factor::{choose_method, otp, resend, start_step_up};
 pub use login::{login, switch_account};
+pub(crate) use login::{parse_count, FAILURE_WINDOW};
 pub use passkey::{passkey, start as passkey_start};
 pub use totp::totp;
+pub(crate) use totp::MAX_FAILURES as MAX_FACTOR_FAILURES;
 
 use crate::app::{App, AppState};
 use crate::crypto::{ct_eq, random_token};
