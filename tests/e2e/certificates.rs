@@ -15,7 +15,29 @@ on_both_stores!(
     wrong_or_reused_codes_and_lower_levels_are_refused_and_audited,
     a_citizen_revokes_a_certificate_and_crl_and_ocsp_say_so,
     lowering_the_level_locking_and_deleting_revoke_every_certificate,
+    a_code_sent_by_email_confirms_an_issuance,
 );
+
+/// Passkeys need a host name for the issuer: these run on `localhost`.
+mod a_passkey_confirms_one_issuance {
+    use crate::helpers::{spawn_on_localhost, Store};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn embedded() {
+        let app = spawn_on_localhost(Store::Embedded)
+            .await
+            .expect("embedded app");
+        super::a_passkey_confirms_one_issuance(app).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_redis() {
+        match spawn_on_localhost(Store::Shared).await {
+            Some(app) => super::a_passkey_confirms_one_issuance(app).await,
+            None => eprintln!("VHOD_TEST_DATABASE_URL unset: shared-store variant not run here"),
+        }
+    }
+}
 
 const PW: &str = "correct horse battery staple";
 /// The RFC 6238 SHA-1 seed.
@@ -524,4 +546,77 @@ async fn lowering_the_level_locking_and_deleting_revoke_every_certificate(app: T
     }
     let (_, text) = vhod(&app, &["audit", "list", "--subject", &lowered, "--json"]);
     assert!(text.contains("account.level_changed"), "{text}");
+}
+
+async fn a_passkey_confirms_one_issuance(app: TestApp) {
+    let id = citizen(&app, "pavel", "confirmed").await;
+    let b = open(&app, "pavel").await;
+    let mut key = crate::passkeys::add_passkey_with(&app, &b, "phone", PW).await;
+    let (_, _, html) = b
+        .get(&app.base, &app.url("/account/certificates"))
+        .await
+        .page();
+    let form = &html[html[..html.find("id=\"passkey-form\"").unwrap()]
+        .rfind("<form")
+        .unwrap()..];
+    let credential = key.assert(&page_options(form), &app.base);
+    let (status, _, html) = b
+        .submit(&app.base, form, &[("credential", &credential)])
+        .await
+        .page();
+    assert_eq!(status, 200, "{html}");
+    let list = certs(&app, &id).await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].key_alg.as_str(), "P-256");
+    let issued = events(&app, &id, "certificate.issued").await;
+    assert_eq!(issued[0]["second_factor"], "passkey");
+    // The challenge was spent: the same answer again makes nothing.
+    let (status, _, _) = b
+        .submit(&app.base, form, &[("credential", &credential)])
+        .await
+        .page();
+    assert_eq!(status, 400);
+    assert_eq!(certs(&app, &id).await.len(), 1);
+    let refused = events(&app, &id, "certificate.refused").await;
+    assert_eq!(refused[0]["method"], "passkey");
+}
+
+async fn a_code_sent_by_email_confirms_an_issuance(app: TestApp) {
+    let id = citizen(&app, "egor", "confirmed").await;
+    let now = app.app.now();
+    app.app
+        .db
+        .otp_factors()
+        .add(&id, "email", now)
+        .await
+        .unwrap();
+    let mail = idp::notify::Recipient::Email("egor@example.com".into());
+    let b = open(&app, "egor").await;
+    let (_, _, html) = b
+        .get(&app.base, &app.url("/account/certificates"))
+        .await
+        .page();
+    let (status, _, html) = b
+        .submit_form(&app.base, &html, "/certificates/code", &[])
+        .await
+        .page();
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("e***@example.com"), "{html}");
+    let code = crate::otp_factors::last_code(&app, "certificate_code", &mail);
+    let fields = [("method", "email"), ("code", code.as_str())];
+    let (status, _, html) = b
+        .submit_form(&app.base, &html, "/certificates/issue", &fields)
+        .await
+        .page();
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(certs(&app, &id).await.len(), 1);
+    let issued = events(&app, &id, "certificate.issued").await;
+    assert_eq!(issued[0]["second_factor"], "email");
+    // Sent codes work once.
+    let (status, _, _) = b
+        .submit_form(&app.base, &html, "/certificates/issue", &fields)
+        .await
+        .page();
+    assert_eq!(status, 400);
+    assert_eq!(certs(&app, &id).await.len(), 1);
 }
