@@ -620,3 +620,47 @@ async fn a_code_sent_by_email_confirms_an_issuance(app: TestApp) {
     assert_eq!(status, 400);
     assert_eq!(certs(&app, &id).await.len(), 1);
 }
+
+/// `[ca]`: the citizen certificate lifetime and the organisation come from the
+/// configuration; out-of-range values are refused at start with a clear message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ca_section_sets_lifetime_and_organisation() {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let mut c = test_config(Store::Embedded, dir.path(), None)
+        .await
+        .unwrap();
+    for (days, org) in [
+        (0, "Госуслуги"),
+        (5 * 365 + 1, "Госуслуги"),
+        (30, ""),
+        (30, " x "),
+    ] {
+        let mut bad = c.clone();
+        bad.ca.citizen_validity_days = days;
+        bad.ca.organization = org.into();
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("ca."), "{days} {org:?}: {e}");
+    }
+    c.ca.citizen_validity_days = 30;
+    c.ca.organization = "Минцифры".into();
+    let app = spawn_with(c, dir).await;
+    let id = app.user("ivan", PW).await;
+    issue_directly(&app, &id, 1).await;
+    let cert = &certs(&app, &id).await[0];
+    assert_eq!(cert.not_after - cert.not_before, 30 * 86400);
+    let d = tempfile::tempdir().unwrap();
+    save_certs(&app, d.path()).await;
+    let (ok, text) = openssl(
+        &[
+            "x509",
+            "-in",
+            "root.pem",
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "utf8,-esc_msb",
+        ],
+        d.path(),
+    );
+    assert!(ok && text.contains("Минцифры Root CA"), "{text}");
+}
