@@ -181,6 +181,16 @@ pub enum UsersCmd {
         #[arg(long)]
         login: String,
     },
+    /// Change an account's assurance level (recorded with the operator as evidence, and
+    /// audited); below confirmed, every valid certificate of the account is revoked.
+    SetLevel {
+        /// The account's login.
+        #[arg(long)]
+        login: String,
+        /// simplified, standard or confirmed.
+        #[arg(long)]
+        level: String,
+    },
 }
 
 /// `vhod keys ...`.
@@ -372,6 +382,9 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
 }
 
 async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
+    if let UsersCmd::SetLevel { login, level } = &cmd {
+        return set_level(c, login, level).await;
+    }
     if let UsersCmd::Unlock { login } = &cmd {
         let db = crate::open_db(c).await?;
         let Some(a) = db.accounts().by_login(login.trim()).await? else {
@@ -458,6 +471,51 @@ async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
         Err(e) => return Err(e.into()),
     };
     println!("{id}");
+    Ok(())
+}
+
+/// `vhod users set-level`: the level changes with its evidence, the change is audited, and
+/// a level below confirmed revokes the account's certificates (`privilegeWithdrawn`).
+async fn set_level(c: &Config, login: &str, level: &str) -> anyhow::Result<()> {
+    use idp::account::certificates::follow::{revoke_all, Cause};
+    if !idp::oauth::discovery::ACR_VALUES.contains(&level) {
+        bail!(
+            "--level must be one of {}",
+            idp::oauth::discovery::ACR_VALUES.join(", ")
+        );
+    }
+    let db = crate::open_db(c).await?;
+    let Some(a) = db.accounts().by_login(login.trim()).await? else {
+        bail!("no account with the login {login:?}");
+    };
+    let kek = crate::load_kek(c)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let audit = keys::audit::Audit::new(db.pool.clone(), &kek, clock.clone());
+    let now = clock.now();
+    if a.level != level {
+        let evidence = serde_json::json!({ "method": "operator", "by": "cli", "from": a.level });
+        db.identities()
+            .record_level(&a.id, level, &evidence, now)
+            .await?;
+        audit
+            .append(keys::audit::NewEvent {
+                actor: "cli",
+                action: "account.level_changed",
+                subject: Some(&a.id),
+                details: serde_json::json!({ "from": a.level, "to": level }),
+            })
+            .await?;
+    }
+    let mut revoked = Vec::new();
+    if level != "confirmed" {
+        let ca = crate::open_ca(c, &db, &kek, clock).await?;
+        revoked = revoke_all(&ca, &audit, &a.id, Cause::LevelLowered, "cli", now).await?;
+    }
+    println!(
+        "{} level {level}; {} certificate(s) revoked",
+        a.id,
+        revoked.len()
+    );
     Ok(())
 }
 

@@ -167,6 +167,29 @@ impl std::fmt::Debug for IdentityConfig {
     }
 }
 
+/// The certificate authority (`keys::ca`). Its base URL is always `{issuer}/ca`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaConfig {
+    /// Lifetime of a citizen certificate, days.
+    pub citizen_validity_days: i64,
+    /// The organisation (O) in the CA's names, used when the CA is first created.
+    pub organization: String,
+}
+
+impl Default for CaConfig {
+    fn default() -> Self {
+        CaConfig {
+            citizen_validity_days: 365,
+            organization: "vhod".into(),
+        }
+    }
+}
+
+/// The longest citizen certificate accepted, days: five years, half the issuing CA's ten,
+/// so a certificate issued late in the issuing CA's life still fits inside it for years.
+pub const MAX_CITIZEN_VALIDITY_DAYS: i64 = 5 * 365;
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -204,6 +227,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// Identity checks.
     pub identity: IdentityConfig,
+    /// The certificate authority.
+    pub ca: CaConfig,
 }
 
 impl Default for Config {
@@ -225,6 +250,7 @@ impl Default for Config {
             tls: None,
             notify: NotifyConfig::default(),
             identity: IdentityConfig::default(),
+            ca: CaConfig::default(),
         }
     }
 }
@@ -293,6 +319,12 @@ impl Config {
         }
         c.identity.registry_token =
             env("VHOD_IDENTITY_REGISTRY_TOKEN").or(c.identity.registry_token);
+        if let Some(v) = parse_env("VHOD_CA_CITIZEN_VALIDITY_DAYS")? {
+            c.ca.citizen_validity_days = v;
+        }
+        if let Some(v) = env("VHOD_CA_ORGANIZATION") {
+            c.ca.organization = v;
+        }
         if let Some(v) = env("VHOD_KEY_ALG") {
             c.keys.alg = v;
         }
@@ -393,6 +425,14 @@ impl Config {
         }
         if !(1..=60_000).contains(&self.identity.registry_timeout_ms) {
             bail!("identity.registry_timeout_ms must be between 1 and 60000");
+        }
+        if !(1..=MAX_CITIZEN_VALIDITY_DAYS).contains(&self.ca.citizen_validity_days) {
+            bail!("ca.citizen_validity_days must be between 1 and {MAX_CITIZEN_VALIDITY_DAYS}");
+        }
+        let org = self.ca.organization.trim();
+        // ub-organization-name (RFC 5280 Appendix A): 64 characters.
+        if org.is_empty() || org.chars().count() > 64 || org != self.ca.organization {
+            bail!("ca.organization must be 1 to 64 characters without leading or trailing spaces");
         }
         if self.mode == Mode::Production {
             if self.kek.is_none() && self.kek_file.is_none() {

@@ -152,18 +152,7 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
         (c.mode == Mode::Development).then(|| idp::notify::Outbox::new(c.data_dir.join("outbox"))),
     )
     .context("notification settings")?;
-    let ca = keys::ca::Ca::ensure(
-        db.pool.clone(),
-        db.backend,
-        kek.clone(),
-        clock.clone(),
-        keys::ca::CaSettings {
-            base_url: format!("{}/ca", c.issuer().trim_end_matches('/')),
-            ..keys::ca::CaSettings::default()
-        },
-    )
-    .await
-    .context("loading the certificate authority")?;
+    let ca = open_ca(c, &db, &kek, clock.clone()).await?;
     let audit = keys::audit::Audit::new(db.pool.clone(), &kek, clock.clone());
     let signer = signer::Signer::open(
         db.pool.clone(),
@@ -190,6 +179,29 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
         .await
         .context("registering the account area's client")?;
     Ok(Arc::new(app))
+}
+
+/// Loads (on first start creates) the certificate authority under `{issuer}/ca`.
+pub async fn open_ca(
+    c: &Config,
+    db: &Db,
+    kek: &Kek,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<keys::ca::Ca> {
+    keys::ca::Ca::ensure(
+        db.pool.clone(),
+        db.backend,
+        kek.clone(),
+        clock,
+        keys::ca::CaSettings {
+            base_url: format!("{}/ca", c.issuer().trim_end_matches('/')),
+            organization: c.ca.organization.clone(),
+            citizen_validity_secs: c.ca.citizen_validity_days * 86400,
+            ..keys::ca::CaSettings::default()
+        },
+    )
+    .await
+    .context("loading the certificate authority")
 }
 
 /// The key that seals second-factor secrets, derived from the key-encryption key.

@@ -29,6 +29,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 
+pub mod certificates;
 pub mod factors;
 
 /// The account area's own client id.
@@ -86,6 +87,18 @@ pub(crate) async fn signed_in(
         (Some(s), Some(a)) => Ok((s, a)),
         _ => Err(start_sign_in(app, lang)),
     }
+}
+
+/// The second factors of `a`, or the page saying the store failed.
+pub(crate) async fn factors_of(
+    app: &App,
+    a: &Account,
+    lang: Lang,
+) -> Result<crate::otp_factor::Factors, Response> {
+    crate::otp_factor::factors(app, a).await.map_err(|e| {
+        tracing::error!(error = %e, "factor lookup failed");
+        app.pages.unavailable(lang)
+    })
 }
 
 /// For a posted form: the signed-in account and the form, once its CSRF token (bound to
@@ -259,6 +272,17 @@ pub async fn identity_submit(
         Ok(x) => x,
         Err(r) => return r,
     };
+    // A confirmed identity was proven (in person, by a bank): the citizen's own input must
+    // not replace it, or certificates would name whoever was typed in.
+    if account.level == "confirmed" {
+        return app.pages.error(
+            StatusCode::CONFLICT,
+            lang,
+            "err_identity_confirmed",
+            None,
+            None,
+        );
+    }
     let get = |k: &str| form.get(k).unwrap_or("");
     let mut errors: Vec<(&'static str, String)> = Vec::new();
     let mut check = |field: &'static str, r: Result<String, identity::FieldError>| match r {
@@ -810,15 +834,9 @@ pub async fn delete(State(app): State<AppState>, headers: HeaderMap, body: Bytes
                 None => a.totp_secret.is_none(),
                 Some(secret) => {
                     match crate::totp::matching_step(&secret, form.get("code").unwrap_or(""), now) {
-                        Some(step) => {
-                            let used = format!("totp:used:{}:{step}", a.id);
-                            let window =
-                                std::time::Duration::from_secs(crate::totp::REPLAY_WINDOW_SECS);
-                            app.cache
-                                .put_if_absent(&used, b"1", window)
-                                .await
-                                .unwrap_or(false)
-                        }
+                        Some(step) => crate::totp::spend_step(&app, &a.id, step)
+                            .await
+                            .unwrap_or(false),
                         None => false,
                     }
                 }
@@ -830,8 +848,12 @@ pub async fn delete(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         let status = StatusCode::UNAUTHORIZED;
         return delete_page(&app, &headers, lang, status, has_code, Some(e));
     }
-    // Told first, while the addresses are still known.
+    // Told first, while the addresses are still known; the certificates go before the
+    // account, so none outlives it.
     tell(&app, &a, "account_deleted", lang).await;
+    let actor = format!("account:{}", a.id);
+    let cause = certificates::follow::Cause::Deleted;
+    certificates::follow::on_account_change(&app, &a, cause, &actor, lang).await;
     let done = async {
         app.db.grants().revoke_all(&a.id, now).await?;
         app.db.accounts().delete(&a.id).await

@@ -6,6 +6,13 @@
 use axum::http::HeaderMap;
 use std::collections::BTreeMap;
 
+mod certificates;
+
+/// Every table of texts.
+fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    TEXTS.iter().chain(certificates::TEXTS)
+}
+
 /// A supported page language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -62,16 +69,14 @@ impl Lang {
 
     /// Every text of the pages in this language.
     pub fn texts(self) -> BTreeMap<&'static str, &'static str> {
-        TEXTS
-            .iter()
+        all()
             .map(|(k, ru, en)| (*k, if self == Lang::Ru { *ru } else { *en }))
             .collect()
     }
 
     /// One text.
     pub fn t(self, key: &str) -> &'static str {
-        TEXTS
-            .iter()
+        all()
             .find(|(k, _, _)| *k == key)
             .map(|(_, ru, en)| if self == Lang::Ru { *ru } else { *en })
             .unwrap_or("")

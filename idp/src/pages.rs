@@ -57,6 +57,10 @@ impl Pages {
                 include_str!("../templates/passkey_form.html"),
             ),
             (
+                "certificates.html",
+                include_str!("../templates/certificates.html"),
+            ),
+            (
                 "passkey_sign_in.html",
                 include_str!("../templates/passkey_sign_in.html"),
             ),

@@ -162,6 +162,26 @@ pub fn router(state: AppState) -> Router {
             "/account/passkeys/remove",
             post(crate::passkey::account::remove),
         )
+        .route(
+            "/account/certificates",
+            get(crate::account::certificates::show),
+        )
+        .route(
+            "/account/certificates/code",
+            post(crate::account::certificates::send_code),
+        )
+        .route(
+            "/account/certificates/issue",
+            post(crate::account::certificates::issue),
+        )
+        .route(
+            "/account/certificates/revoke",
+            post(crate::account::certificates::revoke),
+        )
+        .route(
+            "/account/certificates/{serial}/{format}",
+            get(crate::account::certificates::download),
+        )
         .route("/account/services", get(crate::account::services))
         .route("/account/history", get(crate::account::history))
         .route("/account/sessions", get(crate::account::sessions))

@@ -191,6 +191,18 @@ pub fn recovery_hash(key: &[u8; 32], account_id: &str, canonical: &str) -> Strin
 /// How long a used step must be remembered: until no clock can match it any more.
 pub const REPLAY_WINDOW_SECS: u64 = 3 * STEP;
 
+/// Spends the code of `step` for the account: `true` the first time, `false` when it was
+/// used already (remembered in the shared cache, so a replay fails on every node).
+pub async fn spend_step(
+    app: &crate::app::App,
+    account_id: &str,
+    step: u64,
+) -> Result<bool, crate::cache::CacheError> {
+    let used = format!("totp:used:{account_id}:{step}");
+    let window = std::time::Duration::from_secs(REPLAY_WINDOW_SECS);
+    app.cache.put_if_absent(&used, b"1", window).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

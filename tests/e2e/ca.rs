@@ -21,7 +21,7 @@ async fn fetch(app: &TestApp, path: &str, want_type: &str) -> Vec<u8> {
     r.bytes().await.unwrap().to_vec()
 }
 
-fn openssl(args: &[&str], dir: &Path) -> (bool, String) {
+pub(crate) fn openssl(args: &[&str], dir: &Path) -> (bool, String) {
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
@@ -35,8 +35,9 @@ fn openssl(args: &[&str], dir: &Path) -> (bool, String) {
     (out.status.success(), text)
 }
 
-/// Fetches the CA's certificates into `dir` as PEM: root.pem, issuing.pem, tsa.pem, ocsp.pem.
-async fn save_certs(app: &TestApp, dir: &Path) {
+/// Fetches the CA's certificates into `dir` as PEM: root.pem, issuing.pem, tsa.pem, ocsp.pem,
+/// and chain.pem (issuing, OCSP and TSA together).
+pub(crate) async fn save_certs(app: &TestApp, dir: &Path) {
     let pem = fetch(app, "/ca/root.pem", "application/x-pem-file").await;
     std::fs::write(dir.join("root.pem"), &pem).unwrap();
     for name in ["root", "issuing", "tsa", "ocsp"] {
@@ -56,6 +57,59 @@ async fn save_certs(app: &TestApp, dir: &Path) {
         );
         assert!(ok, "{name}: {text}");
     }
+    // What OCSP and time-stamp checks may use to build paths: issuing, OCSP, TSA.
+    let mut chain = std::fs::read(dir.join("issuing.pem")).unwrap();
+    chain.extend(std::fs::read(dir.join("ocsp.pem")).unwrap());
+    chain.extend(std::fs::read(dir.join("tsa.pem")).unwrap());
+    std::fs::write(dir.join("chain.pem"), chain).unwrap();
+}
+
+/// The current CRL as `openssl crl -text` prints it, after OpenSSL verified its signature
+/// against the issuing CA (certificates saved in `d` by `save_certs`).
+pub(crate) async fn crl_text(app: &TestApp, d: &Path) -> String {
+    let crl = fetch(app, "/ca/crl", "application/pkix-crl").await;
+    std::fs::write(d.join("crl.der"), crl).unwrap();
+    let (ok, text) = openssl(
+        &[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            "crl.der",
+            "-CAfile",
+            "issuing.pem",
+            "-noout",
+            "-text",
+        ],
+        d,
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("verify OK"), "{text}");
+    text
+}
+
+/// Asks the OCSP responder over POST (as `openssl ocsp -url` does) about the certificate
+/// in the file `cert`, and returns OpenSSL's report once the response verified to the root.
+pub(crate) fn ocsp_text(app: &TestApp, d: &Path, cert: &str) -> String {
+    let (ok, text) = openssl(
+        &[
+            "ocsp",
+            "-issuer",
+            "issuing.pem",
+            "-cert",
+            cert,
+            "-url",
+            &app.url("/ca/ocsp"),
+            "-CAfile",
+            "root.pem",
+            "-verify_other",
+            "chain.pem",
+        ],
+        d,
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("Response verify OK"), "{text}");
+    text
 }
 
 async fn certificates_and_crl_verify_with_openssl(app: TestApp) {
@@ -89,24 +143,7 @@ async fn certificates_and_crl_verify_with_openssl(app: TestApp) {
     );
     assert_eq!(root_text, der_text);
 
-    let crl = fetch(&app, "/ca/crl", "application/pkix-crl").await;
-    std::fs::write(d.join("crl.der"), crl).unwrap();
-    let (ok, text) = openssl(
-        &[
-            "crl",
-            "-inform",
-            "DER",
-            "-in",
-            "crl.der",
-            "-CAfile",
-            "issuing.pem",
-            "-noout",
-            "-text",
-        ],
-        d,
-    );
-    assert!(ok, "{text}");
-    assert!(text.contains("verify OK"), "{text}");
+    let text = crl_text(&app, d).await;
     assert!(text.contains("No Revoked Certificates"), "{text}");
 }
 
@@ -114,33 +151,9 @@ async fn ocsp_and_time_stamps_verify_with_openssl(app: TestApp) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     save_certs(&app, d).await;
-    std::fs::write(d.join("chain.pem"), {
-        let mut c = std::fs::read(d.join("issuing.pem")).unwrap();
-        c.extend(std::fs::read(d.join("ocsp.pem")).unwrap());
-        c.extend(std::fs::read(d.join("tsa.pem")).unwrap());
-        c
-    })
-    .unwrap();
 
     // OCSP over POST, as `openssl ocsp -url` sends it.
-    let (ok, text) = openssl(
-        &[
-            "ocsp",
-            "-issuer",
-            "issuing.pem",
-            "-cert",
-            "tsa.pem",
-            "-url",
-            &app.url("/ca/ocsp"),
-            "-CAfile",
-            "root.pem",
-            "-verify_other",
-            "chain.pem",
-        ],
-        d,
-    );
-    assert!(ok, "{text}");
-    assert!(text.contains("Response verify OK"), "{text}");
+    let text = ocsp_text(&app, d, "tsa.pem");
     assert!(text.contains("tsa.pem: good"), "{text}");
 
     // OCSP over GET: the DER request, base64, URL-encoded.

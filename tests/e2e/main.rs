@@ -12,6 +12,7 @@ mod account;
 mod authorize;
 mod authorize_errors;
 mod ca;
+mod certificates;
 mod cli;
 mod client_auth;
 mod code_flow;

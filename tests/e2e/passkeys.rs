@@ -57,7 +57,12 @@ pub async fn add_passkey(app: &TestApp, b: &Browser, name: &str) -> SoftPasskey 
 }
 
 /// [`add_passkey`] for an account whose password is `password`.
-async fn add_passkey_with(app: &TestApp, b: &Browser, name: &str, password: &str) -> SoftPasskey {
+pub(crate) async fn add_passkey_with(
+    app: &TestApp,
+    b: &Browser,
+    name: &str,
+    password: &str,
+) -> SoftPasskey {
     let (_, _, html) = b.get(&app.base, &app.url("/account/passkeys")).await.page();
     let (status, _, html) = b
         .submit_form(

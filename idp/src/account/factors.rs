@@ -36,12 +36,9 @@ async fn page(
     a: &Account,
     extra: Extra<'_>,
 ) -> Response {
-    let f = match otp_factor::factors(app, a).await {
+    let f = match super::factors_of(app, a, lang).await {
         Ok(f) => f,
-        Err(e) => {
-            tracing::error!(error = %e, "factor lookup failed");
-            return app.pages.unavailable(lang);
-        }
+        Err(r) => return r,
     };
     let rows: Vec<_> = [Method::Totp, Method::Sms, Method::Email]
         .into_iter()
@@ -171,12 +168,9 @@ pub async fn remove(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         Ok(x) => x,
         Err(r) => return r,
     };
-    let f = match otp_factor::factors(&app, &a).await {
+    let f = match super::factors_of(&app, &a, lang).await {
         Ok(f) => f,
-        Err(e) => {
-            tracing::error!(error = %e, "factor lookup failed");
-            return app.pages.unavailable(lang);
-        }
+        Err(r) => return r,
     };
     let picked = form.get("method").and_then(Method::parse);
     let Some(m) = picked.filter(|m| *m != Method::Recovery && f.has(*m)) else {

@@ -38,7 +38,7 @@ fn delay_after(n: u64) -> i64 {
 /// address behind NAT, so this is far above the per-login limit).
 const MAX_FAILURES_PER_IP: u64 = 100;
 /// The failure-counting window.
-const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+pub(crate) const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Renders the login form.
 pub(super) async fn page(
@@ -450,6 +450,9 @@ async fn lock_if_due(app: &App, a: &crate::store::Account, lang: Lang) {
         Ok(true) => {
             tracing::warn!(account = %a.id, failures = n, "account locked");
             crate::account::tell(app, a, "account_locked", lang).await;
+            let cause = crate::account::certificates::follow::Cause::Locked;
+            crate::account::certificates::follow::on_account_change(app, a, cause, "system", lang)
+                .await;
         }
         Ok(false) => {}
         Err(e) => tracing::error!(error = %e, "account not locked"),
@@ -466,7 +469,7 @@ pub(super) async fn count_failure(app: &App, counters: &[&str]) {
     }
 }
 
-pub(super) fn parse_count(raw: &[u8]) -> u64 {
+pub(crate) fn parse_count(raw: &[u8]) -> u64 {
     std::str::from_utf8(raw)
         .ok()
         .and_then(|s| s.trim().parse().ok())

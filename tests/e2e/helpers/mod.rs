@@ -35,6 +35,9 @@ pub struct TestApp {
     pub app: Arc<App>,
     /// The clock the app reads; tests may advance it.
     pub clock: ManualClock,
+    /// The configuration it was built from (None when started by hand), so the `vhod`
+    /// command line can act on the same store.
+    pub config: Option<Config>,
     _dir: Arc<tempfile::TempDir>,
 }
 
@@ -152,6 +155,7 @@ async fn spawn_on(
         base: format!("http://{addr}"),
         app,
         clock,
+        config: Some(c),
         _dir: dir,
     }
 }
@@ -190,6 +194,7 @@ impl TestApp {
             base,
             app,
             clock,
+            config: None,
             _dir: dir,
         }
     }
