@@ -131,11 +131,9 @@ impl CitizenKey {
     pub(super) fn from_pkcs8(alg: KeyAlg, der: &[u8]) -> Result<CitizenKey, CaError> {
         let bad = |_| CaError::Corrupt(format!("stored {} key is unreadable", alg.as_str()));
         Ok(match alg {
-            KeyAlg::P256 => {
-                CitizenKey::P256(P256Key::new(
-                    p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(bad)?,
-                )?)
-            }
+            KeyAlg::P256 => CitizenKey::P256(P256Key::new(
+                p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(bad)?,
+            )?),
             KeyAlg::Rsa2048 | KeyAlg::Rsa3072 => {
                 CitizenKey::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(
                     rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(bad)?,
