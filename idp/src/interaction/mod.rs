@@ -14,7 +14,6 @@ mod totp;
 pub use consent::{consent, plain_words};
 pub use factor::{choose_method, otp, resend, start_step_up};
 pub use login::{login, switch_account};
-pub(crate) use login::{parse_count, FAILURE_WINDOW};
 pub use passkey::{passkey, start as passkey_start};
 pub use totp::totp;
 

@@ -69,7 +69,6 @@ pub struct Ceremony {
 /// The kind of ceremony state in the cache.
 pub const CEREMONY_KIND: &str = "cert";
 
-
 fn unavailable(what: &str, e: impl std::fmt::Display) -> Refusal {
     tracing::error!(error = %e, "{what}");
     (StatusCode::SERVICE_UNAVAILABLE, "err_server")
