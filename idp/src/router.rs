@@ -8,6 +8,7 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
+use tower::util::MapResponseLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -187,13 +188,18 @@ pub fn router(state: AppState) -> Router {
         .route("/register/{id}/code", post(crate::register::code))
         .route("/register/{id}/resend", post(crate::register::resend))
         .route("/register/{id}/password", post(crate::register::password))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .fallback(not_found);
+    // One `Router::layer` call for the whole stack (outermost first): every call wraps each
+    // route in another boxed service, cloned and boxed again on every request.
+    let layers = tower::ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomId))
-        .with_state(state);
-    crate::http::with_security_headers(r, secure)
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(MapResponseLayer::new(move |r| {
+            crate::http::security_headers(r, secure)
+        }))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    r.layer(layers).with_state(state)
 }
 
 /// Header carrying the request id (kept if the proxy sent one, made otherwise).
