@@ -30,33 +30,39 @@ pub fn set_cookie(
 }
 
 /// Adds the security headers every response carries (a handler may set its own CSP first).
-/// Static values through `SetResponseHeaderLayer`: cheaper per request than a `from_fn`
-/// middleware on the token endpoint's hot path.
-pub fn with_security_headers(r: axum::Router, secure: bool) -> axum::Router {
-    use axum::http::HeaderName;
-    use tower_http::set_header::SetResponseHeaderLayer as H;
-    let r = r
-        .layer(H::if_not_present(
+/// One plain function over the response, run by a single `MapResponseLayer` in the router's
+/// layer stack: a tower layer per header cost a boxed service clone and a future per header
+/// on every request, which showed on the token endpoint's profile.
+pub fn security_headers(mut r: axum::response::Response, secure: bool) -> axum::response::Response {
+    let h = r.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
                 "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
             ),
-        ))
-        .layer(H::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(H::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(H::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(H::overriding(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
-        ));
+        );
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        axum::http::HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
     if secure {
-        r.layer(H::overriding(
+        h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        ))
-    } else {
-        r
+        );
     }
+    r
 }
 
 /// A JSON answer that must not be cached (token-bearing or personal data).

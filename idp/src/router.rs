@@ -8,6 +8,7 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
+use tower::util::MapResponseLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -210,17 +211,23 @@ pub fn router(state: AppState) -> Router {
         .route("/register/{id}/code", post(crate::register::code))
         .route("/register/{id}/resend", post(crate::register::resend))
         .route("/register/{id}/password", post(crate::register::password))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        .fallback(not_found);
     let signer = state.signer.clone();
-    // The signer's routes set their own body limits (documents are far larger than forms).
-    let r = r
-        .with_state(state)
-        .merge(signer::http::router(signer))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+    // One `Router::layer` call for the whole stack (outermost first): every call wraps each
+    // route in another boxed service, cloned and boxed again on every request.
+    let layers = tower::ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomId))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RandomId));
-    crate::http::with_security_headers(r, secure)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(MapResponseLayer::new(move |r| {
+            crate::http::security_headers(r, secure)
+        }))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    // The signer's routes set their own body limits (documents are far larger than forms);
+    // the innermost limit is the one that holds.
+    r.with_state(state)
+        .merge(signer::http::router(signer))
+        .layer(layers)
 }
 
 /// Header carrying the request id (kept if the proxy sent one, made otherwise).
