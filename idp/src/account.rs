@@ -30,6 +30,7 @@ use axum::response::{IntoResponse, Response};
 use minijinja::context;
 
 pub mod factors;
+pub mod sign;
 
 /// The account area's own client id.
 pub const CLIENT_ID: &str = "vhod-account";

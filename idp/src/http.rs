@@ -42,7 +42,8 @@ pub fn with_security_headers(r: axum::Router, secure: bool) -> axum::Router {
                 "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
             ),
         ))
-        .layer(H::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        // A handler may relax it to SAMEORIGIN (document previews framed by our own pages).
+        .layer(H::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(H::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(H::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(H::overriding(

@@ -29,6 +29,7 @@ mod recover;
 mod register;
 mod registry;
 mod requirements;
+mod signing;
 mod step_up;
 mod tls;
 mod tokens;
