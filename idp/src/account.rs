@@ -31,6 +31,7 @@ use minijinja::context;
 
 pub mod certificates;
 pub mod factors;
+pub mod sign;
 
 /// The account area's own client id.
 pub const CLIENT_ID: &str = "vhod-account";

@@ -43,7 +43,10 @@ pub fn security_headers(mut r: axum::response::Response, secure: bool) -> axum::
             ),
         );
     }
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // A handler may relax it to SAMEORIGIN (document previews framed by our own pages).
+    if !h.contains_key(header::X_FRAME_OPTIONS) {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -195,6 +195,33 @@ pub async fn send(
     purpose: &str,
     lang: Lang,
 ) -> Result<(), Refusal> {
+    let wording = Wording {
+        kind: format!("{purpose}_code"),
+        subject: lang.t("otp_code_subject").into(),
+        text: lang.t("otp_code_text").into(),
+    };
+    send_worded(app, a, m, purpose, &wording).await
+}
+
+/// What a code message says: its kind (for the outbox and notification settings), subject
+/// and text, where `{code}` stands for the code.
+pub struct Wording {
+    /// The message kind.
+    pub kind: String,
+    /// The subject (e-mail).
+    pub subject: String,
+    /// The text with a `{code}` placeholder.
+    pub text: String,
+}
+
+/// As [`send`], with the message's own wording (e.g. one naming what the code confirms).
+pub async fn send_worded(
+    app: &App,
+    a: &Account,
+    m: Method,
+    purpose: &str,
+    wording: &Wording,
+) -> Result<(), Refusal> {
     let unavailable = (StatusCode::SERVICE_UNAVAILABLE, "err_server");
     let Some(to) = recipient(a, m) else {
         return Err((StatusCode::BAD_REQUEST, "err_channel_unavailable"));
@@ -224,9 +251,9 @@ pub async fn send(
     let now = app.now();
     let msg = Message {
         to,
-        kind: format!("{purpose}_code"),
-        subject: lang.t("otp_code_subject").into(),
-        text: lang.t("otp_code_text").replace("{code}", &code),
+        kind: wording.kind.clone(),
+        subject: wording.subject.clone(),
+        text: wording.text.replace("{code}", &code),
     };
     if let Err(e) = app.notifier.send(&msg, now).await {
         tracing::error!(error = %e, "one-time code not sent");

@@ -48,6 +48,11 @@ impl Pages {
             ("services.html", include_str!("../templates/services.html")),
             ("recover.html", include_str!("../templates/recover.html")),
             ("history.html", include_str!("../templates/history.html")),
+            ("sign.html", include_str!("../templates/sign.html")),
+            (
+                "signatures.html",
+                include_str!("../templates/signatures.html"),
+            ),
             ("delete.html", include_str!("../templates/delete.html")),
             ("sessions.html", include_str!("../templates/sessions.html")),
             ("factors.html", include_str!("../templates/factors.html")),

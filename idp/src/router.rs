@@ -183,6 +183,23 @@ pub fn router(state: AppState) -> Router {
             "/account/certificates/{serial}/{format}",
             get(crate::account::certificates::download),
         )
+        .route("/account/signatures", get(crate::account::sign::list))
+        .route(
+            "/account/sign/{id}",
+            get(crate::account::sign::show).post(crate::account::sign::confirm),
+        )
+        .route(
+            "/account/sign/{id}/send",
+            post(crate::account::sign::send_code),
+        )
+        .route(
+            "/account/sign/{id}/decline",
+            post(crate::account::sign::decline),
+        )
+        .route(
+            "/account/sign/{id}/documents/{n}",
+            get(crate::account::sign::document),
+        )
         .route("/account/services", get(crate::account::services))
         .route("/account/history", get(crate::account::history))
         .route("/account/sessions", get(crate::account::sessions))

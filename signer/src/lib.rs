@@ -15,6 +15,7 @@ pub mod cades;
 pub mod http;
 mod oids;
 pub mod pades;
+pub mod requests;
 mod service;
 mod timestamp;
 pub mod validate;

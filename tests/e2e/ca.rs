@@ -6,7 +6,6 @@ use crate::helpers::*;
 use crate::on_both_stores;
 use base64::Engine;
 use std::path::Path;
-use std::process::Command;
 
 on_both_stores!(
     certificates_and_crl_verify_with_openssl,
@@ -22,17 +21,7 @@ async fn fetch(app: &TestApp, path: &str, want_type: &str) -> Vec<u8> {
 }
 
 pub(crate) fn openssl(args: &[&str], dir: &Path) -> (bool, String) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    openssl_in(args, dir)
 }
 
 /// Fetches the CA's certificates into `dir` as PEM: root.pem, issuing.pem, tsa.pem, ocsp.pem,

@@ -31,6 +31,7 @@ mod recover_factors;
 mod register;
 mod registry;
 mod requirements;
+mod signing;
 mod step_up;
 mod tls;
 mod tokens;

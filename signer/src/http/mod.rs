@@ -1,5 +1,6 @@
 //! The signer's HTTP surface, merged into the one vhod router: the CA's published files and
-//! protocols under `/ca/` (this module's [`ca`]). Everything here answers machines: errors are
+//! protocols under `/ca/` (this module's [`ca`]) and the signing-requests API under
+//! `/api/signer/v1/` ([`crate::requests`]). Everything here answers machines: errors are
 //! `application/problem+json` (RFC 9457); the pages people see are rendered by the IdP.
 
 use crate::Signer;
@@ -12,7 +13,10 @@ mod ca;
 
 /// Every signer route, with its state applied.
 pub fn router(s: Arc<Signer>) -> Router {
-    Router::new().merge(ca::routes()).with_state(s)
+    Router::new()
+        .merge(ca::routes())
+        .merge(crate::requests::routes())
+        .with_state(s)
 }
 
 /// An RFC 9457 problem document.

@@ -533,3 +533,31 @@ macro_rules! on_both_stores_localhost {
         )*
     };
 }
+
+/// Runs the `openssl` command line in `dir`: whether it succeeded, and stdout + stderr.
+pub fn openssl_in(args: &[&str], dir: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// GET `url` with a bearer token; the JSON body.
+pub async fn get_bearer_json(url: &str, token: &str) -> serde_json::Value {
+    http()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON")
+}

@@ -1,0 +1,35 @@
+use super::detect::{detect, DocType, Refused};
+use super::*;
+
+#[test]
+fn types_are_recognised_by_content() {
+    assert_eq!(detect(b"%PDF-1.7\n..."), Ok(DocType::Pdf));
+    assert_eq!(detect(b"\x89PNG\r\n\x1a\n\0\0"), Ok(DocType::Png));
+    assert_eq!(detect(&[0xFF, 0xD8, 0xFF, 0xE0, 0]), Ok(DocType::Jpeg));
+    assert_eq!(detect("Договор №1\n".as_bytes()), Ok(DocType::Text));
+    assert_eq!(detect(b"<?xml version=\"1.0\"?><a/>"), Ok(DocType::Xml));
+    assert_eq!(detect(b"MZ\x90\0\x03\0\0\0"), Err(Refused::Unknown));
+    assert_eq!(detect(b""), Err(Refused::Empty));
+    assert_eq!(detect(b"PK\x03\x04\x14\0\0\0"), Err(Refused::ZipNotDocx));
+}
+
+#[test]
+fn set_digest_ignores_order() {
+    let a = "00".repeat(32);
+    let b = "ff".repeat(32);
+    assert_eq!(
+        set_digest([a.as_str(), b.as_str()]),
+        set_digest([b.as_str(), a.as_str()])
+    );
+    assert_ne!(set_digest([a.as_str()]), set_digest([b.as_str()]));
+}
+
+#[test]
+fn openapi_lists_every_route() {
+    let doc: serde_json::Value = serde_json::from_str(openapi::OPENAPI).expect("JSON");
+    assert_eq!(doc["openapi"], "3.1.0");
+    for (method, path) in ROUTES {
+        let rel = path.strip_prefix(API_BASE).expect("under the base");
+        assert!(doc["paths"][rel][*method].is_object(), "{method} {path}");
+    }
+}
