@@ -7,6 +7,9 @@
 //! B-T) and [`pades`] embeds them in PDFs by incremental update (ETSI EN 319 142-1). Both sign
 //! through the `signature::Signer` trait and take timestamps from any [`TimestampSource`], so a
 //! software key, a PKCS#11 key or vhod's own TSA plug in without changing them.
+//!
+//! [`validate`] checks signatures, vhod's and anyone else's, and answers with ETSI EN 319 102-1
+//! verdicts (`TOTAL_PASSED`, `TOTAL_FAILED`, `INDETERMINATE` with a sub-indication).
 
 pub mod cades;
 pub mod http;
@@ -14,6 +17,7 @@ mod oids;
 pub mod pades;
 mod service;
 mod timestamp;
+pub mod validate;
 
 pub use cades::{CadesError, Packaging, SignerHandle};
 pub use pades::PadesError;

@@ -111,46 +111,9 @@ impl Pki {
                 "root.pem",
             ],
         );
-        let issue = |name: &str, subject: &str, issuer: &str, ext: &str, serial: &str| {
-            openssl_ok(
-                d,
-                &[
-                    "req",
-                    "-new",
-                    "-config",
-                    "pki.cnf",
-                    "-key",
-                    &format!("{name}.key"),
-                    "-subj",
-                    subject,
-                    "-out",
-                    &format!("{name}.csr"),
-                ],
-            );
-            openssl_ok(
-                d,
-                &[
-                    "x509",
-                    "-req",
-                    "-in",
-                    &format!("{name}.csr"),
-                    "-CA",
-                    &format!("{issuer}.pem"),
-                    "-CAkey",
-                    &format!("{issuer}.key"),
-                    "-set_serial",
-                    serial,
-                    "-days",
-                    "30",
-                    "-extfile",
-                    "pki.cnf",
-                    "-extensions",
-                    ext,
-                    "-out",
-                    &format!("{name}.pem"),
-                ],
-            );
-        };
+        let pki = Pki { dir };
+        let issue =
+            |name, subject, issuer, ext, serial| pki.issue(name, subject, issuer, ext, serial);
         issue(
             "intermediate",
             "/CN=vhod test intermediate",
@@ -179,9 +142,54 @@ impl Pki {
             "tsa_ext",
             "4662",
         );
+        let d = pki.dir.path();
         let chain = [read(d, "intermediate.pem"), read(d, "root.pem")].concat();
         std::fs::write(d.join("chain.pem"), chain).unwrap();
-        Pki { dir }
+        pki
+    }
+
+    /// Issues `{name}.pem` for the existing key `{name}.key`, signed by `{issuer}.key`, with
+    /// the extensions section `ext` of `pki.cnf` (`ca_ext`, `signer_ext`, `tsa_ext`).
+    pub fn issue(&self, name: &str, subject: &str, issuer: &str, ext: &str, serial: &str) {
+        let d = self.dir.path();
+        openssl_ok(
+            d,
+            &[
+                "req",
+                "-new",
+                "-config",
+                "pki.cnf",
+                "-key",
+                &format!("{name}.key"),
+                "-subj",
+                subject,
+                "-out",
+                &format!("{name}.csr"),
+            ],
+        );
+        openssl_ok(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                &format!("{issuer}.pem"),
+                "-CAkey",
+                &format!("{issuer}.key"),
+                "-set_serial",
+                serial,
+                "-days",
+                "30",
+                "-extfile",
+                "pki.cnf",
+                "-extensions",
+                ext,
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

@@ -1,0 +1,104 @@
+//! CRLs (RFC 5280 §5): where a certificate says they are, checking one against its issuer,
+//! and looking a serial number up in it.
+
+use super::RevocationStatus;
+use crate::validate::crypto::{self, AlgorithmConstraints};
+use const_oid::AssociatedOid;
+use der::{Decode, Encode};
+use std::time::SystemTime;
+use x509_cert::crl::CertificateList;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+use x509_cert::ext::pkix::{CrlDistributionPoints, CrlReason};
+use x509_cert::Certificate;
+
+/// The `http://` URLs of `cert`'s CRL distribution points (§4.2.1.13).
+pub(crate) fn distribution_points(cert: &Certificate) -> Vec<String> {
+    let Ok(Some((_, points))) = cert.tbs_certificate.get::<CrlDistributionPoints>() else {
+        return Vec::new();
+    };
+    points
+        .0
+        .iter()
+        .filter_map(|p| match &p.distribution_point {
+            Some(DistributionPointName::FullName(names)) => Some(names),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|name| match name {
+            GeneralName::UniformResourceIdentifier(uri) => Some(uri.as_str().to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A CRL whose signature was checked against its issuer.
+#[derive(Clone, Debug)]
+pub(crate) struct VerifiedCrl {
+    pub list: CertificateList,
+}
+
+/// Why a CRL cannot be used.
+pub(crate) fn verify(der: &[u8], issuer: &Certificate) -> Result<VerifiedCrl, String> {
+    let list = CertificateList::from_der(der).map_err(|e| format!("the CRL is malformed: {e}"))?;
+    let tbs = &list.tbs_cert_list;
+    if tbs.issuer != issuer.tbs_certificate.subject {
+        return Err("the CRL was issued by another CA".into());
+    }
+    let tbs_der = tbs
+        .to_der()
+        .map_err(|e| format!("the CRL is malformed: {e}"))?;
+    let signature = list.signature.as_bytes();
+    let constraints = AlgorithmConstraints::default();
+    if !crypto::signed_by(
+        issuer,
+        &list.signature_algorithm,
+        &tbs_der,
+        signature,
+        &constraints,
+    ) {
+        return Err("the CRL signature does not verify with the issuer's key".into());
+    }
+    Ok(VerifiedCrl { list })
+}
+
+impl VerifiedCrl {
+    /// When the CRL says the next one is due.
+    pub(crate) fn next_update(&self) -> Option<SystemTime> {
+        self.list
+            .tbs_cert_list
+            .next_update
+            .map(|t| t.to_system_time())
+    }
+
+    /// The status of `cert` according to this CRL, at `now`.
+    pub(crate) fn status_of(&self, cert: &Certificate, now: SystemTime) -> RevocationStatus {
+        let tbs = &self.list.tbs_cert_list;
+        if tbs.this_update.to_system_time() > now {
+            return RevocationStatus::Unknown {
+                why: "the CRL was issued after the validation time".into(),
+            };
+        }
+        let serial = &cert.tbs_certificate.serial_number;
+        let entry = tbs
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .find(|entry| &entry.serial_number == serial);
+        match entry {
+            Some(entry) => {
+                let reason = entry
+                    .crl_entry_extensions
+                    .iter()
+                    .flatten()
+                    .find(|ext| ext.extn_id == CrlReason::OID)
+                    .and_then(|ext| CrlReason::from_der(ext.extn_value.as_bytes()).ok())
+                    .map(|r| format!("{r:?}"));
+                RevocationStatus::Revoked {
+                    at: entry.revocation_date.to_system_time(),
+                    reason,
+                }
+            }
+            None => RevocationStatus::Good,
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Revocation status behind one trait (RFC 5280 §5 CRLs, RFC 6960 OCSP): the validator asks a
+//! [`RevocationSource`] about each certificate of a chain and its issuer.
+//!
+//! - [`HttpRevocation`] fetches the CRL from the certificate's CRL distribution point (plain
+//!   http, short timeout, size limit), verifies it with the issuer's key and caches it until
+//!   its nextUpdate; with no distribution point it asks the OCSP responder named in the
+//!   Authority Information Access extension;
+//! - [`MemoryRevocation`] answers from CRLs and statuses the caller already holds;
+//! - any other source (vhod's own CA answering from its database, say) implements the trait.
+
+mod crl;
+mod http;
+mod memory;
+mod ocsp;
+
+pub use http::HttpRevocation;
+pub use memory::MemoryRevocation;
+
+use std::time::SystemTime;
+use x509_cert::Certificate;
+
+/// What a source knows about one certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RevocationStatus {
+    /// Not revoked, according to the source.
+    Good,
+    /// Revoked at `at`, for `reason` (the CRLReason name, when given).
+    Revoked {
+        /// The revocation time.
+        at: SystemTime,
+        /// The reason code's name (RFC 5280 §5.3.1), e.g. `keyCompromise`.
+        reason: Option<String>,
+    },
+    /// The source cannot say; `why` is for the report.
+    Unknown {
+        /// Why not (no distribution point, the server did not answer...).
+        why: String,
+    },
+}
+
+/// Answers whether `cert`, issued by `issuer`, is revoked at the time of asking.
+#[async_trait::async_trait]
+pub trait RevocationSource: Send + Sync {
+    /// The status of `cert`; `issuer` is the certificate that signed it (the one whose key
+    /// must have signed a CRL or OCSP answer about it). `now` is the validation time.
+    async fn status(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        now: SystemTime,
+    ) -> RevocationStatus;
+}
+
+/// A source that knows nothing: every answer is Unknown. For callers that skip revocation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoRevocation;
+
+#[async_trait::async_trait]
+impl RevocationSource for NoRevocation {
+    async fn status(&self, _: &Certificate, _: &Certificate, _: SystemTime) -> RevocationStatus {
+        RevocationStatus::Unknown {
+            why: "no revocation source is configured".into(),
+        }
+    }
+}
+
+/// Whether `cert` says where its revocation status is published (a CRL distribution point or
+/// an OCSP responder). A certificate that publishes nothing cannot be checked, which is a
+/// warning; one that does but could not be checked is a reason to try later.
+pub(crate) fn publishes_status(cert: &Certificate) -> bool {
+    !crl::distribution_points(cert).is_empty() || !ocsp::responders(cert).is_empty()
+}
