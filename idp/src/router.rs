@@ -188,7 +188,14 @@ pub fn router(state: AppState) -> Router {
         .route("/register/{id}/resend", post(crate::register::resend))
         .route("/register/{id}/password", post(crate::register::password))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Uploads of signed documents: the signer's limits, not the forms'.
+        .route(
+            crate::validate_page::PATH,
+            get(crate::validate_page::show)
+                .post(crate::validate_page::submit)
+                .layer(DefaultBodyLimit::max(signer::http::upload::MAX_BODY)),
+        );
     let signer = state.signer.clone();
     // The signer's routes set their own body limits (documents are far larger than forms).
     let r = r
