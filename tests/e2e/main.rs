@@ -33,3 +33,4 @@ mod step_up;
 mod tls;
 mod tokens;
 mod two_nodes;
+mod validation;
