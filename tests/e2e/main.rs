@@ -34,3 +34,4 @@ mod tls;
 mod tokens;
 mod two_nodes;
 mod validation;
+mod validation_cli;
