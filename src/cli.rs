@@ -1,4 +1,5 @@
-//! The command line: `vhod serve | migrate | clients ... | users ... | keys ... | audit ...`.
+//! The command line: `vhod serve | migrate | clients ... | users ... | keys ... | audit ... |
+//! signer ...`.
 //!
 //! Every command takes `--config`, `--data-dir` and `--database-url` like `serve`, so a
 //! client or user added while `serve` runs on the same store works at once.
@@ -14,6 +15,9 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+
+/// The exit code of a command line that cannot be parsed.
+pub const USAGE_ERROR: u8 = 3;
 
 /// vhod: a federated identity and e-signature provider.
 #[derive(Parser, Debug)]
@@ -52,6 +56,9 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// The e-signature service: validation and its trust anchors.
+    #[command(subcommand)]
+    Signer(crate::signer_cli::SignerCmd),
 }
 
 /// `vhod audit ...`.
@@ -240,6 +247,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Users(cmd) => users(&c, cmd).await?,
         Command::Keys(cmd) => keys_cmd(&c, cmd).await?,
         Command::Audit(cmd) => return audit_cmd(&c, cmd).await,
+        Command::Signer(cmd) => return Ok(crate::signer_cli::run(&c, cmd).await),
     }
     Ok(ExitCode::SUCCESS)
 }

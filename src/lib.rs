@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+mod signer_cli;
 
 use anyhow::{bail, Context};
 use config::{Config, Mode};
@@ -152,19 +153,12 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
         (c.mode == Mode::Development).then(|| idp::notify::Outbox::new(c.data_dir.join("outbox"))),
     )
     .context("notification settings")?;
-    let ca = open_ca(c, &db, &kek, clock.clone()).await?;
-    let audit = keys::audit::Audit::new(db.pool.clone(), &kek, clock.clone());
-    let signer = signer::Signer::open(
-        db.pool.clone(),
-        db.backend,
-        Arc::new(ca),
-        ring.clone(),
-        clock.clone(),
-        audit,
-        c.issuer(),
-    )
-    .await
-    .context("migrating the signer's tables")?;
+    let signer = open_signer(c, &db, ring.clone(), &kek, clock.clone())
+        .await?
+        .with_limiter(Arc::new(idp::http::CacheLimiter::new(
+            cache.clone(),
+            c.trusted_proxies.clone(),
+        )));
     let app = App::new(
         settings,
         db,
@@ -202,6 +196,30 @@ pub async fn open_ca(
     )
     .await
     .context("loading the certificate authority")
+}
+
+/// The signer on `db`: vhod's CA (created on first start), the audit trail and the signer's
+/// own tables.
+pub async fn open_signer(
+    c: &Config,
+    db: &Db,
+    ring: Arc<KeyRing>,
+    kek: &Kek,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<signer::Signer> {
+    let ca = open_ca(c, db, kek, clock.clone()).await?;
+    let audit = keys::audit::Audit::new(db.pool.clone(), kek, clock.clone());
+    signer::Signer::open(
+        db.pool.clone(),
+        db.backend,
+        Arc::new(ca),
+        ring,
+        clock,
+        audit,
+        c.issuer(),
+    )
+    .await
+    .context("migrating the signer's tables")
 }
 
 /// The key that seals second-factor secrets, derived from the key-encryption key.

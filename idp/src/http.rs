@@ -102,6 +102,42 @@ pub fn client_ip(
         .unwrap_or(peer.ip())
 }
 
+/// The signer's per-client limits counted in the shared cache (fixed windows, so every node
+/// counts together), keyed by the client address as [`client_ip`] finds it.
+pub struct CacheLimiter {
+    cache: std::sync::Arc<dyn crate::cache::Cache>,
+    trusted: Vec<std::net::IpAddr>,
+}
+
+impl CacheLimiter {
+    /// Counts in `cache`; `trusted` are the proxies whose `X-Forwarded-For` is believed.
+    pub fn new(
+        cache: std::sync::Arc<dyn crate::cache::Cache>,
+        trusted: Vec<std::net::IpAddr>,
+    ) -> Self {
+        CacheLimiter { cache, trusted }
+    }
+}
+
+#[async_trait::async_trait]
+impl signer::RateLimiter for CacheLimiter {
+    async fn allow(
+        &self,
+        bucket: &str,
+        limit: u64,
+        window: std::time::Duration,
+        peer: std::net::SocketAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<bool, String> {
+        let ip = client_ip(peer, headers, &self.trusted);
+        self.cache
+            .incr(&format!("rl:{bucket}:{ip}"), window)
+            .await
+            .map(|n| n <= limit)
+            .map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::client_ip;

@@ -800,4 +800,359 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "vhod code {code} confirms signing {count} document(s), set digest {digest}…. If you are not signing anything, do not tell the code to anyone.",
     ),
     ("sign_or", "или", "or"),
+    (
+        "val_title",
+        "Проверка электронной подписи",
+        "Check an electronic signature",
+    ),
+    (
+        "val_intro",
+        "Загрузите подписанный документ: PDF с подписью, файл подписи CMS со вложенным документом, или документ вместе с отдельным файлом подписи (.sig). Вход не нужен; файлы не сохраняются.",
+        "Upload a signed document: a signed PDF, a CMS signature file that holds the document, or the document with its separate signature file (.sig). No sign-in needed; the files are not kept.",
+    ),
+    (
+        "val_document_label",
+        "Документ",
+        "Document",
+    ),
+    (
+        "val_document_help",
+        "Подписанный PDF, файл CMS (.p7m, .p7s) или документ, к которому приложена отдельная подпись",
+        "A signed PDF, a CMS file (.p7m, .p7s), or the document a separate signature belongs to",
+    ),
+    (
+        "val_signature_label",
+        "Отдельная подпись (если есть)",
+        "Separate signature (if any)",
+    ),
+    (
+        "val_signature_help",
+        "Файл открепленной подписи CAdES/CMS, DER или PEM",
+        "A detached CAdES/CMS signature file, DER or PEM",
+    ),
+    (
+        "val_mb",
+        "МБ максимум",
+        "MB at most",
+    ),
+    (
+        "val_button",
+        "Проверить",
+        "Check",
+    ),
+    (
+        "val_again",
+        "Проверить другой документ",
+        "Check another document",
+    ),
+    (
+        "val_headline_ok",
+        "Подпись действительна",
+        "The signature is valid",
+    ),
+    (
+        "val_headline_bad",
+        "Подпись недействительна",
+        "The signature is not valid",
+    ),
+    (
+        "val_headline_unknown",
+        "Действительность подписи установить не удалось",
+        "The signature's validity cannot be determined",
+    ),
+    (
+        "val_sig_ok",
+        "действительна",
+        "valid",
+    ),
+    (
+        "val_sig_bad",
+        "недействительна",
+        "not valid",
+    ),
+    (
+        "val_sig_unknown",
+        "не установлено",
+        "cannot be determined",
+    ),
+    (
+        "val_technical",
+        "Подробности",
+        "Details",
+    ),
+    (
+        "val_signature",
+        "Подпись",
+        "Signature",
+    ),
+    (
+        "val_signed_by",
+        "Кто подписал",
+        "Signed by",
+    ),
+    (
+        "val_unknown_signer",
+        "не удалось определить",
+        "could not be identified",
+    ),
+    (
+        "val_snils",
+        "СНИЛС",
+        "SNILS",
+    ),
+    (
+        "val_signing_time",
+        "Время подписания",
+        "Signing time",
+    ),
+    (
+        "val_claimed",
+        "по словам подписавшего",
+        "as the signer states it",
+    ),
+    (
+        "val_timestamp",
+        "Штамп времени",
+        "Timestamp",
+    ),
+    (
+        "val_timestamp_valid",
+        "подтверждает время",
+        "proves the time",
+    ),
+    (
+        "val_timestamp_invalid",
+        "недействителен",
+        "not valid",
+    ),
+    (
+        "val_none",
+        "нет",
+        "none",
+    ),
+    (
+        "val_chain",
+        "Цепочка сертификатов",
+        "Certificate chain",
+    ),
+    (
+        "val_no_chain",
+        "не построена до доверенного корня",
+        "not built up to a trusted root",
+    ),
+    (
+        "val_checks",
+        "Проверки",
+        "Checks",
+    ),
+    (
+        "val_outcome_passed",
+        "пройдена",
+        "passed",
+    ),
+    (
+        "val_outcome_failed",
+        "не пройдена",
+        "failed",
+    ),
+    (
+        "val_outcome_warning",
+        "с замечанием",
+        "passed with a note",
+    ),
+    (
+        "val_outcome_skipped",
+        "не выполнялась",
+        "not run",
+    ),
+    (
+        "val_too_large",
+        "Файл слишком большой: документ — не больше 10 МБ, подпись — не больше 1 МБ.",
+        "The file is too large: a document may have at most 10 MB, a signature at most 1 MB.",
+    ),
+    (
+        "val_too_many",
+        "Слишком много проверок с вашего адреса. Подождите минуту и попробуйте снова.",
+        "Too many checks from your address. Wait a minute and try again.",
+    ),
+    (
+        "val_bad_form",
+        "Форму не удалось прочитать. Выберите файлы и отправьте её ещё раз.",
+        "The form could not be read. Choose the files and send it again.",
+    ),
+    (
+        "val_no_document",
+        "Выберите документ для проверки.",
+        "Choose a document to check.",
+    ),
+    (
+        "val_check_format",
+        "Формат",
+        "Format",
+    ),
+    (
+        "val_check_content_type",
+        "Тип подписанных данных",
+        "Type of the signed data",
+    ),
+    (
+        "val_check_message_digest",
+        "Целостность документа (хеш)",
+        "Document integrity (hash)",
+    ),
+    (
+        "val_check_signing_certificate",
+        "Сертификат подписавшего",
+        "Signer's certificate",
+    ),
+    (
+        "val_check_signing_certificate_reference",
+        "Ссылка подписи на сертификат",
+        "The signature's reference to the certificate",
+    ),
+    (
+        "val_check_signature_value",
+        "Значение подписи",
+        "Signature value",
+    ),
+    (
+        "val_check_algorithms",
+        "Стойкость алгоритмов",
+        "Algorithm strength",
+    ),
+    (
+        "val_check_signature_timestamp",
+        "Штамп времени подписи",
+        "Signature timestamp",
+    ),
+    (
+        "val_check_document_timestamp",
+        "Штамп времени документа",
+        "Document timestamp",
+    ),
+    (
+        "val_check_key_usage",
+        "Назначение ключа",
+        "Key usage",
+    ),
+    (
+        "val_check_certificate_chain",
+        "Цепочка до доверенного корня",
+        "Chain to a trusted root",
+    ),
+    (
+        "val_check_revocation",
+        "Отзыв сертификата подписавшего",
+        "Revocation of the signer's certificate",
+    ),
+    (
+        "val_check_revocation_ca",
+        "Отзыв сертификата удостоверяющего центра",
+        "Revocation of a CA certificate",
+    ),
+    (
+        "val_check_validity_period",
+        "Срок действия сертификата",
+        "Certificate validity period",
+    ),
+    (
+        "val_sub_none",
+        "Документ не изменялся после подписания, сертификат подписавшего выдан доверенным удостоверяющим центром и был действителен.",
+        "The document has not changed since it was signed, and the signer's certificate was issued by a trusted certificate authority and was valid.",
+    ),
+    (
+        "val_sub_format_failure",
+        "Файл не удалось прочитать как подпись: он повреждён или это не подписанный документ.",
+        "The file could not be read as a signature: it is damaged or is not a signed document.",
+    ),
+    (
+        "val_sub_hash_failure",
+        "Документ изменён после подписания: подпись относится к другому содержимому.",
+        "The document was changed after it was signed: the signature belongs to different content.",
+    ),
+    (
+        "val_sub_sig_crypto_failure",
+        "Подпись не соответствует ключу из сертификата: она подделана или повреждена.",
+        "The signature does not match the key in the certificate: it is forged or damaged.",
+    ),
+    (
+        "val_sub_revoked",
+        "Сертификат подписавшего был отозван до подписания.",
+        "The signer's certificate had been revoked before the signature was made.",
+    ),
+    (
+        "val_sub_expired",
+        "Подпись сделана после окончания срока действия сертификата.",
+        "The signature was made after the certificate expired.",
+    ),
+    (
+        "val_sub_not_yet_valid",
+        "Подпись сделана до начала срока действия сертификата.",
+        "The signature was made before the certificate became valid.",
+    ),
+    (
+        "val_sub_sig_constraints_failure",
+        "Подпись не отвечает требованиям политики проверки.",
+        "The signature does not meet the validation policy's requirements.",
+    ),
+    (
+        "val_sub_chain_constraints_failure",
+        "Сертификат не предназначен для подписи или выдан центром, которому это не разрешено.",
+        "The certificate is not meant for signing, or was issued by an authority not allowed to issue it.",
+    ),
+    (
+        "val_sub_certificate_chain_general_failure",
+        "Цепочку сертификатов не удалось проверить.",
+        "The certificate chain could not be checked.",
+    ),
+    (
+        "val_sub_crypto_constraints_failure",
+        "Использован ненадёжный алгоритм или слишком короткий ключ.",
+        "An unsafe algorithm or too short a key was used.",
+    ),
+    (
+        "val_sub_crypto_constraints_failure_no_poe",
+        "Алгоритм или длина ключа больше не считаются надёжными, и нет доказательства, что подпись сделана, когда они ещё были надёжны.",
+        "The algorithm or key length is no longer considered safe, and nothing proves the signature was made while it still was.",
+    ),
+    (
+        "val_sub_no_signing_certificate_found",
+        "В подписи не найден сертификат подписавшего.",
+        "The signer's certificate was not found in the signature.",
+    ),
+    (
+        "val_sub_no_certificate_chain_found",
+        "Сертификат подписавшего выдан удостоверяющим центром, которому этот сервис не доверяет.",
+        "The signer's certificate was issued by a certificate authority this service does not trust.",
+    ),
+    (
+        "val_sub_revoked_no_poe",
+        "Сертификат подписавшего отозван, и нет доказательства (штампа времени), что подпись сделана до отзыва.",
+        "The signer's certificate is revoked, and nothing (no timestamp) proves the signature was made before that.",
+    ),
+    (
+        "val_sub_revoked_ca_no_poe",
+        "Сертификат удостоверяющего центра в цепочке отозван, и нет доказательства, что подпись сделана до отзыва.",
+        "A certificate authority in the chain is revoked, and nothing proves the signature was made before that.",
+    ),
+    (
+        "val_sub_out_of_bounds_no_poe",
+        "Срок действия сертификата сейчас не идёт, и нет доказательства (штампа времени), что подпись сделана в этот срок.",
+        "The certificate is outside its validity period now, and nothing (no timestamp) proves the signature was made within it.",
+    ),
+    (
+        "val_sub_out_of_bounds_not_revoked",
+        "Срок действия сертификата истёк (он не отзывался), и нет доказательства, что подпись сделана в этот срок.",
+        "The certificate has expired (it was not revoked), and nothing proves the signature was made while it was valid.",
+    ),
+    (
+        "val_sub_try_later",
+        "Не удалось узнать, отозван ли сертификат. Попробуйте проверить позже.",
+        "Whether the certificate is revoked could not be found out. Try again later.",
+    ),
+    (
+        "val_sub_signed_data_not_found",
+        "Подписанные данные не найдены: к отдельной подписи нужно приложить документ.",
+        "The signed data was not found: a separate signature needs its document.",
+    ),
 ];

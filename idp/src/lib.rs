@@ -28,5 +28,6 @@ pub mod router;
 pub mod session;
 pub mod store;
 pub mod totp;
+pub mod validate_page;
 
 pub use app::{App, AppState, Secrets, Settings};

@@ -72,6 +72,7 @@ impl Pages {
             ("consent.html", include_str!("../templates/consent.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),
+            ("validate.html", include_str!("../templates/validate.html")),
             (
                 "form_post.html",
                 include_str!("../templates/form_post.html"),

@@ -228,6 +228,14 @@ pub fn router(state: AppState) -> Router {
         .route("/register/{id}/code", post(crate::register::code))
         .route("/register/{id}/resend", post(crate::register::resend))
         .route("/register/{id}/password", post(crate::register::password))
+        // Uploads of signed documents: the signer's limits, not the forms' (the innermost
+        // limit holds).
+        .route(
+            crate::validate_page::PATH,
+            get(crate::validate_page::show)
+                .post(crate::validate_page::submit)
+                .layer(DefaultBodyLimit::max(signer::http::upload::MAX_BODY)),
+        )
         .fallback(not_found);
     let signer = state.signer.clone();
     // One `Router::layer` call for the whole stack (outermost first): every call wraps each

@@ -9,19 +9,29 @@
 //! software key, a PKCS#11 key or vhod's own TSA plug in without changing them.
 //!
 //! [`validate`] checks signatures, vhod's and anyone else's, and answers with ETSI EN 319 102-1
-//! verdicts (`TOTAL_PASSED`, `TOTAL_FAILED`, `INDETERMINATE` with a sub-indication).
+//! verdicts (`TOTAL_PASSED`, `TOTAL_FAILED`, `INDETERMINATE` with a sub-indication);
+//! [`Signer::validate`] runs it under the service's policy: vhod's root plus the
+//! [`TrustAnchors`] an operator added, revocation by [`CaRevocation`].
 
+mod ca_revocation;
 pub mod cades;
 pub mod http;
+mod limit;
 mod oids;
 pub mod pades;
 pub mod requests;
 mod service;
 mod timestamp;
+mod trust;
 pub mod validate;
+mod verdict;
 
+pub use ca_revocation::CaRevocation;
 pub use cades::{CadesError, Packaging, SignerHandle};
+pub use limit::{LocalLimiter, RateLimiter};
 pub use pades::PadesError;
 pub use service::{migrate, Signer};
+pub use trust::{TrustAnchor, TrustAnchors, TrustError};
+pub use verdict::{Person, MAX_DOCUMENT, MAX_SIGNATURE};
 
 pub use timestamp::{TimestampError, TimestampSource};

@@ -1,5 +1,8 @@
 //! The signer service: what its HTTP endpoints, its CLI and the citizen pages share.
 
+use crate::ca_revocation::CaRevocation;
+use crate::limit::{LocalLimiter, RateLimiter};
+use crate::validate::HttpRevocation;
 use keys::audit::Audit;
 use keys::ca::Ca;
 use keys::{Backend, Clock, KeyRing};
@@ -25,6 +28,11 @@ pub struct Signer {
     /// The IdP's issuer URL (access tokens must carry it as `iss`); also the base of every
     /// URL the signer publishes.
     pub issuer: String,
+    /// Where validation learns whether a certificate is revoked: vhod's own from `ca`, others
+    /// over the network (CRLs cached until their nextUpdate).
+    pub revocation: Arc<CaRevocation>,
+    /// Per-client limits of the public endpoints (validation).
+    pub limiter: Arc<dyn RateLimiter>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -50,12 +58,21 @@ impl Signer {
         Ok(Signer {
             pool,
             backend,
+            revocation: Arc::new(CaRevocation::new(ca.clone(), HttpRevocation::default())),
+            limiter: Arc::new(LocalLimiter::default()),
             ca,
             keys,
             clock,
             audit,
             issuer: issuer.trim_end_matches('/').to_owned(),
         })
+    }
+
+    /// The same signer counting its public endpoints' requests with `limiter` (the shared
+    /// cache's, so that every node counts together).
+    pub fn with_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Signer {
+        self.limiter = limiter;
+        self
     }
 
     /// An absolute URL of one of our paths.

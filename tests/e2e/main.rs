@@ -36,3 +36,5 @@ mod step_up;
 mod tls;
 mod tokens;
 mod two_nodes;
+mod validation;
+mod validation_cli;

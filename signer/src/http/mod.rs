@@ -1,21 +1,30 @@
 //! The signer's HTTP surface, merged into the one vhod router: the CA's published files and
-//! protocols under `/ca/` (this module's [`ca`]) and the signing-requests API under
-//! `/api/signer/v1/` ([`crate::requests`]). Everything here answers machines: errors are
-//! `application/problem+json` (RFC 9457); the pages people see are rendered by the IdP.
+//! protocols under `/ca/` (this module's `ca`), the signing-requests API under
+//! `/api/signer/v1/` ([`crate::requests`]) and the public validation API ([`validate`]).
+//! Everything here answers machines: errors are `application/problem+json` (RFC 9457); the
+//! pages people see are rendered by the IdP, which reads uploads with [`upload`].
 
 use crate::Signer;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 use axum::Router;
 use std::sync::Arc;
 
 mod ca;
+pub mod upload;
+pub mod validate;
 
 /// Every signer route, with its state applied.
 pub fn router(s: Arc<Signer>) -> Router {
     Router::new()
         .merge(ca::routes())
         .merge(crate::requests::routes())
+        .route(
+            validate::PATH,
+            post(validate::validate).layer(DefaultBodyLimit::max(upload::MAX_BODY)),
+        )
         .with_state(s)
 }
 

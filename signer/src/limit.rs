@@ -1,0 +1,84 @@
+//! Per-client request limits for the signer's public endpoints. The signer does not own the
+//! shared cache: the composition root plugs in a [`RateLimiter`] over it (so every node counts
+//! together, and a trusted proxy's `X-Forwarded-For` names the client); [`LocalLimiter`] is
+//! the in-process stand-in a bare [`Signer`](crate::Signer) starts with.
+
+use axum::http::HeaderMap;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Counts requests per client in fixed windows.
+#[async_trait::async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one request in `bucket` from the client that sent it (`peer`, or the address a
+    /// trusted proxy put in `headers`); `Ok(false)` once that client is over `limit` within
+    /// the current `window`. `Err` when the counter could not be kept.
+    async fn allow(
+        &self,
+        bucket: &str,
+        limit: u64,
+        window: Duration,
+        peer: SocketAddr,
+        headers: &HeaderMap,
+    ) -> Result<bool, String>;
+}
+
+/// In-process counters keyed by the peer address (no proxy is trusted).
+#[derive(Debug, Default)]
+pub struct LocalLimiter {
+    windows: Mutex<HashMap<(String, IpAddr), (Instant, u64)>>,
+}
+
+/// Entries kept before expired windows are swept.
+const SWEEP_AT: usize = 10_000;
+
+#[async_trait::async_trait]
+impl RateLimiter for LocalLimiter {
+    async fn allow(
+        &self,
+        bucket: &str,
+        limit: u64,
+        window: Duration,
+        peer: SocketAddr,
+        _: &HeaderMap,
+    ) -> Result<bool, String> {
+        let mut map = self
+            .windows
+            .lock()
+            .map_err(|_| "the rate-limit counters are poisoned".to_owned())?;
+        let now = Instant::now();
+        if map.len() >= SWEEP_AT {
+            map.retain(|_, (start, _)| now.duration_since(*start) < window);
+        }
+        let entry = map
+            .entry((bucket.to_owned(), peer.ip()))
+            .or_insert((now, 0));
+        if now.duration_since(entry.0) >= window {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        Ok(entry.1 <= limit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LocalLimiter, RateLimiter};
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_client_over_the_limit_is_refused_and_others_are_not() {
+        let l = LocalLimiter::default();
+        let a = "192.0.2.1:1".parse().unwrap();
+        let b = "192.0.2.2:1".parse().unwrap();
+        let h = Default::default();
+        let w = Duration::from_secs(60);
+        assert!(l.allow("v", 2, w, a, &h).await.unwrap());
+        assert!(l.allow("v", 2, w, a, &h).await.unwrap());
+        assert!(!l.allow("v", 2, w, a, &h).await.unwrap());
+        assert!(l.allow("v", 2, w, b, &h).await.unwrap());
+        assert!(l.allow("other", 2, w, a, &h).await.unwrap());
+    }
+}
