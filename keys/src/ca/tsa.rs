@@ -269,8 +269,13 @@ impl Ca {
         sd.add_digest_algorithm(sha256_alg())
             .map_err(|e| CaError::Build(e.to_string()))?;
         if req.cert_req {
-            sd.add_certificate(CertificateChoices::Certificate(tsa.cert.clone()))
-                .map_err(|e| CaError::Build(e.to_string()))?;
+            // The TSA's certificate (RFC 3161 §2.4.1 requires it) and the issuing CA's, which
+            // the TSA's certificate chains through: validators that know only the root (pyHanko,
+            // `openssl ts -verify -CAfile root`) can then build the path without fetching.
+            for cert in [&tsa.cert, &self.issuing.cert] {
+                sd.add_certificate(CertificateChoices::Certificate(cert.clone()))
+                    .map_err(|e| CaError::Build(e.to_string()))?;
+            }
         }
         let token = sd
             .add_signer_info::<_, ecdsa::der::Signature<p256::NistP256>>(signer)
