@@ -194,26 +194,3 @@ async fn report(s: &Signer, input: Input<'_>) -> Response {
         }
     }
 }
-
-/// The OpenAPI 3.1 description of this endpoint, kept apart until the signer API's document
-/// (`/api/signer/v1/openapi.json`) takes its `paths` and `components` in.
-pub const OPENAPI: &str = include_str!("validate.openapi.json");
-
-#[cfg(test)]
-mod tests {
-    use super::{OPENAPI, PATH};
-
-    #[test]
-    fn the_openapi_document_describes_this_public_endpoint() {
-        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
-        assert_eq!(doc["openapi"], "3.1.0");
-        let server = doc["servers"][0]["url"].as_str().unwrap();
-        let path = server.strip_prefix("{issuer}").unwrap();
-        let op = &doc["paths"][PATH.strip_prefix(path).unwrap()]["post"];
-        assert!(op.is_object(), "{PATH} is not described");
-        assert_eq!(op["security"], serde_json::json!([]));
-        for status in ["200", "413", "415", "429"] {
-            assert!(op["responses"][status].is_object(), "{status}");
-        }
-    }
-}

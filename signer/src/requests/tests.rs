@@ -33,3 +33,29 @@ fn openapi_lists_every_route() {
         assert!(doc["paths"][rel][*method].is_object(), "{method} {path}");
     }
 }
+
+#[test]
+fn openapi_describes_public_validation_beside_the_bearer_routes() {
+    let doc: serde_json::Value = serde_json::from_str(openapi::OPENAPI).expect("JSON");
+    let rel = crate::http::validate::PATH
+        .strip_prefix(API_BASE)
+        .expect("under the base");
+    let op = &doc["paths"][rel]["post"];
+    assert!(op.is_object(), "{rel} is not described");
+    // Public: the operation overrides the document's bearer requirement.
+    assert_eq!(op["security"], serde_json::json!([]));
+    assert_eq!(doc["security"][0]["bearer"][0], "sign");
+    for status in ["200", "400", "413", "415", "429"] {
+        assert!(op["responses"][status].is_object(), "{status}");
+    }
+    // Every reference resolves inside the one document.
+    let text = openapi::OPENAPI;
+    for r in text.split("\"$ref\": \"#/").skip(1) {
+        let path = r.split('"').next().expect("ref");
+        let mut node = &doc;
+        for part in path.split('/') {
+            node = &node[part];
+        }
+        assert!(!node.is_null(), "dangling $ref #/{path}");
+    }
+}
