@@ -302,29 +302,7 @@ mod tests {
 
     #[test]
     fn every_sub_indication_is_explained_in_both_languages() {
-        use SubIndication::*;
-        let all = [
-            FormatFailure,
-            HashFailure,
-            SigCryptoFailure,
-            Revoked,
-            Expired,
-            NotYetValid,
-            SigConstraintsFailure,
-            ChainConstraintsFailure,
-            CertificateChainGeneralFailure,
-            CryptoConstraintsFailure,
-            CryptoConstraintsFailureNoPoe,
-            NoSigningCertificateFound,
-            NoCertificateChainFound,
-            RevokedNoPoe,
-            RevokedCaNoPoe,
-            OutOfBoundsNoPoe,
-            OutOfBoundsNotRevoked,
-            TryLater,
-            SignedDataNotFound,
-        ];
-        for s in all {
+        for s in SubIndication::ALL {
             for lang in [Lang::Ru, Lang::En] {
                 assert!(!explanation(Some(s), lang).is_empty(), "{s:?} in {lang:?}");
             }

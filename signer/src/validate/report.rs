@@ -70,6 +70,29 @@ pub enum SubIndication {
 }
 
 impl SubIndication {
+    /// Every sub-indication, in the order of EN 319 102-1 Table 5 as listed above.
+    pub const ALL: [SubIndication; 19] = [
+        Self::FormatFailure,
+        Self::HashFailure,
+        Self::SigCryptoFailure,
+        Self::Revoked,
+        Self::Expired,
+        Self::NotYetValid,
+        Self::SigConstraintsFailure,
+        Self::ChainConstraintsFailure,
+        Self::CertificateChainGeneralFailure,
+        Self::CryptoConstraintsFailure,
+        Self::CryptoConstraintsFailureNoPoe,
+        Self::NoSigningCertificateFound,
+        Self::NoCertificateChainFound,
+        Self::RevokedNoPoe,
+        Self::RevokedCaNoPoe,
+        Self::OutOfBoundsNoPoe,
+        Self::OutOfBoundsNotRevoked,
+        Self::TryLater,
+        Self::SignedDataNotFound,
+    ];
+
     /// The indication this sub-indication belongs to (EN 319 102-1 Table 5).
     pub fn indication(self) -> Indication {
         use SubIndication::*;
