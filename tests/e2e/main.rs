@@ -32,6 +32,7 @@ mod register;
 mod registry;
 mod requirements;
 mod signing;
+mod signing_pades;
 mod step_up;
 mod tls;
 mod tokens;

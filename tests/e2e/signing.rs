@@ -17,11 +17,11 @@ on_both_stores!(
     the_citizen_signs_with_a_totp_code_and_declines,
 );
 
-const TOTP: &[u8] = b"12345678901234567890";
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const TOTP: &[u8] = b"12345678901234567890";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// A client allowed `scope`, with the client_credentials grant; returns (id, secret).
-async fn api_client(app: &TestApp, name: &str, scope: &[&str]) -> (String, String) {
+pub(crate) async fn api_client(app: &TestApp, name: &str, scope: &[&str]) -> (String, String) {
     let id = format!("vhc_{}", uuid::Uuid::new_v4().simple());
     let (secret, hash) = new_secret(&app.app.secrets.client_secret_key);
     let nc = NewClient {
@@ -46,7 +46,7 @@ async fn api_client(app: &TestApp, name: &str, scope: &[&str]) -> (String, Strin
     (id, secret)
 }
 
-async fn token(app: &TestApp, client: &(String, String), scope: &str) -> String {
+pub(crate) async fn token(app: &TestApp, client: &(String, String), scope: &str) -> String {
     let r = http()
         .post(app.url("/token"))
         .basic_auth(&client.0, Some(&client.1))
@@ -60,7 +60,7 @@ async fn token(app: &TestApp, client: &(String, String), scope: &str) -> String 
 }
 
 /// A one-page PDF with a correct cross-reference table.
-fn pdf() -> Vec<u8> {
+pub(crate) fn pdf() -> Vec<u8> {
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -91,7 +91,7 @@ fn pdf() -> Vec<u8> {
 /// A 1×1 PNG.
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\0\0\0\0IEND\xaeB`\x82";
 
-const TXT: &[u8] = "Договор оказания услуг №1\n".as_bytes();
+pub(crate) const TXT: &[u8] = "Договор оказания услуг №1\n".as_bytes();
 
 /// A multipart/form-data body (RFC 7578) with the `request` JSON and file parts.
 fn multipart(request: &Value, files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
@@ -119,7 +119,7 @@ fn multipart(request: &Value, files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn create(
+pub(crate) async fn create(
     app: &TestApp,
     token: Option<&str>,
     request: &Value,
@@ -278,7 +278,7 @@ fn openssl(args: &[&str], dir: &Path) -> (bool, String) {
 
 /// Signs in to /account with password and authenticator code (the code of the previous
 /// step, so the current one stays unused for signing).
-async fn sign_in_with_totp(app: &TestApp, login: &str) -> Browser {
+pub(crate) async fn sign_in_with_totp(app: &TestApp, login: &str) -> Browser {
     let b = Browser::new();
     let (_, _, html) = b.get(&app.base, &app.url("/account")).await.page();
     let (_, _, html) = b
@@ -296,7 +296,7 @@ async fn sign_in_with_totp(app: &TestApp, login: &str) -> Browser {
     b
 }
 
-async fn post_form(
+pub(crate) async fn post_form(
     b: &Browser,
     app: &TestApp,
     path: &str,
@@ -312,7 +312,7 @@ async fn post_form(
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-async fn signature(app: &TestApp, t: &str, body: &Value, n: usize) -> (String, Vec<u8>) {
+pub(crate) async fn signature(app: &TestApp, t: &str, body: &Value, n: usize) -> (String, Vec<u8>) {
     let url = body["documents"][n]["signature_url"].as_str().unwrap();
     let r = http().get(url).bearer_auth(t).send().await.unwrap();
     assert_eq!(r.status(), 200);

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod pdfs;
+pub mod venv;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -287,54 +288,9 @@ impl TimestampSource for OpenSslTsa {
     }
 }
 
-/// The venv holding pyHanko and reportlab: `VHOD_SIGNER_TEST_VENV`, by default
-/// `signer/tests/.venv`. Made on first use from `signer/tests/requirements.txt` (python3's
-/// venv and pip from PyPI), and again whenever that file changes, so the README's test
-/// command works on a fresh machine; a lock file keeps parallel test processes from building
-/// it twice. Failing to build it fails the test.
+/// The venv holding pyHanko and reportlab (see [`venv::venv_in`]).
 pub fn venv() -> PathBuf {
-    let dir = std::env::var_os("VHOD_SIGNER_TEST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/.venv"));
-    ensure_venv(&dir);
-    dir
-}
-
-fn ensure_venv(dir: &Path) {
-    let req = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/requirements.txt");
-    let stamp = dir.join(".requirements");
-    let ready = || {
-        dir.join("bin/pyhanko").exists()
-            && std::fs::read(&stamp).ok() == Some(std::fs::read(&req).expect("requirements.txt"))
-    };
-    if ready() {
-        return;
-    }
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent).expect("venv parent directory");
-    }
-    let lock = std::fs::File::create(dir.with_extension("lock")).expect("venv lock file");
-    lock.lock().expect("venv lock");
-    if ready() {
-        return;
-    }
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let made = Command::new(&python).args(["-m", "venv"]).arg(dir).status();
-    assert!(
-        made.is_ok_and(|s| s.success()),
-        "{python} -m venv {} failed",
-        dir.display()
-    );
-    let pip = Command::new(dir.join("bin/pip"))
-        .args(["install", "-q", "--disable-pip-version-check", "-r"])
-        .arg(&req)
-        .status();
-    assert!(
-        pip.is_ok_and(|s| s.success()),
-        "pip install -r {} failed",
-        req.display()
-    );
-    std::fs::copy(&req, &stamp).expect("venv stamp");
+    venv::venv_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
 }
 
 /// `pyhanko sign validate --pretty-print` of `pdf` trusting only `root.pem`, without
