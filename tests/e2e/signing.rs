@@ -312,6 +312,36 @@ pub(crate) async fn post_form(
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// Issues a P-256 citizen certificate to `account` straight from the CA (the certificates
+/// page and its second factor are tested in `certificates.rs`).
+pub(crate) async fn certificate(
+    app: &TestApp,
+    account: &str,
+    given_name: &str,
+    snils: Option<&str>,
+) -> keys::ca::CitizenCert {
+    let subject = keys::ca::CitizenSubject {
+        surname: "Пример".into(),
+        given_name: given_name.into(),
+        patronymic: None,
+        snils: snils.map(|s| keys::ca::Snils::parse(s).unwrap()),
+        inn: None,
+    };
+    app.app
+        .signer
+        .ca
+        .issue(account, &subject, keys::ca::KeyAlg::P256, None)
+        .await
+        .unwrap()
+}
+
+/// Downloads vhod's published root to `dir/root.pem`, the only trust anchor of the checks.
+pub(crate) async fn save_root_pem(app: &TestApp, dir: &Path) {
+    let r = http().get(app.url("/ca/root.pem")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    std::fs::write(dir.join("root.pem"), r.bytes().await.unwrap()).unwrap();
+}
+
 pub(crate) async fn signature(app: &TestApp, t: &str, body: &Value, n: usize) -> (String, Vec<u8>) {
     let url = body["documents"][n]["signature_url"].as_str().unwrap();
     let r = http().get(url).bearer_auth(t).send().await.unwrap();
@@ -349,20 +379,7 @@ async fn the_citizen_signs_with_a_totp_code_and_declines(app: TestApp) {
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("id=\"no-certificate\""), "{html}");
     assert!(html.contains("/account/certificates"));
-    let subject = keys::ca::CitizenSubject {
-        surname: "Пример".into(),
-        given_name: "Алиса".into(),
-        patronymic: None,
-        snils: None,
-        inn: None,
-    };
-    let cert = app
-        .app
-        .signer
-        .ca
-        .issue(&citizen, &subject, keys::ca::KeyAlg::P256, None)
-        .await
-        .unwrap();
+    let cert = certificate(&app, &citizen, "Алиса", None).await;
 
     // The page: client, names, hashes, previews, certificate.
     let (status, _, html) = b.get(&app.base, &app.url(&page_path)).await.page();
@@ -462,15 +479,7 @@ async fn the_citizen_signs_with_a_totp_code_and_declines(app: TestApp) {
     assert_eq!(got["certificate"]["serial"], cert.serial.as_str());
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let root = http()
-        .get(app.url("/ca/root.pem"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    std::fs::write(d.join("root.pem"), root).unwrap();
+    save_root_pem(&app, d).await;
     for (n, (name, content)) in files.iter().enumerate() {
         let (ct, sig) = signature(&app, &t, &got, n).await;
         assert_eq!(ct, "application/pkcs7-signature");

@@ -7,7 +7,8 @@
 use crate::helpers::*;
 use crate::on_both_stores;
 use crate::signing::{
-    api_client, create, pdf, post_form, sign_in_with_totp, signature, token, PASSWORD, TOTP,
+    api_client, certificate, create, pdf, post_form, save_root_pem, sign_in_with_totp, signature,
+    token, PASSWORD, TOTP,
 };
 use crate::validation::verdict;
 use serde_json::Value;
@@ -40,8 +41,16 @@ fn reportlab_pdf(dir: &Path) -> Vec<u8> {
 }
 
 /// `pyhanko sign validate` trusting only `root.pem`; revocation is checked (pyHanko fetches
-/// the CRL or OCSP answer from the URLs in the certificates, i.e. from this vhod).
-fn pyhanko_validate(dir: &Path, pdf: &str) -> (bool, String) {
+/// the CRL or OCSP answer from the URLs in the certificates, i.e. from this vhod, so it runs
+/// off the server's threads).
+async fn pyhanko_validate(dir: &Path, pdf: &str) -> (bool, String) {
+    let (dir, pdf) = (dir.to_owned(), pdf.to_owned());
+    tokio::task::spawn_blocking(move || pyhanko_validate_now(&dir, &pdf))
+        .await
+        .unwrap()
+}
+
+fn pyhanko_validate_now(dir: &Path, pdf: &str) -> (bool, String) {
     let out = Command::new(venv().join("bin/pyhanko"))
         .args(["sign", "validate", "--pretty-print", "--trust-replace"])
         .arg("--trust")
@@ -65,20 +74,7 @@ async fn a_pades_request_signs_pdfs_that_pyhanko_and_vhod_accept(app: TestApp) {
             a.totp_secret = Some(sealed);
         })
         .await;
-    let subject = keys::ca::CitizenSubject {
-        surname: "Пример".into(),
-        given_name: "Борис".into(),
-        patronymic: None,
-        snils: Some(keys::ca::Snils::parse("112-233-445 95").unwrap()),
-        inn: None,
-    };
-    let cert = app
-        .app
-        .signer
-        .ca
-        .issue(&citizen, &subject, keys::ca::KeyAlg::P256, None)
-        .await
-        .unwrap();
+    let cert = certificate(&app, &citizen, "Борис", Some("112-233-445 95")).await;
     let client = api_client(&app, "Архив", &["sign"]).await;
     let t = token(&app, &client, "sign").await;
 
@@ -117,15 +113,7 @@ async fn a_pades_request_signs_pdfs_that_pyhanko_and_vhod_accept(app: TestApp) {
     let got: Value = get_bearer_json(&app.url(&format!("/api/signer/v1/requests/{id}")), &t).await;
     assert_eq!(got["status"], "signed", "{got}");
     assert_eq!(got["format"], "pades", "{got}");
-    let root = http()
-        .get(app.url("/ca/root.pem"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    std::fs::write(d.join("root.pem"), root).unwrap();
+    save_root_pem(&app, &d).await;
 
     for (n, (name, original)) in files.iter().enumerate() {
         let (ct, signed) = signature(&app, &t, &got, n).await;
@@ -141,12 +129,7 @@ async fn a_pades_request_signs_pdfs_that_pyhanko_and_vhod_accept(app: TestApp) {
 
         // pyHanko: trusted, sound, valid, with the timestamp from vhod's TSA, and the
         // revocation status fetched from vhod itself.
-        let (ok, text) = {
-            let d = d.clone();
-            tokio::task::spawn_blocking(move || pyhanko_validate(&d, &file))
-                .await
-                .unwrap()
-        };
+        let (ok, text) = pyhanko_validate(&d, &file).await;
         assert!(ok, "{name}: pyHanko rejected the signature: {text}");
         for line in [
             "The signer's certificate is trusted.",
@@ -171,12 +154,7 @@ async fn a_pades_request_signs_pdfs_that_pyhanko_and_vhod_accept(app: TestApp) {
         altered[7] ^= 1;
         let bad = format!("altered-{n}.pdf");
         std::fs::write(d.join(&bad), &altered).unwrap();
-        let (ok, text) = {
-            let d = d.clone();
-            tokio::task::spawn_blocking(move || pyhanko_validate(&d, &bad))
-                .await
-                .unwrap()
-        };
+        let (ok, text) = pyhanko_validate(&d, &bad).await;
         assert!(!ok, "{name}: pyHanko accepted an altered PDF: {text}");
         let (_, report) = crate::validation::api(&app, &altered, None).await;
         assert_eq!(
