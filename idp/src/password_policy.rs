@@ -134,6 +134,43 @@ pub fn check(password: &str, has_second_factor: bool, login: &str) -> Result<(),
     Ok(())
 }
 
+/// Why a new password from a form was not taken.
+#[derive(Debug)]
+pub enum NewPasswordError {
+    /// The person can fix it: the two fields differ, or the policy refused the password. The
+    /// text is in their language.
+    Refused(String),
+    /// A fault of ours (the blocking pool or the hash failed).
+    Unavailable,
+}
+
+/// A new password typed twice (`password`, `password2`): both must match, pass [`check`] for
+/// an account with or without a second factor and this login, and are then hashed with
+/// argon2id. The check and the hash run on the blocking pool (the first check decompresses
+/// the common-password list; the hash is deliberately slow).
+pub async fn hash_new(
+    password: &str,
+    repeated: &str,
+    has_second_factor: bool,
+    login: &str,
+    lang: Lang,
+) -> Result<String, NewPasswordError> {
+    if password != repeated {
+        return Err(NewPasswordError::Refused(
+            lang.t("err_passwords_differ").to_owned(),
+        ));
+    }
+    let (candidate, login) = (password.to_owned(), login.to_owned());
+    match tokio::task::spawn_blocking(move || check(&candidate, has_second_factor, &login)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(NewPasswordError::Refused(e.message(lang))),
+        Err(_) => return Err(NewPasswordError::Unavailable),
+    }
+    crate::password::hash_async(password.to_owned())
+        .await
+        .map_err(|_| NewPasswordError::Unavailable)
+}
+
 /// How many entries of the common-password list are loaded (loading it if not yet done);
 /// 0 means the embedded file could not be read, which is logged. Calling it at start-up
 /// moves the one-off decompression out of the first password change.

@@ -18,6 +18,7 @@ use crate::crypto::sha256_b64;
 use crate::flow::{Binding, Bound, Kind, SentCode};
 use crate::i18n::Lang;
 use crate::notify::{Message, Recipient};
+use crate::password_policy::{hash_new, NewPasswordError};
 use crate::store::{NewAccount, StoreError};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
@@ -360,25 +361,14 @@ pub async fn password(
     let (true, Some(contact)) = (f.verified, f.contact.clone()) else {
         return render(&app, &f, StatusCode::BAD_REQUEST, None);
     };
-    let pw = form.get("password").unwrap_or("").to_owned();
-    if form.get("password2").unwrap_or("") != pw {
-        let e = f.b.lang.t("err_passwords_differ").to_owned();
-        return render(&app, &f, StatusCode::BAD_REQUEST, Some(e));
-    }
-    // On the blocking pool: the first check decompresses the common-password list.
-    let (candidate, login) = (pw.clone(), contact.value().to_owned());
-    let verdict = tokio::task::spawn_blocking(move || {
-        crate::password_policy::check(&candidate, false, &login)
-    })
-    .await;
-    match verdict {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return render(&app, &f, StatusCode::BAD_REQUEST, Some(e.message(f.b.lang))),
-        Err(_) => return app.pages.unavailable(f.b.lang),
-    }
-    let hash = match crate::password::hash_async(pw).await {
+    let pw = form.get("password").unwrap_or("");
+    let again = form.get("password2").unwrap_or("");
+    let hash = match hash_new(pw, again, false, contact.value(), f.b.lang).await {
         Ok(h) => h,
-        Err(_) => return app.pages.unavailable(f.b.lang),
+        Err(NewPasswordError::Refused(e)) => {
+            return render(&app, &f, StatusCode::BAD_REQUEST, Some(e))
+        }
+        Err(NewPasswordError::Unavailable) => return app.pages.unavailable(f.b.lang),
     };
     let (email, phone) = match &contact {
         Contact::Email(e) => (Some(e.clone()), None),

@@ -26,6 +26,7 @@ use crate::crypto::sha256_b64;
 use crate::flow::{Binding, Bound, Kind, SentCode};
 use crate::notify::{Message, Recipient};
 use crate::otp_factor::Method;
+use crate::password_policy::{hash_new, NewPasswordError};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -299,28 +300,18 @@ pub async fn password(
         Ok(Some(a)) => a,
         _ => return app.pages.unavailable(f.b.lang),
     };
-    let pw = form.get("password").unwrap_or("").to_owned();
-    if form.get("password2").unwrap_or("") != pw {
-        let e = f.b.lang.t("err_passwords_differ").to_owned();
-        return render(&app, &f, StatusCode::BAD_REQUEST, Some(e)).await;
-    }
     let mfa = match crate::otp_factor::has_second_factor(&app, &account).await {
         Ok(m) => m,
         Err(_) => return app.pages.unavailable(f.b.lang),
     };
-    let (candidate, login) = (pw.clone(), account.login.clone());
-    let verdict =
-        tokio::task::spawn_blocking(move || crate::password_policy::check(&candidate, mfa, &login))
-            .await;
-    match verdict {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            return render(&app, &f, StatusCode::BAD_REQUEST, Some(e.message(f.b.lang))).await
+    let pw = form.get("password").unwrap_or("");
+    let again = form.get("password2").unwrap_or("");
+    let hash = match hash_new(pw, again, mfa, &account.login, f.b.lang).await {
+        Ok(h) => h,
+        Err(NewPasswordError::Refused(e)) => {
+            return render(&app, &f, StatusCode::BAD_REQUEST, Some(e)).await
         }
-        Err(_) => return app.pages.unavailable(f.b.lang),
-    }
-    let Ok(hash) = crate::password::hash_async(pw).await else {
-        return app.pages.unavailable(f.b.lang);
+        Err(NewPasswordError::Unavailable) => return app.pages.unavailable(f.b.lang),
     };
     let now = app.now();
     let done = async {
