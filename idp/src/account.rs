@@ -31,6 +31,7 @@ use minijinja::context;
 
 pub mod certificates;
 pub mod factors;
+pub mod password;
 pub mod sign;
 
 /// The account area's own client id.
@@ -812,11 +813,19 @@ pub async fn delete(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         Ok(x) => x,
         Err(r) => return r,
     };
-    let password_ok = crate::password::verify(
-        form.get("password").unwrap_or("").to_owned(),
-        a.password_hash.clone(),
-    )
-    .await;
+    // Wrong passwords count like sign-in failures; a login that must wait is told so.
+    let typed = form.get("password").unwrap_or("");
+    let password_ok = match crate::interaction::reauthenticate(&app, &a, typed, lang).await {
+        crate::interaction::PasswordCheck::Confirmed => true,
+        crate::interaction::PasswordCheck::Wrong => false,
+        crate::interaction::PasswordCheck::Wait => {
+            let e = lang.t("err_password_wait");
+            let has_code = a.totp_secret.is_some() || sent_factor(&app, &a).await.is_some();
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            return delete_page(&app, &headers, lang, status, has_code, Some(e));
+        }
+        crate::interaction::PasswordCheck::Unavailable => return app.pages.unavailable(lang),
+    };
     let now = app.now();
     let sent = sent_factor(&app, &a).await;
     let typed = form.get("code").unwrap_or("");

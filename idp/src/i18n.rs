@@ -425,6 +425,26 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("delete_done", "Учётная запись удалена.", "The account is deleted."),
     ("delete_link", "Удалить учётную запись", "Delete the account"),
+    ("password_change_link", "Сменить пароль", "Change the password"),
+    ("password_change_title", "Смена пароля", "Change the password"),
+    (
+        "password_change_intro",
+        "После смены пароля все остальные браузеры будут выведены из учётной записи, а сервисам придётся заново получить доступ. Этот браузер останется в системе.",
+        "Once the password is changed, every other browser is signed out and services must ask for access again. This browser stays signed in.",
+    ),
+    ("password_current_label", "Текущий пароль", "Current password"),
+    ("password_change_button", "Сменить пароль", "Change the password"),
+    (
+        "password_change_done",
+        "Пароль изменён. Остальные входы завершены.",
+        "The password is changed. Every other sign-in has ended.",
+    ),
+    ("err_current_password", "Текущий пароль введён неверно.", "The current password is wrong."),
+    (
+        "err_password_wait",
+        "Слишком много неверных попыток. Подождите несколько минут и попробуйте снова.",
+        "Too many wrong attempts. Wait a few minutes and try again.",
+    ),
     ("account_deleted_subject", "vhod: учётная запись удалена", "vhod: your account was deleted"),
     (
         "account_deleted_text",

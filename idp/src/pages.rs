@@ -54,6 +54,7 @@ impl Pages {
                 include_str!("../templates/signatures.html"),
             ),
             ("delete.html", include_str!("../templates/delete.html")),
+            ("password.html", include_str!("../templates/password.html")),
             ("sessions.html", include_str!("../templates/sessions.html")),
             ("factors.html", include_str!("../templates/factors.html")),
             ("passkeys.html", include_str!("../templates/passkeys.html")),

@@ -202,6 +202,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/account/services", get(crate::account::services))
         .route("/account/history", get(crate::account::history))
+        .route(
+            "/account/password",
+            get(crate::account::password::show).post(crate::account::password::change),
+        )
         .route("/account/sessions", get(crate::account::sessions))
         .route("/account/sessions/end", post(crate::account::end_session))
         .route("/account/export", get(crate::account::export))

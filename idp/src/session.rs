@@ -86,6 +86,20 @@ pub async fn end_all(app: &App, account_id: &str) -> Result<(), CacheError> {
     Ok(())
 }
 
+/// Ends every session of `s`'s account but the one this request's cookie names, which is
+/// stored again under the account's new epoch (same cookie, same `sid`).
+pub async fn end_others(app: &App, headers: &HeaderMap, s: &Session) -> Result<(), CacheError> {
+    end_all(app, &s.account_id).await?;
+    let Some(k) = current_key(app, headers) else {
+        return Ok(());
+    };
+    let mut s = s.clone();
+    s.epoch = epoch(app, &s.account_id).await?;
+    let json = serde_json::to_vec(&s).map_err(|e| CacheError::Backend(e.to_string()))?;
+    let ttl = Duration::from_secs(app.settings.session_ttl.max(1) as u64);
+    app.cache.put(&k, &json, ttl).await
+}
+
 /// Starts a new session (a new cookie value on every login: no fixation) and returns the
 /// `Set-Cookie` header.
 pub async fn start(app: &App, s: &Session) -> Result<Option<HeaderValue>, CacheError> {

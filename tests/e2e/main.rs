@@ -25,6 +25,7 @@ mod notification_settings;
 mod notify;
 mod otp_factors;
 mod passkeys;
+mod password_change;
 mod profile;
 mod recover;
 mod recover_factors;

@@ -11,6 +11,7 @@
 use super::{signed_in, signed_in_form, tell};
 use crate::app::{App, AppState};
 use crate::i18n::Lang;
+use crate::interaction::PasswordCheck;
 use crate::otp_factor::{self, Factors, Method};
 use crate::password_policy::MIN_LEN_SINGLE_FACTOR;
 use crate::session;
@@ -126,9 +127,8 @@ pub async fn confirm(State(app): State<AppState>, headers: HeaderMap, body: Byte
         confirming: Some(m),
         error: Some(lang.t(key)),
     };
-    if !password_ok(&a, &form).await {
-        let extra = refused("err_factor_password");
-        return page(&app, &headers, lang, StatusCode::UNAUTHORIZED, &a, extra).await;
+    if let Some((status, key)) = password_refusal(&app, &a, &form, lang).await {
+        return page(&app, &headers, lang, status, &a, refused(key)).await;
     }
     let typed = form.get("code").unwrap_or("");
     if let Err((status, key)) = otp_factor::check(&app, &a.id, m, "enrol", typed).await {
@@ -142,9 +142,21 @@ pub async fn confirm(State(app): State<AppState>, headers: HeaderMap, body: Byte
     crate::oauth::authorize::response::redirect("/account/factors")
 }
 
-async fn password_ok(a: &Account, form: &crate::oauth::params::Params) -> bool {
-    let typed = form.get("password").unwrap_or("").to_owned();
-    crate::password::verify(typed, a.password_hash.clone()).await
+/// The password typed in `form`, checked as a re-authentication (wrong ones count like
+/// sign-in failures): `None` when right, else the status and message key to answer with.
+async fn password_refusal(
+    app: &App,
+    a: &Account,
+    form: &crate::oauth::params::Params,
+    lang: Lang,
+) -> Option<(StatusCode, &'static str)> {
+    let typed = form.get("password").unwrap_or("");
+    match crate::interaction::reauthenticate(app, a, typed, lang).await {
+        PasswordCheck::Confirmed => None,
+        PasswordCheck::Wrong => Some((StatusCode::UNAUTHORIZED, "err_factor_password")),
+        PasswordCheck::Wait => Some((StatusCode::TOO_MANY_REQUESTS, "err_password_wait")),
+        PasswordCheck::Unavailable => Some((StatusCode::SERVICE_UNAVAILABLE, "err_server")),
+    }
 }
 
 /// Whether `f` still has a second factor once `m` is gone.
@@ -184,9 +196,8 @@ pub async fn remove(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         error: Some(lang.t(key)),
         ..Extra::default()
     };
-    if !password_ok(&a, &form).await {
-        let extra = refuse("err_factor_password");
-        return page(&app, &headers, lang, StatusCode::UNAUTHORIZED, &a, extra).await;
+    if let Some((status, key)) = password_refusal(&app, &a, &form, lang).await {
+        return page(&app, &headers, lang, status, &a, refuse(key)).await;
     }
     let typed_len = form.get("password").unwrap_or("").chars().count();
     if !without(f, m).any() && typed_len < MIN_LEN_SINGLE_FACTOR {

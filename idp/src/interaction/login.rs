@@ -218,8 +218,14 @@ pub(super) async fn count_login_failure(
     account: Option<&crate::store::Account>,
     lang: Lang,
 ) {
-    let (counter, until_key) = login_counters(login);
     count_failure(app, &[ip_counter]).await;
+    count_streak(app, login, account, lang).await;
+}
+
+/// Adds one to `login`'s failure streak (past `FREE_FAILURES` it must wait) and to the
+/// account's count towards the lock.
+async fn count_streak(app: &App, login: &str, account: Option<&crate::store::Account>, lang: Lang) {
+    let (counter, until_key) = login_counters(login);
     match app.cache.incr(&counter, STREAK_TTL).await {
         Ok(n) if delay_after(n) > 0 => {
             let d = delay_after(n);
@@ -234,6 +240,47 @@ pub(super) async fn count_login_failure(
     }
     if let Some(a) = account {
         lock_if_due(app, a, lang).await;
+    }
+}
+
+/// How asking a signed-in citizen for their password again ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PasswordCheck {
+    /// The password is right.
+    Confirmed,
+    /// The password is wrong (counted).
+    Wrong,
+    /// Too many wrong answers lately: the login must wait, as on the login page.
+    Wait,
+    /// The shared cache failed.
+    Unavailable,
+}
+
+/// Checks the password of a signed-in citizen before a sensitive change in the account.
+/// Wrong answers count in the same streak as sign-in (the same waits, the same lock at
+/// `LOCK_AFTER`), so a stolen session cannot guess the password faster than the login page
+/// allows; a right one ends the streak.
+pub(crate) async fn reauthenticate(
+    app: &App,
+    a: &crate::store::Account,
+    typed: &str,
+    lang: Lang,
+) -> PasswordCheck {
+    let (_, until_key) = login_counters(&a.login);
+    match app.cache.get(&until_key).await {
+        Ok(Some(v)) if parse_count(&v) as i64 > app.now() => return PasswordCheck::Wait,
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "failure streak not read");
+            return PasswordCheck::Unavailable;
+        }
+    }
+    if crate::password::verify(typed.to_owned(), a.password_hash.clone()).await {
+        clear_login_failures(app, &a.login, a).await;
+        PasswordCheck::Confirmed
+    } else {
+        count_streak(app, &a.login, Some(a), lang).await;
+        PasswordCheck::Wrong
     }
 }
 

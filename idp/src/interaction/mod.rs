@@ -8,6 +8,7 @@
 mod consent;
 mod factor;
 mod login;
+pub(crate) use login::{reauthenticate, PasswordCheck};
 mod passkey;
 mod totp;
 
