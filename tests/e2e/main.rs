@@ -39,3 +39,4 @@ mod tokens;
 mod two_nodes;
 mod validation;
 mod validation_cli;
+mod webhooks;
