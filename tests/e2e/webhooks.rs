@@ -401,6 +401,14 @@ async fn two_nodes_deliver_each_webhook_event_once() {
         let node = if i % 2 == 0 { &a } else { &b };
         node.app.signer.decline_request(id, &citizen).await.unwrap();
     }
+    // Beside both nodes' own senders, sixteen passes at once, half on each node, race for
+    // the same due events.
+    let mut passes = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let s = if i % 2 == 0 { &a } else { &b }.app.signer.clone();
+        passes.spawn(async move { s.run_webhooks_once().await.unwrap() });
+    }
+    passes.join_all().await;
     rx.wait_for(ids.len()).await;
     settle().await;
     let got = rx.got();

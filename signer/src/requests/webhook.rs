@@ -112,17 +112,12 @@ struct Claims<'a> {
 }
 
 impl Signer {
-    /// Starts this node's sender: every `interval`, expired requests are swept and due events
-    /// delivered. The task ends when the signer is dropped.
+    /// Starts this node's sender: every `interval`, [`Signer::run_webhooks_once`]. The task
+    /// ends when the signer is dropped.
     pub fn spawn_webhooks(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let me = Arc::downgrade(self);
         let every = self.webhooks.interval.max(Duration::from_millis(10));
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(self.webhooks.timeout)
-            .connect_timeout(self.webhooks.timeout)
-            .user_agent("vhod-webhook/1")
-            .build();
+        let client = self.webhook_client();
         tokio::spawn(async move {
             let client = match client {
                 Ok(c) => c,
@@ -136,14 +131,35 @@ impl Signer {
             loop {
                 tick.tick().await;
                 let Some(s) = me.upgrade() else { break };
-                if let Err(e) = s.expire_requests().await {
-                    tracing::error!(error = %e, "expiry sweep failed");
-                }
-                if let Err(e) = s.deliver_due(&client).await {
-                    tracing::error!(error = %e, "webhook delivery pass failed");
-                }
+                s.pass(&client).await;
             }
         })
+    }
+
+    /// One pass of the sender, now: expired requests are swept and the due events delivered.
+    /// Safe beside the background task and on any number of nodes at once.
+    pub async fn run_webhooks_once(self: &Arc<Self>) -> Result<(), reqwest::Error> {
+        let client = self.webhook_client()?;
+        self.pass(&client).await;
+        Ok(())
+    }
+
+    fn webhook_client(&self) -> Result<reqwest::Client, reqwest::Error> {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.webhooks.timeout)
+            .connect_timeout(self.webhooks.timeout)
+            .user_agent("vhod-webhook/1")
+            .build()
+    }
+
+    async fn pass(self: &Arc<Self>, client: &reqwest::Client) {
+        if let Err(e) = self.expire_requests().await {
+            tracing::error!(error = %e, "expiry sweep failed");
+        }
+        if let Err(e) = self.deliver_due(client).await {
+            tracing::error!(error = %e, "webhook delivery pass failed");
+        }
     }
 
     /// Claims the due events (at most [`BATCH`]) and delivers them concurrently.
