@@ -186,6 +186,48 @@ impl Default for CaConfig {
     }
 }
 
+/// Webhook delivery of signing-request events (`signer::requests::WebhookSettings`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// Delay after the first failed attempt, ms; it doubles after each further one.
+    pub backoff_base_ms: u64,
+    /// Longest delay between two attempts, ms.
+    pub backoff_cap_ms: u64,
+    /// Attempts after which an event is given up.
+    pub max_attempts: i64,
+    /// How often each node looks for due events and expired requests, ms.
+    pub interval_ms: u64,
+    /// How long one POST may take, ms.
+    pub timeout_ms: u64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig {
+            backoff_base_ms: 30_000,
+            backoff_cap_ms: 3_600_000,
+            max_attempts: 30,
+            interval_ms: 5_000,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+impl WebhooksConfig {
+    /// The sender's settings.
+    pub fn settings(&self) -> signer::requests::WebhookSettings {
+        use std::time::Duration;
+        signer::requests::WebhookSettings {
+            backoff_base: Duration::from_millis(self.backoff_base_ms),
+            backoff_cap: Duration::from_millis(self.backoff_cap_ms),
+            max_attempts: self.max_attempts,
+            interval: Duration::from_millis(self.interval_ms),
+            timeout: Duration::from_millis(self.timeout_ms),
+        }
+    }
+}
+
 /// The longest citizen certificate accepted, days: five years, half the issuing CA's ten,
 /// so a certificate issued late in the issuing CA's life still fits inside it for years.
 pub const MAX_CITIZEN_VALIDITY_DAYS: i64 = 5 * 365;
@@ -229,6 +271,8 @@ pub struct Config {
     pub identity: IdentityConfig,
     /// The certificate authority.
     pub ca: CaConfig,
+    /// Webhook delivery.
+    pub webhooks: WebhooksConfig,
 }
 
 impl Default for Config {
@@ -251,6 +295,7 @@ impl Default for Config {
             notify: NotifyConfig::default(),
             identity: IdentityConfig::default(),
             ca: CaConfig::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }
@@ -324,6 +369,21 @@ impl Config {
         }
         if let Some(v) = env("VHOD_CA_ORGANIZATION") {
             c.ca.organization = v;
+        }
+        if let Some(v) = parse_env("VHOD_WEBHOOKS_BACKOFF_BASE_MS")? {
+            c.webhooks.backoff_base_ms = v;
+        }
+        if let Some(v) = parse_env("VHOD_WEBHOOKS_BACKOFF_CAP_MS")? {
+            c.webhooks.backoff_cap_ms = v;
+        }
+        if let Some(v) = parse_env("VHOD_WEBHOOKS_MAX_ATTEMPTS")? {
+            c.webhooks.max_attempts = v;
+        }
+        if let Some(v) = parse_env("VHOD_WEBHOOKS_INTERVAL_MS")? {
+            c.webhooks.interval_ms = v;
+        }
+        if let Some(v) = parse_env("VHOD_WEBHOOKS_TIMEOUT_MS")? {
+            c.webhooks.timeout_ms = v;
         }
         if let Some(v) = env("VHOD_KEY_ALG") {
             c.keys.alg = v;
@@ -433,6 +493,21 @@ impl Config {
         // ub-organization-name (RFC 5280 Appendix A): 64 characters.
         if org.is_empty() || org.chars().count() > 64 || org != self.ca.organization {
             bail!("ca.organization must be 1 to 64 characters without leading or trailing spaces");
+        }
+        let w = &self.webhooks;
+        if !(1..=86_400_000).contains(&w.backoff_base_ms)
+            || !(w.backoff_base_ms..=86_400_000).contains(&w.backoff_cap_ms)
+        {
+            bail!("webhooks.backoff_base_ms must be 1 to 86400000 and webhooks.backoff_cap_ms between it and 86400000");
+        }
+        if !(1..=1000).contains(&w.max_attempts) {
+            bail!("webhooks.max_attempts must be between 1 and 1000");
+        }
+        if !(10..=3_600_000).contains(&w.interval_ms) {
+            bail!("webhooks.interval_ms must be between 10 and 3600000");
+        }
+        if !(100..=60_000).contains(&w.timeout_ms) {
+            bail!("webhooks.timeout_ms must be between 100 and 60000");
         }
         if self.mode == Mode::Production {
             if self.kek.is_none() && self.kek_file.is_none() {

@@ -219,6 +219,7 @@ pub async fn open_signer(
         c.issuer(),
     )
     .await
+    .map(|s| s.with_webhooks(c.webhooks.settings()))
     .context("migrating the signer's tables")
 }
 
@@ -248,7 +249,7 @@ pub fn load_tls(t: &config::TlsConfig) -> anyhow::Result<Arc<rustls::ServerConfi
 }
 
 /// Serves `app` on `listener` (over TLS when `tls` is given) until the process ends; also
-/// keeps the key ring fresh.
+/// keeps the key ring fresh and delivers the signer's webhooks.
 pub async fn serve_on(
     listener: TcpListener,
     app: Arc<App>,
@@ -256,6 +257,7 @@ pub async fn serve_on(
     tls: Option<Arc<rustls::ServerConfig>>,
 ) -> anyhow::Result<()> {
     let _refresher = app.keys.spawn_refresher(key_refresh);
+    let _webhooks = app.signer.spawn_webhooks();
     let router = idp::router::router(AppState(app));
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let Some(cfg) = tls else {

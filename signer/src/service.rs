@@ -2,6 +2,7 @@
 
 use crate::ca_revocation::CaRevocation;
 use crate::limit::{LocalLimiter, RateLimiter};
+use crate::requests::WebhookSettings;
 use crate::validate::HttpRevocation;
 use keys::audit::Audit;
 use keys::ca::Ca;
@@ -33,6 +34,8 @@ pub struct Signer {
     pub revocation: Arc<CaRevocation>,
     /// Per-client limits of the public endpoints (validation).
     pub limiter: Arc<dyn RateLimiter>,
+    /// How webhook events are delivered and how often expiry is swept.
+    pub webhooks: WebhookSettings,
 }
 
 impl std::fmt::Debug for Signer {
@@ -60,6 +63,7 @@ impl Signer {
             backend,
             revocation: Arc::new(CaRevocation::new(ca.clone(), HttpRevocation::default())),
             limiter: Arc::new(LocalLimiter::default()),
+            webhooks: WebhookSettings::default(),
             ca,
             keys,
             clock,
@@ -72,6 +76,12 @@ impl Signer {
     /// cache's, so that every node counts together).
     pub fn with_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Signer {
         self.limiter = limiter;
+        self
+    }
+
+    /// The same signer delivering webhooks with `settings`.
+    pub fn with_webhooks(mut self, settings: WebhookSettings) -> Signer {
+        self.webhooks = settings;
         self
     }
 

@@ -40,3 +40,4 @@ mod tokens;
 mod two_nodes;
 mod validation;
 mod validation_cli;
+mod webhooks;

@@ -13,16 +13,19 @@
 mod auth;
 mod create;
 mod detect;
+mod expiry;
 mod openapi;
 mod read;
 mod signing;
 mod store;
 mod tsa;
+mod webhook;
 
 pub use detect::DocType;
 pub use read::{content_disposition, content_disposition_as};
 pub use signing::SignError;
 pub use store::{DocumentInfo, RequestInfo, Status};
+pub use webhook::{WebhookSettings, WEBHOOK_JWT_TYPE};
 
 use crate::Signer;
 use axum::extract::DefaultBodyLimit;

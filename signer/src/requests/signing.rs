@@ -312,8 +312,9 @@ impl Signer {
     }
 
     /// Queues the webhook event `status` of `r` (if it has a webhook URL) in the same
-    /// transaction as the change it reports.
-    async fn queue_webhook(
+    /// transaction as the change it reports, due at once (`next_at` 0); a second event of the
+    /// same kind for one request is dropped.
+    pub(super) async fn queue_webhook(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         r: &RequestInfo,
@@ -325,7 +326,7 @@ impl Signer {
         };
         sqlx::query(
             "INSERT INTO signer_webhooks (event_id, request_id, url, status, event_at, next_at) \
-             VALUES ($1, $2, $3, $4, $5, $5)",
+             VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (request_id, status) DO NOTHING",
         )
         .bind(format!("ev_{}", random_id()))
         .bind(&r.id)
@@ -339,7 +340,7 @@ impl Signer {
 }
 
 /// What audit events say about a request: its id, client, set digest and document hashes.
-fn event_details(r: &RequestInfo) -> serde_json::Value {
+pub(super) fn event_details(r: &RequestInfo) -> serde_json::Value {
     json!({
         "request_id": r.id,
         "client_id": r.client_id,

@@ -233,6 +233,7 @@ impl Signer {
             "pending" => Status::Pending,
             "signed" => Status::Signed,
             "declined" => Status::Declined,
+            "expired" => Status::Expired,
             _ => return Err(corrupt("status")),
         };
         let format: String = r.try_get("format")?;

@@ -59,3 +59,31 @@ fn openapi_describes_public_validation_beside_the_bearer_routes() {
         assert!(!node.is_null(), "dangling $ref #/{path}");
     }
 }
+
+#[test]
+fn openapi_describes_the_webhook_and_its_claims() {
+    let doc: serde_json::Value = serde_json::from_str(openapi::OPENAPI).expect("JSON");
+    let op = &doc["webhooks"]["signingRequestEvent"]["post"];
+    assert!(op["requestBody"]["content"]["application/jwt"].is_object());
+    assert_eq!(op["parameters"][0]["name"], "Webhook-Id");
+    assert!(op["description"]
+        .as_str()
+        .expect("description")
+        .contains(WEBHOOK_JWT_TYPE));
+    let claims = &doc["components"]["schemas"]["WebhookEvent"]["required"];
+    for c in [
+        "iss",
+        "aud",
+        "iat",
+        "jti",
+        "event",
+        "request_id",
+        "event_at",
+        "status_url",
+    ] {
+        assert!(
+            claims.as_array().expect("list").iter().any(|x| x == c),
+            "{c}"
+        );
+    }
+}

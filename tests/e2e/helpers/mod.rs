@@ -78,6 +78,12 @@ pub async fn test_config(
     c.keys.extra_algs = Vec::new();
     c.keys.prepublish = 0;
     c.keys.refresh = 1;
+    // Webhooks retried after 100 ms (not 30 s), looked for every 100 ms, given up after 5.
+    c.webhooks.backoff_base_ms = 100;
+    c.webhooks.backoff_cap_ms = 1000;
+    c.webhooks.interval_ms = 100;
+    c.webhooks.max_attempts = 5;
+    c.webhooks.timeout_ms = 2000;
     if store == Store::Shared {
         let (pg, redis) = match shared {
             Some(s) => s,
