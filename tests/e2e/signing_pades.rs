@@ -117,15 +117,7 @@ async fn a_pades_request_signs_pdfs_that_pyhanko_and_vhod_accept(app: TestApp) {
     let got: Value = get_bearer_json(&app.url(&format!("/api/signer/v1/requests/{id}")), &t).await;
     assert_eq!(got["status"], "signed", "{got}");
     assert_eq!(got["format"], "pades", "{got}");
-    let root = http()
-        .get(app.url("/ca/root.pem"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    std::fs::write(d.join("root.pem"), root).unwrap();
+    crate::signing::save_root(&app, &d).await;
 
     for (n, (name, original)) in files.iter().enumerate() {
         let (ct, signed) = signature(&app, &t, &got, n).await;
