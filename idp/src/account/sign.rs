@@ -12,11 +12,12 @@
 //! ceremony is bound to the request and its digest (`passkey`); wrong codes and refused
 //! passkeys count towards the request's attempt limit. Every handler starts with [`target`]:
 //! the account, the CSRF token of a form, and the request as far as the handler needs it.
-//! Previews are served with `Content-Disposition`, `nosniff` and a sandboxing CSP, framable
-//! only by our own pages.
+//! The documents themselves are served by `document`.
 
+mod document;
 mod passkey;
 
+pub use document::document;
 pub use passkey::confirm as confirm_passkey;
 
 use super::{signed_in, signed_in_form, when};
@@ -28,7 +29,7 @@ use crate::store::Account;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::{context, Value};
 use signer::requests::{DocType, RequestInfo, SignError, Status};
 use std::time::Duration;
@@ -37,10 +38,6 @@ use std::time::Duration;
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; object-src 'self'; frame-src 'self'; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'self'";
-
-/// A preview's CSP: nothing runs, nothing loads, a sandbox; framable by our pages only.
-const PREVIEW_CSP: &str = "default-src 'none'; img-src 'self'; object-src 'self'; \
-     plugin-types application/pdf; sandbox; frame-ancestors 'self'";
 
 fn human_size(bytes: i64) -> String {
     match bytes {
@@ -479,64 +476,6 @@ pub async fn decline(
         },
         Err(e) => refused(&app, &headers, lang, a, &id, &e).await,
     }
-}
-
-/// `GET /account/sign/{id}/documents/{n}`: the document itself, for the preview (PDF and
-/// images inline) or to download (the other types).
-pub async fn document(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    Path((id, n)): Path<(String, String)>,
-) -> Response {
-    let t = match target(&app, &headers, &id, &[], Need::View).await {
-        Ok(t) => t,
-        Err(resp) => return resp,
-    };
-    let (lang, r) = (t.lang, &t.request);
-    let Some(doc) = n
-        .parse::<i64>()
-        .ok()
-        .and_then(|n| r.documents.iter().find(|d| d.n == n))
-    else {
-        return app
-            .pages
-            .error(StatusCode::NOT_FOUND, lang, "sign_not_found", None, None);
-    };
-    let content = match app.signer.document_bytes(&id, doc.n).await {
-        Ok(Some((c, _))) => c,
-        Ok(None) => {
-            return app
-                .pages
-                .error(StatusCode::NOT_FOUND, lang, "sign_not_found", None, None)
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "document lookup failed");
-            return app.pages.unavailable(lang);
-        }
-    };
-    let kind = DocType::from_media_type(&doc.media_type);
-    let inline = matches!(kind, Some(DocType::Pdf | DocType::Png | DocType::Jpeg));
-    let media = kind.map_or("application/octet-stream", DocType::media_type);
-    let disposition = signer::requests::content_disposition_as(
-        if inline { "inline" } else { "attachment" },
-        &doc.name,
-    );
-    let mut resp = content.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PREVIEW_CSP),
-    );
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
-    );
-    resp
 }
 
 /// `GET /account/signatures`: requests waiting for the citizen, then what was signed,
