@@ -803,6 +803,16 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Слишком много неверных кодов: подписать этот запрос уже нельзя.",
         "Too many wrong codes: this request can no longer be signed.",
     ),
+    (
+        "sign_passkey_button",
+        "Подписать, подтвердив ключом доступа",
+        "Sign, confirming with a passkey",
+    ),
+    (
+        "sign_passkey_refused",
+        "Ключ доступа не принят, документы не подписаны. Попробуйте ещё раз.",
+        "The passkey was not accepted and nothing was signed. Please try again.",
+    ),
     ("signatures_title", "Подписание документов", "Document signing"),
     ("signatures_pending", "Ждут подписи", "Waiting for your signature"),
     ("signatures_none_pending", "Нет документов на подпись.", "Nothing to sign."),

@@ -197,6 +197,10 @@ pub fn router(state: AppState) -> Router {
             post(crate::account::sign::decline),
         )
         .route(
+            "/account/sign/{id}/passkey",
+            post(crate::account::sign::confirm_passkey),
+        )
+        .route(
             "/account/sign/{id}/documents/{n}",
             get(crate::account::sign::document),
         )

@@ -34,6 +34,7 @@ mod registry;
 mod requirements;
 mod signing;
 mod signing_pades;
+mod signing_passkey;
 mod step_up;
 mod tls;
 mod tokens;

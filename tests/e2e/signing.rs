@@ -335,11 +335,44 @@ pub(crate) async fn certificate(
         .unwrap()
 }
 
-/// Downloads vhod's published root to `dir/root.pem`, the only trust anchor of the checks.
-pub(crate) async fn save_root_pem(app: &TestApp, dir: &Path) {
-    let r = http().get(app.url("/ca/root.pem")).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    std::fs::write(dir.join("root.pem"), r.bytes().await.unwrap()).unwrap();
+/// Saves vhod's published root certificate as `dir/root.pem`.
+pub(crate) async fn save_root(app: &TestApp, dir: &Path) {
+    let root = http()
+        .get(app.url("/ca/root.pem"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    std::fs::write(dir.join("root.pem"), root).unwrap();
+}
+
+/// `openssl cms -verify` of the detached signature `sig` over `content` against
+/// `dir/root.pem` (left in `dir` as `sig.p7s` and `doc`).
+pub(crate) fn verify_detached(dir: &Path, content: &[u8], sig: &[u8]) -> (bool, String) {
+    std::fs::write(dir.join("doc"), content).unwrap();
+    std::fs::write(dir.join("sig.p7s"), sig).unwrap();
+    openssl(
+        &[
+            "cms",
+            "-verify",
+            "-inform",
+            "DER",
+            "-in",
+            "sig.p7s",
+            "-content",
+            "doc",
+            "-binary",
+            "-CAfile",
+            "root.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        dir,
+    )
 }
 
 pub(crate) async fn signature(app: &TestApp, t: &str, body: &Value, n: usize) -> (String, Vec<u8>) {
@@ -479,32 +512,11 @@ async fn the_citizen_signs_with_a_totp_code_and_declines(app: TestApp) {
     assert_eq!(got["certificate"]["serial"], cert.serial.as_str());
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    save_root_pem(&app, d).await;
+    save_root(&app, d).await;
     for (n, (name, content)) in files.iter().enumerate() {
         let (ct, sig) = signature(&app, &t, &got, n).await;
         assert_eq!(ct, "application/pkcs7-signature");
-        std::fs::write(d.join("doc"), content).unwrap();
-        std::fs::write(d.join("sig.p7s"), sig).unwrap();
-        let (ok, text) = openssl(
-            &[
-                "cms",
-                "-verify",
-                "-inform",
-                "DER",
-                "-in",
-                "sig.p7s",
-                "-content",
-                "doc",
-                "-binary",
-                "-CAfile",
-                "root.pem",
-                "-purpose",
-                "any",
-                "-out",
-                "/dev/null",
-            ],
-            d,
-        );
+        let (ok, text) = verify_detached(d, content, &sig);
         assert!(ok, "{name}: {text}");
         // B-T: a signature time-stamp is inside.
         let (_, dump) = openssl(

@@ -7,7 +7,7 @@
 use crate::helpers::*;
 use crate::on_both_stores;
 use crate::signing::{
-    api_client, certificate, create, pdf, post_form, save_root_pem, sign_in_with_totp, signature,
+    api_client, certificate, create, pdf, post_form, save_root, sign_in_with_totp, signature,
     token, PASSWORD, TOTP,
 };
 use crate::validation::verdict;
@@ -113,7 +113,7 @@ async fn a_pades_request_signs_pdfs_that_pyhanko_and_vhod_accept(app: TestApp) {
     let got: Value = get_bearer_json(&app.url(&format!("/api/signer/v1/requests/{id}")), &t).await;
     assert_eq!(got["status"], "signed", "{got}");
     assert_eq!(got["format"], "pades", "{got}");
-    save_root_pem(&app, &d).await;
+    save_root(&app, &d).await;
 
     for (n, (name, original)) in files.iter().enumerate() {
         let (ct, signed) = signature(&app, &t, &got, n).await;

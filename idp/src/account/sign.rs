@@ -8,19 +8,28 @@
 //! page showed, which the signer compares with the one derived from storage; the second
 //! factor is the authenticator app's code, spent once (the same replay key as sign-in), or a
 //! code sent by SMS or e-mail whose message names the document count and the digest's prefix
-//! and which is stored under that digest, so it confirms that set only; wrong codes count
-//! towards the request's attempt limit. Previews are served with
-//! `Content-Disposition`, `nosniff` and a sandboxing CSP, framable only by our own pages.
+//! and which is stored under that digest, so it confirms that set only, or a passkey whose
+//! ceremony is bound to the request and its digest (`passkey`); wrong codes and refused
+//! passkeys count towards the request's attempt limit. Every handler starts with [`target`]:
+//! the account, the CSRF token of a form, and the request as far as the handler needs it.
+//! The documents themselves are served by `document`.
+
+mod document;
+mod passkey;
+
+pub use document::document;
+pub use passkey::confirm as confirm_passkey;
 
 use super::{signed_in, signed_in_form, when};
 use crate::app::{App, AppState};
 use crate::i18n::Lang;
+use crate::oauth::params::Params;
 use crate::otp_factor::{self, Method};
 use crate::store::Account;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::{context, Value};
 use signer::requests::{DocType, RequestInfo, SignError, Status};
 use std::time::Duration;
@@ -29,10 +38,6 @@ use std::time::Duration;
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; object-src 'self'; frame-src 'self'; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'self'";
-
-/// A preview's CSP: nothing runs, nothing loads, a sandbox; framable by our pages only.
-const PREVIEW_CSP: &str = "default-src 'none'; img-src 'self'; object-src 'self'; \
-     plugin-types application/pdf; sandbox; frame-ancestors 'self'";
 
 fn human_size(bytes: i64) -> String {
     match bytes {
@@ -147,6 +152,17 @@ async fn page_sent(
             not_after => when(c.not_after),
         }
     });
+    // A ceremony only where the passkey can sign: an open request and a certificate.
+    let ceremony = match (&cert, r.status) {
+        (Some(_), Status::Pending) => match passkey::start(app, a, r).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "passkey lookup failed");
+                return app.pages.unavailable(lang);
+            }
+        },
+        _ => None,
+    };
     let csrf = crate::session::csrf_for(app, headers).unwrap_or_default();
     let mut resp = app.pages.page(
         status,
@@ -165,6 +181,8 @@ async fn page_sent(
             documents => documents(r),
             cert,
             has_totp => a.totp_secret.is_some(),
+            passkey_ceremony => ceremony.as_ref().map(|c| c.0.clone()),
+            passkey_options => ceremony.as_ref().map(|c| c.1.clone()),
             channels,
             sent => sent.map(Method::as_str),
             sent_to => sent.map(|m| otp_factor::masked(a, m)),
@@ -185,13 +203,8 @@ pub async fn show(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let lang = Lang::choose(&[], &headers);
-    let (_, a) = match signed_in(&app, &headers, lang).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match load(&app, lang, &id, &a).await {
-        Ok(r) => page(&app, &headers, lang, &a, &r, StatusCode::OK, None).await,
+    match target(&app, &headers, &id, &[], Need::View).await {
+        Ok(t) => t.page(&app, &headers, StatusCode::OK, None).await,
         Err(resp) => resp,
     }
 }
@@ -256,21 +269,110 @@ async fn refused(
     }
 }
 
-/// For a posted confirmation form: the account, the form and the request, once the CSRF token
-/// checks out and the request is open, unlocked and showing the same documents (before a
-/// code is sent or spent on it).
-async fn confirmable(
+/// How far a handler needs its request checked before it acts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// To see it: the account's own request, in any state.
+    View,
+    /// To act on it by a form: also the session's CSRF token.
+    Form,
+    /// To confirm it: also open, under the attempt limit and showing the same documents (the
+    /// posted set digest equals the one derived from storage) — before a code is sent or
+    /// spent, or a passkey checked.
+    Confirm,
+}
+
+/// A request a handler may act on: who asks, in which language, what they posted.
+struct Target {
+    lang: Lang,
+    account: Account,
+    form: Params,
+    request: RequestInfo,
+}
+
+impl Target {
+    /// The set digest the page showed and the form posted back.
+    fn digest(&self) -> &str {
+        self.form.get("set_digest").unwrap_or("")
+    }
+
+    /// The signing page for this request, with `error` (a text key).
+    async fn page(
+        &self,
+        app: &App,
+        headers: &HeaderMap,
+        status: StatusCode,
+        error: Option<&str>,
+    ) -> Response {
+        let (lang, a, r) = (self.lang, &self.account, &self.request);
+        page(app, headers, lang, a, r, status, error).await
+    }
+}
+
+/// The start every handler here shares: the signed-in account, the CSRF token of a posted
+/// form (`body`), and the request `id` checked as `need` says; otherwise the page to give
+/// (sign-in, 403, 404, or the signing page with the reason).
+async fn target(
     app: &App,
     headers: &HeaderMap,
-    lang: Lang,
     id: &str,
     body: &[u8],
-) -> Result<(Account, crate::oauth::params::Params, RequestInfo), Response> {
-    let (a, form) = signed_in_form(app, headers, lang, body).await?;
-    let digest = form.get("set_digest").unwrap_or("");
-    match app.signer.check_confirmable(id, &a.id, digest).await {
-        Ok(r) => Ok((a, form, r)),
-        Err(e) => Err(refused(app, headers, lang, &a, id, &e).await),
+    need: Need,
+) -> Result<Target, Response> {
+    let lang = Lang::choose(&[], headers);
+    let (account, form) = match need {
+        Need::View => (signed_in(app, headers, lang).await?.1, Params::default()),
+        Need::Form | Need::Confirm => signed_in_form(app, headers, lang, body).await?,
+    };
+    let request = match need {
+        Need::View | Need::Form => load(app, lang, id, &account).await?,
+        Need::Confirm => {
+            let digest = form.get("set_digest").unwrap_or("");
+            match app.signer.check_confirmable(id, &account.id, digest).await {
+                Ok(r) => r,
+                Err(e) => return Err(refused(app, headers, lang, &account, id, &e).await),
+            }
+        }
+    };
+    Ok(Target {
+        lang,
+        account,
+        form,
+        request,
+    })
+}
+
+/// Counts a refused confirmation (`reason`) toward the request's attempt limit; then the page
+/// with the refusal `key` and `sent` (the channel a code went to, if any).
+async fn wrong_factor(
+    app: &App,
+    headers: &HeaderMap,
+    t: &Target,
+    reason: &str,
+    key: &str,
+    sent: Option<Method>,
+) -> Response {
+    let (lang, a, id) = (t.lang, &t.account, t.request.id.as_str());
+    if let Err(e) = app.signer.refuse_confirmation(id, &a.id, reason).await {
+        tracing::error!(error = %e, "failed attempt not recorded");
+        return app.pages.unavailable(lang);
+    }
+    match load(app, lang, id, a).await {
+        Ok(r) => {
+            let status = StatusCode::UNAUTHORIZED;
+            page_sent(app, headers, lang, a, &r, status, Some(key), sent).await
+        }
+        Err(resp) => resp,
+    }
+}
+
+/// Signs the request of `t` over the digest its factor confirmed (`amr` names the factor);
+/// the page with the outcome.
+async fn sign(app: &App, headers: &HeaderMap, t: &Target, digest: &str, amr: &str) -> Response {
+    let (lang, a, id) = (t.lang, &t.account, t.request.id.as_str());
+    match app.signer.sign_request(id, &a.id, digest, amr).await {
+        Ok(r) => page(app, headers, lang, a, &r, StatusCode::OK, None).await,
+        Err(e) => refused(app, headers, lang, a, id, &e).await,
     }
 }
 
@@ -281,14 +383,14 @@ pub async fn confirm(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let lang = Lang::choose(&[], &headers);
-    let (a, form, _) = match confirmable(&app, &headers, lang, &id, &body).await {
-        Ok(x) => x,
+    let t = match target(&app, &headers, &id, &body, Need::Confirm).await {
+        Ok(t) => t,
         Err(r) => return r,
     };
-    let digest = form.get("set_digest").unwrap_or("");
-    let typed = form.get("code").unwrap_or("").trim();
-    let sent = form
+    let (a, digest) = (&t.account, t.digest());
+    let typed = t.form.get("code").unwrap_or("").trim();
+    let sent = t
+        .form
         .get("method")
         .and_then(Method::parse)
         .filter(|m| m.is_sent());
@@ -297,36 +399,20 @@ pub async fn confirm(
         Some(m) => {
             match otp_factor::check(&app, &a.id, m, &code_purpose(&id, digest), typed).await {
                 Ok(()) => true,
-                Err((StatusCode::SERVICE_UNAVAILABLE, _)) => return app.pages.unavailable(lang),
+                Err((StatusCode::SERVICE_UNAVAILABLE, _)) => return app.pages.unavailable(t.lang),
                 Err(_) => false,
             }
         }
-        None => match totp_ok(&app, &a, typed).await {
+        None => match totp_ok(&app, a, typed).await {
             Ok(x) => x,
             Err(r) => return r,
         },
     };
     if !fresh {
-        if let Err(e) = app
-            .signer
-            .refuse_confirmation(&id, &a.id, "wrong_factor")
-            .await
-        {
-            tracing::error!(error = %e, "failed attempt not recorded");
-            return app.pages.unavailable(lang);
-        }
-        return match load(&app, lang, &id, &a).await {
-            Ok(r) => {
-                let status = StatusCode::UNAUTHORIZED;
-                page_sent(&app, &headers, lang, &a, &r, status, Some("bad_totp"), sent).await
-            }
-            Err(resp) => resp,
-        };
+        return wrong_factor(&app, &headers, &t, "wrong_factor", "bad_totp", sent).await;
     }
-    match app.signer.sign_request(&id, &a.id, digest).await {
-        Ok(r) => page(&app, &headers, lang, &a, &r, StatusCode::OK, None).await,
-        Err(e) => refused(&app, &headers, lang, &a, &id, &e).await,
-    }
+    let amr = sent.unwrap_or(Method::Totp).amr()[1];
+    sign(&app, &headers, &t, digest, amr).await
 }
 
 /// The purpose a sent code is stored under: the request and the set digest it confirms.
@@ -341,27 +427,21 @@ pub async fn send_code(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let lang = Lang::choose(&[], &headers);
-    let (a, form, r) = match confirmable(&app, &headers, lang, &id, &body).await {
-        Ok(x) => x,
+    let t = match target(&app, &headers, &id, &body, Need::Confirm).await {
+        Ok(t) => t,
         Err(r) => return r,
     };
-    let digest = form.get("set_digest").unwrap_or("");
-    let Some(m) = form
+    let (lang, a, r, digest) = (t.lang, &t.account, &t.request, t.digest());
+    let Some(m) = t
+        .form
         .get("method")
         .and_then(Method::parse)
         .filter(|m| m.is_sent())
     else {
-        return page(
-            &app,
-            &headers,
-            lang,
-            &a,
-            &r,
-            StatusCode::BAD_REQUEST,
-            Some("err_channel_unavailable"),
-        )
-        .await;
+        let status = StatusCode::BAD_REQUEST;
+        return t
+            .page(&app, &headers, status, Some("err_channel_unavailable"))
+            .await;
     };
     let wording = otp_factor::Wording {
         kind: "sign_code".into(),
@@ -371,9 +451,9 @@ pub async fn send_code(
             .replace("{count}", &r.documents.len().to_string())
             .replace("{digest}", digest.get(..8).unwrap_or(digest)),
     };
-    match otp_factor::send_worded(&app, &a, m, &code_purpose(&id, digest), &wording).await {
-        Ok(()) => page_sent(&app, &headers, lang, &a, &r, StatusCode::OK, None, Some(m)).await,
-        Err((status, key)) => page(&app, &headers, lang, &a, &r, status, Some(key)).await,
+    match otp_factor::send_worded(&app, a, m, &code_purpose(&id, digest), &wording).await {
+        Ok(()) => page_sent(&app, &headers, lang, a, r, StatusCode::OK, None, Some(m)).await,
+        Err((status, key)) => t.page(&app, &headers, status, Some(key)).await,
     }
 }
 
@@ -384,80 +464,18 @@ pub async fn decline(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let lang = Lang::choose(&[], &headers);
-    let (a, _) = match signed_in_form(&app, &headers, lang, &body).await {
-        Ok(x) => x,
+    let t = match target(&app, &headers, &id, &body, Need::Form).await {
+        Ok(t) => t,
         Err(r) => return r,
     };
+    let (lang, a) = (t.lang, &t.account);
     match app.signer.decline_request(&id, &a.id).await {
-        Ok(()) => match load(&app, lang, &id, &a).await {
-            Ok(r) => page(&app, &headers, lang, &a, &r, StatusCode::OK, None).await,
+        Ok(()) => match load(&app, lang, &id, a).await {
+            Ok(r) => page(&app, &headers, lang, a, &r, StatusCode::OK, None).await,
             Err(resp) => resp,
         },
-        Err(e) => refused(&app, &headers, lang, &a, &id, &e).await,
+        Err(e) => refused(&app, &headers, lang, a, &id, &e).await,
     }
-}
-
-/// `GET /account/sign/{id}/documents/{n}`: the document itself, for the preview (PDF and
-/// images inline) or to download (the other types).
-pub async fn document(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    Path((id, n)): Path<(String, String)>,
-) -> Response {
-    let lang = Lang::choose(&[], &headers);
-    let (_, a) = match signed_in(&app, &headers, lang).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let r = match load(&app, lang, &id, &a).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let Some(doc) = n
-        .parse::<i64>()
-        .ok()
-        .and_then(|n| r.documents.iter().find(|d| d.n == n))
-    else {
-        return app
-            .pages
-            .error(StatusCode::NOT_FOUND, lang, "sign_not_found", None, None);
-    };
-    let content = match app.signer.document_bytes(&id, doc.n).await {
-        Ok(Some((c, _))) => c,
-        Ok(None) => {
-            return app
-                .pages
-                .error(StatusCode::NOT_FOUND, lang, "sign_not_found", None, None)
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "document lookup failed");
-            return app.pages.unavailable(lang);
-        }
-    };
-    let kind = DocType::from_media_type(&doc.media_type);
-    let inline = matches!(kind, Some(DocType::Pdf | DocType::Png | DocType::Jpeg));
-    let media = kind.map_or("application/octet-stream", DocType::media_type);
-    let disposition = signer::requests::content_disposition_as(
-        if inline { "inline" } else { "attachment" },
-        &doc.name,
-    );
-    let mut resp = content.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PREVIEW_CSP),
-    );
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
-    );
-    resp
 }
 
 /// `GET /account/signatures`: requests waiting for the citizen, then what was signed,

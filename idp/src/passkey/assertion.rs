@@ -1,5 +1,6 @@
 //! Checking a passkey assertion (WebAuthn §7.2, verified by webauthn-rs), shared by the
-//! sign-in (`interaction::passkey`) and password recovery (`recover::factor`).
+//! sign-in (`interaction::passkey`), password recovery (`recover::factor`) and the account
+//! pages that ask the second factor again (certificates, signing).
 //!
 //! Rules:
 //! - The credential is looked up by its id; as a second factor only the named account's own
@@ -27,6 +28,30 @@ pub async fn keys_of(app: &App, account_id: &str) -> Result<Vec<Passkey>, StoreE
         .iter()
         .filter_map(|r| serde_json::from_str(&r.passkey).ok())
         .collect())
+}
+
+/// Starts an assertion over `account_id`'s own passkeys (user verification required):
+/// webauthn-rs's state, for the caller to keep in its single-use ceremony, and the options
+/// for the page. `Ok(None)` when passkeys cannot work on this issuer, the account has none,
+/// or webauthn-rs refuses to start.
+pub async fn start_own(
+    app: &App,
+    account_id: &str,
+) -> Result<Option<(PasskeyAuthentication, String)>, StoreError> {
+    let Some(rp) = super::relying_party(app) else {
+        return Ok(None);
+    };
+    let keys = keys_of(app, account_id).await?;
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    match rp.start_passkey_authentication(&keys) {
+        Ok((options, state)) => Ok(Some((state, request_options(&options)))),
+        Err(e) => {
+            tracing::error!(error = %e, "passkey assertion not started");
+            Ok(None)
+        }
+    }
 }
 
 /// Request options as JSON for a page, without conditional mediation: the page asks on a

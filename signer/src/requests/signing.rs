@@ -166,12 +166,14 @@ impl Signer {
     }
 
     /// Signs every document of request `id` for `account_id`, once the caller checked the
-    /// citizen's second factor over `confirmed_digest`.
+    /// citizen's second factor over `confirmed_digest`; `amr` names that factor (RFC 8176:
+    /// `otp`, `sms`, `hwk`) in the audit trail.
     pub async fn sign_request(
         &self,
         id: &str,
         account_id: &str,
         confirmed_digest: &str,
+        amr: &str,
     ) -> Result<RequestInfo, SignError> {
         let r = self
             .check_confirmable(id, account_id, confirmed_digest)
@@ -265,6 +267,7 @@ impl Signer {
                 "format": r.format.as_str(),
                 "level": r.level.as_str(),
                 "certificate": cert.serial,
+                "amr": amr,
                 "request": event_details(&r),
             }),
         )

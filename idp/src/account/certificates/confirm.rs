@@ -178,22 +178,9 @@ async fn passkey(app: &App, a: &Account, form: &Params) -> Result<Result<(), Ref
 /// Starts a passkey ceremony for `a` (when passkeys work here and the account has one):
 /// the token the form posts back and the options for `navigator.credentials.get`.
 pub async fn start_passkey(app: &App, a: &Account) -> Option<(String, String)> {
-    let rp = crate::passkey::relying_party(app)?;
-    let rows = app.db.passkeys().list(&a.id).await.ok()?;
-    let keys: Vec<webauthn_rs::prelude::Passkey> = rows
-        .iter()
-        .filter_map(|r| serde_json::from_str(&r.passkey).ok())
-        .collect();
-    if keys.is_empty() {
-        return None;
-    }
-    let (options, state) = match rp.start_passkey_authentication(&keys) {
-        Ok(x) => x,
-        Err(e) => {
-            tracing::error!(error = %e, "passkey ceremony not started");
-            return None;
-        }
-    };
+    let (state, options) = crate::passkey::assertion::start_own(app, &a.id)
+        .await
+        .ok()??;
     let c = Ceremony {
         account_id: a.id.clone(),
         state,
@@ -201,5 +188,5 @@ pub async fn start_passkey(app: &App, a: &Account) -> Option<(String, String)> {
     let token = crate::passkey::put_state(app, CEREMONY_KIND, &c)
         .await
         .ok()?;
-    Some((token, crate::passkey::options_json(&options)))
+    Some((token, options))
 }
