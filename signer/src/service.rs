@@ -2,7 +2,7 @@
 
 use crate::ca_revocation::CaRevocation;
 use crate::limit::{LocalLimiter, RateLimiter};
-use crate::validate::HttpRevocation;
+use crate::validate::{HttpRevocation, ValidationCache};
 use keys::audit::Audit;
 use keys::ca::Ca;
 use keys::{Backend, Clock, KeyRing};
@@ -31,6 +31,9 @@ pub struct Signer {
     /// Where validation learns whether a certificate is revoked: vhod's own from `ca`, others
     /// over the network (CRLs cached until their nextUpdate).
     pub revocation: Arc<CaRevocation>,
+    /// What validations share: parsed trust anchors (while the set is unchanged) and
+    /// certificate links already verified.
+    pub validation_cache: Arc<ValidationCache>,
     /// Per-client limits of the public endpoints (validation).
     pub limiter: Arc<dyn RateLimiter>,
 }
@@ -60,6 +63,7 @@ impl Signer {
             backend,
             revocation: Arc::new(CaRevocation::new(ca.clone(), HttpRevocation::default())),
             limiter: Arc::new(LocalLimiter::default()),
+            validation_cache: Arc::new(ValidationCache::new()),
             ca,
             keys,
             clock,
