@@ -21,6 +21,10 @@
 //! period. For PDFs, every signature's `/ByteRange` must cover the file but its `/Contents`,
 //! and the report says whether it covers the whole current file.
 //!
+//! A timestamp's TSA is checked the same way, revocation included. What one
+//! validation verified is reused by the next under a policy sharing its [`ValidationCache`]
+//! (parsed anchors while the set is unchanged, links of chains that reached an anchor).
+//!
 //! Input that cannot be read (malformed DER or PDF, over [`Policy::max_input_bytes`]) gives
 //! `TOTAL_FAILED` / `FORMAT_FAILURE`, never a panic.
 
