@@ -3,7 +3,7 @@
 use crate::ca_revocation::CaRevocation;
 use crate::limit::{LocalLimiter, RateLimiter};
 use crate::requests::WebhookSettings;
-use crate::validate::HttpRevocation;
+use crate::validate::{HttpRevocation, ValidationCache};
 use keys::audit::Audit;
 use keys::ca::Ca;
 use keys::{Backend, Clock, KeyRing};
@@ -32,6 +32,9 @@ pub struct Signer {
     /// Where validation learns whether a certificate is revoked: vhod's own from `ca`, others
     /// over the network (CRLs cached until their nextUpdate).
     pub revocation: Arc<CaRevocation>,
+    /// What validations share: parsed trust anchors (while the set is unchanged) and
+    /// certificate links already verified.
+    pub validation_cache: Arc<ValidationCache>,
     /// Per-client limits of the public endpoints (validation).
     pub limiter: Arc<dyn RateLimiter>,
     /// How webhook events are delivered and how often expiry is swept.
@@ -64,6 +67,7 @@ impl Signer {
             revocation: Arc::new(CaRevocation::new(ca.clone(), HttpRevocation::default())),
             limiter: Arc::new(LocalLimiter::default()),
             webhooks: WebhookSettings::default(),
+            validation_cache: Arc::new(ValidationCache::new()),
             ca,
             keys,
             clock,

@@ -24,6 +24,7 @@ impl Signer {
             validation_time: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(now)),
             algorithms: AlgorithmConstraints::default(),
             max_input_bytes: MAX_DOCUMENT + MAX_SIGNATURE,
+            cache: self.validation_cache.clone(),
         })
     }
 

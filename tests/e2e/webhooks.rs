@@ -261,7 +261,10 @@ async fn a_signed_event_is_retried_until_2xx_with_one_jti_and_verifies_against_t
         .issue(&citizen, &subject, keys::ca::KeyAlg::P256, None)
         .await
         .unwrap();
-    signer.sign_request(&id, &citizen, &digest).await.unwrap();
+    signer
+        .sign_request(&id, &citizen, &digest, "otp")
+        .await
+        .unwrap();
 
     let got = rx.wait_for(3).await;
     let answered: Vec<u16> = got.iter().map(|d| d.answered).collect();

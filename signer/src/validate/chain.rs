@@ -4,6 +4,7 @@
 //! (basicConstraints cA and pathLenConstraint, keyUsage keyCertSign) and the algorithm
 //! constraints of every link.
 
+use super::cache::ValidationCache;
 use super::cms::CertEntry;
 use super::crypto::{self, AlgorithmConstraints};
 use der::Encode;
@@ -45,33 +46,57 @@ pub(crate) fn issued_by(cert: &Certificate, issuer: &Certificate) -> bool {
 }
 
 /// Builds a chain for `signer` from `pool` (the signature's certificates and the policy's
-/// intermediates) to one of `anchors`.
+/// intermediates) to one of `anchors`. Links `cache` already holds are not verified again;
+/// the links of a chain found are added to it (only those: a search's dead ends, which
+/// attacker-chosen certificates can make many, are not kept).
 pub(crate) fn build<'a>(
     signer: &'a CertEntry,
     pool: &'a [CertEntry],
     anchors: &'a [CertEntry],
+    cache: &ValidationCache,
 ) -> Option<Chain<'a>> {
     let mut path = vec![signer];
-    let mut budget = MAX_VERIFICATIONS;
-    extend(&mut path, pool, anchors, &mut budget).then_some(path)
+    let mut search = Search {
+        budget: MAX_VERIFICATIONS,
+        cache,
+    };
+    if !extend(&mut path, pool, anchors, &mut search) {
+        return None;
+    }
+    cache.remember_chain(&path);
+    Some(path)
+}
+
+/// The state of one chain search.
+struct Search<'c> {
+    /// Link signatures the search may still verify.
+    budget: usize,
+    cache: &'c ValidationCache,
 }
 
 /// Whether `issuer` signed `cert`, spending one of `budget`'s verifications when the names
 /// match: certificates in a signature are attacker-chosen, and many of one name that all
 /// verify each other would otherwise make the search exponential.
-fn link(cert: &Certificate, issuer: &Certificate, budget: &mut usize) -> bool {
-    if cert.tbs_certificate.issuer != issuer.tbs_certificate.subject || *budget == 0 {
+/// A link the cache holds costs nothing.
+fn link(cert: &CertEntry, issuer: &CertEntry, search: &mut Search<'_>) -> bool {
+    if cert.cert.tbs_certificate.issuer != issuer.cert.tbs_certificate.subject {
         return false;
     }
-    *budget -= 1;
-    issued_by(cert, issuer)
+    if search.cache.link_verified(cert, issuer) {
+        return true;
+    }
+    if search.budget == 0 {
+        return false;
+    }
+    search.budget -= 1;
+    issued_by(&cert.cert, &issuer.cert)
 }
 
 fn extend<'a>(
     path: &mut Chain<'a>,
     pool: &'a [CertEntry],
     anchors: &'a [CertEntry],
-    budget: &mut usize,
+    search: &mut Search<'_>,
 ) -> bool {
     let Some(current) = path.last().copied() else {
         return false;
@@ -79,10 +104,7 @@ fn extend<'a>(
     if anchors.iter().any(|a| a.der == current.der) {
         return true;
     }
-    if let Some(anchor) = anchors
-        .iter()
-        .find(|a| link(&current.cert, &a.cert, budget))
-    {
+    if let Some(anchor) = anchors.iter().find(|a| link(current, a, search)) {
         path.push(anchor);
         return true;
     }
@@ -90,13 +112,11 @@ fn extend<'a>(
         return false;
     }
     for candidate in pool {
-        if path.iter().any(|c| c.der == candidate.der)
-            || !link(&current.cert, &candidate.cert, budget)
-        {
+        if path.iter().any(|c| c.der == candidate.der) || !link(current, candidate, search) {
             continue;
         }
         path.push(candidate);
-        if extend(path, pool, anchors, budget) {
+        if extend(path, pool, anchors, search) {
             return true;
         }
         path.pop();

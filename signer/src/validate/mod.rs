@@ -21,9 +21,14 @@
 //! period. For PDFs, every signature's `/ByteRange` must cover the file but its `/Contents`,
 //! and the report says whether it covers the whole current file.
 //!
+//! A timestamp's TSA is checked the same way, revocation included. What one
+//! validation verified is reused by the next under a policy sharing its [`ValidationCache`]
+//! (parsed anchors while the set is unchanged, links of chains that reached an anchor).
+//!
 //! Input that cannot be read (malformed DER or PDF, over [`Policy::max_input_bytes`]) gives
 //! `TOTAL_FAILED` / `FORMAT_FAILURE`, never a panic.
 
+mod cache;
 mod chain;
 mod cms;
 mod crypto;
@@ -34,6 +39,7 @@ mod signature;
 mod signer_info;
 mod tst;
 
+pub use cache::ValidationCache;
 pub use crypto::AlgorithmConstraints;
 pub use report::{
     CertSummary, Check, Indication, InputKind, Outcome, PdfCoverage, Report, SignatureReport,
@@ -138,6 +144,9 @@ pub struct Policy {
     pub algorithms: AlgorithmConstraints,
     /// Inputs larger than this (document and signature together) are refused.
     pub max_input_bytes: usize,
+    /// What validations under this policy (or others sharing the cache) reuse: parsed
+    /// anchors while they are the same, certificate links already verified.
+    pub cache: Arc<ValidationCache>,
 }
 
 impl Policy {
@@ -151,6 +160,7 @@ impl Policy {
             validation_time: None,
             algorithms: AlgorithmConstraints::default(),
             max_input_bytes: 64 * 1024 * 1024,
+            cache: Arc::new(ValidationCache::new()),
         }
     }
 }
@@ -167,13 +177,13 @@ impl std::fmt::Debug for Policy {
     }
 }
 
-/// The policy with its certificates parsed once per validation.
+/// The policy with its certificates parsed (once, while they stay the same).
 pub(crate) struct Ctx<'a> {
     pub policy: &'a Policy,
     /// The validation time.
     pub now: SystemTime,
-    pub anchors: Vec<CertEntry>,
-    pub intermediates: Vec<CertEntry>,
+    pub anchors: Arc<Vec<CertEntry>>,
+    pub intermediates: Arc<Vec<CertEntry>>,
 }
 
 /// Validates `input` under `policy` and reports every signature found.
@@ -190,16 +200,11 @@ pub async fn validate(input: Input<'_>, policy: &Policy) -> Report {
             ),
         );
     }
-    let parse = |ders: &[Vec<u8>]| {
-        ders.iter()
-            .filter_map(|d| CertEntry::from_der(d).ok())
-            .collect::<Vec<_>>()
-    };
     let ctx = Ctx {
         policy,
         now: at,
-        anchors: parse(&policy.trust_anchors),
-        intermediates: parse(&policy.intermediates),
+        anchors: policy.cache.anchors(&policy.trust_anchors),
+        intermediates: policy.cache.intermediates(&policy.intermediates),
     };
     match input {
         Input::Detached {
@@ -303,7 +308,7 @@ async fn pdf_signature(sig: &pdf::PdfSignature<'_>, ctx: &Ctx<'_>) -> SignatureR
     };
     match sig.sub_filter.as_deref() {
         Some("ETSI.CAdES.detached" | "adbe.pkcs7.detached") | None => {}
-        Some("ETSI.RFC3161") => return document_timestamp(sig, ctx),
+        Some("ETSI.RFC3161") => return document_timestamp(sig, ctx).await,
         Some(other) => {
             return failure(format!(
                 "signatures of /SubFilter /{other} are not supported"
@@ -316,7 +321,7 @@ async fn pdf_signature(sig: &pdf::PdfSignature<'_>, ctx: &Ctx<'_>) -> SignatureR
     };
     if signed.econtent_type == crate::oids::ID_CT_TST_INFO {
         // A timestamp token under another /SubFilter: still a document timestamp.
-        return document_timestamp(sig, ctx);
+        return document_timestamp(sig, ctx).await;
     }
     if signed.econtent.is_some() || signed.econtent_type != ID_DATA {
         return failure("a PDF signature must be detached CMS over id-data".into());
@@ -328,9 +333,10 @@ async fn pdf_signature(sig: &pdf::PdfSignature<'_>, ctx: &Ctx<'_>) -> SignatureR
 }
 
 /// A document timestamp (ETSI EN 319 142-1 §5.4, `/Type /DocTimeStamp`): an RFC 3161 token
-/// whose imprint covers the byte ranges. Its TSA's revocation is not checked.
-fn document_timestamp(sig: &pdf::PdfSignature<'_>, ctx: &Ctx<'_>) -> SignatureReport {
-    let stamp = tst::check(&sig.contents, &sig.parts, &ctx.intermediates, ctx);
+/// whose imprint covers the byte ranges, its TSA's certificates checked for revocation at the
+/// validation time ([`tst`]).
+async fn document_timestamp(sig: &pdf::PdfSignature<'_>, ctx: &Ctx<'_>) -> SignatureReport {
+    let stamp = tst::check(&sig.contents, &sig.parts, &ctx.intermediates, ctx).await;
     let at = stamp.proof.as_ref().ok().copied();
     let mut report = SignatureReport::at(at.unwrap_or(ctx.now));
     report.signer = stamp.report.tsa.clone();

@@ -32,7 +32,7 @@ pub(crate) async fn validate(
     let pool: Vec<CertEntry> = cms
         .certs
         .iter()
-        .chain(&ctx.intermediates)
+        .chain(ctx.intermediates.iter())
         .cloned()
         .collect();
     let outcome = signer_info::check(
@@ -47,7 +47,7 @@ pub(crate) async fn validate(
         .and_then(|v| Time::from_der(&v.to_der().ok()?).ok())
         .map(|t| t.to_system_time());
 
-    let stamp = signature_timestamp(entry, &pool, ctx);
+    let stamp = signature_timestamp(entry, &pool, ctx).await;
     let proof = stamp.as_ref().and_then(|s| s.proof.as_ref().ok().copied());
     match &stamp {
         None => {}
@@ -67,7 +67,7 @@ pub(crate) async fn validate(
     report.timestamp = stamp.map(|s| s.report);
     if let Some(signer) = outcome.cert {
         checks.push(key_usage(signer));
-        match chain::build(signer, &pool, &ctx.anchors) {
+        match chain::build(signer, &pool, &ctx.anchors, &policy.cache) {
             None => checks.push(Check::failed(
                 "certificate_chain",
                 SubIndication::NoCertificateChainFound,
@@ -105,7 +105,7 @@ pub(crate) async fn validate(
 }
 
 /// The first id-aa-signatureTimeStampToken, checked over the signature value.
-fn signature_timestamp(
+async fn signature_timestamp(
     entry: &SignerEntry,
     pool: &[CertEntry],
     ctx: &Ctx<'_>,
@@ -118,7 +118,7 @@ fn signature_timestamp(
         .find(|a| a.oid == ID_AA_SIGNATURE_TIME_STAMP_TOKEN)?;
     let token = attr.values.get(0)?.to_der().ok()?;
     let signature: [&[u8]; 1] = [entry.info.signature.as_bytes()];
-    Some(tst::check(&token, &signature, pool, ctx))
+    Some(tst::check(&token, &signature, pool, ctx).await)
 }
 
 /// RFC 5280 §4.2.1.3: a signing certificate with keyUsage must allow digitalSignature or

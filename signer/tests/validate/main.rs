@@ -14,10 +14,12 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod cache;
 mod cms;
 mod garbage;
 mod pdf;
 mod revocation;
+mod tsa_revocation;
 mod vhod_ca;
 
 use common::{openssl_ok, read, Pki};

@@ -3,7 +3,7 @@
 
 use crate::common::pdfs::lopdf_pdf;
 use crate::common::{read, venv, Pki};
-use crate::revocation::serve_tsa;
+use crate::revocation::tsa_url;
 use crate::*;
 use signer::pades::sign_pdf;
 use signer::validate::{validate, Input, SubIndication};
@@ -81,12 +81,7 @@ async fn pyhanko_pdf_signature_passes_when_trusted_and_fails_when_changed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pyhanko_timestamped_signature_and_document_timestamp_pass() {
     let pki = Pki::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}/",
-        listener.local_addr().unwrap().port()
-    );
-    serve_tsa(listener, &pki);
+    let url = tsa_url(&pki).await;
     let d = pki.dir.path().to_path_buf();
     std::fs::write(d.join("in.pdf"), lopdf_pdf(false)).unwrap();
     tokio::task::spawn_blocking(move || {
@@ -142,7 +137,7 @@ async fn pyhanko_timestamped_signature_and_document_timestamp_pass() {
 }
 
 /// Runs pyHanko in `dir`; fails the test unless it succeeds.
-fn pyhanko(dir: &Path, args: &[&str]) {
+pub(crate) fn pyhanko(dir: &Path, args: &[&str]) {
     let out = std::process::Command::new(venv().join("bin/pyhanko"))
         .current_dir(dir)
         .args(args)

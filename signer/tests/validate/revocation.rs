@@ -14,13 +14,13 @@ use x509_cert::der::DecodePem;
 /// A one-CA PKI run by `openssl ca`, whose certificates name `http://127.0.0.1:{port}/ca.crl`
 /// as their CRL distribution point (`signer_ext`) or `http://127.0.0.1:{port}/` as their OCSP
 /// responder (`ocsp_signer_ext`).
-struct CrlCa {
+pub(crate) struct CrlCa {
     dir: tempfile::TempDir,
     ext: &'static str,
 }
 
 impl CrlCa {
-    fn new(port: u16) -> Self {
+    pub(crate) fn new(port: u16) -> Self {
         Self::with_extensions(port, "signer_ext")
     }
 
@@ -69,7 +69,7 @@ impl CrlCa {
     }
 
     /// Issues `{name}.pem`; `dates` are `-startdate`/`-enddate` values for an expired one.
-    fn issue(&self, name: &str, dates: Option<(&str, &str)>) {
+    pub(crate) fn issue(&self, name: &str, dates: Option<(&str, &str)>) {
         let d = self.dir.path();
         let key = format!("{name}.key");
         new_p256_key(d, &key);
@@ -108,7 +108,7 @@ impl CrlCa {
         openssl_ok(d, &args);
     }
 
-    fn revoke(&self, name: &str) {
+    pub(crate) fn revoke(&self, name: &str) {
         let d = self.dir.path();
         openssl_ok(
             d,
@@ -124,7 +124,7 @@ impl CrlCa {
         );
     }
 
-    fn crl_der(&self) -> Vec<u8> {
+    pub(crate) fn crl_der(&self) -> Vec<u8> {
         let d = self.dir.path();
         openssl_ok(
             d,
@@ -139,11 +139,11 @@ impl CrlCa {
         read(d, "crl.der")
     }
 
-    fn sign(&self, name: &str) -> Vec<u8> {
+    pub(crate) fn sign(&self, name: &str) -> Vec<u8> {
         cms_sign(self.dir.path(), name, DOCUMENT, &[])
     }
 
-    fn policy(&self) -> Policy {
+    pub(crate) fn policy(&self) -> Policy {
         let mut policy = Policy::new(vec![der_of(self.dir.path(), "root.pem")]);
         policy.revocation = Arc::new(HttpRevocation::new(Duration::from_secs(2), 1 << 20));
         policy
@@ -209,6 +209,17 @@ fn serve_crl(listener: tokio::net::TcpListener, crl: Vec<u8>, hits: Arc<AtomicUs
             .then(|| ("application/pkix-crl", crl.clone()))
     });
     serve(listener, hits, handler);
+}
+
+/// [`serve_tsa`] on a free local port; its URL.
+pub async fn tsa_url(pki: &Pki) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/",
+        listener.local_addr().unwrap().port()
+    );
+    serve_tsa(listener, pki);
+    url
 }
 
 /// An RFC 3161 TSA over HTTP (RFC 3161 §3.4): `openssl ts -reply` with the PKI's TSA.

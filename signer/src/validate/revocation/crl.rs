@@ -5,6 +5,8 @@ use super::RevocationStatus;
 use crate::validate::crypto::{self, AlgorithmConstraints};
 use const_oid::AssociatedOid;
 use der::{Decode, Encode};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
@@ -61,7 +63,64 @@ pub(crate) fn verify(der: &[u8], issuer: &Certificate) -> Result<VerifiedCrl, St
     Ok(VerifiedCrl { list })
 }
 
+/// How many verified CRLs a [`CrlCache`] holds before it is cleared.
+const MAX_CRLS: usize = 256;
+
+/// CRLs whose signature already verified, keyed by SHA-256 of the CRL's DER and of the
+/// issuer's public key: a CRL changed by one byte, or one checked against another key, is
+/// verified afresh. The entry is the parsed list only; thisUpdate and nextUpdate are judged
+/// at each use, against that validation's time. A CRL that failed is never kept.
+#[derive(Debug, Default)]
+pub(crate) struct CrlCache {
+    verified: Mutex<HashMap<[u8; 32], Arc<VerifiedCrl>>>,
+}
+
+impl CrlCache {
+    /// [`verify`], or the list verified before from the same bytes with the same key.
+    pub(crate) fn verify(
+        &self,
+        der: &[u8],
+        issuer: &Certificate,
+    ) -> Result<Arc<VerifiedCrl>, String> {
+        let key = cache_key(der, issuer)?;
+        let hit = self.verified.lock().ok().and_then(|m| m.get(&key).cloned());
+        if let Some(crl) = hit {
+            if crl.list.tbs_cert_list.issuer == issuer.tbs_certificate.subject {
+                return Ok(crl);
+            }
+        }
+        let crl = Arc::new(verify(der, issuer)?);
+        if let Ok(mut verified) = self.verified.lock() {
+            if verified.len() >= MAX_CRLS {
+                verified.clear();
+            }
+            verified.insert(key, crl.clone());
+        }
+        Ok(crl)
+    }
+}
+
+fn cache_key(der: &[u8], issuer: &Certificate) -> Result<[u8; 32], String> {
+    let spki = issuer
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| format!("the issuer's key is malformed: {e}"))?;
+    let mut h = ring::digest::Context::new(&ring::digest::SHA256);
+    h.update(&(der.len() as u64).to_be_bytes());
+    h.update(der);
+    h.update(&spki);
+    let mut key = [0u8; 32];
+    key.copy_from_slice(h.finish().as_ref());
+    Ok(key)
+}
+
 impl VerifiedCrl {
+    /// When the CRL says it was issued.
+    pub(crate) fn this_update(&self) -> SystemTime {
+        self.list.tbs_cert_list.this_update.to_system_time()
+    }
+
     /// When the CRL says the next one is due.
     pub(crate) fn next_update(&self) -> Option<SystemTime> {
         self.list

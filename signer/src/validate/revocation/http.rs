@@ -7,7 +7,7 @@ use super::crl::{self, VerifiedCrl};
 use super::ocsp;
 use super::{RevocationSource, RevocationStatus};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use x509_cert::Certificate;
 
@@ -19,7 +19,7 @@ use x509_cert::Certificate;
 pub struct HttpRevocation {
     client: reqwest::Client,
     max_bytes: usize,
-    crls: Mutex<HashMap<String, VerifiedCrl>>,
+    crls: Mutex<HashMap<String, Arc<VerifiedCrl>>>,
 }
 
 impl Default for HttpRevocation {
@@ -58,7 +58,7 @@ impl HttpRevocation {
         Ok(body)
     }
 
-    fn cached(&self, url: &str, now: SystemTime) -> Option<VerifiedCrl> {
+    fn cached(&self, url: &str, now: SystemTime) -> Option<Arc<VerifiedCrl>> {
         let crls = self.crls.lock().ok()?;
         crls.get(url)
             .filter(|crl| crl.next_update().is_some_and(|next| next > now))
@@ -70,7 +70,7 @@ impl HttpRevocation {
         url: &str,
         issuer: &Certificate,
         now: SystemTime,
-    ) -> Result<VerifiedCrl, String> {
+    ) -> Result<Arc<VerifiedCrl>, String> {
         if let Some(crl) = self.cached(url, now) {
             // Cached CRLs were verified against the issuer that named them; check again that
             // this request's issuer is the same CA.
@@ -80,7 +80,7 @@ impl HttpRevocation {
         }
         let response = self.client.get(url).send().await.map_err(|e| causes(&e))?;
         let der = self.body(response).await?;
-        let crl = crl::verify(&der, issuer)?;
+        let crl = Arc::new(crl::verify(&der, issuer)?);
         if let Ok(mut crls) = self.crls.lock() {
             crls.insert(url.to_owned(), crl.clone());
         }

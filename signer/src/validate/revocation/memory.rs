@@ -1,17 +1,22 @@
-//! Revocation answers the caller already holds: CRLs (verified against the issuer when asked)
-//! and explicit statuses by issuer and serial number.
+//! Revocation answers the caller already holds: CRLs (verified against the issuer when first
+//! asked, the verified list kept while its bytes and the issuer's key are the same) and
+//! explicit statuses by issuer and serial number. Of several CRLs of one issuer, the newest
+//! issued by the validation time answers.
 
-use super::crl::{self};
+use super::crl::{CrlCache, VerifiedCrl};
 use super::{RevocationSource, RevocationStatus};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::SystemTime;
 use x509_cert::Certificate;
 
-/// CRLs and statuses held in memory. An explicit status wins over the CRLs.
+/// CRLs and statuses held in memory. An explicit status wins over the CRLs. Clones share the
+/// verified CRLs.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryRevocation {
     crls: Vec<Vec<u8>>,
     statuses: HashMap<(String, Vec<u8>), RevocationStatus>,
+    verified: Arc<CrlCache>,
 }
 
 impl MemoryRevocation {
@@ -57,12 +62,30 @@ impl RevocationSource for MemoryRevocation {
             return status.clone();
         }
         let mut why = "no CRL of this issuer is held".to_owned();
+        let mut newest: Option<Arc<VerifiedCrl>> = None;
         for der in &self.crls {
-            match crl::verify(der, issuer) {
-                Ok(list) => return list.status_of(cert, now),
+            match self.verified.verify(der, issuer) {
+                // Issued by the validation time and newer than the best so far; else kept
+                // only while nothing better is found (it then says it is too new).
+                Ok(list) => {
+                    let better = match &newest {
+                        None => true,
+                        Some(best) => {
+                            let usable = |c: &VerifiedCrl| c.this_update() <= now;
+                            usable(&list)
+                                && (!usable(best) || list.this_update() > best.this_update())
+                        }
+                    };
+                    if better {
+                        newest = Some(list);
+                    }
+                }
                 Err(e) => why = e,
             }
         }
-        RevocationStatus::Unknown { why }
+        match newest {
+            Some(list) => list.status_of(cert, now),
+            None => RevocationStatus::Unknown { why },
+        }
     }
 }
