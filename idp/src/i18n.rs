@@ -971,6 +971,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "not built up to a trusted root",
     ),
     (
+        "val_detail_in_english",
+        "Технические подробности (на английском)",
+        "Technical details",
+    ),
+    (
         "val_checks",
         "Проверки",
         "Checks",

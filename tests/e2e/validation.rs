@@ -229,6 +229,9 @@ async fn a_vhod_signature_passes_over_the_api_and_on_the_page(app: TestApp) {
     assert_eq!(status, 200);
     assert!(html.contains("Подпись действительна"), "{html}");
     assert!(html.contains("СНИЛС"), "{html}");
+    // The library's technical details stay in English, marked as such for readers and
+    // screen readers.
+    assert!(html.contains("Технические подробности (на английском): <span lang=\"en\">"));
 }
 
 async fn a_changed_byte_is_a_hash_failure(app: TestApp) {
