@@ -15,6 +15,12 @@ on_both_stores!(
 const OLD: &str = "an old long passphrase";
 const NEW: &str = "a brand new long passphrase";
 
+/// Whether the citizen was told their password changed.
+fn told(app: &TestApp) -> bool {
+    let outbox = app.app.notifier.outbox.as_ref().unwrap().recent();
+    outbox.iter().any(|m| m.message.kind == "password_changed")
+}
+
 async fn change(b: &Browser, app: &TestApp, fields: &[(&str, &str)]) -> (u16, String) {
     let (status, _, html) = b.get(&app.base, &app.url("/account/password")).await.page();
     assert_eq!(status, 200, "{html}");
@@ -80,15 +86,7 @@ async fn a_change_keeps_this_browser_and_ends_the_rest(app: TestApp) {
     assert_eq!(status, 400, "{html}");
     let a = app.app.db.accounts().get(&id).await.unwrap().unwrap();
     assert!(idp::password::verify(OLD.into(), a.password_hash.clone()).await);
-    assert!(!app
-        .app
-        .notifier
-        .outbox
-        .as_ref()
-        .unwrap()
-        .recent()
-        .iter()
-        .any(|m| m.message.kind == "password_changed"));
+    assert!(!told(&app));
 
     // The right answers: changed; the citizen told.
     let (status, html) = change(
@@ -99,15 +97,7 @@ async fn a_change_keeps_this_browser_and_ends_the_rest(app: TestApp) {
     .await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("id=\"password-changed\""), "{html}");
-    assert!(app
-        .app
-        .notifier
-        .outbox
-        .as_ref()
-        .unwrap()
-        .recent()
-        .iter()
-        .any(|m| m.message.kind == "password_changed"));
+    assert!(told(&app));
     // The other browser and the service's refresh token are over; this browser is not.
     assert_signed_out(&app, &rp, &rt, &other).await;
     let (status, url, _) = b.get(&app.base, &app.url("/account")).await.page();
