@@ -200,6 +200,9 @@ pub struct WebhooksConfig {
     pub interval_ms: u64,
     /// How long one POST may take, ms.
     pub timeout_ms: u64,
+    /// Whether receivers may be on loopback, private or link-local addresses (off: a
+    /// relying party cannot make vhod POST into its own network).
+    pub allow_private_networks: bool,
 }
 
 impl Default for WebhooksConfig {
@@ -210,6 +213,7 @@ impl Default for WebhooksConfig {
             max_attempts: 30,
             interval_ms: 5_000,
             timeout_ms: 10_000,
+            allow_private_networks: false,
         }
     }
 }
@@ -224,6 +228,7 @@ impl WebhooksConfig {
             max_attempts: self.max_attempts,
             interval: Duration::from_millis(self.interval_ms),
             timeout: Duration::from_millis(self.timeout_ms),
+            allow_private_networks: self.allow_private_networks,
         }
     }
 }
@@ -384,6 +389,9 @@ impl Config {
         }
         if let Some(v) = parse_env("VHOD_WEBHOOKS_TIMEOUT_MS")? {
             c.webhooks.timeout_ms = v;
+        }
+        if let Some(v) = parse_env("VHOD_WEBHOOKS_ALLOW_PRIVATE_NETWORKS")? {
+            c.webhooks.allow_private_networks = v;
         }
         if let Some(v) = env("VHOD_KEY_ALG") {
             c.keys.alg = v;

@@ -428,3 +428,46 @@ async fn two_nodes_deliver_each_webhook_event_once() {
         assert_eq!((r.attempts, r.delivered), (1, true), "{r:?}");
     }
 }
+
+/// With the default `webhooks.allow_private_networks = false`: a literal inside address is
+/// refused when the request is created, and a host name that resolves only to loopback is
+/// never connected to (the event records why, and the receiver gets nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receivers_inside_the_network_are_refused_by_default() {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let mut c = test_config(Store::Embedded, dir.path(), None)
+        .await
+        .unwrap();
+    c.webhooks.allow_private_networks = false;
+    let app = spawn_with(c, dir).await;
+    let (citizen, _, t) = parties(&app, "hook-inside").await;
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://10.0.0.8/hook",
+    ] {
+        let r = json!({"sub": citizen, "format": "cades-detached", "level": "B-B",
+                       "webhook_url": url});
+        let (status, headers, body) = create(&app, Some(&t), &r, &[("note.txt", TXT)]).await;
+        assert_eq!(status, 400, "{url}: {body}");
+        assert_eq!(headers["content-type"], "application/problem+json");
+        assert!(
+            body["detail"].as_str().unwrap().contains("private"),
+            "{body}"
+        );
+    }
+    // `localhost` passes creation (a host name), but resolves to loopback only.
+    let rx = Receiver::start(&[], Duration::ZERO).await;
+    let url = rx.url.replace("127.0.0.1", "localhost");
+    let (id, _) = request(&app, &t, &citizen, &url, 3600).await;
+    app.app.signer.decline_request(&id, &citizen).await.unwrap();
+    let r = poll("a refused attempt", || async {
+        row(&app, &id, "declined").await.filter(|r| r.attempts >= 1)
+    })
+    .await;
+    assert!(!r.delivered, "{r:?}");
+    assert!(r.last_error.is_some(), "{r:?}");
+    settle().await;
+    assert!(rx.got().is_empty(), "{:?}", rx.got());
+}

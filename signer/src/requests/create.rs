@@ -188,6 +188,9 @@ pub(super) async fn create(
         if !webhook_ok(u) {
             return bad("webhook_url must be an absolute http or https URL");
         }
+        if !s.webhooks.allow_private_networks && super::webhook_net::literal_not_public(u) {
+            return bad("webhook_url must not point to a loopback, private or link-local address");
+        }
     }
     let id = format!("sr_{}", super::signing::random_id());
     let digest = set_digest(docs.iter().map(|d| d.sha256.as_str()));

@@ -20,6 +20,7 @@ mod signing;
 mod store;
 mod tsa;
 mod webhook;
+pub mod webhook_net;
 
 pub use detect::DocType;
 pub use read::{content_disposition, content_disposition_as};

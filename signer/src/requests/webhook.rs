@@ -38,6 +38,9 @@ pub struct WebhookSettings {
     pub interval: Duration,
     /// How long one POST may take.
     pub timeout: Duration,
+    /// Whether receivers may be on loopback, private or link-local addresses
+    /// ([`super::webhook_net`]); off by default.
+    pub allow_private_networks: bool,
 }
 
 impl Default for WebhookSettings {
@@ -49,6 +52,7 @@ impl Default for WebhookSettings {
             max_attempts: 30,
             interval: Duration::from_secs(5),
             timeout: Duration::from_secs(10),
+            allow_private_networks: false,
         }
     }
 }
@@ -145,12 +149,17 @@ impl Signer {
     }
 
     fn webhook_client(&self) -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
+        let b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.webhooks.timeout)
             .connect_timeout(self.webhooks.timeout)
-            .user_agent("vhod-webhook/1")
-            .build()
+            .user_agent("vhod-webhook/1");
+        let b = if self.webhooks.allow_private_networks {
+            b
+        } else {
+            b.dns_resolver(Arc::new(super::webhook_net::PublicOnly))
+        };
+        b.build()
     }
 
     async fn pass(self: &Arc<Self>, client: &reqwest::Client) {
@@ -247,6 +256,10 @@ impl Signer {
                 return self.failed(&ev, "payload not signed", false).await;
             }
         };
+        if !self.webhooks.allow_private_networks && super::webhook_net::literal_not_public(&ev.url)
+        {
+            return self.failed(&ev, "address not allowed", true).await;
+        }
         let sent = client
             .post(&ev.url)
             .header(reqwest::header::CONTENT_TYPE, "application/jwt")

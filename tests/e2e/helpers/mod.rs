@@ -84,6 +84,8 @@ pub async fn test_config(
     c.webhooks.interval_ms = 100;
     c.webhooks.max_attempts = 5;
     c.webhooks.timeout_ms = 2000;
+    // The tests' receivers listen on 127.0.0.1.
+    c.webhooks.allow_private_networks = true;
     if store == Store::Shared {
         let (pg, redis) = match shared {
             Some(s) => s,
