@@ -15,6 +15,9 @@ pub struct PageError(#[from] minijinja::Error);
 /// The compiled templates.
 pub struct Pages {
     env: Environment<'static>,
+    /// Each language's texts as one template value (Russian, English), built once: turning
+    /// the whole table into a template map on every render cost more than the page itself.
+    texts: [Value; 2],
 }
 
 /// The site stylesheet, served at `/static/vhod.css`.
@@ -81,12 +84,19 @@ impl Pages {
         ] {
             env.add_template(name, src)?;
         }
-        Ok(Pages { env })
+        Ok(Pages {
+            env,
+            texts: [Lang::Ru, Lang::En].map(|l| Value::from_serialize(l.texts())),
+        })
     }
 
     /// Renders `name` with `ctx` plus the language's texts.
     pub fn render(&self, name: &str, lang: Lang, ctx: Value) -> Result<String, PageError> {
-        let full = context! { lang => lang.tag(), t => lang.texts(), ..ctx };
+        let texts = match lang {
+            Lang::Ru => &self.texts[0],
+            Lang::En => &self.texts[1],
+        };
+        let full = context! { lang => lang.tag(), t => texts, ..ctx };
         Ok(self.env.get_template(name)?.render(full)?)
     }
 

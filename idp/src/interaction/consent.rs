@@ -102,5 +102,5 @@ pub async fn consent(
             lang,
         );
     }
-    finish(&app, &ix, &headers).await
+    finish(&app, &ix, &headers, None).await
 }

@@ -354,7 +354,7 @@ pub(super) async fn signed_in(
         }
         crate::oauth::authorize::response::redirect(&format!("/interaction/{}", ix.id))
     } else {
-        finish(app, &ix, headers).await
+        finish(app, &ix, headers, Some(&account.level)).await
     };
     if let Some(c) = cookie {
         r.headers_mut().append(header::SET_COOKIE, c);

@@ -236,8 +236,9 @@ pub async fn show(
     }
 }
 
-/// Ends the interaction: issues the code and sends the browser back to the client.
-async fn finish(app: &App, ix: &Interaction, headers: &HeaderMap) -> Response {
+/// Ends the interaction: issues the code and sends the browser back to the client. `level`:
+/// the account's level, when the caller has just read the account.
+async fn finish(app: &App, ix: &Interaction, headers: &HeaderMap, level: Option<&str>) -> Response {
     let lang = ix.lang(headers);
     let req = &ix.request;
     // One-time: a replayed final form finds nothing.
@@ -264,7 +265,7 @@ async fn finish(app: &App, ix: &Interaction, headers: &HeaderMap) -> Response {
             .pages
             .error(StatusCode::BAD_REQUEST, lang, "err_expired", None, None);
     };
-    let mut r = match response::issue_code(app, req, s, lang).await {
+    let mut r = match response::issue_code(app, req, s, level, lang).await {
         Ok(r) => r,
         Err(e) => response::error_to(app, req, &e, lang),
     };

@@ -43,21 +43,20 @@ impl History<'_> {
     }
 
     /// Whether the account has signed in from `device` before, and whether it has signed in
-    /// at all.
+    /// at all (one query: every sign-in asks).
     pub async fn knows(&self, account_id: &str, device: &str) -> Result<(bool, bool), StoreError> {
-        let any: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM login_events WHERE account_id = $1")
-                .bind(account_id)
-                .fetch_one(self.0)
-                .await?;
-        let this: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM login_events WHERE account_id = $1 AND device = $2",
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS seen, \
+             COALESCE(SUM(CASE WHEN device = $2 THEN 1 ELSE 0 END), 0) AS here \
+             FROM login_events WHERE account_id = $1",
         )
         .bind(account_id)
         .bind(device)
         .fetch_one(self.0)
         .await?;
-        Ok((this > 0, any > 0))
+        let seen: i64 = row.try_get("seen")?;
+        let here: i64 = row.try_get("here")?;
+        Ok((here > 0, seen > 0))
     }
 
     /// The latest `limit` sign-ins, newest first.

@@ -273,11 +273,11 @@ async fn decide(
                 "consent is required",
             ));
         }
-        return response::issue_code(app, req, &s, lang).await;
+        return response::issue_code(app, req, &s, None, lang).await;
     }
     if let Some(s) = &usable {
         if !needs_consent(app, req, &s.account_id).await? {
-            return response::issue_code(app, req, s, lang).await;
+            return response::issue_code(app, req, s, None, lang).await;
         }
     }
     interaction::start(app, Interaction::new(req.clone(), usable)).await

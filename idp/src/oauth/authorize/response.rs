@@ -50,17 +50,23 @@ pub fn code_key(code: &str) -> String {
     format!("code:{}", sha256_b64(code))
 }
 
-/// Issues a code for a signed-in session and sends it back to the client.
+/// Issues a code for a signed-in session and sends it back to the client. `level` is the
+/// account's level when the caller read the account in this same request (a sign-in that
+/// has just succeeded); otherwise it is read here.
 pub async fn issue_code(
     app: &App,
     req: &AuthRequest,
     s: &Session,
+    level: Option<&str>,
     lang: Lang,
 ) -> Result<Response, OAuthError> {
     // The account's level now, not at sign-in: a level raised (or lowered) since counts.
-    let acr = match app.db.accounts().get(&s.account_id).await? {
-        Some(a) => a.level,
-        None => s.acr.clone(),
+    let acr = match level {
+        Some(l) => l.to_owned(),
+        None => match app.db.accounts().get(&s.account_id).await? {
+            Some(a) => a.level,
+            None => s.acr.clone(),
+        },
     };
     let code = random_token(32);
     crate::metrics::CODES_ISSUED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
