@@ -117,7 +117,7 @@ async fn a_change_keeps_this_browser_and_ends_the_rest(app: TestApp) {
 }
 
 async fn wrong_current_passwords_wait_like_sign_in(app: TestApp) {
-    app.user("pavel", OLD).await;
+    let pavel = app.user("pavel", OLD).await;
     let (b, _) = open_account(&app, "pavel", OLD).await;
     let wrong = [("current", "guess"), ("password", NEW), ("password2", NEW)];
     let mut statuses = Vec::new();
@@ -134,6 +134,14 @@ async fn wrong_current_passwords_wait_like_sign_in(app: TestApp) {
     )
     .await;
     assert_eq!(status, 429, "{html}");
+    // The streak is the account's, not the page's: deletion waits too, and deletes nothing.
+    let (_, _, html) = b.get(&app.base, &app.url("/account/delete")).await.page();
+    let (status, _, html) = b
+        .submit(&app.base, &html, &[("password", OLD)])
+        .await
+        .page();
+    assert_eq!(status, 429, "{html}");
+    assert!(app.app.db.accounts().get(&pavel).await.unwrap().is_some());
     // After the wait, the right password works and ends the streak.
     app.clock.advance(31);
     let (status, html) = change(

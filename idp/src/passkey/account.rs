@@ -14,6 +14,7 @@ use super::{credential_key, options_json, put_state, relying_party, take_state, 
 use crate::account::{signed_in, signed_in_form, tell, when};
 use crate::app::{App, AppState};
 use crate::i18n::Lang;
+use crate::interaction::PasswordCheck;
 use crate::oauth::authorize::response::redirect;
 use crate::session;
 use crate::store::passkeys::PasskeyRow;
@@ -139,21 +140,16 @@ async fn confirmed(
     body: &[u8],
 ) -> Result<(Account, crate::oauth::params::Params), Response> {
     let (account, form) = signed_in_form(app, headers, lang, body).await?;
-    let typed = form.get("password").unwrap_or("").to_owned();
-    if !crate::password::verify(typed, account.password_hash.clone()).await {
-        let e = lang.t("passkey_bad_password");
-        return Err(page(
-            app,
-            headers,
-            lang,
-            StatusCode::UNAUTHORIZED,
-            &account,
-            Some(e),
-            None,
-        )
-        .await);
-    }
-    Ok((account, form))
+    // Wrong passwords count like sign-in failures (`interaction::reauthenticate`).
+    let typed = form.get("password").unwrap_or("");
+    let (status, key) = match crate::interaction::reauthenticate(app, &account, typed, lang).await {
+        PasswordCheck::Confirmed => return Ok((account, form)),
+        PasswordCheck::Wrong => (StatusCode::UNAUTHORIZED, "passkey_bad_password"),
+        PasswordCheck::Wait => (StatusCode::TOO_MANY_REQUESTS, "err_password_wait"),
+        PasswordCheck::Unavailable => return Err(app.pages.unavailable(lang)),
+    };
+    let e = lang.t(key);
+    Err(page(app, headers, lang, status, &account, Some(e), None).await)
 }
 
 /// `POST /account/passkeys/add`: password and name, then the registration ceremony.
