@@ -69,7 +69,10 @@ fn candidate(pdf: &[u8], at: usize) -> Option<PdfSignature<'_>> {
         return None;
     }
     let [zero, hole_start, hole_end, tail] = range;
-    if zero != 0 || hole_end <= hole_start + 1 || hole_end.checked_add(tail)? > pdf.len() {
+    if zero != 0
+        || hole_end <= hole_start.checked_add(1)?
+        || hole_end.checked_add(tail)? > pdf.len()
+    {
         return None;
     }
     if *pdf.get(hole_start)? != b'<' || *pdf.get(hole_end - 1)? != b'>' {
@@ -162,4 +165,21 @@ fn sub_filter(dict: &[u8]) -> Option<String> {
         i += 1;
     }
     Some(String::from_utf8_lossy(dict.get(start..i)?).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signatures;
+
+    #[test]
+    fn byte_ranges_at_the_edge_of_usize_are_refused_not_overflowed() {
+        for range in [
+            "[0 18446744073709551615 0 0]",
+            "[0 1 18446744073709551615 18446744073709551615]",
+            "[0 99999999999999999999 2 3]",
+        ] {
+            let pdf = format!("%PDF-1.7\n1 0 obj << /ByteRange {range} /Contents <00> >>\n");
+            assert!(signatures(pdf.as_bytes()).is_empty(), "{range}");
+        }
+    }
 }
