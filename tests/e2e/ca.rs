@@ -24,6 +24,12 @@ pub(crate) fn openssl(args: &[&str], dir: &Path) -> (bool, String) {
     openssl_in(args, dir)
 }
 
+/// [`openssl`] with the arguments of `line`, split at spaces (no argument here has one).
+pub(crate) fn openssl_line(line: &str, dir: &Path) -> (bool, String) {
+    let args: Vec<&str> = line.split_whitespace().collect();
+    openssl_in(&args, dir)
+}
+
 /// Fetches the CA's certificates into `dir` as PEM: root.pem, issuing.pem, tsa.pem, ocsp.pem,
 /// and chain.pem (issuing, OCSP and TSA together).
 pub(crate) async fn save_certs(app: &TestApp, dir: &Path) {
@@ -32,16 +38,8 @@ pub(crate) async fn save_certs(app: &TestApp, dir: &Path) {
     for name in ["root", "issuing", "tsa", "ocsp"] {
         let der = fetch(app, &format!("/ca/{name}.crt"), "application/pkix-cert").await;
         std::fs::write(dir.join(format!("{name}.der")), der).unwrap();
-        let (ok, text) = openssl(
-            &[
-                "x509",
-                "-inform",
-                "DER",
-                "-in",
-                &format!("{name}.der"),
-                "-out",
-                &format!("{name}.pem"),
-            ],
+        let (ok, text) = openssl_line(
+            &format!("x509 -inform DER -in {name}.der -out {name}.pem"),
             dir,
         );
         assert!(ok, "{name}: {text}");
@@ -58,18 +56,8 @@ pub(crate) async fn save_certs(app: &TestApp, dir: &Path) {
 pub(crate) async fn crl_text(app: &TestApp, d: &Path) -> String {
     let crl = fetch(app, "/ca/crl", "application/pkix-crl").await;
     std::fs::write(d.join("crl.der"), crl).unwrap();
-    let (ok, text) = openssl(
-        &[
-            "crl",
-            "-inform",
-            "DER",
-            "-in",
-            "crl.der",
-            "-CAfile",
-            "issuing.pem",
-            "-noout",
-            "-text",
-        ],
+    let (ok, text) = openssl_line(
+        "crl -inform DER -in crl.der -CAfile issuing.pem -noout -text",
         d,
     );
     assert!(ok, "{text}");
@@ -80,20 +68,11 @@ pub(crate) async fn crl_text(app: &TestApp, d: &Path) -> String {
 /// Asks the OCSP responder over POST (as `openssl ocsp -url` does) about the certificate
 /// in the file `cert`, and returns OpenSSL's report once the response verified to the root.
 pub(crate) fn ocsp_text(app: &TestApp, d: &Path, cert: &str) -> String {
-    let (ok, text) = openssl(
-        &[
-            "ocsp",
-            "-issuer",
-            "issuing.pem",
-            "-cert",
-            cert,
-            "-url",
-            &app.url("/ca/ocsp"),
-            "-CAfile",
-            "root.pem",
-            "-verify_other",
-            "chain.pem",
-        ],
+    let (ok, text) = openssl_line(
+        &format!(
+            "ocsp -issuer issuing.pem -cert {cert} -url {} -CAfile root.pem -verify_other chain.pem",
+            app.url("/ca/ocsp")
+        ),
         d,
     );
     assert!(ok, "{text}");
@@ -105,16 +84,8 @@ async fn certificates_and_crl_verify_with_openssl(app: TestApp) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     save_certs(&app, d).await;
-    let (ok, text) = openssl(
-        &[
-            "verify",
-            "-CAfile",
-            "root.pem",
-            "-untrusted",
-            "issuing.pem",
-            "tsa.pem",
-            "ocsp.pem",
-        ],
+    let (ok, text) = openssl_line(
+        "verify -CAfile root.pem -untrusted issuing.pem tsa.pem ocsp.pem",
         d,
     );
     assert!(ok, "{text}");
@@ -123,13 +94,8 @@ async fn certificates_and_crl_verify_with_openssl(app: TestApp) {
         "{text}"
     );
     // The root PEM is the root DER.
-    let (_, root_text) = openssl(&["x509", "-in", "root.pem", "-noout", "-subject"], d);
-    let (_, der_text) = openssl(
-        &[
-            "x509", "-inform", "DER", "-in", "root.der", "-noout", "-subject",
-        ],
-        d,
-    );
+    let (_, root_text) = openssl_line("x509 -in root.pem -noout -subject", d);
+    let (_, der_text) = openssl_line("x509 -inform DER -in root.der -noout -subject", d);
     assert_eq!(root_text, der_text);
 
     let text = crl_text(&app, d).await;
@@ -146,18 +112,7 @@ async fn ocsp_and_time_stamps_verify_with_openssl(app: TestApp) {
     assert!(text.contains("tsa.pem: good"), "{text}");
 
     // OCSP over GET: the DER request, base64, URL-encoded.
-    let (ok, text) = openssl(
-        &[
-            "ocsp",
-            "-issuer",
-            "issuing.pem",
-            "-cert",
-            "ocsp.pem",
-            "-reqout",
-            "req.der",
-        ],
-        d,
-    );
+    let (ok, text) = openssl_line("ocsp -issuer issuing.pem -cert ocsp.pem -reqout req.der", d);
     assert!(ok, "{text}");
     let req =
         base64::engine::general_purpose::STANDARD.encode(std::fs::read(d.join("req.der")).unwrap());
@@ -169,19 +124,8 @@ async fn ocsp_and_time_stamps_verify_with_openssl(app: TestApp) {
     )
     .await;
     std::fs::write(d.join("resp.der"), resp).unwrap();
-    let (ok, text) = openssl(
-        &[
-            "ocsp",
-            "-reqin",
-            "req.der",
-            "-respin",
-            "resp.der",
-            "-resp_text",
-            "-CAfile",
-            "root.pem",
-            "-verify_other",
-            "chain.pem",
-        ],
+    let (ok, text) = openssl_line(
+        "ocsp -reqin req.der -respin resp.der -resp_text -CAfile root.pem -verify_other chain.pem",
         d,
     );
     assert!(ok, "{text}");
@@ -192,12 +136,7 @@ async fn ocsp_and_time_stamps_verify_with_openssl(app: TestApp) {
 
     // A time stamp on a document, verified against the root.
     std::fs::write(d.join("doc.txt"), b"a document to time-stamp\n").unwrap();
-    let (ok, text) = openssl(
-        &[
-            "ts", "-query", "-data", "doc.txt", "-sha256", "-cert", "-out", "q.tsq",
-        ],
-        d,
-    );
+    let (ok, text) = openssl_line("ts -query -data doc.txt -sha256 -cert -out q.tsq", d);
     assert!(ok, "{text}");
     let r = http()
         .post(app.url("/ca/tsa"))
@@ -209,38 +148,16 @@ async fn ocsp_and_time_stamps_verify_with_openssl(app: TestApp) {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/timestamp-reply");
     std::fs::write(d.join("r.tsr"), r.bytes().await.unwrap()).unwrap();
-    let (ok, text) = openssl(
-        &[
-            "ts",
-            "-verify",
-            "-data",
-            "doc.txt",
-            "-in",
-            "r.tsr",
-            "-CAfile",
-            "root.pem",
-            "-untrusted",
-            "chain.pem",
-        ],
+    let (ok, text) = openssl_line(
+        "ts -verify -data doc.txt -in r.tsr -CAfile root.pem -untrusted chain.pem",
         d,
     );
     assert!(ok, "{text}");
     assert!(text.contains("Verification: OK"), "{text}");
     // Another document does not match that token.
     std::fs::write(d.join("other.txt"), b"another document\n").unwrap();
-    let (ok, _) = openssl(
-        &[
-            "ts",
-            "-verify",
-            "-data",
-            "other.txt",
-            "-in",
-            "r.tsr",
-            "-CAfile",
-            "root.pem",
-            "-untrusted",
-            "chain.pem",
-        ],
+    let (ok, _) = openssl_line(
+        "ts -verify -data other.txt -in r.tsr -CAfile root.pem -untrusted chain.pem",
         d,
     );
     assert!(!ok);
