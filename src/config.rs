@@ -251,6 +251,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Database URL; default a SQLite file in the data directory.
     pub database_url: Option<String>,
+    /// Pooled database connections; default 1 for SQLite, 16 for PostgreSQL.
+    pub database_max_connections: Option<u32>,
     /// Redis URL for the shared cache; default in-process.
     pub redis_url: Option<String>,
     /// Prefix of every Redis key.
@@ -288,6 +290,7 @@ impl Default for Config {
             issuer: None,
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            database_max_connections: None,
             redis_url: None,
             redis_prefix: "vhod:".into(),
             kek_file: None,
@@ -348,6 +351,9 @@ impl Config {
             c.data_dir = v.into();
         }
         c.database_url = env("VHOD_DATABASE_URL").or(c.database_url);
+        if let Some(v) = parse_env("VHOD_DATABASE_MAX_CONNECTIONS")? {
+            c.database_max_connections = Some(v);
+        }
         c.redis_url = env("VHOD_REDIS_URL").or(c.redis_url);
         if let Some(v) = env("VHOD_REDIS_PREFIX") {
             c.redis_prefix = v;
@@ -473,6 +479,12 @@ impl Config {
         }
         if !(1..=60).contains(&self.lifetimes.code) {
             bail!("lifetimes.code must be between 1 and 60 seconds");
+        }
+        if self
+            .database_max_connections
+            .is_some_and(|n| !(1..=1000).contains(&n))
+        {
+            bail!("database_max_connections must be between 1 and 1000");
         }
         if let Some(a) = self
             .keys

@@ -62,7 +62,7 @@ pub async fn open_db(c: &Config) -> anyhow::Result<Db> {
         std::fs::create_dir_all(&c.data_dir)
             .with_context(|| format!("creating {}", c.data_dir.display()))?;
     }
-    let db = Db::connect(&url)
+    let db = Db::connect_with(&url, c.database_max_connections)
         .await
         .context("connecting to the database")?;
     db.migrate().await.context("running migrations")?;

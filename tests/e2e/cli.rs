@@ -318,6 +318,14 @@ fn production_mode_refuses_unsafe_settings() {
             vec![("VHOD_IDENTITY_REGISTRY_TIMEOUT_MS", "0")],
             "registry_timeout_ms",
         ),
+        (
+            vec![("VHOD_DATABASE_MAX_CONNECTIONS", "0")],
+            "database_max_connections",
+        ),
+        (
+            vec![("VHOD_DATABASE_MAX_CONNECTIONS", "many")],
+            "VHOD_DATABASE_MAX_CONNECTIONS",
+        ),
     ];
     for (env, needle) in cases {
         let mut cmd = vhod(dir.path());

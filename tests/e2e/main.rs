@@ -36,6 +36,7 @@ mod signing;
 mod signing_pades;
 mod signing_passkey;
 mod step_up;
+mod store_pool;
 mod tls;
 mod tokens;
 mod two_nodes;

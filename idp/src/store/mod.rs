@@ -52,19 +52,33 @@ pub struct Db {
 }
 
 impl Db {
-    /// Connects to `url` (`sqlite://...` or `postgres://...`).
+    /// Connects to `url` (`sqlite://...` or `postgres://...`) with the backend's default
+    /// pool size.
     pub async fn connect(url: &str) -> Result<Db, StoreError> {
+        Db::connect_with(url, None).await
+    }
+
+    /// Connects to `url` with at most `max_connections` pooled connections (default: 1 for
+    /// SQLite, 16 for PostgreSQL).
+    ///
+    /// SQLite's default is one connection. SQLite runs one writer at a time whatever the
+    /// pool, and each connection keeps its own page cache, which it drops whenever another
+    /// connection has written: with several connections, every read after a write reads
+    /// its pages again from the file (46 `pread` calls per sign-in flow with four
+    /// connections, one with a single connection). More connections let long reads run
+    /// beside each other; the setting is there for that.
+    pub async fn connect_with(url: &str, max_connections: Option<u32>) -> Result<Db, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url).ok_or(StoreError::Corrupt("database url"))?;
         let opts = AnyPoolOptions::new().acquire_timeout(std::time::Duration::from_secs(10));
         let pool = match backend {
-            // SQLite allows one writer: a small pool, a busy timeout instead of instant
-            // "database is locked" errors, and WAL with synchronous=NORMAL (durable at
-            // checkpoints, no fsync per commit; a crash can lose at most the last commits,
-            // never corrupt the file).
+            // A busy timeout instead of instant "database is locked" errors (the command
+            // line writes beside a running server), and WAL with synchronous=NORMAL (durable
+            // at checkpoints, no fsync per commit; a crash can lose at most the last
+            // commits, never corrupt the file).
             Backend::Sqlite => {
                 // A local file cannot drop a connection: no ping before every query.
-                opts.max_connections(4)
+                opts.max_connections(max_connections.unwrap_or(1).max(1))
                     .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
@@ -83,7 +97,11 @@ impl Db {
                     .connect(url)
                     .await?
             }
-            Backend::Postgres => opts.max_connections(16).connect(url).await?,
+            Backend::Postgres => {
+                opts.max_connections(max_connections.unwrap_or(16).max(1))
+                    .connect(url)
+                    .await?
+            }
         };
         Ok(Db { pool, backend })
     }
