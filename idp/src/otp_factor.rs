@@ -115,14 +115,13 @@ impl Factors {
     }
 }
 
-/// The second factors of `a`.
+/// The second factors of `a`, as its row was read (the code factors come with the row).
 pub async fn factors(app: &App, a: &Account) -> Result<Factors, StoreError> {
-    let on = app.db.otp_factors().list(&a.id).await?;
     let recovery = a.totp_secret.is_some() && app.db.recovery_codes().remaining(&a.id).await? > 0;
     Ok(Factors {
         totp: a.totp_secret.is_some(),
-        sms: on.iter().any(|c| c == "sms") && recipient(a, Method::Sms).is_some(),
-        email: on.iter().any(|c| c == "email") && recipient(a, Method::Email).is_some(),
+        sms: a.otp_sms && recipient(a, Method::Sms).is_some(),
+        email: a.otp_email && recipient(a, Method::Email).is_some(),
         recovery,
         passkey: a.passkeys > 0,
     })

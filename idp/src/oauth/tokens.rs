@@ -170,10 +170,23 @@ impl ValidAccessToken {
 /// Checks an access token: our signature, `at+jwt`, not expired, its grant not revoked and
 /// the token itself not revoked.
 pub async fn verify_access_token(app: &App, token: &str) -> Result<ValidAccessToken, OAuthError> {
+    let claims = verify_access_token_claims(app, token).await?;
+    let grant = match claims.get("gid").and_then(Value::as_str) {
+        Some(gid) => Some(live_grant(app.db.grants().get(gid).await?, app.now())?),
+        None => None,
+    };
+    Ok(ValidAccessToken { claims, grant })
+}
+
+/// What [`verify_access_token`] checks except the grant, which the caller checks with
+/// [`live_grant`] (the userinfo endpoint reads it with the account, in one query).
+pub async fn verify_access_token_claims(
+    app: &App,
+    token: &str,
+) -> Result<Map<String, Value>, OAuthError> {
     let claims = verify_own(app, token, Some("at+jwt"))?;
-    let now = app.now();
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-    if exp <= now {
+    if exp <= app.now() {
         return Err(OAuthError::invalid_token("the token has expired"));
     }
     if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
@@ -181,14 +194,18 @@ pub async fn verify_access_token(app: &App, token: &str) -> Result<ValidAccessTo
             return Err(OAuthError::invalid_token("the token was revoked"));
         }
     }
-    let grant = match claims.get("gid").and_then(Value::as_str) {
-        Some(gid) => match app.db.grants().get(gid).await? {
-            Some(g) if g.is_active(now) => Some(g),
-            _ => return Err(OAuthError::invalid_token("the token was revoked")),
-        },
-        None => None,
-    };
-    Ok(ValidAccessToken { claims, grant })
+    Ok(claims)
+}
+
+/// The grant an access token names, if it still lives.
+pub fn live_grant(
+    grant: Option<crate::store::Grant>,
+    now: i64,
+) -> Result<crate::store::Grant, OAuthError> {
+    match grant {
+        Some(g) if g.is_active(now) => Ok(g),
+        _ => Err(OAuthError::invalid_token("the token was revoked")),
+    }
 }
 
 /// Cache key marking a revoked access token id.

@@ -8,7 +8,7 @@ use crate::app::{App, AppState};
 use crate::oauth::authorize::request::claim_names;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::params::Params;
-use crate::oauth::tokens::verify_access_token;
+use crate::oauth::tokens::{live_grant, verify_access_token_claims, ValidAccessToken};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -62,7 +62,22 @@ async fn claims(
     app: &App,
     token: Result<String, OAuthError>,
 ) -> Result<serde_json::Value, OAuthError> {
-    let at = verify_access_token(app, &token?).await?;
+    let claims = verify_access_token_claims(app, &token?).await?;
+    // The grant and the account in one query; a token's grant is always its subject's.
+    let sub = claims
+        .get("sub")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let (account, grant) = match claims.get("gid").and_then(|v| v.as_str()) {
+        Some(gid) => match app.db.accounts().get_with_grant(&sub, gid).await? {
+            Some((account, grant)) => (Some(account), Some(live_grant(grant, app.now())?)),
+            // No account: its grants went with it.
+            None => return Err(OAuthError::invalid_token("the token was revoked")),
+        },
+        None => (None, None),
+    };
+    let at = ValidAccessToken { claims, grant };
     let scopes = at.scopes();
     if !scopes.contains(&"openid") {
         return Err(OAuthError::new(
@@ -70,13 +85,15 @@ async fn claims(
             "the token lacks the openid scope",
         ));
     }
-    let sub = at.str("sub").unwrap_or_default();
-    let account = app
-        .db
-        .accounts()
-        .get(sub)
-        .await?
-        .ok_or_else(|| OAuthError::invalid_token("the account no longer exists"))?;
+    let account = match account {
+        Some(a) => a,
+        None => app
+            .db
+            .accounts()
+            .get(&sub)
+            .await?
+            .ok_or_else(|| OAuthError::invalid_token("the account no longer exists"))?,
+    };
     let claims_request = at
         .grant
         .as_ref()

@@ -36,6 +36,10 @@ pub struct Account {
     pub totp_secret: Option<Vec<u8>>,
     /// How many passkeys the account has registered.
     pub passkeys: i64,
+    /// Codes by SMS are turned on as a second factor (`otp_factors`).
+    pub otp_sms: bool,
+    /// Codes by e-mail are turned on as a second factor (`otp_factors`).
+    pub otp_email: bool,
     /// Consecutive failed sign-ins.
     pub failed_logins: i64,
     /// When the account was locked for too many failed sign-ins.
@@ -46,14 +50,22 @@ pub struct Account {
     pub updated_at: i64,
 }
 
-/// Every account query selects this: the row plus its passkey count.
+/// Every account query selects these: the row plus its passkey count and which code factors
+/// are on (so a sign-in learns its second factors with the row, not in another round trip).
+macro_rules! account_columns {
+    () => {
+        "accounts.*, (SELECT COUNT(*) FROM passkeys p WHERE p.account_id = accounts.id) \
+         AS passkey_count, \
+         (SELECT COUNT(*) FROM otp_factors o WHERE o.account_id = accounts.id \
+          AND o.channel = 'sms') AS otp_sms, \
+         (SELECT COUNT(*) FROM otp_factors o WHERE o.account_id = accounts.id \
+          AND o.channel = 'email') AS otp_email"
+    };
+}
+
 macro_rules! select_account {
     ($where:literal) => {
-        concat!(
-            "SELECT accounts.*, (SELECT COUNT(*) FROM passkeys p WHERE p.account_id = accounts.id) \
-             AS passkey_count FROM accounts ",
-            $where
-        )
+        concat!("SELECT ", account_columns!(), " FROM accounts ", $where)
     };
 }
 
@@ -226,6 +238,34 @@ impl Accounts<'_> {
             .await?;
         row.map(|r| from_row(&r)).transpose()
     }
+
+    /// Looks an account up by id with one of its grants, in one query (the userinfo
+    /// endpoint needs both for every call): `None` without the account, the grant `None`
+    /// when no grant of this account has that id.
+    pub async fn get_with_grant(
+        &self,
+        id: &str,
+        grant_id: &str,
+    ) -> Result<Option<(Account, Option<super::Grant>)>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            ", ",
+            grant_columns!(),
+            " FROM accounts LEFT JOIN grants g ON g.id = $2 AND g.account_id = accounts.id \
+             WHERE accounts.id = $1"
+        ))
+        .bind(id)
+        .bind(grant_id)
+        .fetch_optional(self.0)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let grant = match r.try_get::<Option<String>, _>("g_id")? {
+            Some(_) => Some(super::grants::from_prefixed_row(&r)?),
+            None => None,
+        };
+        Ok(Some((from_row(&r)?, grant)))
+    }
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Account, StoreError> {
@@ -245,6 +285,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Account, StoreError> {
         level: r.try_get("level")?,
         totp_secret: r.try_get("totp_secret")?,
         passkeys: r.try_get("passkey_count")?,
+        otp_sms: r.try_get::<i64, _>("otp_sms")? > 0,
+        otp_email: r.try_get::<i64, _>("otp_email")? > 0,
         failed_logins: r.try_get("failed_logins")?,
         locked_at: r.try_get("locked_at")?,
         created_at: r.try_get("created_at")?,

@@ -4,6 +4,18 @@
 //! columns, `ON CONFLICT`), so each store is written once; the backends differ only in their
 //! migration folders, which `migrate` picks.
 
+/// A grant's columns as `g_`-prefixed names, for queries that join `grants g` to another
+/// table; read back by `grants::from_prefixed_row`. Defined here, before
+/// the modules, so that every store module can use it.
+macro_rules! grant_columns {
+    () => {
+        "g.id AS g_id, g.account_id AS g_account_id, g.client_id AS g_client_id, \
+         g.scope AS g_scope, g.claims AS g_claims, g.sid AS g_sid, g.auth_time AS g_auth_time, \
+         g.acr AS g_acr, g.amr AS g_amr, g.created_at AS g_created_at, \
+         g.expires_at AS g_expires_at, g.revoked_at AS g_revoked_at"
+    };
+}
+
 pub mod accounts;
 pub mod clients;
 pub mod consents;
