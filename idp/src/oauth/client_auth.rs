@@ -109,11 +109,17 @@ fn decode_basic(b: &str) -> Option<(String, String)> {
     let s = String::from_utf8(raw).ok()?;
     let (id, secret) = s.split_once(':')?;
     let dec = |x: &str| {
+        // Our ids and secrets need no decoding (base64url): no second parse and copy on
+        // every token request for them.
+        if !x.contains(['%', '+']) {
+            return x.to_owned();
+        }
         form_urlencoded::parse(format!("x={x}").as_bytes())
             .next()
             .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
     };
-    Some((dec(id).unwrap_or_default(), dec(secret).unwrap_or_default()))
+    Some((dec(id), dec(secret)))
 }
 
 async fn by_secret(
@@ -188,4 +194,32 @@ async fn by_assertion(
         ));
     }
     Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(s: &str) -> String {
+        STANDARD.encode(s)
+    }
+
+    #[test]
+    fn basic_credentials_are_form_urlencoded_and_plain_ones_pass_unchanged() {
+        assert_eq!(
+            decode_basic(&basic("app:vhs_aB3-_x")),
+            Some(("app".into(), "vhs_aB3-_x".into()))
+        );
+        assert_eq!(
+            decode_basic(&basic("my%20app:s%3Acret+x%2B")),
+            Some(("my app".into(), "s:cret x+".into()))
+        );
+        // The first colon separates: one in the secret must be encoded, but is kept.
+        assert_eq!(
+            decode_basic(&basic("app:a:b")),
+            Some(("app".into(), "a:b".into()))
+        );
+        assert_eq!(decode_basic(&basic("no colon")), None);
+        assert_eq!(decode_basic("not base64!"), None);
+    }
 }
