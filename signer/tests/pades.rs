@@ -76,23 +76,9 @@ fn openssl_accepts(pki: &Pki, pdf: &[u8]) -> bool {
     std::fs::write(dir.join("ranges.bin"), content).unwrap();
     let out = openssl(
         dir,
-        &[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            "pdf.p7s",
-            "-content",
-            "ranges.bin",
-            "-CAfile",
-            "root.pem",
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
+        &"cms -verify -binary -inform DER -in pdf.p7s -content ranges.bin -CAfile root.pem -purpose any -out /dev/null"
+            .split_whitespace()
+            .collect::<Vec<_>>(),
     );
     out.status.success() && String::from_utf8_lossy(&out.stderr).contains("Verification successful")
 }

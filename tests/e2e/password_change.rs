@@ -14,6 +14,8 @@ on_both_stores!(
 
 const OLD: &str = "an old long passphrase";
 const NEW: &str = "a brand new long passphrase";
+/// The form filled in rightly: the current password, and the new one twice.
+const RIGHT: [(&str, &str); 3] = [("current", OLD), ("password", NEW), ("password2", NEW)];
 
 /// Whether the citizen was told their password changed.
 fn told(app: &TestApp) -> bool {
@@ -43,7 +45,7 @@ async fn a_change_keeps_this_browser_and_ends_the_rest(app: TestApp) {
     let r = b
         .http
         .post(app.url("/account/password"))
-        .form(&[("current", OLD), ("password", NEW), ("password2", NEW)])
+        .form(&RIGHT)
         .send()
         .await
         .unwrap();
@@ -89,12 +91,7 @@ async fn a_change_keeps_this_browser_and_ends_the_rest(app: TestApp) {
     assert!(!told(&app));
 
     // The right answers: changed; the citizen told.
-    let (status, html) = change(
-        &b,
-        &app,
-        &[("current", OLD), ("password", NEW), ("password2", NEW)],
-    )
-    .await;
+    let (status, html) = change(&b, &app, &RIGHT).await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("id=\"password-changed\""), "{html}");
     assert!(told(&app));
@@ -127,12 +124,7 @@ async fn wrong_current_passwords_wait_like_sign_in(app: TestApp) {
     // Five free guesses, then the login must wait, as the login page makes it.
     assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
     // Even the right password waits now.
-    let (status, html) = change(
-        &b,
-        &app,
-        &[("current", OLD), ("password", NEW), ("password2", NEW)],
-    )
-    .await;
+    let (status, html) = change(&b, &app, &RIGHT).await;
     assert_eq!(status, 429, "{html}");
     // The streak is the account's, not the page's: deletion waits too, and deletes nothing.
     let (_, _, html) = b.get(&app.base, &app.url("/account/delete")).await.page();
@@ -144,11 +136,6 @@ async fn wrong_current_passwords_wait_like_sign_in(app: TestApp) {
     assert!(app.app.db.accounts().get(&pavel).await.unwrap().is_some());
     // After the wait, the right password works and ends the streak.
     app.clock.advance(31);
-    let (status, html) = change(
-        &b,
-        &app,
-        &[("current", OLD), ("password", NEW), ("password2", NEW)],
-    )
-    .await;
+    let (status, html) = change(&b, &app, &RIGHT).await;
     assert_eq!(status, 200, "{html}");
 }

@@ -3,6 +3,7 @@
 //! on `/account/sign/{id}` with the authenticator app's code, and the signatures verify with
 //! OpenSSL against vhod's published root.
 
+use crate::ca::openssl_line;
 use crate::helpers::*;
 use crate::on_both_stores;
 use idp::oauth::client_auth::new_secret;
@@ -272,10 +273,6 @@ async fn the_api_checks_tokens_files_and_ownership(app: TestApp) {
     assert_eq!(got["status"], "expired");
 }
 
-fn openssl(args: &[&str], dir: &Path) -> (bool, String) {
-    openssl_in(args, dir)
-}
-
 /// Signs in to /account with password and authenticator code (the code of the previous
 /// step, so the current one stays unused for signing).
 pub(crate) async fn sign_in_with_totp(app: &TestApp, login: &str) -> Browser {
@@ -353,24 +350,8 @@ pub(crate) async fn save_root(app: &TestApp, dir: &Path) {
 pub(crate) fn verify_detached(dir: &Path, content: &[u8], sig: &[u8]) -> (bool, String) {
     std::fs::write(dir.join("doc"), content).unwrap();
     std::fs::write(dir.join("sig.p7s"), sig).unwrap();
-    openssl(
-        &[
-            "cms",
-            "-verify",
-            "-inform",
-            "DER",
-            "-in",
-            "sig.p7s",
-            "-content",
-            "doc",
-            "-binary",
-            "-CAfile",
-            "root.pem",
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
+    openssl_line(
+        "cms -verify -inform DER -in sig.p7s -content doc -binary -CAfile root.pem -purpose any -out /dev/null",
         dir,
     )
 }
@@ -519,12 +500,7 @@ async fn the_citizen_signs_with_a_totp_code_and_declines(app: TestApp) {
         let (ok, text) = verify_detached(d, content, &sig);
         assert!(ok, "{name}: {text}");
         // B-T: a signature time-stamp is inside.
-        let (_, dump) = openssl(
-            &[
-                "cms", "-cmsout", "-print", "-inform", "DER", "-in", "sig.p7s",
-            ],
-            d,
-        );
+        let (_, dump) = openssl_line("cms -cmsout -print -inform DER -in sig.p7s", d);
         assert!(
             dump.contains("id-smime-aa-timeStampToken"),
             "{name}: no time-stamp"
@@ -556,21 +532,8 @@ async fn the_citizen_signs_with_a_totp_code_and_declines(app: TestApp) {
     let (ct, sig) = signature(&app, &t, &got2, 0).await;
     assert_eq!(ct, "application/pkcs7-mime");
     std::fs::write(d.join("sig.p7m"), sig).unwrap();
-    let (ok, text) = openssl(
-        &[
-            "cms",
-            "-verify",
-            "-inform",
-            "DER",
-            "-in",
-            "sig.p7m",
-            "-CAfile",
-            "root.pem",
-            "-purpose",
-            "any",
-            "-out",
-            "content.txt",
-        ],
+    let (ok, text) = openssl_line(
+        "cms -verify -inform DER -in sig.p7m -CAfile root.pem -purpose any -out content.txt",
         d,
     );
     assert!(ok, "{text}");
