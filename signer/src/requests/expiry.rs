@@ -5,9 +5,8 @@
 //! and tells the client; the change is one conditional UPDATE (`WHERE status = 'pending'`), so
 //! of two nodes sweeping at once exactly one expires a request and queues its event.
 
-use super::signing::event_details;
+use super::signing::{claim_pending, event_details};
 use crate::Signer;
-use keys::audit::NewEvent;
 use serde_json::json;
 
 /// Requests expired by one pass.
@@ -30,33 +29,22 @@ impl Signer {
             let Some(r) = self.request(&id).await? else {
                 continue;
             };
-            let mut tx = self.pool.begin().await?;
-            let done = sqlx::query(
+            let claim = sqlx::query(
                 "UPDATE signer_requests SET status = 'expired' \
                  WHERE id = $1 AND status = 'pending' AND expires_at <= $2",
             )
             .bind(&id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if done == 0 {
-                tx.rollback().await?;
+            .bind(now);
+            let Some(mut tx) = claim_pending(self.pool.begin().await?, claim).await? else {
                 continue;
-            }
+            };
             self.queue_webhook(&mut tx, &r, "expired", r.expires_at)
                 .await?;
             tx.commit().await?;
             expired += 1;
-            let e = NewEvent {
-                actor: "system",
-                action: "signature.expired",
-                subject: Some(&r.account_id),
-                details: json!({ "request": event_details(&r) }),
-            };
-            if let Err(err) = self.audit.append(e).await {
-                tracing::error!(error = %err, "audit event not written");
-            }
+            let details = json!({ "request": event_details(&r) });
+            self.audit_as("system", &r.account_id, "signature.expired", details)
+                .await;
         }
         Ok(expired)
     }

@@ -99,8 +99,26 @@ impl Signer {
     }
 
     async fn audit(&self, account_id: &str, action: &str, details: serde_json::Value) {
+        self.audit_as(
+            &format!("account:{account_id}"),
+            account_id,
+            action,
+            details,
+        )
+        .await;
+    }
+
+    /// Appends an audit event about `account_id` by `actor`; a failure is logged, not
+    /// returned (the change it records has been made).
+    pub(super) async fn audit_as(
+        &self,
+        actor: &str,
+        account_id: &str,
+        action: &str,
+        details: serde_json::Value,
+    ) {
         let e = NewEvent {
-            actor: &format!("account:{account_id}"),
+            actor,
             action,
             subject: Some(account_id),
             details,
@@ -231,8 +249,7 @@ impl Signer {
         .await
         .map_err(|e| SignError::Signing(e.to_string()))?
         .map_err(SignError::Signing)?;
-        let mut tx = self.pool.begin().await?;
-        let claimed = sqlx::query(
+        let claim = sqlx::query(
             "UPDATE signer_requests SET status = 'signed', decided_at = $1, cert_serial = $2, \
              cert_der = $3 WHERE id = $4 AND status = 'pending' AND expires_at > $5",
         )
@@ -240,14 +257,10 @@ impl Signer {
         .bind(&cert.serial)
         .bind(cert.der.as_slice())
         .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
-            tx.rollback().await?;
+        .bind(now);
+        let Some(mut tx) = claim_pending(self.pool.begin().await?, claim).await? else {
             return Err(self.closed(id).await?);
-        }
+        };
         for (n, sig) in &signed {
             sqlx::query(
                 "UPDATE signer_documents SET signature = $1 WHERE request_id = $2 AND n = $3",
@@ -279,21 +292,16 @@ impl Signer {
     pub async fn decline_request(&self, id: &str, account_id: &str) -> Result<(), SignError> {
         let r = self.open_request(id, account_id).await?;
         let now = self.clock.now();
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let claim = sqlx::query(
             "UPDATE signer_requests SET status = 'declined', decided_at = $1 \
              WHERE id = $2 AND status = 'pending' AND expires_at > $3",
         )
         .bind(now)
         .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if done == 0 {
-            tx.rollback().await?;
+        .bind(now);
+        let Some(mut tx) = claim_pending(self.pool.begin().await?, claim).await? else {
             return Err(self.closed(id).await?);
-        }
+        };
         self.queue_webhook(&mut tx, &r, "declined", now).await?;
         tx.commit().await?;
         self.audit(
@@ -358,4 +366,18 @@ fn constant_eq(a: &str, b: &str) -> bool {
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
+}
+
+/// Runs `update`, a conditional UPDATE that matches a request only while it is pending, as
+/// the first statement of `tx`: the transaction to go on with, or `None` (rolled back) when
+/// the request was no longer pending, so of two deciders exactly one goes on.
+pub(super) async fn claim_pending<'c, 'q>(
+    mut tx: sqlx::Transaction<'c, sqlx::Any>,
+    update: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) -> Result<Option<sqlx::Transaction<'c, sqlx::Any>>, sqlx::Error> {
+    if update.execute(&mut *tx).await?.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    Ok(Some(tx))
 }
