@@ -18,7 +18,7 @@ mod document;
 mod passkey;
 
 pub use document::document;
-pub use passkey::confirm as confirm_passkey;
+pub(crate) use passkey::confirm as confirm_passkey;
 
 use super::{signed_in, signed_in_form, when};
 use crate::app::{App, AppState};
@@ -309,6 +309,48 @@ impl Target {
     }
 }
 
+/// [`target`] as an extractor, for the handlers that confirm a request (`Need::Confirm`):
+/// the request `id` from the path, the posted form from the body.
+pub(crate) struct Confirming(Target);
+
+/// [`target`] as an extractor, for the handlers that act on a request by a form
+/// (`Need::Form`).
+pub(crate) struct Deciding(Target);
+
+impl axum::extract::FromRequest<AppState> for Confirming {
+    type Rejection = Response;
+    async fn from_request(req: axum::extract::Request, app: &AppState) -> Result<Self, Response> {
+        target_of(req, app, Need::Confirm).await.map(Confirming)
+    }
+}
+
+impl axum::extract::FromRequest<AppState> for Deciding {
+    type Rejection = Response;
+    async fn from_request(req: axum::extract::Request, app: &AppState) -> Result<Self, Response> {
+        target_of(req, app, Need::Form).await.map(Deciding)
+    }
+}
+
+/// The path's request id and the body (within the route's body limit), then [`target`].
+async fn target_of(
+    req: axum::extract::Request,
+    app: &AppState,
+    need: Need,
+) -> Result<Target, Response> {
+    use axum::extract::{FromRequest, FromRequestParts};
+    use axum::response::IntoResponse;
+    let (mut parts, body) = req.into_parts();
+    let Path(id) = Path::<String>::from_request_parts(&mut parts, app)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let headers = parts.headers.clone();
+    let req = axum::extract::Request::from_parts(parts, body);
+    let body = Bytes::from_request(req, app)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    target(app, &headers, &id, &body, need).await
+}
+
 /// The start every handler here shares: the signed-in account, the CSRF token of a posted
 /// form (`body`), and the request `id` checked as `need` says; otherwise the page to give
 /// (sign-in, 403, 404, or the signing page with the reason).
@@ -377,16 +419,12 @@ async fn sign(app: &App, headers: &HeaderMap, t: &Target, digest: &str, amr: &st
 }
 
 /// `POST /account/sign/{id}`: the confirmation (set digest + authenticator code).
-pub async fn confirm(
+pub(crate) async fn confirm(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
+    Confirming(t): Confirming,
 ) -> Response {
-    let t = match target(&app, &headers, &id, &body, Need::Confirm).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let id = t.request.id.clone();
     let (a, digest) = (&t.account, t.digest());
     let typed = t.form.get("code").unwrap_or("").trim();
     let sent = t
@@ -421,16 +459,12 @@ fn code_purpose(id: &str, digest: &str) -> String {
 }
 
 /// `POST /account/sign/{id}/send`: sends a code by SMS or e-mail for the set digest shown.
-pub async fn send_code(
+pub(crate) async fn send_code(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
+    Confirming(t): Confirming,
 ) -> Response {
-    let t = match target(&app, &headers, &id, &body, Need::Confirm).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let id = t.request.id.clone();
     let (lang, a, r, digest) = (t.lang, &t.account, &t.request, t.digest());
     let Some(m) = t
         .form
@@ -458,16 +492,12 @@ pub async fn send_code(
 }
 
 /// `POST /account/sign/{id}/decline`.
-pub async fn decline(
+pub(crate) async fn decline(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
+    Deciding(t): Deciding,
 ) -> Response {
-    let t = match target(&app, &headers, &id, &body, Need::Form).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let id = t.request.id.clone();
     let (lang, a) = (t.lang, &t.account);
     match app.signer.decline_request(&id, &a.id).await {
         Ok(()) => match load(&app, lang, &id, a).await {

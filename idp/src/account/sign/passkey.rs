@@ -17,13 +17,12 @@
 //!   another request) counts toward the request's attempt limit like a wrong code; a
 //!   confirmed one signs through the same path as a code, recorded with `amr` `hwk`.
 
-use super::{sign, target, wrong_factor, Need};
+use super::{sign, wrong_factor, Confirming};
 use crate::app::{App, AppState};
 use crate::passkey::assertion::{check_own, start_own};
 use crate::passkey::{put_state, relying_party, take_state};
 use crate::store::{Account, StoreError};
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -78,16 +77,12 @@ pub(super) async fn start(
 
 /// `POST /account/sign/{id}/passkey`: the browser's answer to the page's passkey challenge,
 /// with the set digest the page showed.
-pub async fn confirm(
+pub(crate) async fn confirm(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
+    Confirming(t): Confirming,
 ) -> Response {
-    let t = match target(&app, &headers, &id, &body, Need::Confirm).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let id = t.request.id.clone();
     let lang = t.lang;
     let Some(rp) = relying_party(&app) else {
         return crate::passkey::unavailable(&app, lang);
