@@ -8,6 +8,7 @@ use super::{finish, load_form, render, save, Interaction};
 use crate::app::{App, AppState};
 use crate::i18n::Lang;
 use crate::session::{self, Session};
+use crate::store::history::SessionRow;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -332,12 +333,13 @@ pub(super) async fn signed_in(
         }
         None => false,
     };
-    let cookie = if renewed {
-        None
+    // A new session is listed with the account's sessions when the sign-in is recorded.
+    let (cookie, listed) = if renewed {
+        (None, None)
     } else {
         s.sid = session::new_sid();
-        match start_session(app, &s, account, headers, ip).await {
-            Ok(c) => c,
+        match start_session(app, &s, headers, ip).await {
+            Ok((c, row)) => (c, Some(row)),
             Err(r) => return *r,
         }
     };
@@ -359,20 +361,24 @@ pub(super) async fn signed_in(
     if let Some(c) = cookie {
         r.headers_mut().append(header::SET_COOKIE, c);
     }
-    if let Some(c) = remember_sign_in(app, account, amr, headers, ip, lang).await {
+    let sign_in = SignIn {
+        amr,
+        ip,
+        session: listed.as_ref(),
+    };
+    if let Some(c) = remember_sign_in(app, account, &sign_in, headers, lang).await {
         r.headers_mut().append(header::SET_COOKIE, c);
     }
     r
 }
 
-/// Starts a new session and lists it with the account's sessions; returns its cookie.
+/// Starts a new session; returns its cookie and its row for the account's list of sessions.
 async fn start_session(
     app: &App,
     s: &Session,
-    account: &crate::store::Account,
     headers: &HeaderMap,
     ip: &str,
-) -> Result<Option<axum::http::HeaderValue>, Box<Response>> {
+) -> Result<(Option<axum::http::HeaderValue>, SessionRow), Box<Response>> {
     let (cookie, cache_key) = match session::start_keyed(app, s).await {
         Ok(c) => c,
         Err(e) => {
@@ -380,18 +386,24 @@ async fn start_session(
             return Err(Box::new(app.pages.unavailable(Lang::choose(&[], headers))));
         }
     };
-    let row = crate::store::history::SessionRow {
+    let row = SessionRow {
         sid: s.sid.clone(),
         cache_key,
         started_at: app.now(),
         ip: ip.to_owned(),
         user_agent: user_agent(headers),
     };
-    let expires = app.now() + app.settings.session_ttl;
-    if let Err(e) = app.db.sessions().record(&account.id, &row, expires).await {
-        tracing::error!(error = %e, "session not listed");
-    }
-    Ok(cookie)
+    Ok((cookie, row))
+}
+
+/// A successful sign-in, as the history records it.
+struct SignIn<'a> {
+    /// The methods used (RFC 8176).
+    amr: &'a [&'a str],
+    /// The client's IP address.
+    ip: &'a str,
+    /// The session it started, if it started one (not when it renewed one).
+    session: Option<&'a SessionRow>,
 }
 
 /// The request's User-Agent, at most 200 characters.
@@ -410,15 +422,15 @@ const DEVICE_COOKIE: &str = "vhod_device";
 /// How long a browser is remembered.
 const DEVICE_TTL: i64 = 400 * 86_400;
 
-/// Records the sign-in in the history and tells the citizen when it came from a browser
-/// the account has not signed in from before (not on the very first sign-in). Returns the
-/// device cookie to set when the browser had none. Best effort: the sign-in stands.
+/// Records the sign-in in the history (with the session it started, in the account's list
+/// of sessions) and tells the citizen when it came from a browser the account has not
+/// signed in from before (not on the very first sign-in). Returns the device cookie to set
+/// when the browser had none. Best effort: the sign-in stands.
 async fn remember_sign_in(
     app: &App,
     account: &crate::store::Account,
-    amr: &[&str],
+    sign_in: &SignIn<'_>,
     headers: &HeaderMap,
-    ip: &str,
     lang: Lang,
 ) -> Option<axum::http::HeaderValue> {
     let existing = crate::http::cookie(headers, DEVICE_COOKIE)
@@ -438,12 +450,14 @@ async fn remember_sign_in(
     }
     let event = crate::store::history::LoginEvent {
         at: app.now(),
-        ip: ip.to_owned(),
+        ip: sign_in.ip.to_owned(),
         user_agent: ua,
         device,
-        amr: amr.join(" "),
+        amr: sign_in.amr.join(" "),
     };
-    if let Err(e) = history.record(&account.id, &event).await {
+    let expires = app.now() + app.settings.session_ttl;
+    let session = sign_in.session.map(|row| (row, expires));
+    if let Err(e) = history.record(&account.id, &event, session).await {
         tracing::error!(error = %e, "sign-in not recorded");
     }
     if set {

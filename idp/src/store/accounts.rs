@@ -1,7 +1,7 @@
 //! Citizen accounts.
 
+use super::sql::{query, Row, Sql};
 use super::{conflict, StoreError};
-use sqlx::{AnyPool, Row};
 
 /// A citizen account.
 #[derive(Clone, Debug)]
@@ -99,13 +99,13 @@ pub struct NewAccount {
 }
 
 /// Citizen accounts.
-pub struct Accounts<'a>(pub(crate) &'a AnyPool);
+pub struct Accounts<'a>(pub(crate) &'a Sql);
 
 impl Accounts<'_> {
     /// Creates an account and returns its id.
     pub async fn insert(&self, a: &NewAccount, now: i64) -> Result<String, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
-        sqlx::query(
+        query(
             "INSERT INTO accounts (id, login, password_hash, email, phone, name, given_name, \
              family_name, address, level, totp_secret, email_verified, phone_verified, created_at, \
              updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
@@ -132,7 +132,7 @@ impl Accounts<'_> {
 
     /// Looks an account up by login (case-insensitive for e-mail-like logins is the caller's job).
     pub async fn by_login(&self, login: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query(select_account!("WHERE login = $1"))
+        let row = query(select_account!("WHERE login = $1"))
             .bind(login)
             .fetch_optional(self.0)
             .await?;
@@ -141,7 +141,7 @@ impl Accounts<'_> {
 
     /// The account whose login, e-mail address or phone number is `contact`, if any.
     pub async fn by_contact(&self, contact: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query(select_account!(
+        let row = query(select_account!(
             "WHERE login = $1 OR email = $1 OR phone = $1 LIMIT 1"
         ))
         .bind(contact)
@@ -152,31 +152,30 @@ impl Accounts<'_> {
 
     /// Counts a failed sign-in; returns the consecutive failures so far.
     pub async fn record_failure(&self, id: &str) -> Result<i64, StoreError> {
-        let n: Option<i64> = sqlx::query_scalar(
+        let n: Option<i64> = query(
             "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 \
              RETURNING failed_logins",
         )
         .bind(id)
-        .fetch_optional(self.0)
+        .fetch_scalar(self.0)
         .await?;
         Ok(n.unwrap_or(0))
     }
 
     /// Locks the account (once: a locked account keeps its first lock time).
     pub async fn lock(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        let r =
-            sqlx::query("UPDATE accounts SET locked_at = $1 WHERE id = $2 AND locked_at IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(self.0)
-                .await?;
+        let r = query("UPDATE accounts SET locked_at = $1 WHERE id = $2 AND locked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(self.0)
+            .await?;
         Ok(r.rows_affected() == 1)
     }
 
     /// Clears the failure count and any lock (a successful sign-in, an operator's unlock,
     /// a password reset).
     pub async fn clear_failures(&self, id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_at = NULL WHERE id = $1")
+        query("UPDATE accounts SET failed_logins = 0, locked_at = NULL WHERE id = $1")
             .bind(id)
             .execute(self.0)
             .await?;
@@ -185,7 +184,7 @@ impl Accounts<'_> {
 
     /// Replaces the password hash, clearing failures and any lock.
     pub async fn set_password(&self, id: &str, hash: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
+        query(
             "UPDATE accounts SET password_hash = $1, failed_logins = 0, locked_at = NULL, \
              updated_at = $2 WHERE id = $3",
         )
@@ -202,13 +201,13 @@ impl Accounts<'_> {
     /// revoked, so tokens already issued keep being refused.
     pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
         let mut tx = self.0.begin().await?;
-        sqlx::query("DELETE FROM consents WHERE account_id = $1")
+        query("DELETE FROM consents WHERE account_id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
-        let r = sqlx::query("DELETE FROM accounts WHERE id = $1")
+        let r = query("DELETE FROM accounts WHERE id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(r.rows_affected() == 1)
@@ -221,7 +220,7 @@ impl Accounts<'_> {
         sealed: Option<&[u8]>,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE accounts SET totp_secret = $1, updated_at = $2 WHERE id = $3")
+        query("UPDATE accounts SET totp_secret = $1, updated_at = $2 WHERE id = $3")
             .bind(sealed)
             .bind(now)
             .bind(id)
@@ -232,7 +231,7 @@ impl Accounts<'_> {
 
     /// Looks an account up by id.
     pub async fn get(&self, id: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query(select_account!("WHERE id = $1"))
+        let row = query(select_account!("WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.0)
             .await?;
@@ -247,7 +246,7 @@ impl Accounts<'_> {
         id: &str,
         grant_id: &str,
     ) -> Result<Option<(Account, Option<super::Grant>)>, StoreError> {
-        let row = sqlx::query(concat!(
+        let row = query(concat!(
             "SELECT ",
             account_columns!(),
             ", ",
@@ -268,7 +267,7 @@ impl Accounts<'_> {
     }
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Account, StoreError> {
+fn from_row(r: &Row) -> Result<Account, StoreError> {
     Ok(Account {
         id: r.try_get("id")?,
         login: r.try_get("login")?,

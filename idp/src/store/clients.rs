@@ -1,9 +1,9 @@
 //! Relying-party client registrations.
 
+use super::sql::{query, Row, Sql};
 use super::{conflict, json_col, StoreError};
 use crate::oauth::types::{AuthMethod, GrantType};
 use serde::Serialize;
-use sqlx::{AnyPool, Row};
 
 /// A registered client.
 #[derive(Clone, Debug, Serialize)]
@@ -76,13 +76,13 @@ pub struct NewClient {
 }
 
 /// Client registrations.
-pub struct Clients<'a>(pub(crate) &'a AnyPool);
+pub struct Clients<'a>(pub(crate) &'a Sql);
 
 impl Clients<'_> {
     /// Stores a new client under `id`.
     pub async fn insert(&self, id: &str, c: &NewClient, now: i64) -> Result<(), StoreError> {
         let grants: Vec<&str> = c.grant_types.iter().map(|g| g.as_str()).collect();
-        sqlx::query(
+        query(
             "INSERT INTO clients (id, name, secret_hash, auth_method, redirect_uris, \
              post_logout_redirect_uris, grant_types, scope, jwks, id_token_signed_response_alg, \
              require_mfa, min_level, created_at) \
@@ -109,7 +109,7 @@ impl Clients<'_> {
 
     /// Looks a client up by id.
     pub async fn get(&self, id: &str) -> Result<Option<Client>, StoreError> {
-        let row = sqlx::query("SELECT * FROM clients WHERE id = $1")
+        let row = query("SELECT * FROM clients WHERE id = $1")
             .bind(id)
             .fetch_optional(self.0)
             .await?;
@@ -118,7 +118,7 @@ impl Clients<'_> {
 
     /// Every client, oldest first.
     pub async fn list(&self) -> Result<Vec<Client>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM clients ORDER BY created_at, id")
+        let rows = query("SELECT * FROM clients ORDER BY created_at, id")
             .fetch_all(self.0)
             .await?;
         rows.iter().map(from_row).collect()
@@ -126,7 +126,7 @@ impl Clients<'_> {
 
     /// Removes a client; true if it existed.
     pub async fn remove(&self, id: &str) -> Result<bool, StoreError> {
-        let r = sqlx::query("DELETE FROM clients WHERE id = $1")
+        let r = query("DELETE FROM clients WHERE id = $1")
             .bind(id)
             .execute(self.0)
             .await?;
@@ -134,7 +134,7 @@ impl Clients<'_> {
     }
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Client, StoreError> {
+fn from_row(r: &Row) -> Result<Client, StoreError> {
     let grants: Vec<String> = json_col(&r.try_get::<String, _>("grant_types")?, "grant_types")?;
     Ok(Client {
         id: r.try_get("id")?,

@@ -1,7 +1,7 @@
 //! Consents remembered per account and client, until the citizen revokes them.
 
+use super::sql::{query, Sql};
 use super::StoreError;
-use sqlx::{AnyPool, Row};
 
 /// What a citizen allowed a client to read.
 #[derive(Clone, Debug)]
@@ -23,12 +23,12 @@ impl Consent {
 }
 
 /// Remembered consents.
-pub struct Consents<'a>(pub(crate) &'a AnyPool);
+pub struct Consents<'a>(pub(crate) &'a Sql);
 
 impl Consents<'_> {
     /// The consent `account` gave `client`, if any.
     pub async fn get(&self, account: &str, client: &str) -> Result<Option<Consent>, StoreError> {
-        let row = sqlx::query(
+        let row = query(
             "SELECT scope, claims, granted_at FROM consents WHERE account_id = $1 AND client_id = $2",
         )
         .bind(account)
@@ -45,7 +45,7 @@ impl Consents<'_> {
 
     /// Every consent `account` gave, newest first, with the client's id.
     pub async fn list(&self, account: &str) -> Result<Vec<(String, Consent)>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT client_id, scope, claims, granted_at FROM consents WHERE account_id = $1 \
              ORDER BY granted_at DESC, client_id",
         )
@@ -81,7 +81,7 @@ impl Consents<'_> {
             all_scope.extend(old.scope.into_iter().filter(|s| !scope.contains(s)));
             all_claims.extend(old.claims.into_iter().filter(|c| !claims.contains(c)));
         }
-        sqlx::query(
+        query(
             "INSERT INTO consents (account_id, client_id, scope, claims, granted_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, client_id) \
              DO UPDATE SET scope = excluded.scope, claims = excluded.claims, granted_at = excluded.granted_at",
@@ -98,7 +98,7 @@ impl Consents<'_> {
 
     /// Forgets a consent; true if there was one.
     pub async fn revoke(&self, account: &str, client: &str) -> Result<bool, StoreError> {
-        let r = sqlx::query("DELETE FROM consents WHERE account_id = $1 AND client_id = $2")
+        let r = query("DELETE FROM consents WHERE account_id = $1 AND client_id = $2")
             .bind(account)
             .bind(client)
             .execute(self.0)

@@ -3,8 +3,8 @@
 //! A grant id is fixed when the authorization code is issued, so a reused code can revoke the
 //! grant even if the first redemption has not finished writing it: revocation is an upsert.
 
+use super::sql::{query, Query, Row, Sql};
 use super::StoreError;
-use sqlx::{AnyPool, Row};
 
 /// One authorization of a client by an account.
 #[derive(Clone, Debug, Default)]
@@ -54,17 +54,13 @@ pub enum RefreshUse {
 }
 
 /// Grants and refresh tokens.
-pub struct Grants<'a>(pub(crate) &'a AnyPool);
+pub struct Grants<'a>(pub(crate) &'a Sql);
 
 impl Grants<'_> {
     /// Stores a grant and, if given, its first refresh token (by hash); false if the id was
     /// already revoked (a reused code got there first).
     pub async fn create(&self, g: &Grant, refresh_hash: Option<&str>) -> Result<bool, StoreError> {
-        // Two statements and no transaction: two round trips instead of four, on every
-        // code redemption. Nothing needs them to land together: until this returns no
-        // token names the grant, and only a refresh token row can mint more, so a failure
-        // between the two leaves an inert row that expires like any grant.
-        let r = sqlx::query(
+        let grant = query(
             "INSERT INTO grants (id, account_id, client_id, scope, claims, sid, auth_time, acr, amr, \
              created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (id) DO NOTHING",
@@ -79,22 +75,37 @@ impl Grants<'_> {
         .bind(&g.acr)
         .bind(&g.amr)
         .bind(g.created_at)
-        .bind(g.expires_at)
-        .execute(self.0)
-        .await?;
-        if r.rows_affected() != 1 {
+        .bind(g.expires_at);
+        let refresh = refresh_hash.map(|h| refresh_row(h, &g.id, g.created_at, g.expires_at));
+        if self.0.inline() {
+            // On the inline SQLite connection a transaction costs no round trip, and the
+            // two rows go to the file in one commit instead of two.
+            let mut tx = self.0.begin().await?;
+            if grant.execute(&mut tx).await?.rows_affected() != 1 {
+                return Ok(false);
+            }
+            if let Some(r) = refresh {
+                r.execute(&mut tx).await?;
+            }
+            tx.commit().await?;
+            return Ok(true);
+        }
+        // Over the network: two statements and no transaction, two round trips instead of
+        // four on every code redemption. Nothing needs them to land together: until this
+        // returns no token names the grant, and only a refresh token row can mint more, so
+        // a failure between the two leaves an inert row that expires like any grant.
+        if grant.execute(self.0).await?.rows_affected() != 1 {
             return Ok(false);
         }
-        if let Some(h) = refresh_hash {
-            self.add_refresh(h, &g.id, g.created_at, g.expires_at)
-                .await?;
+        if let Some(r) = refresh {
+            r.execute(self.0).await?;
         }
         Ok(true)
     }
 
     /// Revokes a grant (creating a tombstone if it does not exist yet).
     pub async fn revoke(&self, id: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
+        query(
             "INSERT INTO grants (id, revoked_at) VALUES ($1, $2) ON CONFLICT (id) \
              DO UPDATE SET revoked_at = COALESCE(grants.revoked_at, excluded.revoked_at)",
         )
@@ -107,13 +118,12 @@ impl Grants<'_> {
 
     /// Revokes every grant of `account` (password reset, account deletion); returns how many.
     pub async fn revoke_all(&self, account: &str, now: i64) -> Result<u64, StoreError> {
-        let r = sqlx::query(
-            "UPDATE grants SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(account)
-        .execute(self.0)
-        .await?;
+        let r =
+            query("UPDATE grants SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(account)
+                .execute(self.0)
+                .await?;
         Ok(r.rows_affected())
     }
 
@@ -124,7 +134,7 @@ impl Grants<'_> {
         client: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let r = sqlx::query(
+        let r = query(
             "UPDATE grants SET revoked_at = $1 WHERE account_id = $2 AND client_id = $3 AND revoked_at IS NULL",
         )
         .bind(now)
@@ -137,7 +147,7 @@ impl Grants<'_> {
 
     /// Looks a grant up.
     pub async fn get(&self, id: &str) -> Result<Option<Grant>, StoreError> {
-        let row = sqlx::query("SELECT * FROM grants WHERE id = $1")
+        let row = query("SELECT * FROM grants WHERE id = $1")
             .bind(id)
             .fetch_optional(self.0)
             .await?;
@@ -152,25 +162,16 @@ impl Grants<'_> {
         now: i64,
         exp: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (hash, grant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(hash)
-        .bind(grant)
-        .bind(now)
-        .bind(exp)
-        .execute(self.0)
-        .await?;
+        refresh_row(hash, grant, now, exp).execute(self.0).await?;
         Ok(())
     }
 
     /// Spends a refresh token atomically: of two concurrent users, one gets `Fresh`.
     pub async fn use_refresh(&self, hash: &str, now: i64) -> Result<RefreshUse, StoreError> {
-        let row =
-            sqlx::query("SELECT grant_id, expires_at, used_at FROM refresh_tokens WHERE hash = $1")
-                .bind(hash)
-                .fetch_optional(self.0)
-                .await?;
+        let row = query("SELECT grant_id, expires_at, used_at FROM refresh_tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(self.0)
+            .await?;
         let Some(row) = row else {
             return Ok(RefreshUse::Unknown);
         };
@@ -181,13 +182,12 @@ impl Grants<'_> {
         if row.try_get::<i64, _>("expires_at")? <= now {
             return Ok(RefreshUse::Unknown);
         }
-        let spent = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(hash)
-        .execute(self.0)
-        .await?;
+        let spent =
+            query("UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL")
+                .bind(now)
+                .bind(hash)
+                .execute(self.0)
+                .await?;
         if spent.rows_affected() != 1 {
             return Ok(RefreshUse::Reused(grant_id));
         }
@@ -203,7 +203,7 @@ impl Grants<'_> {
         hash: &str,
         now: i64,
     ) -> Result<Option<(Grant, i64)>, StoreError> {
-        let row = sqlx::query(
+        let row = query(
             "SELECT grant_id, expires_at FROM refresh_tokens WHERE hash = $1 AND used_at IS NULL AND expires_at > $2",
         )
         .bind(hash)
@@ -250,15 +250,26 @@ const PREFIXED: [&str; 12] = [
 ];
 
 /// A grant from the `g_`-prefixed columns of a join.
-pub(super) fn from_prefixed_row(r: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
+/// The statement storing a refresh token (by hash) of `grant`.
+fn refresh_row(hash: &str, grant: &str, now: i64, exp: i64) -> Query<'static> {
+    query(
+        "INSERT INTO refresh_tokens (hash, grant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(hash)
+    .bind(grant)
+    .bind(now)
+    .bind(exp)
+}
+
+pub(super) fn from_prefixed_row(r: &Row) -> Result<Grant, StoreError> {
     from_named_row(r, &PREFIXED)
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Grant, StoreError> {
+fn from_row(r: &Row) -> Result<Grant, StoreError> {
     from_named_row(r, &COLUMNS)
 }
 
-fn from_named_row(r: &sqlx::any::AnyRow, n: &[&str; 12]) -> Result<Grant, StoreError> {
+fn from_named_row(r: &Row, n: &[&str; 12]) -> Result<Grant, StoreError> {
     Ok(Grant {
         id: r.try_get(n[0])?,
         account_id: r.try_get(n[1])?,

@@ -1,8 +1,8 @@
 //! Sign-in history: one row per successful sign-in (time, IP address, user agent, device,
 //! methods), newest first for the citizen; and the account's browser sessions.
 
+use super::sql::{query, Query, Sql};
 use super::StoreError;
-use sqlx::{AnyPool, Row};
 
 /// One sign-in.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -21,12 +21,18 @@ pub struct LoginEvent {
 }
 
 /// Sign-in history.
-pub struct History<'a>(pub(crate) &'a AnyPool);
+pub struct History<'a>(pub(crate) &'a Sql);
 
 impl History<'_> {
-    /// Records a sign-in.
-    pub async fn record(&self, account_id: &str, e: &LoginEvent) -> Result<(), StoreError> {
-        sqlx::query(
+    /// Records a sign-in, and the session it started (expiring at the given time) if it
+    /// started one.
+    pub async fn record(
+        &self,
+        account_id: &str,
+        e: &LoginEvent,
+        session: Option<(&SessionRow, i64)>,
+    ) -> Result<(), StoreError> {
+        let event = query(
             "INSERT INTO login_events (id, account_id, at, ip, user_agent, device, amr) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -36,9 +42,22 @@ impl History<'_> {
         .bind(&e.ip)
         .bind(&e.user_agent)
         .bind(&e.device)
-        .bind(&e.amr)
-        .execute(self.0)
-        .await?;
+        .bind(&e.amr);
+        let session = session.map(|(row, expires_at)| session_row(account_id, row, expires_at));
+        if self.0.inline() {
+            // On the inline SQLite connection a transaction costs no round trip, and the
+            // two rows go to the file in one commit instead of two.
+            let mut tx = self.0.begin().await?;
+            if let Some(s) = session {
+                s.execute(&mut tx).await?;
+            }
+            event.execute(&mut tx).await?;
+            return tx.commit().await;
+        }
+        if let Some(s) = session {
+            s.execute(self.0).await?;
+        }
+        event.execute(self.0).await?;
         Ok(())
     }
 
@@ -46,7 +65,7 @@ impl History<'_> {
     /// at all. One query, as every sign-in asks, and two index probes
     /// (`login_events_device`): its cost does not grow with the account's history.
     pub async fn knows(&self, account_id: &str, device: &str) -> Result<(bool, bool), StoreError> {
-        let row = sqlx::query(
+        let row = query(
             "SELECT \
              CAST(CASE WHEN EXISTS (SELECT 1 FROM login_events WHERE account_id = $1) \
                   THEN 1 ELSE 0 END AS BIGINT) AS seen, \
@@ -64,7 +83,7 @@ impl History<'_> {
 
     /// The latest `limit` sign-ins, newest first.
     pub async fn list(&self, account_id: &str, limit: i64) -> Result<Vec<LoginEvent>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT at, ip, user_agent, device, amr FROM login_events WHERE account_id = $1 \
              ORDER BY at DESC, id LIMIT $2",
         )
@@ -103,7 +122,7 @@ pub struct SessionRow {
 }
 
 /// The account's browser sessions.
-pub struct Sessions<'a>(pub(crate) &'a AnyPool);
+pub struct Sessions<'a>(pub(crate) &'a Sql);
 
 impl Sessions<'_> {
     /// Records a new session.
@@ -113,25 +132,15 @@ impl Sessions<'_> {
         row: &SessionRow,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO account_sessions (sid, account_id, cache_key, started_at, expires_at, \
-             ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&row.sid)
-        .bind(account_id)
-        .bind(&row.cache_key)
-        .bind(row.started_at)
-        .bind(expires_at)
-        .bind(&row.ip)
-        .bind(&row.user_agent)
-        .execute(self.0)
-        .await?;
+        session_row(account_id, row, expires_at)
+            .execute(self.0)
+            .await?;
         Ok(())
     }
 
     /// Sessions not yet expired at `now`, newest first (the caller checks which still live).
     pub async fn list(&self, account_id: &str, now: i64) -> Result<Vec<SessionRow>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT sid, cache_key, started_at, ip, user_agent FROM account_sessions \
              WHERE account_id = $1 AND expires_at > $2 ORDER BY started_at DESC, sid",
         )
@@ -154,13 +163,28 @@ impl Sessions<'_> {
 
     /// Forgets a session of `account_id`; returns its cache key if it was there.
     pub async fn remove(&self, account_id: &str, sid: &str) -> Result<Option<String>, StoreError> {
-        let key: Option<String> = sqlx::query_scalar(
+        let key: Option<String> = query(
             "DELETE FROM account_sessions WHERE account_id = $1 AND sid = $2 RETURNING cache_key",
         )
         .bind(account_id)
         .bind(sid)
-        .fetch_optional(self.0)
+        .fetch_scalar(self.0)
         .await?;
         Ok(key)
     }
+}
+
+/// The statement listing a new session of `account_id`.
+fn session_row(account_id: &str, row: &SessionRow, expires_at: i64) -> Query<'static> {
+    query(
+        "INSERT INTO account_sessions (sid, account_id, cache_key, started_at, expires_at, \
+         ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&row.sid)
+    .bind(account_id)
+    .bind(&row.cache_key)
+    .bind(row.started_at)
+    .bind(expires_at)
+    .bind(&row.ip)
+    .bind(&row.user_agent)
 }

@@ -7,8 +7,8 @@
 //! clear; a level change is recorded with its evidence in the same transaction that sets
 //! `accounts.level`.
 
+use super::sql::{query, Row, Sql};
 use super::{conflict, json_col, StoreError};
-use sqlx::{AnyPool, Row};
 
 /// What is saved for an account's identity; identifiers sealed, with their blind indexes.
 #[derive(Clone)]
@@ -78,7 +78,7 @@ pub struct LevelChange {
 }
 
 /// Account identities and level history.
-pub struct Identities<'a>(pub(crate) &'a AnyPool);
+pub struct Identities<'a>(pub(crate) &'a Sql);
 
 impl Identities<'_> {
     /// Saves the identity of `account_id`, replacing any earlier one; `Conflict("snils")`
@@ -89,7 +89,7 @@ impl Identities<'_> {
         i: &NewIdentity,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        query(
             "INSERT INTO account_identity (account_id, family_name, given_name, middle_name, \
              birth_date, snils_enc, snils_index, passport_enc, passport_index, inn_enc, \
              inn_index, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
@@ -120,7 +120,7 @@ impl Identities<'_> {
 
     /// The identity of `account_id`, if saved.
     pub async fn get(&self, account_id: &str) -> Result<Option<IdentityRow>, StoreError> {
-        let row = sqlx::query("SELECT * FROM account_identity WHERE account_id = $1")
+        let row = query("SELECT * FROM account_identity WHERE account_id = $1")
             .bind(account_id)
             .fetch_optional(self.0)
             .await?;
@@ -129,11 +129,11 @@ impl Identities<'_> {
 
     /// The account whose SNILS has blind index `index`.
     pub async fn by_snils_index(&self, index: &str) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT account_id FROM account_identity WHERE snils_index = $1")
+        let row = query("SELECT account_id FROM account_identity WHERE snils_index = $1")
             .bind(index)
             .fetch_optional(self.0)
             .await?;
-        Ok(row.map(|r| r.try_get("account_id")).transpose()?)
+        row.map(|r| r.try_get("account_id")).transpose()
     }
 
     /// Sets the account's level and records the change with its evidence, both or neither.
@@ -145,7 +145,7 @@ impl Identities<'_> {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.0.begin().await?;
-        sqlx::query(
+        query(
             "INSERT INTO account_levels (id, account_id, level, evidence, at) \
              VALUES ($1, $2, $3, $4, $5)",
         )
@@ -154,13 +154,13 @@ impl Identities<'_> {
         .bind(level)
         .bind(evidence.to_string())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
-        sqlx::query("UPDATE accounts SET level = $1, updated_at = $2 WHERE id = $3")
+        query("UPDATE accounts SET level = $1, updated_at = $2 WHERE id = $3")
             .bind(level)
             .bind(now)
             .bind(account_id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(())
@@ -169,7 +169,7 @@ impl Identities<'_> {
     /// The account's level changes, oldest first (two changes within the same second
     /// come in no particular order).
     pub async fn levels(&self, account_id: &str) -> Result<Vec<LevelChange>, StoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT id, level, evidence, at FROM account_levels WHERE account_id = $1 \
              ORDER BY at, id",
         )
@@ -189,7 +189,7 @@ impl Identities<'_> {
     }
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<IdentityRow, StoreError> {
+fn from_row(r: &Row) -> Result<IdentityRow, StoreError> {
     Ok(IdentityRow {
         account_id: r.try_get("account_id")?,
         identity: NewIdentity {

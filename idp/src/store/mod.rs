@@ -1,8 +1,9 @@
-//! Durable state in SQL (SQLite or PostgreSQL through one `sqlx::AnyPool`).
+//! Durable state in SQL (SQLite or PostgreSQL).
 //!
 //! The SQL here is portable between the two backends (`$n` placeholders, `BIGINT`/`TEXT`
 //! columns, `ON CONFLICT`), so each store is written once; the backends differ only in their
-//! migration folders, which `migrate` picks.
+//! migration folders, which `migrate` picks, and in how statements reach them ([`sql`]:
+//! PostgreSQL through the sqlx pool, an SQLite file inline on one connection).
 
 /// A grant's columns as `g_`-prefixed names, for queries that join `grants g` to another
 /// table; read back by `grants::from_prefixed_row`. Defined here, before
@@ -27,6 +28,7 @@ pub mod otp_factors;
 pub mod passkeys;
 pub mod profile;
 pub mod recovery;
+pub mod sql;
 
 pub use accounts::{Account, Accounts, NewAccount};
 pub use clients::{Client, Clients, NewClient};
@@ -34,6 +36,7 @@ pub use consents::{Consent, Consents};
 pub use grants::{Grant, Grants, RefreshUse};
 
 use keys::Backend;
+use sql::Sql;
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 
@@ -43,6 +46,9 @@ pub enum StoreError {
     /// The database refused or failed a query.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// The SQLite file refused or failed a statement.
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -54,11 +60,14 @@ pub enum StoreError {
     Conflict(&'static str),
 }
 
-/// The durable stores, sharing one pool.
+/// The durable stores.
 #[derive(Clone, Debug)]
 pub struct Db {
-    /// The pool every store uses.
+    /// The sqlx pool: the other crates' stores (keys, signer, admin) and migrations.
     pub pool: AnyPool,
+    /// Where this crate's stores send their statements: for an SQLite file, one connection
+    /// used inline ([`sql`]); otherwise the pool.
+    pub sql: Sql,
     /// Which backend the pool talks to.
     pub backend: Backend,
 }
@@ -71,7 +80,8 @@ impl Db {
     }
 
     /// Connects to `url` with at most `max_connections` pooled connections (default: 1 for
-    /// SQLite, 16 for PostgreSQL).
+    /// SQLite, 16 for PostgreSQL). For an SQLite file, this crate's stores also get their
+    /// own inline connection ([`sql`]); the pool serves the other crates.
     ///
     /// SQLite's default is one connection. SQLite runs one writer at a time whatever the
     /// pool, and each connection keeps its own page cache, which it drops whenever another
@@ -115,7 +125,12 @@ impl Db {
                     .await?
             }
         };
-        Ok(Db { pool, backend })
+        // The file exists now (the pool created it, in WAL mode).
+        let sql = match (backend, sql::sqlite_path(url)) {
+            (Backend::Sqlite, Some(path)) => Sql::Lite(sql::Lite::open(&path)?),
+            _ => Sql::Any(pool.clone()),
+        };
+        Ok(Db { pool, sql, backend })
     }
 
     /// Runs the migrations of every crate that owns tables here.
@@ -138,47 +153,47 @@ impl Db {
 
     /// Client registrations.
     pub fn clients(&self) -> Clients<'_> {
-        Clients(&self.pool)
+        Clients(&self.sql)
     }
     /// Citizen accounts.
     pub fn accounts(&self) -> Accounts<'_> {
-        Accounts(&self.pool)
+        Accounts(&self.sql)
     }
     /// Identities and level history of citizen accounts.
     pub fn identities(&self) -> identity::Identities<'_> {
-        identity::Identities(&self.pool)
+        identity::Identities(&self.sql)
     }
     /// SMS / e-mail one-time-code factors.
     pub fn otp_factors(&self) -> otp_factors::OtpFactors<'_> {
-        otp_factors::OtpFactors(&self.pool)
+        otp_factors::OtpFactors(&self.sql)
     }
     /// Second-factor recovery codes.
     pub fn recovery_codes(&self) -> recovery::RecoveryCodes<'_> {
-        recovery::RecoveryCodes(&self.pool)
+        recovery::RecoveryCodes(&self.sql)
     }
     /// Passkeys (WebAuthn credentials).
     pub fn passkeys(&self) -> passkeys::Passkeys<'_> {
-        passkeys::Passkeys(&self.pool)
+        passkeys::Passkeys(&self.sql)
     }
     /// Sign-in history.
     pub fn history(&self) -> history::History<'_> {
-        history::History(&self.pool)
+        history::History(&self.sql)
     }
     /// The accounts' browser sessions.
     pub fn sessions(&self) -> history::Sessions<'_> {
-        history::Sessions(&self.pool)
+        history::Sessions(&self.sql)
     }
     /// What each citizen wants to be notified of, and where.
     pub fn notification_settings(&self) -> notifications::NotificationPrefs<'_> {
-        notifications::NotificationPrefs(&self.pool)
+        notifications::NotificationPrefs(&self.sql)
     }
     /// Remembered consents.
     pub fn consents(&self) -> Consents<'_> {
-        Consents(&self.pool)
+        Consents(&self.sql)
     }
     /// Grants and refresh tokens.
     pub fn grants(&self) -> Grants<'_> {
-        Grants(&self.pool)
+        Grants(&self.sql)
     }
 }
 
@@ -191,9 +206,17 @@ pub(crate) fn json_col<T: serde::de::DeserializeOwned>(
 }
 
 /// Maps a unique-constraint violation to [`StoreError::Conflict`].
-pub(crate) fn conflict(e: sqlx::Error, what: &'static str) -> StoreError {
+pub(crate) fn conflict(e: StoreError, what: &'static str) -> StoreError {
     match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what),
-        _ => StoreError::Db(e),
+        StoreError::Db(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+            StoreError::Conflict(what)
+        }
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            StoreError::Conflict(what)
+        }
+        _ => e,
     }
 }

@@ -1,8 +1,8 @@
 //! The citizen's notification settings: one row per account, absent until first saved
 //! (absent means the defaults: every notice, every confirmed address).
 
+use super::sql::{query, Sql};
 use super::StoreError;
-use sqlx::{AnyPool, Row};
 
 /// Where notices go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -56,17 +56,16 @@ impl Default for NotificationSettings {
 }
 
 /// Notification settings of the accounts.
-pub struct NotificationPrefs<'a>(pub(crate) &'a AnyPool);
+pub struct NotificationPrefs<'a>(pub(crate) &'a Sql);
 
 impl NotificationPrefs<'_> {
     /// The account's settings; the defaults when never saved.
     pub async fn get(&self, account_id: &str) -> Result<NotificationSettings, StoreError> {
-        let row = sqlx::query(
-            "SELECT channel, new_device FROM notification_settings WHERE account_id = $1",
-        )
-        .bind(account_id)
-        .fetch_optional(self.0)
-        .await?;
+        let row =
+            query("SELECT channel, new_device FROM notification_settings WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_optional(self.0)
+                .await?;
         let Some(r) = row else {
             return Ok(NotificationSettings::default());
         };
@@ -84,7 +83,7 @@ impl NotificationPrefs<'_> {
         s: &NotificationSettings,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        query(
             "INSERT INTO notification_settings (account_id, channel, new_device, updated_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (account_id) DO UPDATE SET \
              channel = excluded.channel, new_device = excluded.new_device, \

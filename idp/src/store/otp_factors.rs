@@ -1,26 +1,26 @@
 //! The SMS and e-mail one-time-code factors an account turned on (one row per channel).
 
+use super::sql::{query, Sql};
 use super::StoreError;
-use sqlx::AnyPool;
 
 /// An account's SMS / e-mail code factors.
-pub struct OtpFactors<'a>(pub(crate) &'a AnyPool);
+pub struct OtpFactors<'a>(pub(crate) &'a Sql);
 
 impl OtpFactors<'_> {
     /// The channels (`sms`, `email`) turned on for `account_id`.
     pub async fn list(&self, account_id: &str) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT channel FROM otp_factors WHERE account_id = $1 ORDER BY channel",
-        )
-        .bind(account_id)
-        .fetch_all(self.0)
-        .await?;
-        Ok(rows)
+        query("SELECT channel FROM otp_factors WHERE account_id = $1 ORDER BY channel")
+            .bind(account_id)
+            .fetch_all(self.0)
+            .await?
+            .iter()
+            .map(|r| r.get_at(0))
+            .collect()
     }
 
     /// Turns `channel` on (again: a no-op).
     pub async fn add(&self, account_id: &str, channel: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
+        query(
             "INSERT INTO otp_factors (account_id, channel, added_at) VALUES ($1, $2, $3) \
              ON CONFLICT (account_id, channel) DO NOTHING",
         )
@@ -34,7 +34,7 @@ impl OtpFactors<'_> {
 
     /// Turns `channel` off; true when it was on.
     pub async fn remove(&self, account_id: &str, channel: &str) -> Result<bool, StoreError> {
-        let r = sqlx::query("DELETE FROM otp_factors WHERE account_id = $1 AND channel = $2")
+        let r = query("DELETE FROM otp_factors WHERE account_id = $1 AND channel = $2")
             .bind(account_id)
             .bind(channel)
             .execute(self.0)

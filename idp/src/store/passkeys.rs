@@ -4,8 +4,8 @@
 //! to any account, is a conflict); rename and remove act only on the caller's own account's
 //! rows; the stored credential (public key, sign counter) is replaced after each sign-in.
 
+use super::sql::{query, Row, Sql};
 use super::{conflict, StoreError};
-use sqlx::{AnyPool, Row};
 
 /// One registered passkey.
 #[derive(Clone, Debug)]
@@ -29,12 +29,12 @@ pub struct PasskeyRow {
 }
 
 /// The passkeys of all accounts.
-pub struct Passkeys<'a>(pub(crate) &'a AnyPool);
+pub struct Passkeys<'a>(pub(crate) &'a Sql);
 
 impl Passkeys<'_> {
     /// Stores a new passkey; `Conflict` when the credential id is already registered.
     pub async fn insert(&self, p: &PasskeyRow) -> Result<(), StoreError> {
-        sqlx::query(
+        query(
             "INSERT INTO passkeys (id, account_id, credential_id, user_handle, name, passkey, \
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -53,11 +53,10 @@ impl Passkeys<'_> {
 
     /// The account's passkeys, oldest first.
     pub async fn list(&self, account_id: &str) -> Result<Vec<PasskeyRow>, StoreError> {
-        let rows =
-            sqlx::query("SELECT * FROM passkeys WHERE account_id = $1 ORDER BY created_at, id")
-                .bind(account_id)
-                .fetch_all(self.0)
-                .await?;
+        let rows = query("SELECT * FROM passkeys WHERE account_id = $1 ORDER BY created_at, id")
+            .bind(account_id)
+            .fetch_all(self.0)
+            .await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -66,7 +65,7 @@ impl Passkeys<'_> {
         &self,
         credential_id: &str,
     ) -> Result<Option<PasskeyRow>, StoreError> {
-        let row = sqlx::query("SELECT * FROM passkeys WHERE credential_id = $1")
+        let row = query("SELECT * FROM passkeys WHERE credential_id = $1")
             .bind(credential_id)
             .fetch_optional(self.0)
             .await?;
@@ -75,7 +74,7 @@ impl Passkeys<'_> {
 
     /// Renames one of the account's passkeys; false when it has no such passkey.
     pub async fn rename(&self, account_id: &str, id: &str, name: &str) -> Result<bool, StoreError> {
-        let r = sqlx::query("UPDATE passkeys SET name = $1 WHERE id = $2 AND account_id = $3")
+        let r = query("UPDATE passkeys SET name = $1 WHERE id = $2 AND account_id = $3")
             .bind(name)
             .bind(id)
             .bind(account_id)
@@ -86,7 +85,7 @@ impl Passkeys<'_> {
 
     /// Removes one of the account's passkeys; false when it has no such passkey.
     pub async fn remove(&self, account_id: &str, id: &str) -> Result<bool, StoreError> {
-        let r = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND account_id = $2")
+        let r = query("DELETE FROM passkeys WHERE id = $1 AND account_id = $2")
             .bind(id)
             .bind(account_id)
             .execute(self.0)
@@ -96,7 +95,7 @@ impl Passkeys<'_> {
 
     /// Records a sign-in: the updated credential (sign counter) and when.
     pub async fn used(&self, id: &str, passkey: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE id = $3")
+        query("UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE id = $3")
             .bind(passkey)
             .bind(now)
             .bind(id)
@@ -106,7 +105,7 @@ impl Passkeys<'_> {
     }
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<PasskeyRow, StoreError> {
+fn from_row(r: &Row) -> Result<PasskeyRow, StoreError> {
     Ok(PasskeyRow {
         id: r.try_get("id")?,
         account_id: r.try_get("account_id")?,

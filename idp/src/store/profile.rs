@@ -2,6 +2,7 @@
 //! e-mail address or phone number (a new one arrives confirmed, after its code; when it
 //! was also the login, the login follows it so the old address stops signing in).
 
+use super::sql::query;
 use super::{conflict, Accounts, StoreError};
 
 /// Which contact of an account.
@@ -34,7 +35,7 @@ impl Accounts<'_> {
         family_name: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        query(
             "UPDATE accounts SET name = $1, given_name = $2, family_name = $3, updated_at = $4 \
              WHERE id = $5",
         )
@@ -68,7 +69,7 @@ impl Accounts<'_> {
                  updated_at = $4 WHERE id = $5"
             }
         };
-        sqlx::query(sql)
+        query(sql)
             .bind(value)
             .bind(i64::from(value.is_some()))
             .bind(login)
