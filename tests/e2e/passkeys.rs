@@ -376,10 +376,11 @@ async fn an_issuer_on_an_ip_address_says_passkeys_cannot_work_here(app: TestApp)
     let rp = app.confidential().await;
     let b = Browser::new();
     let (url, _) = authorize_url(&app, &rp, &[]);
-    let (_, page_url, html) = b.get(&app.base, &url).await.page();
+    let (_, _, html) = b.get(&app.base, &url).await.page();
     assert!(!html.contains("/passkey\""), "no passkey link: {html}");
+    let login = form_action(&html).unwrap();
     let (status, _, html) = b
-        .get(&app.base, &format!("{page_url}/passkey"))
+        .get(&app.base, &app.url(&login.replace("/login", "/passkey")))
         .await
         .page();
     assert_eq!(status, 404);

@@ -68,18 +68,11 @@ async fn tls_server_speaks_only_tls13_and_sets_secure_cookies() {
     let rp = t.confidential().await;
     t.user("alice", "correct horse battery").await;
     let (url, _) = authorize_url(&t, &rp, &[]);
+    // The login page comes with the cookie that ties the interaction to this browser.
     let r = client.get(&url).send().await.unwrap();
     let set = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(set.contains("Secure") && set.contains("HttpOnly"), "{set}");
-    let loc = r.headers()["location"].to_str().unwrap().to_owned();
-    let html = client
-        .get(format!("{issuer}{loc}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = r.text().await.unwrap();
     let mut form = hidden_inputs(&html);
     form.push(("login".into(), "alice".into()));
     form.push(("password".into(), "correct horse battery".into()));

@@ -280,5 +280,5 @@ async fn decide(
             return response::issue_code(app, req, s, None, lang).await;
         }
     }
-    interaction::start(app, Interaction::new(req.clone(), usable)).await
+    interaction::start_here(app, Interaction::new(req.clone(), usable), headers).await
 }
