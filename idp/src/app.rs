@@ -108,6 +108,9 @@ pub struct App {
     clients: RwLock<HashMap<String, (Arc<Client>, Instant)>>,
     /// The discovery document, serialised once.
     discovery: std::sync::OnceLock<axum::body::Bytes>,
+    /// Access tokens this node issued lately for a citizen's grant, whose signatures need
+    /// no checking again.
+    pub issued: crate::oauth::tokens::Issued,
 }
 
 /// How long a looked-up client is reused without asking the database again.
@@ -144,6 +147,7 @@ impl App {
             audit,
             clients: RwLock::new(HashMap::new()),
             discovery: std::sync::OnceLock::new(),
+            issued: crate::oauth::tokens::Issued::default(),
         })
     }
 

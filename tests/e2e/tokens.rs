@@ -8,6 +8,7 @@ use serde_json::Value;
 on_both_stores!(
     refresh_rotates_and_reuse_revokes_the_grant,
     userinfo_accepts_header_get_post_and_form_body,
+    userinfo_refuses_our_signature_under_another_payload,
     introspection_reports_active_and_inactive_tokens,
     revoking_refresh_token_revokes_the_grant,
     revoking_access_token_blocks_it,
@@ -136,6 +137,31 @@ async fn userinfo_accepts_header_get_post_and_form_body(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(both.status(), 400, "token sent twice is invalid_request");
+}
+
+/// The node remembers the tokens it signed (by the digest of the whole token), so that
+/// userinfo need not verify their signatures again; a signature lifted from one of them and
+/// put under another payload must still be refused, here and at introspection.
+async fn userinfo_refuses_our_signature_under_another_payload(app: TestApp) {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let (rp, t) = session(&app).await;
+    let at = s(&t, "access_token");
+    assert_eq!(userinfo_status(&app, at).await, 200);
+    let parts: Vec<&str> = at.split('.').collect();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["scope"] = "openid profile email phone address".into();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap()),
+        parts[2]
+    );
+    assert_eq!(userinfo_status(&app, &forged).await, 401);
+    assert_eq!(introspect(&app, &rp, &forged).await["active"], false);
+    // The real one still works, before and after.
+    assert_eq!(userinfo_status(&app, at).await, 200);
 }
 
 async fn introspection_reports_active_and_inactive_tokens(app: TestApp) {

@@ -67,7 +67,64 @@ pub fn access_token(app: &App, at: &AccessToken<'_>) -> Result<(String, i64), OA
         sid: at.sid,
     };
     let jwt = keys::sign_jwt(&app.keys.signer(), Some("at+jwt"), &claims)?;
+    // A citizen's token comes back to userinfo; a client's own (client credentials) goes
+    // to resource servers, which check it against the JWKS.
+    if at.grant_id.is_some() {
+        app.issued.record(&jwt);
+    }
     Ok((jwt, ttl))
+}
+
+/// The SHA-256 digests of the access tokens this node signed lately, in two generations of
+/// at most [`Issued::GENERATION`] each (the older one is dropped when the newer is full).
+///
+/// The exact bytes of a token found here were signed by this node, so checking its
+/// signature again (a P-256 verification: the largest part of a userinfo call) proves
+/// nothing new; everything else is still checked, including that its key is still
+/// published. A digest of the whole token, never of its signature alone: a signature taken
+/// from one of our tokens and put under another payload does not match.
+#[derive(Default)]
+pub struct Issued {
+    generations: std::sync::Mutex<[std::collections::HashSet<[u8; 32]>; 2]>,
+}
+
+impl Issued {
+    /// Digests kept per generation (32 bytes each, plus the set's own).
+    pub const GENERATION: usize = 50_000;
+
+    fn digest(token: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(token.as_bytes()).into()
+    }
+
+    /// Remembers that this node signed `token`.
+    pub fn record(&self, token: &str) {
+        let d = Self::digest(token);
+        let mut g = match self.generations.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if g[0].len() >= Self::GENERATION {
+            g[1] = std::mem::take(&mut g[0]);
+        }
+        g[0].insert(d);
+    }
+
+    /// Whether this node signed exactly `token` lately.
+    pub fn contains(&self, token: &str) -> bool {
+        let d = Self::digest(token);
+        let g = match self.generations.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        g[0].contains(&d) || g[1].contains(&d)
+    }
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued").finish_non_exhaustive()
+    }
 }
 
 /// The key that signs `client`'s ID Tokens: the one of its registered
@@ -119,10 +176,18 @@ pub fn id_token(
 /// Verifies a JWT signed by one of our published keys; `typ` must match when given.
 fn verify_own(app: &App, token: &str, typ: Option<&str>) -> Result<Map<String, Value>, OAuthError> {
     let bad = || OAuthError::invalid_token("the token is invalid");
-    let (header, payload) = keys::verify_jws(token, |h| {
-        h.kid.as_deref().and_then(|k| app.keys.public_key(k))
-    })
-    .map_err(|_| bad())?;
+    let key_of = |h: &keys::JwsHeader| h.kid.as_deref().and_then(|k| app.keys.public_key(k));
+    let (header, payload) = if typ == Some("at+jwt") && app.issued.contains(token) {
+        // Signed here (see `Issued`): decoded as strictly, and its key must still be
+        // published, but the signature is not verified twice.
+        let (h, p, _, _) = keys::decode_unverified(token).map_err(|_| bad())?;
+        if key_of(&h).is_none() {
+            return Err(bad());
+        }
+        (h, p)
+    } else {
+        keys::verify_jws(token, key_of).map_err(|_| bad())?
+    };
     if let Some(t) = typ {
         if !header.typ.as_deref().is_some_and(|h| {
             h.eq_ignore_ascii_case(t) || h.eq_ignore_ascii_case(&format!("application/{t}"))
@@ -211,4 +276,40 @@ pub fn live_grant(
 /// Cache key marking a revoked access token id.
 pub fn revoked_jti_key(jti: &str) -> String {
     format!("revoked-at:{jti}")
+}
+
+#[cfg(test)]
+mod issued_tests {
+    use super::Issued;
+
+    #[test]
+    fn only_the_exact_tokens_recorded_are_known() {
+        let i = Issued::default();
+        i.record("h.p.s");
+        assert!(i.contains("h.p.s"));
+        assert!(
+            !i.contains("h.q.s"),
+            "the same signature under another payload"
+        );
+        assert!(!i.contains("h.p.s "));
+    }
+
+    #[test]
+    fn the_memory_keeps_two_generations_at_most() {
+        let i = Issued::default();
+        i.record("first");
+        for n in 0..Issued::GENERATION {
+            i.record(&n.to_string());
+        }
+        // One generation later the first is still known...
+        assert!(i.contains("first"));
+        for n in 0..Issued::GENERATION {
+            i.record(&format!("x{n}"));
+        }
+        // ...two later it is forgotten, and the memory holds at most two generations.
+        assert!(!i.contains("first"));
+        assert!(i.contains(&format!("x{}", Issued::GENERATION - 1)));
+        let g = i.generations.lock().unwrap();
+        assert!(g[0].len() + g[1].len() <= 2 * Issued::GENERATION);
+    }
 }
