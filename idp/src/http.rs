@@ -35,6 +35,9 @@ pub fn set_cookie(
 /// on every request, which showed on the token endpoint's profile.
 pub fn security_headers(mut r: axum::response::Response, secure: bool) -> axum::response::Response {
     let h = r.headers_mut();
+    // Room for the headers below at once: the map would otherwise grow, and rehash, up to
+    // twice per response.
+    h.reserve(7);
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
@@ -71,7 +74,13 @@ pub fn security_headers(mut r: axum::response::Response, secure: bool) -> axum::
 /// A JSON answer that must not be cached (token-bearing or personal data).
 pub fn json_no_store(v: &impl serde::Serialize) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let mut r = serde_json::to_vec(v).unwrap_or_default().into_response();
+    // Sized for a token response: growing from serde_json's default 128 bytes reallocates
+    // three times for one.
+    let mut body = Vec::with_capacity(1024);
+    if serde_json::to_writer(&mut body, v).is_err() {
+        body.clear();
+    }
+    let mut r = body.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -69,7 +69,10 @@ pub fn sign_jwt(
         },
     )
     .map_err(|_| Error::Sign)?;
-    let p = serde_json::to_vec(claims).map_err(|_| Error::Sign)?;
+    // Sized for a typical token's claims: growing from serde_json's default 128 bytes
+    // reallocates two or three times per token.
+    let mut p = Vec::with_capacity(512);
+    serde_json::to_writer(&mut p, claims).map_err(|_| Error::Sign)?;
     let len = b64_len(h.len()) + 1 + b64_len(p.len()) + 1 + b64_len(key.signature_len());
     let mut out = String::with_capacity(len);
     URL_SAFE_NO_PAD.encode_string(&h, &mut out);
