@@ -63,7 +63,7 @@ pub enum StoreError {
 /// The durable stores.
 #[derive(Clone, Debug)]
 pub struct Db {
-    /// The sqlx pool: the other crates' stores (keys, signer, admin) and migrations.
+    /// The sqlx pool: the key ring, the CA, the audit trail, the signer and migrations.
     pub pool: AnyPool,
     /// Where this crate's stores send their statements: for an SQLite file, one connection
     /// used inline ([`sql`]); otherwise the pool.
