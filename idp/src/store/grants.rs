@@ -77,30 +77,12 @@ impl Grants<'_> {
         .bind(g.created_at)
         .bind(g.expires_at);
         let refresh = refresh_hash.map(|h| refresh_row(h, &g.id, g.created_at, g.expires_at));
-        if self.0.inline() {
-            // On the inline SQLite connection a transaction costs no round trip, and the
-            // two rows go to the file in one commit instead of two.
-            let mut tx = self.0.begin().await?;
-            if grant.execute(&mut tx).await?.rows_affected() != 1 {
-                return Ok(false);
-            }
-            if let Some(r) = refresh {
-                r.execute(&mut tx).await?;
-            }
-            tx.commit().await?;
-            return Ok(true);
-        }
-        // Over the network: two statements and no transaction, two round trips instead of
-        // four on every code redemption. Nothing needs them to land together: until this
-        // returns no token names the grant, and only a refresh token row can mint more, so
-        // a failure between the two leaves an inert row that expires like any grant.
-        if grant.execute(self.0).await?.rows_affected() != 1 {
-            return Ok(false);
-        }
-        if let Some(r) = refresh {
-            r.execute(self.0).await?;
-        }
-        Ok(true)
+        // Nothing needs the two to land together: until this returns no token names the
+        // grant, and only a refresh token row can mint more, so a failure between the two
+        // leaves an inert row that expires like any grant.
+        self.0
+            .write_together(grant, refresh.into_iter().collect())
+            .await
     }
 
     /// Revokes a grant (creating a tombstone if it does not exist yet).

@@ -44,20 +44,10 @@ impl History<'_> {
         .bind(&e.device)
         .bind(&e.amr);
         let session = session.map(|(row, expires_at)| session_row(account_id, row, expires_at));
-        if self.0.inline() {
-            // On the inline SQLite connection a transaction costs no round trip, and the
-            // two rows go to the file in one commit instead of two.
-            let mut tx = self.0.begin().await?;
-            if let Some(s) = session {
-                s.execute(&mut tx).await?;
-            }
-            event.execute(&mut tx).await?;
-            return tx.commit().await;
-        }
-        if let Some(s) = session {
-            s.execute(self.0).await?;
-        }
-        event.execute(self.0).await?;
+        // The event always adds its row, so the session row follows it.
+        self.0
+            .write_together(event, session.into_iter().collect())
+            .await?;
         Ok(())
     }
 
