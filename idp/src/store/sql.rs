@@ -389,6 +389,36 @@ async fn lite_retrying(l: &Lite, sql: &str, args: &[Arg]) -> Result<(Vec<Row>, u
     }
 }
 
+/// The column names of a prepared statement, shared by every row it returns and kept
+/// between runs of the same statement text (an account row has some twenty columns: a
+/// string each, every time, otherwise). A kept list is used only while it still matches
+/// the statement, so a schema change (`SELECT *` after a migration) is seen.
+fn column_names(sql: &str, st: &rusqlite::Statement<'_>) -> Arc<[String]> {
+    type Names = std::collections::HashMap<String, Arc<[String]>>;
+    static KEPT: std::sync::OnceLock<std::sync::Mutex<Names>> = std::sync::OnceLock::new();
+    let kept = KEPT.get_or_init(Default::default);
+    let matches = |n: &[String]| {
+        n.len() == st.column_count()
+            && n.iter()
+                .enumerate()
+                .all(|(i, name)| st.column_name(i).is_ok_and(|c| c == name))
+    };
+    if let Ok(map) = kept.lock() {
+        if let Some(n) = map.get(sql).filter(|n| matches(n)) {
+            return n.clone();
+        }
+    }
+    let names: Arc<[String]> = st.column_names().iter().map(|s| (*s).to_owned()).collect();
+    if let Ok(mut map) = kept.lock() {
+        // Statement texts are the stores' own constants: a handful of hundreds at most.
+        if map.len() >= 1024 {
+            map.clear();
+        }
+        map.insert(sql.to_owned(), names.clone());
+    }
+    names
+}
+
 /// Runs one statement on `c`: its rows and how many rows it changed.
 fn run_lite(
     c: &rusqlite::Connection,
@@ -408,23 +438,32 @@ fn run_lite(
             .ok_or(StoreError::Corrupt("statement parameter"))?;
         st.raw_bind_parameter(i, a).map_err(StoreError::Sqlite)?;
     }
-    let names: Arc<[String]> = st.column_names().iter().map(|s| (*s).to_owned()).collect();
-    let width = names.len();
     let mut out = Vec::new();
     {
         let mut rows = st.raw_query();
+        // The names are read once the statement has run: a statement prepared before a
+        // schema change is prepared again by its first step, and only then has the new
+        // columns.
+        let mut names: Option<Arc<[String]>> = None;
         while let Some(r) = rows.next().map_err(StoreError::Sqlite)? {
-            let mut vals = Vec::with_capacity(width);
-            for i in 0..width {
+            let names = match (&names, r.as_ref()) {
+                (Some(n), _) => n.clone(),
+                (None, st) => names.insert(column_names(sql, st)).clone(),
+            };
+            let mut vals = Vec::with_capacity(names.len());
+            for i in 0..names.len() {
                 vals.push(Value::from(r.get_ref(i).map_err(StoreError::Sqlite)?));
             }
-            out.push(Row::Lite(LiteRow {
-                names: names.clone(),
-                vals,
-            }));
+            out.push(Row::Lite(LiteRow { names, vals }));
         }
     }
     Ok((out, c.changes()))
+}
+
+/// Runs a transaction-control statement (`BEGIN IMMEDIATE`, `COMMIT`, `ROLLBACK`) from
+/// the statement cache: `execute_batch` would parse it again every time.
+fn control(c: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
+    c.prepare_cached(sql)?.raw_execute().map(|_| ())
 }
 
 /// A row from either backend.
@@ -541,7 +580,7 @@ impl LiteTx {
 impl Drop for LiteTx {
     fn drop(&mut self) {
         if let Some(c) = self.conn.take() {
-            if let Err(e) = c.execute_batch("ROLLBACK") {
+            if let Err(e) = control(&c, "ROLLBACK") {
                 tracing::error!(error = %e, "rollback failed");
             }
         }
@@ -598,7 +637,7 @@ impl Sql {
                 let mut pause = Duration::from_millis(1);
                 loop {
                     let c = l.conn.clone().lock_owned().await;
-                    match c.execute_batch("BEGIN IMMEDIATE") {
+                    match control(&c, "BEGIN IMMEDIATE") {
                         Ok(()) => return Ok(Tx::Lite(LiteTx { conn: Some(c) })),
                         Err(e) if busy(&e) && tokio::time::Instant::now() < deadline => {
                             drop(c);
@@ -622,11 +661,11 @@ impl Tx {
                 let Some(c) = t.conn.take() else {
                     return Err(StoreError::Corrupt("transaction ended"));
                 };
-                match c.execute_batch("COMMIT") {
+                match control(&c, "COMMIT") {
                     Ok(()) => Ok(()),
                     Err(e) => {
                         // Still open: undo it, so the connection is usable again.
-                        let _ = c.execute_batch("ROLLBACK");
+                        let _ = control(&c, "ROLLBACK");
                         Err(StoreError::Sqlite(e))
                     }
                 }
@@ -636,17 +675,23 @@ impl Tx {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// A fresh SQLite file with a table, through the store's own connection.
-    async fn scratch() -> (Db, std::path::PathBuf) {
+    /// A fresh directory for an SQLite file, and the file's URL.
+    pub(crate) fn scratch_file(prefix: &str) -> (String, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!(
-            "vhod-sql-{}",
+            "vhod-{prefix}-{}",
             crate::crypto::random_token(9).replace(['-', '_'], "x")
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        (url, dir)
+    }
+
+    /// A fresh SQLite file with a table, through the store's own connection.
+    async fn scratch() -> (Db, std::path::PathBuf) {
+        let (url, dir) = scratch_file("sql");
         let db = Db::connect(&url).await.unwrap();
         assert!(db.sql.inline(), "an SQLite file is queried inline");
         query("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT, b BLOB)")
@@ -813,6 +858,30 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Column names are kept between runs of a statement, and follow a schema change.
+    #[tokio::test]
+    async fn rows_name_their_columns_after_a_schema_change() {
+        let (db, dir) = scratch().await;
+        query("INSERT INTO t (k, n) VALUES ('a', 1)")
+            .execute(&db.sql)
+            .await
+            .unwrap();
+        let all = || query("SELECT * FROM t WHERE k = $1").bind("a");
+        for _ in 0..2 {
+            let r = all().fetch_one(&db.sql).await.unwrap();
+            assert_eq!(r.try_get::<i64, _>("n").unwrap(), 1);
+            assert!(r.try_get::<String, _>("z").is_err());
+        }
+        query("ALTER TABLE t ADD COLUMN z TEXT NOT NULL DEFAULT 'new'")
+            .execute(&db.sql)
+            .await
+            .unwrap();
+        let r = all().fetch_one(&db.sql).await.unwrap();
+        assert_eq!(r.try_get::<String, _>("z").unwrap(), "new");
+        assert_eq!(r.try_get::<i64, _>("n").unwrap(), 1);
         let _ = std::fs::remove_dir_all(dir);
     }
 
