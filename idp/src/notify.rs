@@ -362,7 +362,18 @@ pub async fn tell(
             Default::default()
         }
     };
-    for to in recipients(a, kind, &settings) {
+    tell_as(app, a, kind, lang, &settings).await;
+}
+
+/// [`tell`] with the account's notification settings already read.
+pub async fn tell_as(
+    app: &crate::app::App,
+    a: &crate::store::Account,
+    kind: &str,
+    lang: crate::i18n::Lang,
+    settings: &crate::store::notifications::NotificationSettings,
+) {
+    for to in recipients(a, kind, settings) {
         send_notice(app, to, kind, lang).await;
     }
 }

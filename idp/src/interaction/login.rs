@@ -442,12 +442,6 @@ async fn remember_sign_in(
     };
     let device = crate::crypto::sha256_b64(&value);
     let ua = user_agent(headers);
-    let history = app.db.history();
-    match history.knows(&account.id, &device).await {
-        Ok((false, true)) => crate::account::tell(app, account, "new_device", lang).await,
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "sign-in history lookup failed"),
-    }
     let event = crate::store::history::LoginEvent {
         at: app.now(),
         ip: sign_in.ip.to_owned(),
@@ -457,8 +451,12 @@ async fn remember_sign_in(
     };
     let expires = app.now() + app.settings.session_ttl;
     let session = sign_in.session.map(|row| (row, expires));
-    if let Err(e) = history.record(&account.id, &event, session).await {
-        tracing::error!(error = %e, "sign-in not recorded");
+    match app.db.history().record(&account.id, &event, session).await {
+        Ok(seen) if seen.before && !seen.here => {
+            crate::notify::tell_as(app, account, "new_device", lang, &seen.notices).await;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "sign-in not recorded"),
     }
     if set {
         crate::http::set_cookie(

@@ -20,18 +20,47 @@ pub struct LoginEvent {
     pub amr: String,
 }
 
+/// What the history knew of a sign-in as it was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen {
+    /// The account had signed in from this device before.
+    pub here: bool,
+    /// The account had signed in before at all.
+    pub before: bool,
+    /// The account's notification settings.
+    pub notices: super::notifications::NotificationSettings,
+}
+
 /// Sign-in history.
 pub struct History<'a>(pub(crate) &'a Sql);
 
 impl History<'_> {
     /// Records a sign-in, and the session it started (expiring at the given time) if it
-    /// started one.
+    /// started one; answers what the account's history knew before it, and the account's
+    /// notification settings, so that a sign-in from a new browser can be told.
+    ///
+    /// On the inline SQLite connection the look-up and the rows are one transaction: the
+    /// look-up then takes no lock of its own. Over the network it is one query before the
+    /// rows.
     pub async fn record(
         &self,
         account_id: &str,
         e: &LoginEvent,
         session: Option<(&SessionRow, i64)>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Seen, StoreError> {
+        // Whether the account has signed in from this device before, and at all: two index
+        // probes (`login_events_device`), whose cost does not grow with the history.
+        let look = query(
+            "SELECT \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM login_events WHERE account_id = $1) \
+                  THEN 1 ELSE 0 END AS BIGINT) AS seen, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM login_events \
+                  WHERE account_id = $1 AND device = $2) THEN 1 ELSE 0 END AS BIGINT) AS here, \
+             (SELECT channel FROM notification_settings WHERE account_id = $1) AS channel, \
+             (SELECT new_device FROM notification_settings WHERE account_id = $1) AS new_device",
+        )
+        .bind(account_id)
+        .bind(&e.device);
         let event = query(
             "INSERT INTO login_events (id, account_id, at, ip, user_agent, device, amr) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -44,31 +73,31 @@ impl History<'_> {
         .bind(&e.device)
         .bind(&e.amr);
         let session = session.map(|(row, expires_at)| session_row(account_id, row, expires_at));
-        // The event always adds its row, so the session row follows it.
-        self.0
-            .write_together(event, session.into_iter().collect())
-            .await?;
-        Ok(())
-    }
-
-    /// Whether the account has signed in from `device` before, and whether it has signed in
-    /// at all. One query, as every sign-in asks, and two index probes
-    /// (`login_events_device`): its cost does not grow with the account's history.
-    pub async fn knows(&self, account_id: &str, device: &str) -> Result<(bool, bool), StoreError> {
-        let row = query(
-            "SELECT \
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM login_events WHERE account_id = $1) \
-                  THEN 1 ELSE 0 END AS BIGINT) AS seen, \
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM login_events \
-                  WHERE account_id = $1 AND device = $2) THEN 1 ELSE 0 END AS BIGINT) AS here",
-        )
-        .bind(account_id)
-        .bind(device)
-        .fetch_one(self.0)
-        .await?;
-        let seen: i64 = row.try_get("seen")?;
-        let here: i64 = row.try_get("here")?;
-        Ok((here > 0, seen > 0))
+        let row = if self.0.inline() {
+            let mut tx = self.0.begin().await?;
+            let row = look.fetch_one(&mut tx).await?;
+            event.execute(&mut tx).await?;
+            if let Some(s) = session {
+                s.execute(&mut tx).await?;
+            }
+            tx.commit().await?;
+            row
+        } else {
+            let row = look.fetch_one(self.0).await?;
+            // The event always adds its row, so the session row follows it.
+            self.0
+                .write_together(event, session.into_iter().collect())
+                .await?;
+            row
+        };
+        Ok(Seen {
+            here: row.try_get::<i64, _>("here")? > 0,
+            before: row.try_get::<i64, _>("seen")? > 0,
+            notices: super::notifications::settings_from(
+                row.try_get("channel")?,
+                row.try_get("new_device")?,
+            )?,
+        })
     }
 
     /// The latest `limit` sign-ins, newest first.

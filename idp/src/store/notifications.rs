@@ -55,6 +55,21 @@ impl Default for NotificationSettings {
     }
 }
 
+/// The settings from a row's `channel` and `new_device` columns; the defaults when the
+/// account has no row (both absent).
+pub(crate) fn settings_from(
+    channel: Option<String>,
+    new_device: Option<i64>,
+) -> Result<NotificationSettings, StoreError> {
+    let (Some(channel), Some(new_device)) = (channel, new_device) else {
+        return Ok(NotificationSettings::default());
+    };
+    Ok(NotificationSettings {
+        channel: Channel::parse(&channel).ok_or(StoreError::Corrupt("notification channel"))?,
+        new_device: new_device != 0,
+    })
+}
+
 /// Notification settings of the accounts.
 pub struct NotificationPrefs<'a>(pub(crate) &'a Sql);
 
@@ -69,11 +84,7 @@ impl NotificationPrefs<'_> {
         let Some(r) = row else {
             return Ok(NotificationSettings::default());
         };
-        let channel: String = r.try_get("channel")?;
-        Ok(NotificationSettings {
-            channel: Channel::parse(&channel).ok_or(StoreError::Corrupt("notification channel"))?,
-            new_device: r.try_get::<i64, _>("new_device")? != 0,
-        })
+        settings_from(r.try_get("channel")?, r.try_get("new_device")?)
     }
 
     /// Saves the account's settings.
