@@ -29,6 +29,8 @@ pub mod passkeys;
 pub mod profile;
 pub mod recovery;
 pub mod sql;
+#[cfg(test)]
+mod upgrade_tests;
 
 pub use accounts::{Account, Accounts, NewAccount};
 pub use clients::{Client, Clients, NewClient};
