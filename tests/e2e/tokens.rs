@@ -15,6 +15,7 @@ on_both_stores!(
     code_reuse_revokes_first_tokens,
     code_expires_after_sixty_seconds,
     concurrent_redemptions_have_one_winner,
+    a_code_for_an_account_deleted_since_gets_no_tokens,
 );
 
 async fn userinfo_status(app: &TestApp, at: &str) -> u16 {
@@ -278,4 +279,27 @@ async fn concurrent_redemptions_have_one_winner(app: TestApp) {
     let (rp, code, verifier) = fresh_code(&app).await;
     let ok = redeem_concurrently(&[app.base.as_str(); 8], &rp, &code, &verifier).await;
     assert_eq!(ok, 1, "exactly one redemption wins");
+}
+
+async fn a_code_for_an_account_deleted_since_gets_no_tokens(app: TestApp) {
+    let (rp, code, verifier) = fresh_code(&app).await;
+    let account = app
+        .app
+        .db
+        .accounts()
+        .by_login("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(app.app.db.accounts().delete(&account.id).await.unwrap());
+    let (st, err) = redeem(&app, &rp, &code, &verifier).await;
+    assert_eq!(st, 400, "{err}");
+    assert_eq!(err["error"], "invalid_grant");
+    // Nothing was stored for it: no grant of that account exists.
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM grants WHERE account_id = $1")
+        .bind(&account.id)
+        .fetch_one(&app.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
 }

@@ -238,6 +238,51 @@ impl Accounts<'_> {
         row.map(|r| from_row(&r)).transpose()
     }
 
+    /// Reads the account a new grant is for, then stores the grant and its first refresh
+    /// token as [`super::Grants::create`] does. `None`: no such account, and nothing was
+    /// written; the flag is false when the grant id was already revoked (a reused code got
+    /// there first).
+    ///
+    /// On the inline SQLite connection the read happens inside the grant's write
+    /// transaction, so it takes no lock of its own; over the network it comes first.
+    pub async fn get_and_grant(
+        &self,
+        g: &super::Grant,
+        refresh_hash: Option<&str>,
+    ) -> Result<Option<(Account, bool)>, StoreError> {
+        if !self.0.inline() {
+            let Some(account) = self.get(&g.account_id).await? else {
+                return Ok(None);
+            };
+            let created = super::Grants(self.0).create(g, refresh_hash).await?;
+            return Ok(Some((account, created)));
+        }
+        let mut tx = self.0.begin().await?;
+        let Some(row) = query(select_account!("WHERE id = $1"))
+            .bind(&g.account_id)
+            .fetch_optional(&mut tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let account = from_row(&row)?;
+        if super::grants::grant_row(g)
+            .execute(&mut tx)
+            .await?
+            .rows_affected()
+            == 0
+        {
+            return Ok(Some((account, false)));
+        }
+        if let Some(h) = refresh_hash {
+            super::grants::refresh_row(h, &g.id, g.created_at, g.expires_at)
+                .execute(&mut tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some((account, true)))
+    }
+
     /// Looks an account up by id with one of its grants, in one query (the userinfo
     /// endpoint needs both for every call): `None` without the account, the grant `None`
     /// when no grant of this account has that id.

@@ -60,22 +60,7 @@ impl Grants<'_> {
     /// Stores a grant and, if given, its first refresh token (by hash); false if the id was
     /// already revoked (a reused code got there first).
     pub async fn create(&self, g: &Grant, refresh_hash: Option<&str>) -> Result<bool, StoreError> {
-        let grant = query(
-            "INSERT INTO grants (id, account_id, client_id, scope, claims, sid, auth_time, acr, amr, \
-             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&g.id)
-        .bind(&g.account_id)
-        .bind(&g.client_id)
-        .bind(&g.scope)
-        .bind(&g.claims)
-        .bind(&g.sid)
-        .bind(g.auth_time)
-        .bind(&g.acr)
-        .bind(&g.amr)
-        .bind(g.created_at)
-        .bind(g.expires_at);
+        let grant = grant_row(g);
         let refresh = refresh_hash.map(|h| refresh_row(h, &g.id, g.created_at, g.expires_at));
         // Nothing needs the two to land together: until this returns no token names the
         // grant, and only a refresh token row can mint more, so a failure between the two
@@ -233,7 +218,28 @@ const PREFIXED: [&str; 12] = [
 
 /// A grant from the `g_`-prefixed columns of a join.
 /// The statement storing a refresh token (by hash) of `grant`.
-fn refresh_row(hash: &str, grant: &str, now: i64, exp: i64) -> Query<'static> {
+/// The statement storing a new grant; it changes nothing when the id is taken (a revoked
+/// tombstone left by a reused code).
+pub(super) fn grant_row(g: &Grant) -> Query<'static> {
+    query(
+        "INSERT INTO grants (id, account_id, client_id, scope, claims, sid, auth_time, acr, amr, \
+         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&g.id)
+    .bind(&g.account_id)
+    .bind(&g.client_id)
+    .bind(&g.scope)
+    .bind(&g.claims)
+    .bind(&g.sid)
+    .bind(g.auth_time)
+    .bind(&g.acr)
+    .bind(&g.amr)
+    .bind(g.created_at)
+    .bind(g.expires_at)
+}
+
+pub(super) fn refresh_row(hash: &str, grant: &str, now: i64, exp: i64) -> Query<'static> {
     query(
         "INSERT INTO refresh_tokens (hash, grant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )

@@ -64,12 +64,6 @@ pub(super) async fn exchange(
         ));
     }
     check_verifier(p.get("code_verifier"), &rec.code_challenge)?;
-    let account = app
-        .db
-        .accounts()
-        .get(&rec.account_id)
-        .await?
-        .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
     let scope = rec.scope.join(" ");
     let grant = Grant {
         id: rec.grant_id.clone(),
@@ -90,16 +84,20 @@ pub(super) async fn exchange(
         revoked_at: None,
     };
     let refresh = new_refresh(client);
-    if !app
+    let stored = app
         .db
-        .grants()
-        .create(&grant, refresh.as_ref().map(|(_, h)| h.as_str()))
-        .await?
-    {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code was already used",
-        ));
-    }
+        .accounts()
+        .get_and_grant(&grant, refresh.as_ref().map(|(_, h)| h.as_str()))
+        .await?;
+    let account = match stored {
+        None => return Err(OAuthError::invalid_grant("the account no longer exists")),
+        Some((_, false)) => {
+            return Err(OAuthError::invalid_grant(
+                "the authorization code was already used",
+            ))
+        }
+        Some((account, true)) => account,
+    };
     let (access_token, expires_in, id_token) =
         tokens_for_grant(app, client, &grant, &account, &scope, rec.nonce.as_deref())?;
     let refresh_token = refresh.map(|(rt, _)| rt);
