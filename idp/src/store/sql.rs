@@ -68,12 +68,22 @@ impl Lite {
             let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut checkpointer: Option<rusqlite::Connection> = None;
+            // Rows this connection had changed at the last checkpoint: an idle second costs
+            // nothing. Other writers (the pool, the command line) keep SQLite's own
+            // checkpoint every 1000 pages.
+            let mut changed_at_last = 0;
             loop {
                 tick.tick().await;
                 // Stops with the store.
-                if weak.upgrade().is_none() {
+                let Some(lite) = weak.upgrade() else {
                     break;
+                };
+                let changed = lite.conn.lock().await.total_changes();
+                drop(lite);
+                if changed == changed_at_last {
+                    continue;
                 }
+                changed_at_last = changed;
                 let p = path.clone();
                 let taken = checkpointer.take();
                 let done = tokio::task::spawn_blocking(move || {
