@@ -78,14 +78,7 @@ async fn failed_sign_ins_make_the_login_wait_longer_each_time(app: TestApp) {
         try_login(&app, &b2, &html2, "alice", "correct horse battery").await,
         429
     );
-    let a = app
-        .app
-        .db
-        .accounts()
-        .by_login("alice")
-        .await
-        .unwrap()
-        .unwrap();
+    let a = app.account("alice").await;
     assert_eq!(a.failed_logins, 0);
 }
 
@@ -109,14 +102,7 @@ async fn a_hundred_failures_in_a_row_lock_the_account_and_tell_the_citizen(app: 
         try_login(&app, &b, &html, "carol", "guess guess guess").await,
         401
     );
-    let a = app
-        .app
-        .db
-        .accounts()
-        .by_login("carol")
-        .await
-        .unwrap()
-        .unwrap();
+    let a = app.account("carol").await;
     assert!(a.locked_at.is_some(), "the hundredth failure locks");
     let told = app.app.notifier.outbox.as_ref().unwrap().recent();
     assert!(told.iter().any(|m| m.message.kind == "account_locked"

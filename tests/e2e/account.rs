@@ -246,14 +246,7 @@ async fn revoking_a_service_in_the_account_ends_its_refresh_tokens_and_consent(a
         "by name, escaped"
     );
     // Since when: a date and time for people, not the raw unix time.
-    let dave = app
-        .app
-        .db
-        .accounts()
-        .by_login("dave")
-        .await
-        .unwrap()
-        .unwrap();
+    let dave = app.account("dave").await;
     let granted = app
         .app
         .db
@@ -289,17 +282,7 @@ async fn revoking_a_service_in_the_account_ends_its_refresh_tokens_and_consent(a
         .app
         .db
         .consents()
-        .get(
-            &app.app
-                .db
-                .accounts()
-                .by_login("dave")
-                .await
-                .unwrap()
-                .unwrap()
-                .id,
-            &rp.id,
-        )
+        .get(&app.account("dave").await.id, &rp.id)
         .await
         .unwrap();
     assert!(consent.is_none(), "consent forgotten");

@@ -102,14 +102,7 @@ async fn registration_by_email_then_sign_in(app: TestApp) {
         .await
         .page();
     assert_eq!(status, 201, "{done}");
-    let a = app
-        .app
-        .db
-        .accounts()
-        .by_login("new.user@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let a = app.account("new.user@example.com").await;
     assert!(a.email_verified && a.email.as_deref() == Some("new.user@example.com"));
     assert_eq!(a.level, "simplified");
     // The finished flow cannot be replayed.

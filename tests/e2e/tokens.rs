@@ -283,14 +283,7 @@ async fn concurrent_redemptions_have_one_winner(app: TestApp) {
 
 async fn a_code_for_an_account_deleted_since_gets_no_tokens(app: TestApp) {
     let (rp, code, verifier) = fresh_code(&app).await;
-    let account = app
-        .app
-        .db
-        .accounts()
-        .by_login("alice")
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account("alice").await;
     assert!(app.app.db.accounts().delete(&account.id).await.unwrap());
     let (st, err) = redeem(&app, &rp, &code, &verifier).await;
     assert_eq!(st, 400, "{err}");

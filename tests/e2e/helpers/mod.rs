@@ -286,6 +286,17 @@ impl TestApp {
         .await
     }
 
+    /// The stored account signed in as `login`, which the test expects to exist.
+    pub async fn account(&self, login: &str) -> idp::store::Account {
+        self.app
+            .db
+            .accounts()
+            .by_login(login)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no account {login}"))
+    }
+
     /// Creates an account; returns its id.
     pub async fn user(&self, login: &str, password: &str) -> String {
         self.user_with(login, password, |_| {}).await
