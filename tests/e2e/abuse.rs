@@ -7,6 +7,7 @@ use crate::on_both_stores;
 on_both_stores!(
     failed_sign_ins_make_the_login_wait_longer_each_time,
     a_hundred_failures_in_a_row_lock_the_account_and_tell_the_citizen,
+    a_wrong_password_is_answered_before_the_account_s_count_is_written,
 );
 
 async fn try_login(app: &TestApp, b: &Browser, html: &str, login: &str, pw: &str) -> u16 {
@@ -102,11 +103,20 @@ async fn a_hundred_failures_in_a_row_lock_the_account_and_tell_the_citizen(app: 
         try_login(&app, &b, &html, "carol", "guess guess guess").await,
         401
     );
-    let a = app.account("carol").await;
-    assert!(a.locked_at.is_some(), "the hundredth failure locks");
-    let told = app.app.notifier.outbox.as_ref().unwrap().recent();
-    assert!(told.iter().any(|m| m.message.kind == "account_locked"
-        && m.message.to == idp::notify::Recipient::Email("carol@example.com".into())));
+    // The count towards the lock is written just after the answer.
+    let t = &app;
+    eventually(
+        "the hundredth failure locks and tells the citizen",
+        move || async move {
+            let told = t.app.notifier.outbox.as_ref().unwrap().recent();
+            t.account("carol").await.locked_at.is_some()
+                && told.iter().any(|m| {
+                    m.message.kind == "account_locked"
+                        && m.message.to == idp::notify::Recipient::Email("carol@example.com".into())
+                })
+        },
+    )
+    .await;
     // Even the right password does not sign in, and says why.
     let (s, _, page) = b
         .submit(
@@ -122,6 +132,52 @@ async fn a_hundred_failures_in_a_row_lock_the_account_and_tell_the_citizen(app: 
     app.app.db.accounts().clear_failures(&id).await.unwrap();
     let t = sign_in(&app, &rp, &Browser::new(), "carol", "correct horse battery").await;
     assert!(t["id_token"].is_string());
+}
+
+/// A wrong password for a real account answers without waiting for the database write of
+/// the account's failure count, which unknown logins do not make: waiting for it let the
+/// answer's timing tell which logins exist.
+async fn a_wrong_password_is_answered_before_the_account_s_count_is_written(app: TestApp) {
+    let rp = app.confidential().await;
+    let id = app.user("dora", "correct horse battery").await;
+    let b = Browser::new();
+    let (url, _) = authorize_url(&app, &rp, &[("ui_locales", "en")]);
+    let (_, _, html) = b.get(&app.base, &url).await.page();
+    // Another writer holds the account's row (PostgreSQL) or the database's write lock
+    // (SQLite, where the server retries a busy write for 5 s before giving up).
+    let mut holder = app.app.db.pool.begin().await.unwrap();
+    sqlx::query("UPDATE accounts SET failed_logins = failed_logins WHERE id = $1")
+        .bind(&id)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_secs(4),
+        try_login(&app, &b, &html, "dora", "guess guess guess"),
+    )
+    .await
+    .expect("the wrong password was answered while the account's row was held");
+    assert_eq!(answered, 401);
+    assert_eq!(app.account("dora").await.failed_logins, 0);
+    // Once the row is free, the failure is counted all the same.
+    holder.rollback().await.unwrap();
+    let t = &app;
+    eventually("the failure is counted", move || async move {
+        t.account("dora").await.failed_logins == 1
+    })
+    .await;
+    // A second failure adds to it; the right password then clears the count.
+    assert_eq!(
+        try_login(&app, &b, &html, "dora", "guess guess guess").await,
+        401
+    );
+    let t = &app;
+    eventually("the second failure is counted", move || async move {
+        t.account("dora").await.failed_logins == 2
+    })
+    .await;
+    sign_in(&app, &rp, &Browser::new(), "dora", "correct horse battery").await;
+    assert_eq!(app.account("dora").await.failed_logins, 0);
 }
 
 #[tokio::test]

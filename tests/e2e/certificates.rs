@@ -512,6 +512,12 @@ async fn lowering_the_level_locking_and_deleting_revoke_every_certificate(app: T
         .await
         .page();
     assert_eq!(status, 401);
+    // The lock, and what follows it, is written just after the answer.
+    let (t, id) = (&app, locked.as_str());
+    eventually("the lock revokes both certificates", move || async move {
+        events(t, id, "certificate.revoked").await.len() == 2
+    })
+    .await;
     all_revoked(&app, &locked, "privilegeWithdrawn").await;
     let lock_events = events(&app, &locked, "certificate.revoked").await;
     assert!(lock_events.iter().all(|e| e["cause"] == "account_locked"));

@@ -141,7 +141,7 @@ pub async fn login(
     };
     let ok = crate::password::verify(password, phc).await && account.as_ref().is_some_and(same);
     if !ok {
-        count_login_failure(&app, &login, &ip_counter, account.as_ref(), lang).await;
+        count_password_failure(&app, &login, &ip_counter, account.as_ref(), lang).await;
     }
     let Some(account) = account.filter(|_| ok) else {
         return page(
@@ -223,9 +223,44 @@ pub(super) async fn count_login_failure(
     count_streak(app, login, account, lang).await;
 }
 
+/// Counts a wrong password typed on the login page, as [`count_login_failure`] does, but
+/// writes a real account's count towards the lock after the answer, on a task of its own.
+///
+/// The shared-cache counters, which unknown logins get alike, are counted before the
+/// answer. The account's count is a database write that only logins that exist make:
+/// waiting for it made their wrong passwords answer later than unknown logins' (with
+/// PostgreSQL, 0.7–1.1 ms later at the median of 40 attempts each, in four runs, while the
+/// quietest tenth of the answers was 0.3–1 ms apart), which told a patient caller which
+/// logins exist. Keycloak's brute-force detector likewise counts failures off the request.
+/// The lock lands a moment after the hundredth failure's answer; until then that answer's
+/// password was wrong anyway.
+async fn count_password_failure(
+    app: &AppState,
+    login: &str,
+    ip_counter: &str,
+    account: Option<&crate::store::Account>,
+    lang: Lang,
+) {
+    count_failure(app, &[ip_counter]).await;
+    count_streak_in_cache(app, login).await;
+    if let Some(a) = account {
+        let (app, a) = (app.clone(), a.clone());
+        tokio::spawn(async move { lock_if_due(&app, &a, lang).await });
+    }
+}
+
 /// Adds one to `login`'s failure streak (past `FREE_FAILURES` it must wait) and to the
 /// account's count towards the lock.
 async fn count_streak(app: &App, login: &str, account: Option<&crate::store::Account>, lang: Lang) {
+    count_streak_in_cache(app, login).await;
+    if let Some(a) = account {
+        lock_if_due(app, a, lang).await;
+    }
+}
+
+/// Adds one to `login`'s failure streak in the shared cache; past `FREE_FAILURES` the login
+/// must wait before its next attempt.
+async fn count_streak_in_cache(app: &App, login: &str) {
     let (counter, until_key) = login_counters(login);
     match app.cache.incr(&counter, STREAK_TTL).await {
         Ok(n) if delay_after(n) > 0 => {
@@ -238,9 +273,6 @@ async fn count_streak(app: &App, login: &str, account: Option<&crate::store::Acc
         }
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "counter update failed"),
-    }
-    if let Some(a) = account {
-        lock_if_due(app, a, lang).await;
     }
 }
 

@@ -370,6 +370,23 @@ pub async fn wait_for_kid(base: &str, kid: &str) {
     }
 }
 
+/// Waits until `done` holds, looking every 50 ms; panics naming `what` after ten seconds.
+/// For work the server finishes after its answer (a failed sign-in's count towards the lock).
+pub async fn eventually<F, Fut>(what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while !done().await {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "not within 10 s: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// A plain HTTP client that does not follow redirects.
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
