@@ -203,6 +203,42 @@ impl Notifier {
             }
     }
 
+    /// Sends `m` at unix time `now` without waiting for the mail or SMS server: the outbox
+    /// (development mode) gets it at once, the transport on a task of its own, which logs a
+    /// failure. For answers whose timing must not tell whether anything was sent: password
+    /// recovery writes only to logins that exist, and an SMTP or gateway round trip (tens to
+    /// hundreds of milliseconds) would tell a caller which ones do. Fails at once only when no
+    /// transport serves the channel, or the outbox cannot keep the message.
+    pub fn send_detached(&self, m: Message, now: i64) -> Result<(), NotifyError> {
+        if !self.can_send(&m.to) {
+            return Err(NotifyError::NotConfigured(match m.to {
+                Recipient::Email(_) => "e-mail",
+                Recipient::Sms(_) => "SMS",
+            }));
+        }
+        if let Some(o) = &self.outbox {
+            o.put(now, &m)?;
+        }
+        let email = self.smtp.clone();
+        let sms = self.sms.clone();
+        tokio::spawn(async move {
+            let sent = match &m.to {
+                Recipient::Email(addr) => match &email {
+                    Some((mailer, from)) => send_email(mailer, from, addr, &m).await,
+                    None => Ok(()),
+                },
+                Recipient::Sms(phone) => match &sms {
+                    Some((client, s)) => send_sms(client, s, phone, &m.text).await,
+                    None => Ok(()),
+                },
+            };
+            if let Err(e) = sent {
+                tracing::error!(kind = %m.kind, error = %e, "notification not sent");
+            }
+        });
+        Ok(())
+    }
+
     /// Sends `m` at unix time `now`.
     pub async fn send(&self, m: &Message, now: i64) -> Result<(), NotifyError> {
         if let Some(o) = &self.outbox {

@@ -193,3 +193,43 @@ async fn development_outbox_keeps_files_and_shows_a_page() {
     assert!(html.contains("bob@example.com") && html.contains("123456"));
     assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
 }
+
+/// `send_detached` returns before the transport answers (password recovery must not show,
+/// by its timing, that a message went out), delivers all the same, and refuses at once only
+/// a channel nothing serves.
+#[tokio::test]
+async fn a_detached_message_is_delivered_without_being_waited_for() {
+    let g = HeldGateway::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let n = Notifier::new(
+        None,
+        Some(SmsSettings {
+            url: g.url.clone(),
+            token: None,
+        }),
+        Some(Outbox::new(dir.path().join("outbox"))),
+    )
+    .unwrap();
+    n.send_detached(message(Recipient::Sms("+79990001122".into())), 1)
+        .unwrap();
+    // The outbox has it at once; the gateway gets it while its answer is still held back.
+    assert_eq!(n.outbox.as_ref().unwrap().recent().len(), 1);
+    g.received(1).await;
+    let answered = || g.answered.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(answered(), 0);
+    assert_eq!(g.seen.lock().unwrap()[0]["to"], "+79990001122");
+    g.release.notify_one();
+    let done = g.answered.clone();
+    eventually("the gateway answers", move || {
+        let done = done.clone();
+        async move { done.load(std::sync::atomic::Ordering::SeqCst) == 1 }
+    })
+    .await;
+
+    // Without a transport or an outbox for the channel, it refuses at once.
+    let bare = Notifier::new(None, None, None).unwrap();
+    let e = bare
+        .send_detached(message(Recipient::Email("a@example.com".into())), 1)
+        .unwrap_err();
+    assert!(matches!(e, NotifyError::NotConfigured("e-mail")), "{e}");
+}

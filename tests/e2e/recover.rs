@@ -4,6 +4,7 @@
 
 use crate::helpers::*;
 use crate::on_both_stores;
+use std::sync::Arc;
 
 on_both_stores!(
     a_reset_ends_old_sessions_and_tokens_and_lifts_the_lock,
@@ -152,4 +153,39 @@ async fn recovery_asks_the_second_factor_and_reveals_no_accounts(app: TestApp) {
         .await
         .page();
     assert_eq!(status, 200);
+}
+
+/// The recovery page answers without waiting for the SMS gateway: unknown logins send
+/// nothing, so an answer that waited for the gateway would tell which logins exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_answers_before_the_sms_gateway_does() {
+    let g = HeldGateway::start().await;
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let mut c = test_config(Store::Embedded, dir.path(), None)
+        .await
+        .unwrap();
+    c.notify.sms_url = Some(g.url.clone());
+    let app = spawn_with(c, dir).await;
+    app.user_with("petr", OLD, |a| {
+        a.phone = Some("+79990001122".into());
+        a.phone_verified = true;
+    })
+    .await;
+
+    let (status, html) = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let (_, status, html) = begin(&app, "petr").await;
+        (status, html)
+    })
+    .await
+    .expect("the page answered while the gateway held its answer");
+    assert_eq!(status, 200);
+    assert!(html.contains("name=\"code\""), "{html}");
+    g.received(1).await;
+    let sms = g.seen.lock().unwrap()[0].clone();
+    assert_eq!(sms["to"], "+79990001122");
+    assert_eq!(
+        sms["text"].as_str(),
+        outbox(&app).first().map(|e| e.message.text.as_str())
+    );
+    g.release.notify_one();
 }

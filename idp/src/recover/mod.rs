@@ -244,7 +244,9 @@ pub async fn login(
             subject: f.b.lang.t("reg_code_subject").into(),
             text: f.b.lang.t("recover_code_text").replace("{code}", &code),
         };
-        if let Err(e) = app.notifier.send(&m, app.now()).await {
+        // Not waiting for the mail or SMS server: unknown logins get no message, and the
+        // answer's timing must not tell the two apart.
+        if let Err(e) = app.notifier.send_detached(m, app.now()) {
             tracing::error!(error = %e, "recovery code not sent");
         } else {
             f.code.set(&code, app.now(), true);

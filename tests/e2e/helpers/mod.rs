@@ -387,6 +387,59 @@ where
     }
 }
 
+/// An SMS gateway as vhod speaks to one (JSON over HTTP) that records each message as it
+/// arrives and holds its answer until `release` is notified: for showing what does not wait
+/// for the gateway.
+#[derive(Clone, Default)]
+pub struct HeldGateway {
+    /// Its URL, for `SmsSettings::url` or `notify.sms_url`.
+    pub url: String,
+    /// The messages received, in order.
+    pub seen: Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    /// Lets one held answer go.
+    pub release: Arc<tokio::sync::Notify>,
+    /// How many answers went.
+    pub answered: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl HeldGateway {
+    /// Starts one on a free port.
+    pub async fn start() -> HeldGateway {
+        use axum::{extract::State, routing::post, Json, Router};
+        async fn gateway(
+            State(g): State<HeldGateway>,
+            Json(v): Json<serde_json::Value>,
+        ) -> axum::http::StatusCode {
+            g.seen.lock().unwrap().push(v);
+            g.release.notified().await;
+            g.answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            axum::http::StatusCode::ACCEPTED
+        }
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let g = HeldGateway {
+            url: format!("http://{}/send", l.local_addr().expect("address")),
+            ..Default::default()
+        };
+        let router = Router::new()
+            .route("/send", post(gateway))
+            .with_state(g.clone());
+        tokio::spawn(async move { axum::serve(l, router).await });
+        g
+    }
+
+    /// Waits until `n` messages have arrived.
+    pub async fn received(&self, n: usize) {
+        let seen = self.seen.clone();
+        eventually("the gateway receives the message", move || {
+            let seen = seen.clone();
+            async move { seen.lock().unwrap().len() == n }
+        })
+        .await;
+    }
+}
+
 /// A plain HTTP client that does not follow redirects.
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
