@@ -9,6 +9,7 @@ use std::sync::Arc;
 on_both_stores!(
     a_reset_ends_old_sessions_and_tokens_and_lifts_the_lock,
     recovery_asks_the_second_factor_and_reveals_no_accounts,
+    the_second_factor_is_decided_when_the_code_is_right,
 );
 
 const OLD: &str = "correct horse battery";
@@ -153,6 +154,25 @@ async fn recovery_asks_the_second_factor_and_reveals_no_accounts(app: TestApp) {
         .await
         .page();
     assert_eq!(status, 200);
+}
+
+/// Whether a second factor is asked is decided when the recovery code is right, not at the
+/// login step, where a look-up that only real accounts get would show in the answer's
+/// timing: an authenticator added in between is asked for.
+async fn the_second_factor_is_decided_when_the_code_is_right(app: TestApp) {
+    let id = app
+        .user_with("kira", OLD, |a| a.email_verified = true)
+        .await;
+    let (b, status, html) = begin(&app, "kira").await;
+    assert_eq!(status, 200);
+    let code = last_code(&app, "recovery_code");
+    app.add_authenticator(&id, b"12345678901234567890").await;
+    let (status, _, html) = b.submit(&app.base, &html, &[("code", &code)]).await.page();
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("/factor") && !html.contains("name=\"password2\""),
+        "the authenticator added meanwhile is asked for: {html}"
+    );
 }
 
 /// The recovery page answers without waiting for the SMS gateway: unknown logins send

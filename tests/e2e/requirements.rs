@@ -60,13 +60,7 @@ async fn a_client_requiring_mfa_steps_sessions_up_or_refuses(app: TestApp) {
         .unwrap()
         .1;
     assert_eq!(first["amr"], serde_json::json!(["pwd"]));
-    let sealed = idp::totp::seal(&app.app.secrets.factor_key, SECRET);
-    app.app
-        .db
-        .accounts()
-        .set_totp(&frank, Some(&sealed), app.app.now())
-        .await
-        .unwrap();
+    app.add_authenticator(&frank, SECRET).await;
 
     // prompt=none cannot step up.
     let (url, _) = authorize_url(&app, &strict, &[("prompt", "none")]);

@@ -229,9 +229,8 @@ pub(super) async fn count_login_failure(
 /// The shared-cache counters, which unknown logins get alike, are counted before the
 /// answer. The account's count is a database write that only logins that exist make:
 /// waiting for it made their wrong passwords answer later than unknown logins' (with
-/// PostgreSQL, 0.7–1.1 ms later at the median of 40 attempts each, in four runs, while the
-/// quietest tenth of the answers was 0.3–1 ms apart), which told a patient caller which
-/// logins exist. Keycloak's brute-force detector likewise counts failures off the request.
+/// PostgreSQL, 0.7–1.2 ms later at the median of 40 attempts each, in four runs), which told
+/// a patient caller which logins exist. Keycloak's brute-force detector likewise counts failures off the request.
 /// The lock lands a moment after the hundredth failure's answer; until then that answer's
 /// password was wrong anyway.
 async fn count_password_failure(

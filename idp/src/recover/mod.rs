@@ -230,13 +230,6 @@ pub async fn login(
             Recipient::Sms(_) => Method::Sms,
             Recipient::Email(_) => Method::Email,
         };
-        let needed = match crate::otp_factor::factors(&app, &a).await {
-            Ok(all) => factor::usable(all, Some(channel)).any(),
-            Err(e) => {
-                tracing::error!(error = %e, "factor lookup failed");
-                return app.pages.unavailable(f.b.lang);
-            }
-        };
         let code = SentCode::fresh();
         let m = Message {
             to,
@@ -251,7 +244,6 @@ pub async fn login(
         } else {
             f.code.set(&code, app.now(), true);
             f.account_id = Some(a.id.clone());
-            f.factor_needed = needed;
             f.channel = Some(channel);
         }
     }
@@ -275,13 +267,42 @@ pub async fn code(
     if f.step() != "code" {
         return render(&app, &f, StatusCode::OK, None).await;
     }
-    match FLOW
-        .check_code(&app, &mut f, |f| (&mut f.code, &mut f.code_ok), &form)
-        .await
-    {
-        Ok((status, error)) => render(&app, &f, status, error).await,
-        Err(r) => r,
+    let lang = f.b.lang;
+    let result = f.code.check(form.get("code").unwrap_or(""), app.now());
+    if result.is_ok() {
+        // Whether a second factor is asked is looked up only now, with the code right: at the
+        // login step, a look-up that only real accounts get would show in the answer's timing.
+        // Saved together with `code_ok`, so no request sees the code done without it.
+        f.factor_needed = match factor_needed(&app, &f).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "factor lookup failed");
+                return app.pages.unavailable(lang);
+            }
+        };
+        f.code_ok = true;
     }
+    if let Err(r) = FLOW.save(&app, &f).await {
+        return r;
+    }
+    match result {
+        Ok(()) => render(&app, &f, StatusCode::OK, None).await,
+        Err((status, key)) => render(&app, &f, status, Some(lang.t(key).to_owned())).await,
+    }
+}
+
+/// Whether the recovering account must give a second factor: any of its factors but the
+/// channel the recovery code went by (an account gone since asks for none; the password step
+/// then finds it gone).
+async fn factor_needed(app: &App, f: &Flow) -> Result<bool, crate::store::StoreError> {
+    let Some(id) = f.account_id.as_deref() else {
+        return Ok(false);
+    };
+    let Some(account) = app.db.accounts().get(id).await? else {
+        return Ok(false);
+    };
+    let all = crate::otp_factor::factors(app, &account).await?;
+    Ok(factor::usable(all, f.channel).any())
 }
 
 /// `POST /recover/{id}/password`: sets the new password and ends everything old.

@@ -287,6 +287,17 @@ impl TestApp {
     }
 
     /// The stored account signed in as `login`, which the test expects to exist.
+    /// Gives the account `id` an authenticator app with `secret`.
+    pub async fn add_authenticator(&self, id: &str, secret: &[u8]) {
+        let sealed = idp::totp::seal(&self.app.secrets.factor_key, secret);
+        self.app
+            .db
+            .accounts()
+            .set_totp(id, Some(&sealed), self.app.now())
+            .await
+            .unwrap();
+    }
+
     pub async fn account(&self, login: &str) -> idp::store::Account {
         self.app
             .db
