@@ -258,13 +258,15 @@ pub async fn serve_on(
 ) -> anyhow::Result<()> {
     let _refresher = app.keys.spawn_refresher(key_refresh);
     let _webhooks = app.signer.spawn_webhooks();
-    let router = idp::router::router(AppState(app));
+    let router = idp::router::router(AppState(app.clone()));
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let Some(cfg) = tls else {
-        return axum::serve(listener, service)
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving");
+        app.finish_background(BACKGROUND_GRACE).await;
+        return served;
     };
     let handle = axum_server::Handle::new();
     let h = handle.clone();
@@ -274,13 +276,19 @@ pub async fn serve_on(
     });
     let std_listener = listener.into_std().context("listener")?;
     let rustls_config = axum_server::tls_rustls::RustlsConfig::from_config(cfg);
-    axum_server::tls_rustls::from_tcp_rustls(std_listener, rustls_config)
+    let served = axum_server::tls_rustls::from_tcp_rustls(std_listener, rustls_config)
         .context("TLS listener")?
         .handle(handle)
         .serve(service)
         .await
-        .context("serving TLS")
+        .context("serving TLS");
+    app.finish_background(BACKGROUND_GRACE).await;
+    served
 }
+
+/// How long shutdown waits, once the last request is answered, for the work requests left to
+/// finish after their answers (an SMS or e-mail being delivered, a failed sign-in's count).
+const BACKGROUND_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

@@ -111,6 +111,9 @@ pub struct App {
     /// Access tokens this node issued lately for a citizen's grant, whose signatures need
     /// no checking again.
     pub issued: crate::oauth::tokens::Issued,
+    /// Work finished after its request's answer (a failed sign-in's count towards the lock),
+    /// waited for at shutdown.
+    pub(crate) background: tokio_util::task::TaskTracker,
 }
 
 /// How long a looked-up client is reused without asking the database again.
@@ -148,7 +151,28 @@ impl App {
             clients: RwLock::new(HashMap::new()),
             discovery: std::sync::OnceLock::new(),
             issued: crate::oauth::tokens::Issued::default(),
+            background: tokio_util::task::TaskTracker::new(),
         })
+    }
+
+    /// At shutdown, once no request is being served: waits for the work that requests left
+    /// to finish after their answers (failure counts, messages being delivered), at most
+    /// `within`. Returns whether all of it finished.
+    pub async fn finish_background(&self, within: Duration) -> bool {
+        self.background.close();
+        self.notifier.background.close();
+        let all = async {
+            self.background.wait().await;
+            self.notifier.background.wait().await;
+        };
+        let finished = tokio::time::timeout(within, all).await.is_ok();
+        if !finished {
+            tracing::warn!(
+                within_s = within.as_secs(),
+                "work left by requests did not finish before shutdown"
+            );
+        }
+        finished
     }
 
     /// Unix seconds now.

@@ -143,6 +143,9 @@ pub struct Notifier {
     sms: Option<(reqwest::Client, SmsSettings)>,
     /// The development outbox, if enabled.
     pub outbox: Option<Arc<Outbox>>,
+    /// Deliveries under way after their answer ([`Notifier::send_detached`]), waited for at
+    /// shutdown.
+    pub(crate) background: tokio_util::task::TaskTracker,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -191,6 +194,7 @@ impl Notifier {
             smtp,
             sms,
             outbox: outbox.map(Arc::new),
+            background: tokio_util::task::TaskTracker::new(),
         })
     }
 
@@ -204,8 +208,8 @@ impl Notifier {
     }
 
     /// Sends `m` at unix time `now` without waiting for the mail or SMS server: the outbox
-    /// (development mode) gets it at once, the transport on a task of its own, which logs a
-    /// failure. For answers whose timing must not tell whether anything was sent: password
+    /// (development mode) gets it at once, the transport on a task of its own (which logs a
+    /// failure, and which [`crate::app::App::finish_background`] waits for at shutdown). For answers whose timing must not tell whether anything was sent: password
     /// recovery writes only to logins that exist, and an SMTP or gateway round trip (tens to
     /// hundreds of milliseconds) would tell a caller which ones do. Fails at once only when no
     /// transport serves the channel, or the outbox cannot keep the message.
@@ -221,7 +225,7 @@ impl Notifier {
         }
         let email = self.smtp.clone();
         let sms = self.sms.clone();
-        tokio::spawn(async move {
+        self.background.spawn(async move {
             let sent = match &m.to {
                 Recipient::Email(addr) => match &email {
                     Some((mailer, from)) => send_email(mailer, from, addr, &m).await,

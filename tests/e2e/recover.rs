@@ -201,11 +201,18 @@ async fn recovery_answers_before_the_sms_gateway_does() {
     assert_eq!(status, 200);
     assert!(html.contains("name=\"code\""), "{html}");
     g.received(1).await;
+    // Shutdown waits for the delivery the answer left under way.
+    let shutdown = shutdown_waiting_for(&app, "the gateway").await;
+    g.release.notify_one();
+    assert!(
+        shutdown.await.unwrap(),
+        "the delivery finished within the grace period"
+    );
+    assert_eq!(g.answered.load(std::sync::atomic::Ordering::SeqCst), 1);
     let sms = g.seen.lock().unwrap()[0].clone();
     assert_eq!(sms["to"], "+79990001122");
     assert_eq!(
         sms["text"].as_str(),
         outbox(&app).first().map(|e| e.message.text.as_str())
     );
-    g.release.notify_one();
 }

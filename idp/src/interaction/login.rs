@@ -243,8 +243,9 @@ async fn count_password_failure(
     count_failure(app, &[ip_counter]).await;
     count_streak_in_cache(app, login).await;
     if let Some(a) = account {
-        let (app, a) = (app.clone(), a.clone());
-        tokio::spawn(async move { lock_if_due(&app, &a, lang).await });
+        let (task, a) = (app.clone(), a.clone());
+        app.background
+            .spawn(async move { lock_if_due(&task, &a, lang).await });
     }
 }
 

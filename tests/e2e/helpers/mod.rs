@@ -451,6 +451,20 @@ impl HeldGateway {
     }
 }
 
+/// Starts what the server does at shutdown once no request is left (waiting up to 10 s for
+/// the work requests left under way) and checks that it is still waiting 300 ms later, for
+/// `what`; the handle then tells whether that work finished in time.
+pub async fn shutdown_waiting_for(app: &TestApp, what: &str) -> tokio::task::JoinHandle<bool> {
+    let a = app.app.clone();
+    let shutdown = tokio::spawn(async move {
+        a.finish_background(std::time::Duration::from_secs(10))
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!shutdown.is_finished(), "shutdown waits for {what}");
+    shutdown
+}
+
 /// A plain HTTP client that does not follow redirects.
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
