@@ -230,9 +230,9 @@ pub(super) async fn count_login_failure(
 /// answer. The account's count is a database write that only logins that exist make:
 /// waiting for it made their wrong passwords answer later than unknown logins' (with
 /// PostgreSQL, 0.7–1.2 ms later at the median of 40 attempts each, in four runs), which told
-/// a patient caller which logins exist. Keycloak's brute-force detector likewise counts failures off the request.
-/// The lock lands a moment after the hundredth failure's answer; until then that answer's
-/// password was wrong anyway.
+/// a patient caller which logins exist. Keycloak's brute-force detector likewise counts
+/// failures off the request. The lock lands a moment after the hundredth failure's answer,
+/// and shutdown waits for it ([`App::finish_background`]).
 async fn count_password_failure(
     app: &AppState,
     login: &str,
