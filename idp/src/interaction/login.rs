@@ -141,7 +141,19 @@ pub async fn login(
     };
     let ok = crate::password::verify(password, phc).await && account.as_ref().is_some_and(same);
     if !ok {
-        count_password_failure(&app, &login, &ip_counter, account.as_ref(), lang).await;
+        count_login_failure(&app, &login, &ip_counter).await;
+        // A real account's count towards the lock is written after the answer, on a task of
+        // its own. It is a database write that only logins that exist make: waiting for it
+        // made their wrong passwords answer later than unknown logins' (with PostgreSQL,
+        // 0.7–1.2 ms later at the median of 40 attempts each, in four runs), which told a
+        // patient caller which logins exist. Keycloak's brute-force detector likewise counts
+        // failures off the request. The lock lands a moment after the hundredth failure's
+        // answer, and shutdown waits for it ([`App::finish_background`]).
+        if let Some(a) = &account {
+            let (task, a) = (app.clone(), a.clone());
+            app.background
+                .spawn(async move { lock_if_due(&task, &a, lang).await });
+        }
     }
     let Some(account) = account.filter(|_| ok) else {
         return page(
@@ -210,57 +222,17 @@ pub(super) async fn throttled(
     )
 }
 
-/// Counts a failed sign-in for `login` from the IP address of `ip_counter`: past
-/// `FREE_FAILURES` the login must wait, and a real account is locked at `LOCK_AFTER`.
-pub(super) async fn count_login_failure(
-    app: &App,
-    login: &str,
-    ip_counter: &str,
-    account: Option<&crate::store::Account>,
-    lang: Lang,
-) {
+/// Counts a failed sign-in for `login` from the IP address of `ip_counter` in the shared
+/// cache, unknown logins alike: past `FREE_FAILURES` the login must wait. A real account's
+/// count towards the lock is [`lock_if_due`]'s.
+pub(super) async fn count_login_failure(app: &App, login: &str, ip_counter: &str) {
     count_failure(app, &[ip_counter]).await;
-    count_streak(app, login, account, lang).await;
-}
-
-/// Counts a wrong password typed on the login page, as [`count_login_failure`] does, but
-/// writes a real account's count towards the lock after the answer, on a task of its own.
-///
-/// The shared-cache counters, which unknown logins get alike, are counted before the
-/// answer. The account's count is a database write that only logins that exist make:
-/// waiting for it made their wrong passwords answer later than unknown logins' (with
-/// PostgreSQL, 0.7–1.2 ms later at the median of 40 attempts each, in four runs), which told
-/// a patient caller which logins exist. Keycloak's brute-force detector likewise counts
-/// failures off the request. The lock lands a moment after the hundredth failure's answer,
-/// and shutdown waits for it ([`App::finish_background`]).
-async fn count_password_failure(
-    app: &AppState,
-    login: &str,
-    ip_counter: &str,
-    account: Option<&crate::store::Account>,
-    lang: Lang,
-) {
-    count_failure(app, &[ip_counter]).await;
-    count_streak_in_cache(app, login).await;
-    if let Some(a) = account {
-        let (task, a) = (app.clone(), a.clone());
-        app.background
-            .spawn(async move { lock_if_due(&task, &a, lang).await });
-    }
-}
-
-/// Adds one to `login`'s failure streak (past `FREE_FAILURES` it must wait) and to the
-/// account's count towards the lock.
-async fn count_streak(app: &App, login: &str, account: Option<&crate::store::Account>, lang: Lang) {
-    count_streak_in_cache(app, login).await;
-    if let Some(a) = account {
-        lock_if_due(app, a, lang).await;
-    }
+    count_streak(app, login).await;
 }
 
 /// Adds one to `login`'s failure streak in the shared cache; past `FREE_FAILURES` the login
 /// must wait before its next attempt.
-async fn count_streak_in_cache(app: &App, login: &str) {
+async fn count_streak(app: &App, login: &str) {
     let (counter, until_key) = login_counters(login);
     match app.cache.incr(&counter, STREAK_TTL).await {
         Ok(n) if delay_after(n) > 0 => {
@@ -312,7 +284,8 @@ pub(crate) async fn reauthenticate(
         clear_login_failures(app, &a.login, a).await;
         PasswordCheck::Confirmed
     } else {
-        count_streak(app, &a.login, Some(a), lang).await;
+        count_streak(app, &a.login).await;
+        lock_if_due(app, a, lang).await;
         PasswordCheck::Wrong
     }
 }
@@ -525,7 +498,7 @@ pub(super) async fn requirements_unmet(
 
 /// Counts a failed password for a real account; at `LOCK_AFTER` in a row the account is
 /// locked and the citizen told on their confirmed addresses.
-async fn lock_if_due(app: &App, a: &crate::store::Account, lang: Lang) {
+pub(super) async fn lock_if_due(app: &App, a: &crate::store::Account, lang: Lang) {
     let accounts = app.db.accounts();
     let n = match accounts.record_failure(&a.id).await {
         Ok(n) => n,

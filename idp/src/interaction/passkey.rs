@@ -275,8 +275,8 @@ async fn passwordless(
     match verify(app, &row, &cred, finish, lang).await {
         Ok(true) => {}
         Ok(false) => {
-            login::count_login_failure(app, &account.login, &ip_counter, Some(&account), lang)
-                .await;
+            login::count_login_failure(app, &account.login, &ip_counter).await;
+            login::lock_if_due(app, &account, lang).await;
             return refused(app, &ix, headers, lang).await;
         }
         Err(r) => return r,
