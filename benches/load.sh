@@ -130,18 +130,24 @@ assert h.get("alg") == "ES256", "alg %s" % h.get("alg")
   [ "$WARMUP" = 0 ] || timeout $((60 + WARMUP / 10)) taskset -c 1 node "$HERE/flow.mjs" "$iss" "$webid" "$websec" http://127.0.0.1:9/cb "$login" "$pw" "$WARMUP" >/dev/null
 }
 
-# flow_round NAME ISSUER PID WEB_ID WEB_SECRET LOGIN PASSWORD HASHED: server CPU over FLOWS
+# flow_round NAME ISSUER PID WEB_ID WEB_SECRET LOGIN PASSWORD CHECK: server CPU over FLOWS
 # full code flows, and how much of it the password checks took (subtracted where the server
-# hashes passwords); appends "FLOW_MS HASH_MS" to $OUT/NAME.flows.
+# hashes passwords; CHECK says where it counts them: vhod, node or no); appends
+# "FLOW_MS HASH_MS" to $OUT/NAME.flows.
 flow_round() {
-  local name=$1 iss=$2 pid=$3 webid=$4 websec=$5 login=$6 pw=$7 hashed=$8
-  hash_cpu() { curl -s -m 5 "$iss/metrics" | awk '/^vhod_password_check_cpu_seconds_total/{print $2}'; }
+  local name=$1 iss=$2 pid=$3 webid=$4 websec=$5 login=$6 pw=$7 check=$8
+  hash_cpu() {
+    case "$check" in
+      vhod) curl -s -m 5 "$iss/metrics" | awk '/^vhod_password_check_cpu_seconds_total/{print $2}' ;;
+      node) curl -s -m 5 "$iss/bench/password-check-cpu" ;;
+    esac
+  }
   local h0=0 h1=0
-  [ "$hashed" = yes ] && h0=$(hash_cpu)
+  [ "$check" = no ] || h0=$(hash_cpu)
   local t0; t0=$(cpu_ticks "$pid")
   timeout $((60 + FLOWS)) taskset -c 1 node "$HERE/flow.mjs" "$iss" "$webid" "$websec" http://127.0.0.1:9/cb "$login" "$pw" "$FLOWS" >/dev/null
   local t1; t1=$(cpu_ticks "$pid")
-  [ "$hashed" = yes ] && h1=$(hash_cpu)
+  [ "$check" = no ] || h1=$(hash_cpu)
   python3 -c "print(($t1-$t0)*1000/$TICK/$FLOWS, ($h1-$h0)*1000/$FLOWS)" >> "$OUT/$name.flows"
 }
 
@@ -190,9 +196,11 @@ fi
 # the one not driven idle: a slow spell of the shared machine then falls on both sides of
 # a round, and the figures are the medians over the rounds.
 for _ in $(seq "$ROUNDS"); do
-  [ "$ONLY" = node ] || flow_round vhod "$VISS" "$VPID" "$VWEB_ID" "$VWEB_SECRET" alice 'bench password, long enough' yes
-  [ "$ONLY" = node ] || flow_round vhod-light "$VISS" "$VPID" "$VWEB_ID" "$VWEB_SECRET" bob 'bench password, long enough' yes
+  [ "$ONLY" = node ] || flow_round vhod "$VISS" "$VPID" "$VWEB_ID" "$VWEB_SECRET" alice 'bench password, long enough' vhod
+  [ "$ONLY" = node ] || flow_round vhod-light "$VISS" "$VPID" "$VWEB_ID" "$VWEB_SECRET" bob 'bench password, long enough' vhod
   [ "$ONLY" = vhod ] || flow_round node "$NISS" "$NPID" web web-secret-0123456789abcdef0123456789abcdef alice anything no
+  # node-oidc-provider's login checking carol's password with argon2id (information only).
+  [ "$ONLY" = vhod ] || flow_round node-check "$NISS" "$NPID" web web-secret-0123456789abcdef0123456789abcdef carol 'bench password, long enough' node
 done
 [ "$ONLY" = node ] || stop "$VPID"
 [ "$ONLY" = vhod ] || stop "$NPID"
@@ -268,6 +276,12 @@ if v and n:
         v["light_account_flow_cpu_ms_excl_hash_rounds"] = [max(f - h, 0) for f, h in lr]
         light = [a / b[0] for a, b in zip(v["light_account_flow_cpu_ms_excl_hash_rounds"], nr)]
         targets.append((f"(info) same ratio for an account hashed with argon2id at 64 KiB, one pass ({median(v['light_account_flow_cpu_ms_excl_hash_rounds']):.2f} ms; median of {', '.join(f'{x:.3f}' for x in light)})", median(light), None))
+    cr_ = rounds("node-check")
+    if cr_ and vr:
+        n["checked_login_flow_cpu_ms_excl_hash_rounds"] = [max(f - h, 0) for f, h in cr_]
+        n["checked_login_password_check_cpu_ms"] = median([h for _, h in cr_])
+        like = [a / b for a, b in zip(v["flow_cpu_ms_excl_hash_rounds"], n["checked_login_flow_cpu_ms_excl_hash_rounds"])]
+        targets.append((f"(info) vhod / node-oidc-provider whose login checks an argon2id hash of the same parameters, each excl. its checks (node {median(n['checked_login_flow_cpu_ms_excl_hash_rounds']):.2f} ms + {n['checked_login_password_check_cpu_ms']:.2f} ms check; median of {', '.join(f'{x:.3f}' for x in like)})", median(like), None))
     targets.append(("(info) client_credentials vhod / node", v["cc_rps"] / n["cc_rps"], None))
 print()
 for label, value, ok in targets:
