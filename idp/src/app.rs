@@ -160,10 +160,9 @@ impl App {
     /// `within`. Returns whether all of it finished.
     pub async fn finish_background(&self, within: Duration) -> bool {
         self.background.close();
-        self.notifier.background.close();
         let all = async {
             self.background.wait().await;
-            self.notifier.background.wait().await;
+            self.notifier.finish_detached().await;
         };
         let finished = tokio::time::timeout(within, all).await.is_ok();
         if !finished {

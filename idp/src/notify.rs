@@ -50,10 +50,18 @@ pub enum NotifyError {
     /// The recipient or sender address is not usable.
     #[error("bad address: {0}")]
     Address(String),
-    /// The transport failed.
+    /// The transport failed; trying again later may succeed.
     #[error("{0}")]
     Transport(String),
+    /// The mail server or SMS gateway refused the message for good (a permanent SMTP reply,
+    /// an HTTP 4xx other than 408, 425 and 429): sending it again would be refused again.
+    #[error("{0}")]
+    Refused(String),
 }
+
+/// How long a detached delivery waits before each further attempt after a transient failure
+/// (two more attempts, within a recovery code's lifetime and within the 10 s shutdown waits).
+const RETRY_AFTER: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(4)];
 
 /// The e-mail transport settings.
 #[derive(Clone)]
@@ -208,8 +216,11 @@ impl Notifier {
     }
 
     /// Sends `m` at unix time `now` without waiting for the mail or SMS server: the outbox
-    /// (development mode) gets it at once, the transport on a task of its own (which logs a
-    /// failure, and which [`crate::app::App::finish_background`] waits for at shutdown). For answers whose timing must not tell whether anything was sent: password
+    /// (development mode) gets it at once, the transport on a task of its own, which
+    /// [`crate::app::App::finish_background`] waits for at shutdown. Nobody is waiting to be
+    /// told of a failure, so a transient one (a network error, an SMTP 4xx, a gateway 5xx,
+    /// 408, 425 or 429) is tried again after 1 s and after 4 s more, and a failure that stays
+    /// is logged. For answers whose timing must not tell whether anything was sent: password
     /// recovery writes only to logins that exist, and an SMTP or gateway round trip (tens to
     /// hundreds of milliseconds) would tell a caller which ones do. Fails at once only when no
     /// transport serves the channel, or the outbox cannot keep the message.
@@ -226,21 +237,39 @@ impl Notifier {
         let email = self.smtp.clone();
         let sms = self.sms.clone();
         self.background.spawn(async move {
-            let sent = match &m.to {
-                Recipient::Email(addr) => match &email {
-                    Some((mailer, from)) => send_email(mailer, from, addr, &m).await,
-                    None => Ok(()),
-                },
-                Recipient::Sms(phone) => match &sms {
-                    Some((client, s)) => send_sms(client, s, phone, &m.text).await,
-                    None => Ok(()),
-                },
-            };
-            if let Err(e) = sent {
-                tracing::error!(kind = %m.kind, error = %e, "notification not sent");
+            let mut waits = RETRY_AFTER.iter();
+            loop {
+                let sent = match &m.to {
+                    Recipient::Email(addr) => match &email {
+                        Some((mailer, from)) => send_email(mailer, from, addr, &m).await,
+                        None => Ok(()),
+                    },
+                    Recipient::Sms(phone) => match &sms {
+                        Some((client, s)) => send_sms(client, s, phone, &m.text).await,
+                        None => Ok(()),
+                    },
+                };
+                match (sent, waits.next()) {
+                    (Ok(()), _) => break,
+                    (Err(e @ NotifyError::Transport(_)), Some(wait)) => {
+                        tracing::warn!(kind = %m.kind, error = %e, retry_in_s = wait.as_secs(), "notification not sent yet");
+                        tokio::time::sleep(*wait).await;
+                    }
+                    (Err(e), _) => {
+                        tracing::error!(kind = %m.kind, error = %e, "notification not sent");
+                        break;
+                    }
+                }
             }
         });
         Ok(())
+    }
+
+    /// Waits for the deliveries [`Notifier::send_detached`] left under way, their further
+    /// attempts included.
+    pub async fn finish_detached(&self) {
+        self.background.close();
+        self.background.wait().await;
     }
 
     /// Sends `m` at unix time `now`.
@@ -290,11 +319,13 @@ async fn send_email(
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
         .body(m.text.clone())
         .map_err(|e| NotifyError::Transport(e.to_string()))?;
-    mailer
-        .send(email)
-        .await
-        .map(|_| ())
-        .map_err(|e| NotifyError::Transport(format!("smtp: {e}")))
+    mailer.send(email).await.map(|_| ()).map_err(|e| {
+        if e.is_permanent() {
+            NotifyError::Refused(format!("smtp: {e}"))
+        } else {
+            NotifyError::Transport(format!("smtp: {e}"))
+        }
+    })
 }
 
 async fn send_sms(
@@ -313,13 +344,14 @@ async fn send_sms(
         .send()
         .await
         .map_err(|e| NotifyError::Transport(format!("sms gateway: {}", e.without_url())))?;
-    if r.status().is_success() {
+    let status = r.status();
+    let what = format!("sms gateway: HTTP {}", status.as_u16());
+    if status.is_success() {
         Ok(())
+    } else if status.is_client_error() && ![408, 425, 429].contains(&status.as_u16()) {
+        Err(NotifyError::Refused(what))
     } else {
-        Err(NotifyError::Transport(format!(
-            "sms gateway: HTTP {}",
-            r.status().as_u16()
-        )))
+        Err(NotifyError::Transport(what))
     }
 }
 

@@ -233,3 +233,30 @@ async fn a_detached_message_is_delivered_without_being_waited_for() {
         .unwrap_err();
     assert!(matches!(e, NotifyError::NotConfigured("e-mail")), "{e}");
 }
+
+/// Nobody waits for a detached delivery's answer, so a transient failure (a gateway 5xx, 429)
+/// is tried again; a refusal (another 4xx) is not, and a delivery that keeps failing stops
+/// after three attempts.
+#[tokio::test]
+async fn a_detached_message_is_tried_again_only_after_a_transient_failure() {
+    for (statuses, attempts) in [(&[503][..], 2), (&[400][..], 1), (&[503, 429, 500][..], 3)] {
+        let g = HeldGateway::answering(statuses).await;
+        let n = Notifier::new(
+            None,
+            Some(SmsSettings {
+                url: g.url.clone(),
+                token: None,
+            }),
+            None,
+        )
+        .unwrap();
+        n.send_detached(message(Recipient::Sms("+79990001122".into())), 1)
+            .unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(15), n.finish_detached())
+            .await
+            .expect("the delivery ends");
+        let seen = g.seen.lock().unwrap();
+        assert_eq!(seen.len(), attempts, "answers {statuses:?}");
+        assert!(seen.iter().all(|v| v["text"] == "Ваш код: 123456 <script>"));
+    }
+}

@@ -399,8 +399,9 @@ where
 }
 
 /// An SMS gateway as vhod speaks to one (JSON over HTTP) that records each message as it
-/// arrives and holds its answer until `release` is notified: for showing what does not wait
-/// for the gateway.
+/// arrives and holds its answer until `release` is notified, for showing what does not wait
+/// for the gateway; or that answers at once with scripted statuses, for showing what a
+/// failure leads to.
 #[derive(Clone, Default)]
 pub struct HeldGateway {
     /// Its URL, for `SmsSettings::url` or `notify.sms_url`.
@@ -411,26 +412,45 @@ pub struct HeldGateway {
     pub release: Arc<tokio::sync::Notify>,
     /// How many answers went.
     pub answered: Arc<std::sync::atomic::AtomicUsize>,
+    /// Whether each answer waits for `release` (as [`HeldGateway::start`] makes it).
+    held: bool,
+    /// The statuses of the first answers, in order; 202 after them.
+    script: Arc<std::sync::Mutex<std::collections::VecDeque<u16>>>,
 }
 
 impl HeldGateway {
-    /// Starts one on a free port.
+    /// Starts one on a free port; each answer (202) waits for `release`.
     pub async fn start() -> HeldGateway {
+        Self::serve(true, &[]).await
+    }
+
+    /// Starts one on a free port that answers at once: with `statuses` first, in order,
+    /// then 202.
+    pub async fn answering(statuses: &[u16]) -> HeldGateway {
+        Self::serve(false, statuses).await
+    }
+
+    async fn serve(held: bool, statuses: &[u16]) -> HeldGateway {
         use axum::{extract::State, routing::post, Json, Router};
         async fn gateway(
             State(g): State<HeldGateway>,
             Json(v): Json<serde_json::Value>,
         ) -> axum::http::StatusCode {
             g.seen.lock().unwrap().push(v);
-            g.release.notified().await;
+            if g.held {
+                g.release.notified().await;
+            }
             g.answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            axum::http::StatusCode::ACCEPTED
+            let status = g.script.lock().unwrap().pop_front().unwrap_or(202);
+            axum::http::StatusCode::from_u16(status).unwrap()
         }
         let l = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let g = HeldGateway {
             url: format!("http://{}/send", l.local_addr().expect("address")),
+            held,
+            script: Arc::new(std::sync::Mutex::new(statuses.iter().copied().collect())),
             ..Default::default()
         };
         let router = Router::new()
