@@ -146,6 +146,10 @@ pub struct AddClient {
     /// The lowest account level the client accepts: simplified, standard or confirmed.
     #[arg(long, value_name = "LEVEL")]
     pub min_level: Option<String>,
+    /// Sign-ins for this client start only from a pushed authorization request (RFC 9126,
+    /// `POST /par`); a plain authorization request is refused with `invalid_request`.
+    #[arg(long = "require-par")]
+    pub require_par: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -348,6 +352,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 id_token_signed_response_alg: a.id_token_alg.clone(),
                 require_mfa: a.require_mfa,
                 min_level: a.min_level.clone(),
+                require_pushed_authorization_requests: a.require_par,
             };
             db.clients().insert(&id, &new, now).await?;
             if a.json {

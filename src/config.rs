@@ -32,6 +32,8 @@ pub struct Lifetimes {
     pub refresh_token: i64,
     /// Browser session.
     pub session: i64,
+    /// A pushed authorization request's `request_uri` (RFC 9126 `expires_in`).
+    pub pushed_request: i64,
 }
 
 impl Default for Lifetimes {
@@ -42,6 +44,7 @@ impl Default for Lifetimes {
             id_token: 3600,
             refresh_token: 30 * 86400,
             session: 12 * 3600,
+            pushed_request: 60,
         }
     }
 }
@@ -479,6 +482,9 @@ impl Config {
         }
         if !(1..=60).contains(&self.lifetimes.code) {
             bail!("lifetimes.code must be between 1 and 60 seconds");
+        }
+        if !(1..=600).contains(&self.lifetimes.pushed_request) {
+            bail!("lifetimes.pushed_request must be between 1 and 600 seconds");
         }
         if self
             .database_max_connections

@@ -60,6 +60,7 @@ pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
         id_token_signed_response_alg: None,
         require_mfa: false,
         min_level: None,
+        require_pushed_authorization_requests: false,
     };
     match clients.insert(CLIENT_ID, &new, app.now()).await {
         // Another node registered it at the same moment.

@@ -26,6 +26,8 @@ pub struct Settings {
     pub session_ttl: i64,
     /// How long a login/consent interaction may take, seconds.
     pub interaction_ttl: i64,
+    /// How long a pushed authorization request's `request_uri` lasts, seconds (RFC 9126).
+    pub par_ttl: i64,
     /// Cookies get `Secure` and the `__Host-` prefix; HSTS is sent (issuer is https).
     pub secure_cookies: bool,
     /// Development mode (relaxed checks, dev-only pages).
@@ -50,6 +52,7 @@ impl Settings {
             refresh_token_ttl: 30 * 86400,
             session_ttl: 12 * 3600,
             interaction_ttl: 1800,
+            par_ttl: 60,
             development: true,
             trusted_proxies: Vec::new(),
             registry: None,

@@ -253,6 +253,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "The service's return address is not registered, so we cannot send you back there.",
     ),
     (
+        "err_request_uri",
+        "Запрос на вход устарел или уже использован. Вернитесь в сервис и начните вход заново.",
+        "This sign-in request has expired or has already been used. Go back to the service and start again.",
+    ),
+    (
         "err_bad_request",
         "Запрос сервиса составлен неверно.",
         "The service's request is malformed.",

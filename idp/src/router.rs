@@ -65,6 +65,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         route: || post(oauth::revocation::revoke),
     },
     Endpoint {
+        metadata: Some("pushed_authorization_request_endpoint"),
+        path: "/par",
+        route: || post(oauth::par::push),
+    },
+    Endpoint {
         metadata: Some("end_session_endpoint"),
         path: "/logout",
         route: || get(oauth::end_session::get).post(oauth::end_session::post),

@@ -185,6 +185,49 @@ async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
         "the list never shows secrets"
     );
 
+    // --require-par: the running server refuses this client's plain authorization
+    // requests and takes its pushed ones.
+    let (par_id, par_secret) = add_client(dir.path(), &["--require-par"]);
+    let (_, challenge) = crate::helpers::pkce();
+    let request = [
+        ("redirect_uri", "http://127.0.0.1:9/cb"),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let plain = http()
+        .get(format!("{base}/authorize"))
+        .query(&[("client_id", par_id.as_str())])
+        .query(&request)
+        .send()
+        .await
+        .unwrap();
+    let location = plain.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("http://127.0.0.1:9/cb?error=invalid_request"),
+        "{location}"
+    );
+    let pushed = http()
+        .post(format!("{base}/par"))
+        .basic_auth(&par_id, Some(&par_secret))
+        .form(&request)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), 201);
+    let (ok, out, _) = run(dir.path(), &["clients", "list", "--json"], None);
+    assert!(ok, "{out}");
+    let list: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let flag = |cid: &str| {
+        list.iter().find(|c| c["id"] == cid).unwrap()["require_pushed_authorization_requests"]
+            .clone()
+    };
+    assert_eq!(
+        (flag(id), flag(&par_id)),
+        (Value::Bool(false), Value::Bool(true))
+    );
+
     let (ok, out, _) = run(dir.path(), &["keys", "rotate"], None);
     assert!(ok, "{out}");
     let (ok, out, _) = run(dir.path(), &["keys", "list", "--json"], None);

@@ -24,6 +24,7 @@ mod mfa;
 mod notification_settings;
 mod notify;
 mod otp_factors;
+mod par;
 mod passkeys;
 mod password_change;
 mod profile;

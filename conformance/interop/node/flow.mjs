@@ -272,6 +272,33 @@ async function main() {
       atErr.cause.some((c) => c.scheme === 'bearer' && c.parameters.error === 'invalid_token'),
     `revoked access token: expected a Bearer invalid_token challenge, got ${describe(atErr)}`)
 
+  // 9. a pushed authorization request (RFC 9126): the library pushes the request to the
+  //    endpoint discovery names and sends the browser with client_id and request_uri only
+  step = 'pushed authorization request'
+  check(meta.pushed_authorization_request_endpoint, 'discovery names no pushed_authorization_request_endpoint')
+  const parVerifier = client.randomPKCECodeVerifier()
+  const parState = client.randomState()
+  const parNonce = client.randomNonce()
+  const parUrl = await client.buildAuthorizationUrlWithPAR(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid email',
+    code_challenge: await client.calculatePKCECodeChallenge(parVerifier),
+    code_challenge_method: 'S256',
+    state: parState,
+    nonce: parNonce,
+  })
+  check([...parUrl.searchParams.keys()].sort().join(' ') === 'client_id request_uri',
+    `the pushed authorization URL carries more than client_id and request_uri: ${parUrl.href}`)
+  const parCallback = await authorize(parUrl, redirectUri, login, password)
+  const parTokens = await client.authorizationCodeGrant(config, parCallback, {
+    pkceCodeVerifier: parVerifier,
+    expectedState: parState,
+    expectedNonce: parNonce,
+    idTokenExpected: true,
+  })
+  check(parTokens.claims().sub === claims.sub, 'pushed request: ID token for another subject')
+  check(parTokens.scope === 'openid email', `pushed request: scope ${parTokens.scope}`)
+
   console.log(`interop ${LIB}: ok`)
 }
 

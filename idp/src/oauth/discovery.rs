@@ -42,7 +42,9 @@ pub fn document(app: &App) -> Value {
         "claims_supported": crate::oauth::claims::supported(),
         "claims_parameter_supported": true,
         "request_parameter_supported": false,
+        // `request_uri` is accepted only as a pushed request's (RFC 9126), never fetched.
         "request_uri_parameter_supported": false,
+        "require_pushed_authorization_requests": false,
         "acr_values_supported": ACR_VALUES,
         "ui_locales_supported": ["ru", "en"],
         "claim_types_supported": ["normal"],

@@ -8,6 +8,7 @@ pub mod end_session;
 pub mod error;
 pub mod introspection;
 pub mod jwks;
+pub mod par;
 pub mod params;
 pub mod revocation;
 pub mod token;

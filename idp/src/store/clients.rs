@@ -34,6 +34,8 @@ pub struct Client {
     pub require_mfa: bool,
     /// The lowest account level this client accepts (`None`: any).
     pub min_level: Option<String>,
+    /// Sign-ins start only from a pushed authorization request (RFC 9126 §6).
+    pub require_pushed_authorization_requests: bool,
     /// Unix time of registration.
     pub created_at: i64,
 }
@@ -73,6 +75,8 @@ pub struct NewClient {
     pub require_mfa: bool,
     /// The lowest account level accepted.
     pub min_level: Option<String>,
+    /// Sign-ins start only from a pushed authorization request (RFC 9126 §6).
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// Client registrations.
@@ -85,8 +89,8 @@ impl Clients<'_> {
         query(
             "INSERT INTO clients (id, name, secret_hash, auth_method, redirect_uris, \
              post_logout_redirect_uris, grant_types, scope, jwks, id_token_signed_response_alg, \
-             require_mfa, min_level, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             require_mfa, min_level, require_pushed_authorization_requests, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(id)
         .bind(&c.name)
@@ -100,6 +104,7 @@ impl Clients<'_> {
         .bind(c.id_token_signed_response_alg.as_deref())
         .bind(i64::from(c.require_mfa))
         .bind(c.min_level.as_deref())
+        .bind(i64::from(c.require_pushed_authorization_requests))
         .bind(now)
         .execute(self.0)
         .await
@@ -155,6 +160,9 @@ fn from_row(r: &Row) -> Result<Client, StoreError> {
         id_token_signed_response_alg: r.try_get("id_token_signed_response_alg")?,
         require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
         min_level: r.try_get("min_level")?,
+        require_pushed_authorization_requests: r
+            .try_get::<i64, _>("require_pushed_authorization_requests")?
+            != 0,
         created_at: r.try_get("created_at")?,
     })
 }

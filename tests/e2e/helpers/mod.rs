@@ -257,6 +257,7 @@ impl TestApp {
             id_token_signed_response_alg: id_token_alg.map(str::to_owned),
             require_mfa: false,
             min_level: None,
+            require_pushed_authorization_requests: false,
         };
         self.app
             .db

@@ -26,6 +26,8 @@ pub enum PageError {
     UnknownClient,
     /// `redirect_uri` missing, duplicated or not registered exactly.
     BadRedirectUri,
+    /// `request_uri` unknown, expired, used already, or pushed by another client.
+    BadRequestUri,
     /// A backend failed.
     Server,
 }

@@ -46,6 +46,30 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) 
 
 async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
     let lang = Lang::choose(&split_list(p.get("ui_locales").unwrap_or("")), headers);
+    // A pushed request (RFC 9126 §4) stands in for everything but `client_id`. Any other
+    // `request_uri` (a Request Object by reference, OIDC Core §6.2) is not fetched: it goes
+    // the normal way and is answered `request_uri_not_supported`.
+    let pushed = p
+        .get("request_uri")
+        .is_some_and(|u| u.starts_with(crate::oauth::par::REQUEST_URI_PREFIX));
+    let p = if pushed {
+        match crate::oauth::par::resolve(app, &p).await {
+            Ok(stored) => stored,
+            Err(crate::oauth::par::Unresolved::Invalid) => {
+                return page_error(app, lang, PageError::BadRequestUri)
+            }
+            Err(crate::oauth::par::Unresolved::Server) => {
+                return page_error(app, lang, PageError::Server)
+            }
+        }
+    } else {
+        p
+    };
+    let lang = if pushed {
+        Lang::choose(&split_list(p.get("ui_locales").unwrap_or("")), headers)
+    } else {
+        lang
+    };
     let client = match checks::check_client(app, &p).await {
         Ok(c) => c,
         Err(e) => return page_error(app, lang, e),
@@ -59,6 +83,12 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
         Ok(m) => m,
         Err((m, e)) => return response::error(app, m, &redirect_uri, &e, state, lang),
     };
+    if client.require_pushed_authorization_requests && !pushed {
+        let e = OAuthError::invalid_request(
+            "this client must push its authorization requests (RFC 9126)",
+        );
+        return response::error(app, mode, &redirect_uri, &e, state, lang);
+    }
     let req = match checks::build(app, &client, redirect_uri.clone(), mode, &p) {
         Ok(r) => r,
         Err(e) => return response::error(app, mode, &redirect_uri, &e, state, lang),
@@ -73,6 +103,7 @@ fn page_error(app: &App, lang: Lang, e: PageError) -> Response {
     let (key, code) = match e {
         PageError::UnknownClient => ("err_unknown_client", "invalid_client"),
         PageError::BadRedirectUri => ("err_bad_redirect", "invalid_redirect_uri"),
+        PageError::BadRequestUri => ("err_request_uri", "invalid_request_uri"),
         PageError::Server => ("err_server", "server_error"),
     };
     let status = if matches!(e, PageError::Server) {
