@@ -283,6 +283,9 @@ pub struct Config {
     pub ca: CaConfig,
     /// Webhook delivery.
     pub webhooks: WebhooksConfig,
+    /// Every client must push its authorization requests (RFC 9126 §5), not only those
+    /// registered with `--require-par`.
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl Default for Config {
@@ -307,6 +310,7 @@ impl Default for Config {
             identity: IdentityConfig::default(),
             ca: CaConfig::default(),
             webhooks: WebhooksConfig::default(),
+            require_pushed_authorization_requests: false,
         }
     }
 }
@@ -422,6 +426,9 @@ impl Config {
         }
         if let Some(v) = parse_env("VHOD_KEY_REFRESH_SECS")? {
             c.keys.refresh = v;
+        }
+        if let Some(v) = parse_env("VHOD_REQUIRE_PAR")? {
+            c.require_pushed_authorization_requests = v;
         }
         if let Some(v) = parse_env("VHOD_ACCESS_TOKEN_TTL")? {
             c.lifetimes.access_token = v;

@@ -117,6 +117,7 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     settings.refresh_token_ttl = c.lifetimes.refresh_token;
     settings.session_ttl = c.lifetimes.session;
     settings.par_ttl = c.lifetimes.pushed_request;
+    settings.require_par = c.require_pushed_authorization_requests;
     settings.development = c.mode == Mode::Development;
     settings.trusted_proxies = c.trusted_proxies.clone();
     settings.registry =

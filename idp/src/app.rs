@@ -28,6 +28,9 @@ pub struct Settings {
     pub interaction_ttl: i64,
     /// How long a pushed authorization request's `request_uri` lasts, seconds (RFC 9126).
     pub par_ttl: i64,
+    /// Every client must push its authorization requests (RFC 9126 §5); the account area,
+    /// vhod's own client, is exempt.
+    pub require_par: bool,
     /// Cookies get `Secure` and the `__Host-` prefix; HSTS is sent (issuer is https).
     pub secure_cookies: bool,
     /// Development mode (relaxed checks, dev-only pages).
@@ -53,6 +56,7 @@ impl Settings {
             session_ttl: 12 * 3600,
             interaction_ttl: 1800,
             par_ttl: 60,
+            require_par: false,
             development: true,
             trusted_proxies: Vec::new(),
             registry: None,

@@ -359,15 +359,25 @@ fn urlencoding(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// A request_uri lasts `lifetimes.pushed_request` seconds, on either store.
-async fn a_request_uri_expires(store: Store) {
+/// A server on `store` whose configuration `adjust` changes; None as `spawn_app`.
+async fn spawn_configured(
+    store: Store,
+    adjust: impl FnOnce(&mut vhod::config::Config),
+) -> Option<TestApp> {
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
     let Some(mut c) = test_config(store, dir.path(), None).await else {
         eprintln!("VHOD_TEST_DATABASE_URL unset: shared-store variant not run here");
+        return None;
+    };
+    adjust(&mut c);
+    Some(spawn_with(c, dir).await)
+}
+
+/// A request_uri lasts `lifetimes.pushed_request` seconds, on either store.
+async fn a_request_uri_expires(store: Store) {
+    let Some(app) = spawn_configured(store, |c| c.lifetimes.pushed_request = 1).await else {
         return;
     };
-    c.lifetimes.pushed_request = 1;
-    let app = spawn_with(c, dir).await;
     let rp = app.confidential().await;
     let (form, _) = request(&rp);
     let (status, body) = push(&app, &rp, &form).await;
@@ -391,4 +401,42 @@ async fn a_request_uri_expires_embedded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_uri_expires_postgres_redis() {
     a_request_uri_expires(Store::Shared).await;
+}
+
+/// `require_pushed_authorization_requests`: every client must push, discovery says so, and
+/// the account area (vhod's own client) still signs in.
+async fn a_server_can_require_pushed_requests_of_every_client(store: Store) {
+    let Some(app) =
+        spawn_configured(store, |c| c.require_pushed_authorization_requests = true).await
+    else {
+        return;
+    };
+    let discovery = get_json(&app.url("/.well-known/openid-configuration")).await;
+    assert_eq!(discovery["require_pushed_authorization_requests"], true);
+    let rp = app.confidential().await;
+    app.user("alice", PW).await;
+    let (url, _) = authorize_url(&app, &rp, &[]);
+    let back = Browser::new().get(&app.base, &url).await.redirect();
+    assert_eq!(
+        Landed::param(&back, "error").as_deref(),
+        Some("invalid_request")
+    );
+    let (request_uri, verifier) = pushed(&app, &rp).await;
+    signs_in_by_reference(&app, &rp, &request_uri, &verifier).await;
+    let (status, _, html) = Browser::new()
+        .get(&app.base, &app.url("/account"))
+        .await
+        .page();
+    assert_eq!(status, 200);
+    assert!(html.contains("name=\"password\""), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_can_require_pushed_requests_of_every_client_embedded() {
+    a_server_can_require_pushed_requests_of_every_client(Store::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_can_require_pushed_requests_of_every_client_postgres_redis() {
+    a_server_can_require_pushed_requests_of_every_client(Store::Shared).await;
 }

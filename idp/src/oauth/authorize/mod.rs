@@ -83,7 +83,9 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
         Ok(m) => m,
         Err((m, e)) => return response::error(app, m, &redirect_uri, &e, state, lang),
     };
-    if client.require_pushed_authorization_requests && !pushed {
+    let must_push = client.require_pushed_authorization_requests
+        || (app.settings.require_par && client.id != crate::account::CLIENT_ID);
+    if must_push && !pushed {
         let e = OAuthError::invalid_request(
             "this client must push its authorization requests (RFC 9126)",
         );
