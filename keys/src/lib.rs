@@ -1,6 +1,6 @@
 //! Key material: JWK/JWKS, signing keys and their rotation, encryption at rest.
 //!
-//! Signing goes through `ring` (the hot path: every token); formats through serde.
+//! Signing goes through `aws-lc-rs` (the hot path: every token; see `signing`); formats through serde.
 
 pub mod audit;
 pub mod ca;
