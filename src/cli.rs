@@ -97,11 +97,57 @@ pub enum ClientsCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Change a registered client: only what is given changes (a repeatable option given
+    /// once replaces the whole list). Takes effect in a running server within a second.
+    Update(UpdateClient),
     /// Remove a client.
     Remove {
         /// The client id.
         id: String,
     },
+}
+
+/// `vhod clients update`.
+#[derive(ClapArgs, Debug)]
+pub struct UpdateClient {
+    /// The client id.
+    pub id: String,
+    /// Display name shown on the consent page.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Redirect URI (repeatable): replaces the registered ones.
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URI (repeatable): replaces the registered ones.
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Forget every post-logout redirect URI.
+    #[arg(long, conflicts_with = "post_logout_redirect_uris")]
+    pub no_post_logout_redirect_uris: bool,
+    /// Grant type (repeatable): replaces the allowed ones.
+    #[arg(long = "grant-type")]
+    pub grant_types: Vec<String>,
+    /// Scopes the client may ask for (space-separated).
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Sign this client's ID Tokens with ALG, or `default` for keys.alg.
+    #[arg(long = "id-token-alg", value_name = "ALG")]
+    pub id_token_alg: Option<String>,
+    /// Every sign-in needs a second factor: true or false.
+    #[arg(long, value_name = "BOOL")]
+    pub require_mfa: Option<bool>,
+    /// The lowest account level accepted, or `any`.
+    #[arg(long, value_name = "LEVEL")]
+    pub min_level: Option<String>,
+    /// Sign-ins start only from a pushed authorization request: true or false.
+    #[arg(long = "require-par", value_name = "BOOL")]
+    pub require_par: Option<bool>,
+    /// Give the client a new secret (printed once); the old one stops working.
+    #[arg(long)]
+    pub rotate_secret: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vhod clients add`.
@@ -271,29 +317,16 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
             if a.public && method != AuthMethod::None {
                 bail!("a --public client authenticates with none");
             }
-            let mut grants = Vec::new();
-            for g in &a.grant_types {
-                grants.push(
-                    g.parse::<GrantType>()
-                        .map_err(|e| anyhow::anyhow!("--grant-type: {e}"))?,
-                );
-            }
+            let mut grants = parse_grants(&a.grant_types)?;
             if grants.is_empty() {
                 grants = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
             }
-            if method == AuthMethod::None && grants.contains(&GrantType::ClientCredentials) {
-                bail!("a public client cannot use client_credentials");
-            }
-            if grants.contains(&GrantType::AuthorizationCode) && a.redirect_uris.is_empty() {
-                bail!("the authorization_code grant needs at least one --redirect-uri");
-            }
-            for u in a.redirect_uris.iter().chain(&a.post_logout_redirect_uris) {
-                let parsed =
-                    url::Url::parse(u).with_context(|| format!("{u:?} is not an absolute URI"))?;
-                if parsed.fragment().is_some() {
-                    bail!("{u:?}: redirect URIs must not contain a fragment");
-                }
-            }
+            check_shape(
+                method,
+                &grants,
+                &a.redirect_uris,
+                &a.post_logout_redirect_uris,
+            )?;
             let jwks = match (&a.jwks, method) {
                 (Some(f), AuthMethod::PrivateKeyJwt) => {
                     let text = std::fs::read_to_string(f)
@@ -311,25 +344,10 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 (None, _) => None,
             };
             if let Some(alg) = &a.id_token_alg {
-                let offered: Vec<&str> = crate::key_policy(c)
-                    .algs()
-                    .iter()
-                    .map(|a| a.as_str())
-                    .collect();
-                if !offered.contains(&alg.as_str()) {
-                    bail!(
-                        "--id-token-alg {alg}: this provider signs with {} (keys.alg, keys.extra_algs)",
-                        offered.join(", ")
-                    );
-                }
+                check_id_token_alg(c, alg)?;
             }
             if let Some(l) = &a.min_level {
-                if !idp::oauth::discovery::ACR_VALUES.contains(&l.as_str()) {
-                    bail!(
-                        "--min-level must be one of {}",
-                        idp::oauth::discovery::ACR_VALUES.join(", ")
-                    );
-                }
+                check_level(l)?;
             }
             let kek = crate::load_kek(c)?;
             let (secret, hash) = match method {
@@ -384,11 +402,172 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 }
             }
         }
+        ClientsCmd::Update(u) => update_client(c, &db, u).await?,
         ClientsCmd::Remove { id } => {
             if !db.clients().remove(&id).await? {
                 bail!("no client {id}");
             }
             println!("removed {id}");
+        }
+    }
+    Ok(())
+}
+
+/// `--grant-type` values.
+fn parse_grants(given: &[String]) -> anyhow::Result<Vec<GrantType>> {
+    given
+        .iter()
+        .map(|g| {
+            g.parse::<GrantType>()
+                .map_err(|e| anyhow::anyhow!("--grant-type: {e}"))
+        })
+        .collect()
+}
+
+/// What a registration must hold together, whether new or changed.
+fn check_shape(
+    method: AuthMethod,
+    grants: &[GrantType],
+    redirect_uris: &[String],
+    post_logout_redirect_uris: &[String],
+) -> anyhow::Result<()> {
+    if method == AuthMethod::None && grants.contains(&GrantType::ClientCredentials) {
+        bail!("a public client cannot use client_credentials");
+    }
+    if grants.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+        bail!("the authorization_code grant needs at least one --redirect-uri");
+    }
+    for u in redirect_uris.iter().chain(post_logout_redirect_uris) {
+        let parsed = url::Url::parse(u).with_context(|| format!("{u:?} is not an absolute URI"))?;
+        if parsed.fragment().is_some() {
+            bail!("{u:?}: redirect URIs must not contain a fragment");
+        }
+    }
+    Ok(())
+}
+
+/// `--id-token-alg` must be one the provider keeps a key for.
+fn check_id_token_alg(c: &Config, alg: &str) -> anyhow::Result<()> {
+    let offered: Vec<&str> = crate::key_policy(c)
+        .algs()
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    if !offered.contains(&alg) {
+        bail!(
+            "--id-token-alg {alg}: this provider signs with {} (keys.alg, keys.extra_algs)",
+            offered.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `--min-level` must name a level.
+fn check_level(level: &str) -> anyhow::Result<()> {
+    if !idp::oauth::discovery::ACR_VALUES.contains(&level) {
+        bail!(
+            "--min-level must be one of {}",
+            idp::oauth::discovery::ACR_VALUES.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `vhod clients update`: the stored registration with what was given changed, checked as a
+/// new one would be, written in one statement.
+async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyhow::Result<()> {
+    let Some(old) = db.clients().get(&u.id).await? else {
+        bail!("no client {}", u.id);
+    };
+    let grants = if u.grant_types.is_empty() {
+        old.grant_types.clone()
+    } else {
+        parse_grants(&u.grant_types)?
+    };
+    let redirect_uris = if u.redirect_uris.is_empty() {
+        old.redirect_uris.clone()
+    } else {
+        u.redirect_uris.clone()
+    };
+    let post_logout_redirect_uris = if u.no_post_logout_redirect_uris {
+        Vec::new()
+    } else if u.post_logout_redirect_uris.is_empty() {
+        old.post_logout_redirect_uris.clone()
+    } else {
+        u.post_logout_redirect_uris.clone()
+    };
+    check_shape(
+        old.auth_method,
+        &grants,
+        &redirect_uris,
+        &post_logout_redirect_uris,
+    )?;
+    let id_token_alg = match u.id_token_alg.as_deref() {
+        None => old.id_token_signed_response_alg.clone(),
+        Some("default") => None,
+        Some(alg) => {
+            check_id_token_alg(c, alg)?;
+            Some(alg.to_owned())
+        }
+    };
+    let min_level = match u.min_level.as_deref() {
+        None => old.min_level.clone(),
+        Some("any") => None,
+        Some(l) => {
+            check_level(l)?;
+            Some(l.to_owned())
+        }
+    };
+    let secret = if u.rotate_secret {
+        if !matches!(
+            old.auth_method,
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+        ) {
+            bail!(
+                "--rotate-secret: client {} authenticates with {}, not a secret",
+                u.id,
+                old.auth_method
+            );
+        }
+        let kek = crate::load_kek(c)?;
+        Some(new_secret(&kek.derive_key(b"vhod/client-secret-hash/v1")))
+    } else {
+        None
+    };
+    let changed = NewClient {
+        name: u.name.clone().unwrap_or_else(|| old.name.clone()),
+        secret_hash: None,
+        auth_method: old.auth_method,
+        redirect_uris,
+        post_logout_redirect_uris,
+        grant_types: grants,
+        scope: match &u.scope {
+            Some(s) => idp::oauth::types::split_list(s),
+            None => old.scope.clone(),
+        },
+        jwks: old.jwks.clone(),
+        id_token_signed_response_alg: id_token_alg,
+        require_mfa: u.require_mfa.unwrap_or(old.require_mfa),
+        min_level,
+        require_pushed_authorization_requests: u
+            .require_par
+            .unwrap_or(old.require_pushed_authorization_requests),
+    };
+    let hash = secret.as_ref().map(|(_, h)| h.as_str());
+    if !db.clients().update(&u.id, &changed, hash).await? {
+        bail!("no client {}", u.id);
+    }
+    let plain = secret.map(|(s, _)| s);
+    if u.json {
+        println!(
+            "{}",
+            serde_json::json!({ "client_id": u.id, "client_secret": plain })
+        );
+    } else {
+        println!("updated {}", u.id);
+        if let Some(s) = plain {
+            println!("client_secret: {s}");
+            println!("(the secret is shown only now; it is stored hashed)");
         }
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! The `vhod` binary: serve, and the operator commands acting on the same store while it
 //! runs; production-mode refusals.
 
-use crate::helpers::{http, wait_for_kid};
+use crate::helpers::{eventually, http, wait_for_kid};
 use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -467,4 +467,166 @@ async fn users_moved_in_with_a_totp_secret_are_asked_for_a_code() {
     assert!(ok && out.contains("unlocked"), "{err}");
     let (ok, _, err) = run(dir.path(), &["users", "unlock", "--login", "nobody"], None);
     assert!(!ok && err.contains("no account"), "{err}");
+}
+
+/// The client `id` as `clients list --json` shows it.
+fn listed(dir: &std::path::Path, id: &str) -> Value {
+    let (ok, out, err) = run(dir, &["clients", "list", "--json"], None);
+    assert!(ok, "{err}");
+    let list: Vec<Value> = serde_json::from_str(&out).unwrap();
+    list.into_iter().find(|c| c["id"] == id).unwrap()
+}
+
+#[tokio::test]
+async fn clients_update_changes_a_client_in_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, base) = serve(dir.path(), &[]).await;
+    let grants = [
+        "--grant-type",
+        "client_credentials",
+        "--grant-type",
+        "authorization_code",
+    ];
+    let (id, old_secret) = add_client(dir.path(), &grants);
+    assert_eq!(
+        crate::helpers::client_credentials_status(&base, &id, &old_secret).await,
+        200
+    );
+
+    // A new secret, shown once; the old one stops working within the client cache's second.
+    let (ok, out, err) = run(
+        dir.path(),
+        &["clients", "update", &id, "--rotate-secret", "--json"],
+        None,
+    );
+    assert!(ok, "{err}");
+    let rotated: Value = serde_json::from_str(&out).unwrap();
+    let new_secret = rotated["client_secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, old_secret);
+    eventually("the old secret refused", || async {
+        crate::helpers::client_credentials_status(&base, &id, &old_secret).await == 401
+    })
+    .await;
+    assert_eq!(
+        crate::helpers::client_credentials_status(&base, &id, &new_secret).await,
+        200
+    );
+    assert!(!run(dir.path(), &["clients", "list", "--json"], None)
+        .1
+        .contains(&new_secret));
+
+    // Requiring pushed requests reaches the running server too.
+    let (ok, _, err) = run(
+        dir.path(),
+        &["clients", "update", &id, "--require-par", "true"],
+        None,
+    );
+    assert!(ok, "{err}");
+    let (_, challenge) = crate::helpers::pkce();
+    let plain = format!(
+        "{base}/authorize?client_id={id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb\
+         &response_type=code&scope=openid&code_challenge={challenge}&code_challenge_method=S256"
+    );
+    eventually("plain requests refused", || async {
+        let r = http().get(&plain).send().await.unwrap();
+        r.headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.contains("error=invalid_request"))
+    })
+    .await;
+
+    // Only what is given changes; a repeatable option replaces the list.
+    let (ok, _, err) = run(
+        dir.path(),
+        &[
+            "clients",
+            "update",
+            &id,
+            "--name",
+            "Renamed",
+            "--redirect-uri",
+            "http://127.0.0.1:9/new",
+            "--min-level",
+            "standard",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let c = listed(dir.path(), &id);
+    assert_eq!(c["name"], "Renamed");
+    assert_eq!(
+        c["redirect_uris"],
+        serde_json::json!(["http://127.0.0.1:9/new"])
+    );
+    assert_eq!(c["min_level"], "standard");
+    assert_eq!(c["require_pushed_authorization_requests"], true);
+    assert_eq!(c["grant_types"].as_array().unwrap().len(), 2, "{c}");
+
+    // Refused, with the reason, and nothing changes.
+    for (args, reason) in [
+        (
+            vec!["--min-level", "superhero"],
+            "--min-level must be one of",
+        ),
+        (vec!["--redirect-uri", "not a uri"], "not an absolute URI"),
+        (
+            vec!["--redirect-uri", "http://127.0.0.1:9/cb#frag"],
+            "fragment",
+        ),
+        (vec!["--grant-type", "password"], "--grant-type"),
+        (vec!["--id-token-alg", "HS256"], "--id-token-alg"),
+        (vec!["--require-par", "maybe"], "--require-par"),
+    ] {
+        let mut all = vec!["clients", "update", id.as_str()];
+        all.extend(args.iter());
+        let (ok, _, err) = run(dir.path(), &all, None);
+        assert!(!ok && err.contains(reason), "{args:?}: {err}");
+    }
+    assert_eq!(
+        listed(dir.path(), &id),
+        c,
+        "a refused update changed the client"
+    );
+    let (ok, _, err) = run(
+        dir.path(),
+        &["clients", "update", "vhc_nobody", "--name", "x"],
+        None,
+    );
+    assert!(!ok && err.contains("no client vhc_nobody"), "{err}");
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "clients",
+            "add",
+            "--name",
+            "Public",
+            "--public",
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+            "--json",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let public: Value = serde_json::from_str(&out).unwrap();
+    let public_id = public["client_id"].as_str().unwrap();
+    let (ok, _, err) = run(
+        dir.path(),
+        &["clients", "update", public_id, "--rotate-secret"],
+        None,
+    );
+    assert!(!ok && err.contains("not a secret"), "{err}");
+    let (ok, _, err) = run(
+        dir.path(),
+        &[
+            "clients",
+            "update",
+            public_id,
+            "--grant-type",
+            "client_credentials",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("public client"), "{err}");
 }

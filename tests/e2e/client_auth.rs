@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 
 on_both_stores!(
     client_credentials_issues_a_jwt_access_token,
-    private_key_jwt_authenticates_once_per_assertion
+    private_key_jwt_authenticates_once_per_assertion,
+    an_updated_registration_keeps_or_replaces_the_secret,
 );
 
 async fn cc(app: &TestApp, req: reqwest::RequestBuilder) -> (u16, Value) {
@@ -330,4 +331,67 @@ mod embedded_only {
             assert_eq!(cc(&app, r).await.1["error"], "invalid_grant");
         }
     }
+}
+
+/// `Clients::update` (behind `vhod clients update`): the registration changes, the secret
+/// stays unless a new one is given, and an unknown id changes nothing.
+async fn an_updated_registration_keeps_or_replaces_the_secret(app: TestApp) {
+    let rp = app.confidential().await;
+    let grant = |secret: String| {
+        let (base, id) = (app.base.clone(), rp.id.clone());
+        async move { client_credentials_status(&base, &id, &secret).await }
+    };
+    let old_secret = rp.secret.clone().unwrap();
+    let clients = app.app.db.clients();
+    let stored = clients.get(&rp.id).await.unwrap().unwrap();
+    let changed = idp::store::NewClient {
+        name: "Renamed".into(),
+        secret_hash: None,
+        auth_method: stored.auth_method,
+        redirect_uris: vec!["http://127.0.0.1:9/new".into()],
+        post_logout_redirect_uris: vec![],
+        grant_types: stored.grant_types.clone(),
+        scope: vec!["openid".into()],
+        jwks: None,
+        id_token_signed_response_alg: None,
+        require_mfa: true,
+        min_level: Some("standard".into()),
+        require_pushed_authorization_requests: true,
+    };
+    assert!(clients.update(&rp.id, &changed, None).await.unwrap());
+    let after = clients.get(&rp.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            after.name.as_str(),
+            after.redirect_uris.clone(),
+            after.scope.clone(),
+            after.require_mfa,
+            after.min_level.as_deref(),
+            after.require_pushed_authorization_requests,
+        ),
+        (
+            "Renamed",
+            vec!["http://127.0.0.1:9/new".to_owned()],
+            vec!["openid".to_owned()],
+            true,
+            Some("standard"),
+            true,
+        )
+    );
+    assert_eq!(after.secret_hash, stored.secret_hash, "no new secret given");
+    assert_eq!(grant(old_secret.clone()).await, 200);
+
+    let (new_secret, new_hash) =
+        idp::oauth::client_auth::new_secret(&app.app.secrets.client_secret_key);
+    assert!(clients
+        .update(&rp.id, &changed, Some(&new_hash))
+        .await
+        .unwrap());
+    eventually("the old secret refused", || {
+        let status = grant(old_secret.clone());
+        async move { status.await == 401 }
+    })
+    .await;
+    assert_eq!(grant(new_secret).await, 200);
+    assert!(!clients.update("vhc_nobody", &changed, None).await.unwrap());
 }

@@ -129,6 +129,38 @@ impl Clients<'_> {
         rows.iter().map(from_row).collect()
     }
 
+    /// Replaces what an operator may change of client `id` (everything but its id, its
+    /// authentication method, its keys and its registration time); a new `secret_hash`
+    /// replaces the secret when given. False if there is no such client.
+    pub async fn update(
+        &self,
+        id: &str,
+        c: &NewClient,
+        secret_hash: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let grants: Vec<&str> = c.grant_types.iter().map(|g| g.as_str()).collect();
+        let r = query(
+            "UPDATE clients SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, \
+             grant_types = $4, scope = $5, id_token_signed_response_alg = $6, require_mfa = $7, \
+             min_level = $8, require_pushed_authorization_requests = $9, \
+             secret_hash = COALESCE($10, secret_hash) WHERE id = $11",
+        )
+        .bind(&c.name)
+        .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
+        .bind(serde_json::to_string(&c.post_logout_redirect_uris).unwrap_or_default())
+        .bind(serde_json::to_string(&grants).unwrap_or_default())
+        .bind(c.scope.join(" "))
+        .bind(c.id_token_signed_response_alg.as_deref())
+        .bind(i64::from(c.require_mfa))
+        .bind(c.min_level.as_deref())
+        .bind(i64::from(c.require_pushed_authorization_requests))
+        .bind(secret_hash)
+        .bind(id)
+        .execute(self.0)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
     /// Removes a client; true if it existed.
     pub async fn remove(&self, id: &str) -> Result<bool, StoreError> {
         let r = query("DELETE FROM clients WHERE id = $1")

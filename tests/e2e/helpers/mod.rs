@@ -519,6 +519,19 @@ pub fn authorize_url(app: &TestApp, rp: &Rp, extra: &[(&str, &str)]) -> (String,
     (format!("{}/authorize?{}", app.base, q.finish()), verifier)
 }
 
+/// The status of a client_credentials grant at `base` for `id` with client_secret_basic.
+pub async fn client_credentials_status(base: &str, id: &str, secret: &str) -> u16 {
+    http()
+        .post(format!("{base}/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token request")
+        .status()
+        .as_u16()
+}
+
 /// Redeems a code with client_secret_basic; returns status and JSON.
 pub async fn redeem(
     app: &TestApp,
