@@ -142,6 +142,9 @@ pub struct UpdateClient {
     /// Sign-ins start only from a pushed authorization request: true or false.
     #[arg(long = "require-par", value_name = "BOOL")]
     pub require_par: Option<bool>,
+    /// Replace a private_key_jwt client's public keys (a JWKS JSON file).
+    #[arg(long)]
+    pub jwks: Option<PathBuf>,
     /// Give the client a new secret (printed once); the old one stops working.
     #[arg(long)]
     pub rotate_secret: bool,
@@ -328,17 +331,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 &a.post_logout_redirect_uris,
             )?;
             let jwks = match (&a.jwks, method) {
-                (Some(f), AuthMethod::PrivateKeyJwt) => {
-                    let text = std::fs::read_to_string(f)
-                        .with_context(|| format!("reading {}", f.display()))?;
-                    let set: keys::Jwks =
-                        serde_json::from_str(&text).context("--jwks is not a JWKS")?;
-                    for k in &set.keys {
-                        keys::PublicKey::from_jwk(k)
-                            .map_err(|e| anyhow::anyhow!("--jwks: unusable key: {e}"))?;
-                    }
-                    Some(text)
-                }
+                (Some(f), AuthMethod::PrivateKeyJwt) => Some(read_jwks(f)?),
                 (None, AuthMethod::PrivateKeyJwt) => bail!("private_key_jwt needs --jwks FILE"),
                 (Some(_), _) => bail!("--jwks is only for --auth-method private_key_jwt"),
                 (None, _) => None,
@@ -422,6 +415,19 @@ fn parse_grants(given: &[String]) -> anyhow::Result<Vec<GrantType>> {
                 .map_err(|e| anyhow::anyhow!("--grant-type: {e}"))
         })
         .collect()
+}
+
+/// The `--jwks` file: a JWKS whose every key is usable.
+fn read_jwks(f: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+    let set: keys::Jwks = serde_json::from_str(&text).context("--jwks is not a JWKS")?;
+    if set.keys.is_empty() {
+        bail!("--jwks holds no key");
+    }
+    for k in &set.keys {
+        keys::PublicKey::from_jwk(k).map_err(|e| anyhow::anyhow!("--jwks: unusable key: {e}"))?;
+    }
+    Ok(text)
 }
 
 /// What a registration must hold together, whether new or changed.
@@ -545,7 +551,14 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
             Some(s) => idp::oauth::types::split_list(s),
             None => old.scope.clone(),
         },
-        jwks: old.jwks.clone(),
+        jwks: match (&u.jwks, old.auth_method) {
+            (Some(f), AuthMethod::PrivateKeyJwt) => Some(read_jwks(f)?),
+            (Some(_), m) => bail!(
+                "--jwks: client {} authenticates with {m}, not private_key_jwt",
+                u.id
+            ),
+            (None, _) => old.jwks.clone(),
+        },
         id_token_signed_response_alg: id_token_alg,
         require_mfa: u.require_mfa.unwrap_or(old.require_mfa),
         min_level,

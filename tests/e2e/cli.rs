@@ -583,6 +583,33 @@ async fn clients_update_changes_a_client_in_a_running_server() {
         let (ok, _, err) = run(dir.path(), &all, None);
         assert!(!ok && err.contains(reason), "{args:?}: {err}");
     }
+    // Keys belong to private_key_jwt clients, and a key set must hold a usable key.
+    let empty = dir.path().join("empty-jwks.json");
+    std::fs::write(&empty, r#"{"keys": []}"#).unwrap();
+    let empty = empty.to_str().unwrap();
+    let (ok, _, err) = run(
+        dir.path(),
+        &["clients", "update", &id, "--jwks", empty],
+        None,
+    );
+    assert!(!ok && err.contains("not private_key_jwt"), "{err}");
+    let (ok, _, err) = run(
+        dir.path(),
+        &[
+            "clients",
+            "add",
+            "--name",
+            "Keys",
+            "--auth-method",
+            "private_key_jwt",
+            "--jwks",
+            empty,
+            "--grant-type",
+            "client_credentials",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("no key"), "{err}");
     assert_eq!(
         listed(dir.path(), &id),
         c,

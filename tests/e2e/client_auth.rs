@@ -11,6 +11,7 @@ on_both_stores!(
     client_credentials_issues_a_jwt_access_token,
     private_key_jwt_authenticates_once_per_assertion,
     an_updated_registration_keeps_or_replaces_the_secret,
+    a_private_key_jwt_client_s_keys_can_be_replaced,
 );
 
 async fn cc(app: &TestApp, req: reqwest::RequestBuilder) -> (u16, Value) {
@@ -394,4 +395,62 @@ async fn an_updated_registration_keeps_or_replaces_the_secret(app: TestApp) {
     .await;
     assert_eq!(grant(new_secret).await, 200);
     assert!(!clients.update("vhc_nobody", &changed, None).await.unwrap());
+}
+
+/// `Clients::update` with new keys (`vhod clients update --jwks`): assertions signed with
+/// the old key stop working, the new key's work.
+async fn a_private_key_jwt_client_s_keys_can_be_replaced(app: TestApp) {
+    let old_key = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
+    let new_key = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
+    let jwks_of = |k: &keys::SigningKey| json!({"keys": [k.public_jwk()]}).to_string();
+    let rp = app
+        .client(
+            AuthMethod::PrivateKeyJwt,
+            &[GrantType::ClientCredentials],
+            Some(jwks_of(&old_key)),
+        )
+        .await;
+    let status = |key: &keys::SigningKey, jti: String| {
+        let a = assertion(key, &rp.id, &app.url("/token"), &jti, 60);
+        let req = http().post(app.url("/token")).form(&[
+            ("grant_type", "client_credentials".to_owned()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+            ),
+            ("client_assertion", a),
+        ]);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(&old_key, "a0".into()).await, 200);
+    let stored = app.app.db.clients().get(&rp.id).await.unwrap().unwrap();
+    let changed = idp::store::NewClient {
+        name: stored.name.clone(),
+        secret_hash: None,
+        auth_method: stored.auth_method,
+        redirect_uris: stored.redirect_uris.clone(),
+        post_logout_redirect_uris: stored.post_logout_redirect_uris.clone(),
+        grant_types: stored.grant_types.clone(),
+        scope: stored.scope.clone(),
+        jwks: Some(jwks_of(&new_key)),
+        id_token_signed_response_alg: None,
+        require_mfa: false,
+        min_level: None,
+        require_pushed_authorization_requests: false,
+    };
+    assert!(app
+        .app
+        .db
+        .clients()
+        .update(&rp.id, &changed, None)
+        .await
+        .unwrap());
+    let mut n = 0;
+    eventually("the old key refused", || {
+        n += 1;
+        let s = status(&old_key, format!("a{n}"));
+        async move { s.await == 401 }
+    })
+    .await;
+    assert_eq!(status(&new_key, "b1".into()).await, 200);
 }

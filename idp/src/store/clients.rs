@@ -130,7 +130,7 @@ impl Clients<'_> {
     }
 
     /// Replaces what an operator may change of client `id` (everything but its id, its
-    /// authentication method, its keys and its registration time); a new `secret_hash`
+    /// authentication method and its registration time; `jwks` too); a new `secret_hash`
     /// replaces the secret when given. False if there is no such client.
     pub async fn update(
         &self,
@@ -143,7 +143,7 @@ impl Clients<'_> {
             "UPDATE clients SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, \
              grant_types = $4, scope = $5, id_token_signed_response_alg = $6, require_mfa = $7, \
              min_level = $8, require_pushed_authorization_requests = $9, \
-             secret_hash = COALESCE($10, secret_hash) WHERE id = $11",
+             secret_hash = COALESCE($10, secret_hash), jwks = $11 WHERE id = $12",
         )
         .bind(&c.name)
         .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
@@ -155,6 +155,7 @@ impl Clients<'_> {
         .bind(c.min_level.as_deref())
         .bind(i64::from(c.require_pushed_authorization_requests))
         .bind(secret_hash)
+        .bind(c.jwks.as_deref())
         .bind(id)
         .execute(self.0)
         .await?;
