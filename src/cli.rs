@@ -366,6 +366,24 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 require_pushed_authorization_requests: a.require_par,
             };
             db.clients().insert(&id, &new, now).await?;
+            audit_client(
+                c,
+                &db,
+                "client.registered",
+                &id,
+                serde_json::json!({
+                    "name": new.name,
+                    "auth_method": method.as_str(),
+                    "redirect_uris": new.redirect_uris,
+                    "post_logout_redirect_uris": new.post_logout_redirect_uris,
+                    "grant_types": new.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+                    "scope": new.scope,
+                    "require_mfa": new.require_mfa,
+                    "min_level": new.min_level,
+                    "require_pushed_authorization_requests": new.require_pushed_authorization_requests,
+                }),
+            )
+            .await?;
             if a.json {
                 println!(
                     "{}",
@@ -397,12 +415,41 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
         }
         ClientsCmd::Update(u) => update_client(c, &db, u).await?,
         ClientsCmd::Remove { id } => {
+            let name = db.clients().get(&id).await?.map(|cl| cl.name);
             if !db.clients().remove(&id).await? {
                 bail!("no client {id}");
             }
+            audit_client(
+                c,
+                &db,
+                "client.removed",
+                &id,
+                serde_json::json!({ "name": name }),
+            )
+            .await?;
             println!("removed {id}");
         }
     }
+    Ok(())
+}
+
+/// Records an operator's change to a client registration in the audit trail.
+async fn audit_client(
+    c: &Config,
+    db: &idp::store::Db,
+    action: &str,
+    id: &str,
+    details: serde_json::Value,
+) -> anyhow::Result<()> {
+    let kek = crate::load_kek(c)?;
+    keys::audit::Audit::new(db.pool.clone(), &kek, Arc::new(SystemClock))
+        .append(keys::audit::NewEvent {
+            actor: "cli",
+            action,
+            subject: Some(id),
+            details,
+        })
+        .await?;
     Ok(())
 }
 
@@ -570,6 +617,43 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
     if !db.clients().update(&u.id, &changed, hash).await? {
         bail!("no client {}", u.id);
     }
+    // What changed, by name; never a secret or a key.
+    let grants = |g: &[GrantType]| g.iter().map(|g| g.as_str()).collect::<Vec<_>>();
+    let fields = [
+        ("name", old.name != changed.name),
+        ("redirect_uris", old.redirect_uris != changed.redirect_uris),
+        (
+            "post_logout_redirect_uris",
+            old.post_logout_redirect_uris != changed.post_logout_redirect_uris,
+        ),
+        (
+            "grant_types",
+            grants(&old.grant_types) != grants(&changed.grant_types),
+        ),
+        ("scope", old.scope != changed.scope),
+        (
+            "id_token_signed_response_alg",
+            old.id_token_signed_response_alg != changed.id_token_signed_response_alg,
+        ),
+        ("require_mfa", old.require_mfa != changed.require_mfa),
+        ("min_level", old.min_level != changed.min_level),
+        (
+            "require_pushed_authorization_requests",
+            old.require_pushed_authorization_requests
+                != changed.require_pushed_authorization_requests,
+        ),
+        ("jwks", old.jwks != changed.jwks),
+        ("secret", secret.is_some()),
+    ];
+    let names: Vec<&str> = fields.iter().filter(|(_, c)| *c).map(|(n, _)| *n).collect();
+    audit_client(
+        c,
+        db,
+        "client.updated",
+        &u.id,
+        serde_json::json!({ "changed": names, "name": changed.name }),
+    )
+    .await?;
     let plain = secret.map(|(s, _)| s);
     if u.json {
         println!(

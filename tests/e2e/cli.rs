@@ -656,4 +656,63 @@ async fn clients_update_changes_a_client_in_a_running_server() {
         None,
     );
     assert!(!ok && err.contains("public client"), "{err}");
+
+    // Each registration, change and removal is in the audit trail, by field name, and no
+    // secret is.
+    let (ok, _, err) = run(dir.path(), &["clients", "remove", public_id], None);
+    assert!(ok, "{err}");
+    let events = |subject: &str| -> Vec<(String, Value)> {
+        let (ok, out, err) = run(
+            dir.path(),
+            &["audit", "list", "--subject", subject, "--json"],
+            None,
+        );
+        assert!(ok, "{err}");
+        assert!(
+            !out.contains(&old_secret) && !out.contains(&new_secret),
+            "{out}"
+        );
+        let list: Vec<Value> = serde_json::from_str(&out).unwrap();
+        let mut list: Vec<(String, Value)> = list
+            .into_iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap().to_owned(),
+                    e["details"].clone(),
+                )
+            })
+            .collect();
+        list.reverse();
+        list
+    };
+    let trail = events(&id);
+    let actions: Vec<&str> = trail.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "client.registered",
+            "client.updated",
+            "client.updated",
+            "client.updated"
+        ]
+    );
+    let changed: Vec<Value> = trail[1..]
+        .iter()
+        .map(|(_, d)| d["changed"].clone())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            serde_json::json!(["secret"]),
+            serde_json::json!(["require_pushed_authorization_requests"]),
+            serde_json::json!(["name", "redirect_uris", "min_level"]),
+        ]
+    );
+    let removed = events(public_id);
+    assert_eq!(
+        removed.last().map(|(a, d)| (a.as_str(), d["name"].clone())),
+        Some(("client.removed", Value::from("Public")))
+    );
+    let (ok, out, err) = run(dir.path(), &["audit", "verify"], None);
+    assert!(ok && out.starts_with("ok"), "{out}{err}");
 }
