@@ -469,6 +469,12 @@ async fn users_moved_in_with_a_totp_secret_are_asked_for_a_code() {
     assert!(!ok && err.contains("no account"), "{err}");
 }
 
+/// Runs `args`, which must fail with `reason` in its error output.
+fn refused(dir: &std::path::Path, args: &[&str], reason: &str) {
+    let (ok, _, err) = run(dir, args, None);
+    assert!(!ok && err.contains(reason), "{args:?}: {err}");
+}
+
 /// The client `id` as `clients list --json` shows it.
 fn listed(dir: &std::path::Path, id: &str) -> Value {
     let (ok, out, err) = run(dir, &["clients", "list", "--json"], None);
@@ -580,47 +586,40 @@ async fn clients_update_changes_a_client_in_a_running_server() {
     ] {
         let mut all = vec!["clients", "update", id.as_str()];
         all.extend(args.iter());
-        let (ok, _, err) = run(dir.path(), &all, None);
-        assert!(!ok && err.contains(reason), "{args:?}: {err}");
+        refused(dir.path(), &all, reason);
     }
     // Keys belong to private_key_jwt clients, and a key set must hold a usable key.
     let empty = dir.path().join("empty-jwks.json");
     std::fs::write(&empty, r#"{"keys": []}"#).unwrap();
     let empty = empty.to_str().unwrap();
-    let (ok, _, err) = run(
+    refused(
         dir.path(),
         &["clients", "update", &id, "--jwks", empty],
-        None,
+        "not private_key_jwt",
     );
-    assert!(!ok && err.contains("not private_key_jwt"), "{err}");
-    let (ok, _, err) = run(
+    let jwt = [
+        "--auth-method",
+        "private_key_jwt",
+        "--jwks",
+        empty,
+        "--grant-type",
+        "client_credentials",
+    ];
+    refused(
         dir.path(),
-        &[
-            "clients",
-            "add",
-            "--name",
-            "Keys",
-            "--auth-method",
-            "private_key_jwt",
-            "--jwks",
-            empty,
-            "--grant-type",
-            "client_credentials",
-        ],
-        None,
+        &[&["clients", "add", "--name", "Keys"][..], &jwt].concat(),
+        "no key",
     );
-    assert!(!ok && err.contains("no key"), "{err}");
     assert_eq!(
         listed(dir.path(), &id),
         c,
         "a refused update changed the client"
     );
-    let (ok, _, err) = run(
+    refused(
         dir.path(),
         &["clients", "update", "vhc_nobody", "--name", "x"],
-        None,
+        "no client vhc_nobody",
     );
-    assert!(!ok && err.contains("no client vhc_nobody"), "{err}");
     let (ok, out, err) = run(
         dir.path(),
         &[
@@ -638,24 +637,17 @@ async fn clients_update_changes_a_client_in_a_running_server() {
     assert!(ok, "{err}");
     let public: Value = serde_json::from_str(&out).unwrap();
     let public_id = public["client_id"].as_str().unwrap();
-    let (ok, _, err) = run(
+    let update_public = ["clients", "update", public_id];
+    refused(
         dir.path(),
-        &["clients", "update", public_id, "--rotate-secret"],
-        None,
+        &[&update_public[..], &["--rotate-secret"]].concat(),
+        "not a secret",
     );
-    assert!(!ok && err.contains("not a secret"), "{err}");
-    let (ok, _, err) = run(
+    refused(
         dir.path(),
-        &[
-            "clients",
-            "update",
-            public_id,
-            "--grant-type",
-            "client_credentials",
-        ],
-        None,
+        &[&update_public[..], &["--grant-type", "client_credentials"]].concat(),
+        "public client",
     );
-    assert!(!ok && err.contains("public client"), "{err}");
 
     // Each registration, change and removal is in the audit trail, by field name, and no
     // secret is.

@@ -3,7 +3,7 @@
 //! until it expires, and a client may be made to use nothing else.
 
 use crate::helpers::*;
-use crate::on_both_stores;
+use crate::{on_both_store_kinds, on_both_stores};
 use idp::oauth::par::REQUEST_URI_PREFIX;
 
 on_both_stores!(
@@ -11,6 +11,10 @@ on_both_stores!(
     a_push_is_checked_as_an_authorization_request,
     a_request_uri_belongs_to_its_client,
     a_client_can_be_made_to_push_its_requests,
+);
+on_both_store_kinds!(
+    a_request_uri_expires,
+    a_server_can_require_pushed_requests_of_every_client,
 );
 
 const PW: &str = "correct horse battery";
@@ -393,16 +397,6 @@ async fn a_request_uri_expires(store: Store) {
     assert!(html.contains("invalid_request_uri"), "{html}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_uri_expires_embedded() {
-    a_request_uri_expires(Store::Embedded).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_uri_expires_postgres_redis() {
-    a_request_uri_expires(Store::Shared).await;
-}
-
 /// `require_pushed_authorization_requests`: every client must push, discovery says so, and
 /// the account area (vhod's own client) still signs in.
 async fn a_server_can_require_pushed_requests_of_every_client(store: Store) {
@@ -429,14 +423,4 @@ async fn a_server_can_require_pushed_requests_of_every_client(store: Store) {
         .page();
     assert_eq!(status, 200);
     assert!(html.contains("name=\"password\""), "{html}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_can_require_pushed_requests_of_every_client_embedded() {
-    a_server_can_require_pushed_requests_of_every_client(Store::Embedded).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_can_require_pushed_requests_of_every_client_postgres_redis() {
-    a_server_can_require_pushed_requests_of_every_client(Store::Shared).await;
 }

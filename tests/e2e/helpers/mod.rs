@@ -657,6 +657,26 @@ macro_rules! on_both_stores {
     };
 }
 
+/// Runs a test body that starts its own server (`async fn name(store: Store)`) against
+/// both kinds of store; the body returns early when the shared one is not configured.
+#[macro_export]
+macro_rules! on_both_store_kinds {
+    ($($name:ident),* $(,)?) => {
+        $(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                super::$name($crate::helpers::Store::Embedded).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_redis() {
+                super::$name($crate::helpers::Store::Shared).await;
+            }
+        }
+        )*
+    };
+}
+
 /// Runs a test body on a `localhost` issuer against both stores.
 #[macro_export]
 macro_rules! on_both_stores_localhost {
