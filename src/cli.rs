@@ -145,6 +145,9 @@ pub struct UpdateClient {
     /// Replace a private_key_jwt client's public keys (a JWKS JSON file).
     #[arg(long)]
     pub jwks: Option<PathBuf>,
+    /// Fetch a private_key_jwt client's public keys from URL from now on (replaces --jwks).
+    #[arg(long = "jwks-uri", value_name = "URL", conflicts_with = "jwks")]
+    pub jwks_uri: Option<String>,
     /// Give the client a new secret (printed once); the old one stops working.
     #[arg(long)]
     pub rotate_secret: bool,
@@ -184,6 +187,11 @@ pub struct AddClient {
     /// The client's public keys (a JWKS JSON file) for private_key_jwt.
     #[arg(long)]
     pub jwks: Option<PathBuf>,
+    /// Or where the client publishes them (https, or http on a loopback host): fetched when
+    /// needed, kept for client_jwks.cache_max_age, fetched again when an assertion names a
+    /// key not in the set.
+    #[arg(long = "jwks-uri", value_name = "URL", conflicts_with = "jwks")]
+    pub jwks_uri: Option<String>,
     /// Sign this client's ID Tokens with ALG (`id_token_signed_response_alg`): ES256 or
     /// RS256, one of keys.alg and keys.extra_algs. Default: keys.alg.
     #[arg(long = "id-token-alg", value_name = "ALG")]
@@ -330,11 +338,14 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 &a.redirect_uris,
                 &a.post_logout_redirect_uris,
             )?;
-            let jwks = match (&a.jwks, method) {
-                (Some(f), AuthMethod::PrivateKeyJwt) => Some(read_jwks(f)?),
-                (None, AuthMethod::PrivateKeyJwt) => bail!("private_key_jwt needs --jwks FILE"),
-                (Some(_), _) => bail!("--jwks is only for --auth-method private_key_jwt"),
-                (None, _) => None,
+            let (jwks, jwks_uri) = match (&a.jwks, &a.jwks_uri, method) {
+                (Some(f), None, AuthMethod::PrivateKeyJwt) => (Some(read_jwks(f)?), None),
+                (None, Some(u), AuthMethod::PrivateKeyJwt) => (None, Some(jwks_uri_arg(u)?)),
+                (None, None, AuthMethod::PrivateKeyJwt) => {
+                    bail!("private_key_jwt needs --jwks FILE or --jwks-uri URL")
+                }
+                (None, None, _) => (None, None),
+                _ => bail!("--jwks and --jwks-uri are only for --auth-method private_key_jwt"),
             };
             if let Some(alg) = &a.id_token_alg {
                 check_id_token_alg(c, alg)?;
@@ -360,6 +371,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 grant_types: grants,
                 scope: idp::oauth::types::split_list(&a.scope),
                 jwks,
+                jwks_uri,
                 id_token_signed_response_alg: a.id_token_alg.clone(),
                 require_mfa: a.require_mfa,
                 min_level: a.min_level.clone(),
@@ -378,6 +390,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                     "post_logout_redirect_uris": new.post_logout_redirect_uris,
                     "grant_types": new.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
                     "scope": new.scope,
+                    "jwks_uri": new.jwks_uri,
                     "require_mfa": new.require_mfa,
                     "min_level": new.min_level,
                     "require_pushed_authorization_requests": new.require_pushed_authorization_requests,
@@ -475,6 +488,13 @@ fn read_jwks(f: &std::path::Path) -> anyhow::Result<String> {
         keys::PublicKey::from_jwk(k).map_err(|e| anyhow::anyhow!("--jwks: unusable key: {e}"))?;
     }
     Ok(text)
+}
+
+/// The `--jwks-uri` value, checked.
+fn jwks_uri_arg(u: &str) -> anyhow::Result<String> {
+    idp::oauth::client_keys::check_jwks_uri(u)
+        .map_err(|why| anyhow::anyhow!("--jwks-uri {u:?} {why}"))?;
+    Ok(u.to_owned())
 }
 
 /// What a registration must hold together, whether new or changed.
@@ -587,6 +607,17 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
     } else {
         None
     };
+    // New keys, inline or by URL, replace both the old set and the old URL.
+    let (jwks, jwks_uri) = match (&u.jwks, &u.jwks_uri, old.auth_method) {
+        (None, None, _) => (old.jwks.clone(), old.jwks_uri.clone()),
+        (f, _, m) if m != AuthMethod::PrivateKeyJwt => bail!(
+            "{}: client {} authenticates with {m}, not private_key_jwt",
+            if f.is_some() { "--jwks" } else { "--jwks-uri" },
+            u.id
+        ),
+        (Some(f), _, _) => (Some(read_jwks(f)?), None),
+        (None, Some(uri), _) => (None, Some(jwks_uri_arg(uri)?)),
+    };
     let changed = NewClient {
         name: u.name.clone().unwrap_or_else(|| old.name.clone()),
         secret_hash: None,
@@ -598,14 +629,8 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
             Some(s) => idp::oauth::types::split_list(s),
             None => old.scope.clone(),
         },
-        jwks: match (&u.jwks, old.auth_method) {
-            (Some(f), AuthMethod::PrivateKeyJwt) => Some(read_jwks(f)?),
-            (Some(_), m) => bail!(
-                "--jwks: client {} authenticates with {m}, not private_key_jwt",
-                u.id
-            ),
-            (None, _) => old.jwks.clone(),
-        },
+        jwks,
+        jwks_uri,
         id_token_signed_response_alg: id_token_alg,
         require_mfa: u.require_mfa.unwrap_or(old.require_mfa),
         min_level,
@@ -643,6 +668,7 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
                 != changed.require_pushed_authorization_requests,
         ),
         ("jwks", old.jwks != changed.jwks),
+        ("jwks_uri", old.jwks_uri != changed.jwks_uri),
         ("secret", secret.is_some()),
     ];
     let names: Vec<&str> = fields.iter().filter(|(_, c)| *c).map(|(n, _)| *n).collect();

@@ -236,6 +236,41 @@ impl WebhooksConfig {
     }
 }
 
+/// Fetching the keys of `private_key_jwt` clients registered with a `jwks_uri`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientJwksConfig {
+    /// Seconds a fetched key set is used before it is fetched again.
+    pub cache_max_age: u64,
+    /// Seconds after a fetch before an assertion naming a key not in the set (the client
+    /// rotated) may cause another.
+    pub cooldown: u64,
+    /// How long one fetch may take, ms.
+    pub timeout_ms: u64,
+}
+
+impl Default for ClientJwksConfig {
+    fn default() -> Self {
+        ClientJwksConfig {
+            cache_max_age: 600,
+            cooldown: 30,
+            timeout_ms: 5000,
+        }
+    }
+}
+
+impl ClientJwksConfig {
+    /// The fetcher's settings.
+    pub fn settings(&self) -> idp::oauth::client_keys::RemoteKeySettings {
+        use std::time::Duration;
+        idp::oauth::client_keys::RemoteKeySettings {
+            cache_max_age: Duration::from_secs(self.cache_max_age),
+            cooldown: Duration::from_secs(self.cooldown),
+            timeout: Duration::from_millis(self.timeout_ms),
+        }
+    }
+}
+
 /// The longest citizen certificate accepted, days: five years, half the issuing CA's ten,
 /// so a certificate issued late in the issuing CA's life still fits inside it for years.
 pub const MAX_CITIZEN_VALIDITY_DAYS: i64 = 5 * 365;
@@ -286,6 +321,8 @@ pub struct Config {
     /// Every client must push its authorization requests (RFC 9126 §5), not only those
     /// registered with `--require-par`.
     pub require_pushed_authorization_requests: bool,
+    /// Clients' keys fetched from their `jwks_uri`.
+    pub client_jwks: ClientJwksConfig,
 }
 
 impl Default for Config {
@@ -311,6 +348,7 @@ impl Default for Config {
             ca: CaConfig::default(),
             webhooks: WebhooksConfig::default(),
             require_pushed_authorization_requests: false,
+            client_jwks: ClientJwksConfig::default(),
         }
     }
 }
@@ -430,6 +468,15 @@ impl Config {
         if let Some(v) = parse_env("VHOD_REQUIRE_PAR")? {
             c.require_pushed_authorization_requests = v;
         }
+        if let Some(v) = parse_env("VHOD_CLIENT_JWKS_CACHE_MAX_AGE")? {
+            c.client_jwks.cache_max_age = v;
+        }
+        if let Some(v) = parse_env("VHOD_CLIENT_JWKS_COOLDOWN")? {
+            c.client_jwks.cooldown = v;
+        }
+        if let Some(v) = parse_env("VHOD_CLIENT_JWKS_TIMEOUT_MS")? {
+            c.client_jwks.timeout_ms = v;
+        }
         if let Some(v) = parse_env("VHOD_ACCESS_TOKEN_TTL")? {
             c.lifetimes.access_token = v;
         }
@@ -541,6 +588,16 @@ impl Config {
         }
         if !(100..=60_000).contains(&w.timeout_ms) {
             bail!("webhooks.timeout_ms must be between 100 and 60000");
+        }
+        let j = &self.client_jwks;
+        if !(1..=86_400).contains(&j.cache_max_age) {
+            bail!("client_jwks.cache_max_age must be between 1 and 86400 seconds");
+        }
+        if !(1..=j.cache_max_age).contains(&j.cooldown) {
+            bail!("client_jwks.cooldown must be between 1 second and client_jwks.cache_max_age");
+        }
+        if !(100..=60_000).contains(&j.timeout_ms) {
+            bail!("client_jwks.timeout_ms must be between 100 and 60000");
         }
         if self.mode == Mode::Production {
             if self.kek.is_none() && self.kek_file.is_none() {

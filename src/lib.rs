@@ -118,6 +118,7 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     settings.session_ttl = c.lifetimes.session;
     settings.par_ttl = c.lifetimes.pushed_request;
     settings.require_par = c.require_pushed_authorization_requests;
+    settings.client_jwks = c.client_jwks.settings();
     settings.development = c.mode == Mode::Development;
     settings.trusted_proxies = c.trusted_proxies.clone();
     settings.registry =

@@ -57,6 +57,7 @@ pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
         grant_types: vec![GrantType::AuthorizationCode],
         scope: vec!["openid".into()],
         jwks: None,
+        jwks_uri: None,
         id_token_signed_response_alg: None,
         require_mfa: false,
         min_level: None,

@@ -40,6 +40,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The identity registry that must confirm the `standard` level, when configured.
     pub registry: Option<crate::registry::RegistrySettings>,
+    /// How `private_key_jwt` clients' keys are fetched from their `jwks_uri`.
+    pub client_jwks: crate::oauth::client_keys::RemoteKeySettings,
 }
 
 impl Settings {
@@ -60,6 +62,7 @@ impl Settings {
             development: true,
             trusted_proxies: Vec::new(),
             registry: None,
+            client_jwks: Default::default(),
         }
     }
 }
@@ -110,6 +113,8 @@ pub struct App {
     pub signer: Arc<signer::Signer>,
     /// The tamper-evident audit trail.
     pub audit: keys::audit::Audit,
+    /// Key sets fetched from clients' `jwks_uri`.
+    pub client_keys: crate::oauth::client_keys::RemoteKeys,
     /// Recently read clients (a second at most: a removed client stops working at once
     /// after that, an added one works at once).
     clients: RwLock<HashMap<String, (Arc<Client>, Instant)>>,
@@ -144,6 +149,7 @@ impl App {
     ) -> Result<App, crate::pages::PageError> {
         let audit = signer.audit.clone();
         Ok(App {
+            client_keys: crate::oauth::client_keys::RemoteKeys::new(settings.client_jwks.clone()),
             settings,
             db,
             cache,

@@ -708,3 +708,156 @@ async fn clients_update_changes_a_client_in_a_running_server() {
     let (ok, out, err) = run(dir.path(), &["audit", "verify"], None);
     assert!(ok && out.starts_with("ok"), "{out}{err}");
 }
+
+/// `clients add|update --jwks-uri`: a `private_key_jwt` client whose keys the running server
+/// fetches from the client; the URL is checked, and keys by file or by URL replace each other.
+#[tokio::test]
+async fn a_client_registered_with_a_jwks_uri_works_in_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, base) = serve(dir.path(), &[]).await;
+    let ks = crate::jwks_uri::KeyServer::start().await;
+    let (k1, k2) = (
+        keys::SigningKey::generate(keys::Alg::ES256).unwrap(),
+        keys::SigningKey::generate(keys::Alg::ES256).unwrap(),
+    );
+    ks.publish("rp", &[&k1]);
+    ks.publish("rp2", &[&k2]);
+    let jwt = [
+        "clients",
+        "add",
+        "--name",
+        "Keys",
+        "--auth-method",
+        "private_key_jwt",
+        "--grant-type",
+        "client_credentials",
+    ];
+    fn with<'a>(jwt: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        [jwt, extra].concat()
+    }
+    for (uri, reason) in [
+        ("http://rp.example/jwks", "must use https"),
+        ("ftp://rp.example/jwks", "must be an https URL"),
+        ("https://u:p@rp.example/jwks", "must not carry credentials"),
+        ("jwks.json", "is not an absolute URL"),
+    ] {
+        refused(dir.path(), &with(&jwt, &["--jwks-uri", uri]), reason);
+    }
+    refused(
+        dir.path(),
+        &jwt,
+        "private_key_jwt needs --jwks FILE or --jwks-uri URL",
+    );
+    let file = dir.path().join("k2.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({"keys": [k2.public_jwk()]}).to_string(),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let uri = ks.uri("rp");
+    refused(
+        dir.path(),
+        &with(&jwt, &["--jwks", file, "--jwks-uri", &uri]),
+        "cannot be used with",
+    );
+    refused(
+        dir.path(),
+        &[
+            "clients",
+            "add",
+            "--name",
+            "Secret",
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+            "--jwks-uri",
+            &uri,
+        ],
+        "only for --auth-method private_key_jwt",
+    );
+
+    let (ok, out, err) = run(
+        dir.path(),
+        &with(&jwt, &["--jwks-uri", &uri, "--json"]),
+        None,
+    );
+    assert!(ok, "{err}");
+    let added: Value = serde_json::from_str(&out).unwrap();
+    let id = added["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(added["client_secret"], Value::Null);
+    assert_eq!(listed(dir.path(), &id)["jwks_uri"], uri.as_str());
+    assert_eq!(crate::jwks_uri::grant(&base, &id, &k1, "a").await.0, 200);
+    assert_eq!(ks.hits("rp"), 1);
+
+    // Keys from a file replace the URL, and a URL replaces the file's keys.
+    let (ok, _, err) = run(
+        dir.path(),
+        &["clients", "update", &id, "--jwks", file],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(listed(dir.path(), &id)["jwks_uri"], Value::Null);
+    eventually("the file's key accepted", || async {
+        crate::jwks_uri::grant(&base, &id, &k2, &uuid::Uuid::new_v4().to_string())
+            .await
+            .0
+            == 200
+    })
+    .await;
+    assert_eq!(crate::jwks_uri::grant(&base, &id, &k1, "b").await.0, 401);
+    let uri2 = ks.uri("rp2");
+    let (ok, _, err) = run(
+        dir.path(),
+        &["clients", "update", &id, "--jwks-uri", &uri2],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(listed(dir.path(), &id)["jwks_uri"], uri2.as_str());
+    eventually("keys fetched from the new URL", || async {
+        let st = crate::jwks_uri::grant(&base, &id, &k2, &uuid::Uuid::new_v4().to_string())
+            .await
+            .0;
+        st == 200 && ks.hits("rp2") == 1
+    })
+    .await;
+    refused(
+        dir.path(),
+        &[
+            "clients",
+            "update",
+            &id,
+            "--jwks-uri",
+            "http://rp.example/k",
+        ],
+        "must use https",
+    );
+    // Only private_key_jwt clients have keys.
+    let (secret_id, _) = add_client(dir.path(), &[]);
+    refused(
+        dir.path(),
+        &["clients", "update", &secret_id, "--jwks-uri", &uri],
+        "--jwks-uri: client",
+    );
+
+    // The trail names the URL at registration and the fields each change touched.
+    let (ok, out, err) = run(
+        dir.path(),
+        &["audit", "list", "--subject", &id, "--json"],
+        None,
+    );
+    assert!(ok, "{err}");
+    let mut trail: Vec<Value> = serde_json::from_str(&out).unwrap();
+    trail.reverse();
+    assert_eq!(trail[0]["details"]["jwks_uri"], uri.as_str());
+    let changed: Vec<Value> = trail[1..]
+        .iter()
+        .map(|e| e["details"]["changed"].clone())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            serde_json::json!(["jwks", "jwks_uri"]),
+            serde_json::json!(["jwks", "jwks_uri"])
+        ]
+    );
+}

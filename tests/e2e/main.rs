@@ -19,6 +19,7 @@ mod code_flow;
 mod factors;
 mod id_token_alg;
 mod identity;
+mod jwks_uri;
 mod logout;
 mod mfa;
 mod notification_settings;

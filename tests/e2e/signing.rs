@@ -34,6 +34,7 @@ pub(crate) async fn api_client(app: &TestApp, name: &str, scope: &[&str]) -> (St
         grant_types: vec![GrantType::ClientCredentials],
         scope: scope.iter().map(|s| s.to_string()).collect(),
         jwks: None,
+        jwks_uri: None,
         id_token_signed_response_alg: None,
         require_mfa: false,
         min_level: None,

@@ -4,7 +4,9 @@
 //! Rules: exactly one method per request; the method must be the one the client registered;
 //! secrets are compared as keyed hashes in constant time (fast: secrets are high-entropy,
 //! so argon2 would only cost CPU); `private_key_jwt` assertions must name us as audience
-//! (issuer or token endpoint), be unexpired and never replayed (`jti` cached until `exp`).
+//! (issuer or token endpoint), be unexpired and never replayed (`jti` cached until `exp`);
+//! their keys are the registered set or the one the client publishes at its `jwks_uri`
+//! ([`client_keys`](super::client_keys)).
 
 use crate::app::App;
 use crate::crypto::{ct_eq, hmac_b64};
@@ -145,7 +147,8 @@ async fn by_assertion(
     assertion: &str,
     client_id: Option<&str>,
 ) -> Result<Arc<Client>, OAuthError> {
-    let (_, unverified, ..) = keys::decode_unverified(assertion).map_err(|_| invalid(false))?;
+    let (header, unverified, ..) =
+        keys::decode_unverified(assertion).map_err(|_| invalid(false))?;
     let iss = unverified
         .get("iss")
         .and_then(Value::as_str)
@@ -158,11 +161,21 @@ async fn by_assertion(
     if client.auth_method != AuthMethod::PrivateKeyJwt {
         return Err(invalid(false));
     }
-    let jwks: keys::Jwks = client
-        .jwks
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok())
-        .ok_or_else(|| invalid(false))?;
+    let jwks: Arc<keys::Jwks> = match (&client.jwks, &client.jwks_uri) {
+        (Some(j), _) => serde_json::from_str(j)
+            .map(Arc::new)
+            .map_err(|_| invalid(false))?,
+        (None, Some(uri)) => app
+            .client_keys
+            .get(uri, header.kid.as_deref())
+            .await
+            .map_err(|_| {
+                OAuthError::invalid_client(
+                    "the client's keys could not be fetched from its jwks_uri",
+                )
+            })?,
+        (None, None) => return Err(invalid(false)),
+    };
     let (_, claims) = keys::verify_jws(assertion, |h| {
         jwks.keys
             .iter()

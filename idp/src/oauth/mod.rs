@@ -3,6 +3,7 @@
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
+pub mod client_keys;
 pub mod discovery;
 pub mod end_session;
 pub mod error;

@@ -28,6 +28,8 @@ pub struct Client {
     /// The client's public keys (JWKS JSON) for `private_key_jwt`.
     #[serde(skip)]
     pub jwks: Option<String>,
+    /// Where the client publishes its public keys for `private_key_jwt`, instead of `jwks`.
+    pub jwks_uri: Option<String>,
     /// `id_token_signed_response_alg` (e.g. `RS256`); `None`: the primary key's.
     pub id_token_signed_response_alg: Option<String>,
     /// Every sign-in for this client needs a second factor.
@@ -69,6 +71,8 @@ pub struct NewClient {
     pub scope: Vec<String>,
     /// JWKS JSON for `private_key_jwt`.
     pub jwks: Option<String>,
+    /// Or where the client publishes it.
+    pub jwks_uri: Option<String>,
     /// `id_token_signed_response_alg`, if not the primary key's.
     pub id_token_signed_response_alg: Option<String>,
     /// Every sign-in needs a second factor.
@@ -89,8 +93,8 @@ impl Clients<'_> {
         query(
             "INSERT INTO clients (id, name, secret_hash, auth_method, redirect_uris, \
              post_logout_redirect_uris, grant_types, scope, jwks, id_token_signed_response_alg, \
-             require_mfa, min_level, require_pushed_authorization_requests, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             require_mfa, min_level, require_pushed_authorization_requests, created_at, jwks_uri) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(id)
         .bind(&c.name)
@@ -106,6 +110,7 @@ impl Clients<'_> {
         .bind(c.min_level.as_deref())
         .bind(i64::from(c.require_pushed_authorization_requests))
         .bind(now)
+        .bind(c.jwks_uri.as_deref())
         .execute(self.0)
         .await
         .map_err(|e| conflict(e, "client"))?;
@@ -130,7 +135,7 @@ impl Clients<'_> {
     }
 
     /// Replaces what an operator may change of client `id` (everything but its id, its
-    /// authentication method and its registration time; `jwks` too); a new `secret_hash`
+    /// authentication method and its registration time; `jwks` and `jwks_uri` too); a new `secret_hash`
     /// replaces the secret when given. False if there is no such client.
     pub async fn update(
         &self,
@@ -143,7 +148,7 @@ impl Clients<'_> {
             "UPDATE clients SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, \
              grant_types = $4, scope = $5, id_token_signed_response_alg = $6, require_mfa = $7, \
              min_level = $8, require_pushed_authorization_requests = $9, \
-             secret_hash = COALESCE($10, secret_hash), jwks = $11 WHERE id = $12",
+             secret_hash = COALESCE($10, secret_hash), jwks = $11, jwks_uri = $12 WHERE id = $13",
         )
         .bind(&c.name)
         .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
@@ -156,6 +161,7 @@ impl Clients<'_> {
         .bind(i64::from(c.require_pushed_authorization_requests))
         .bind(secret_hash)
         .bind(c.jwks.as_deref())
+        .bind(c.jwks_uri.as_deref())
         .bind(id)
         .execute(self.0)
         .await?;
@@ -190,6 +196,7 @@ fn from_row(r: &Row) -> Result<Client, StoreError> {
         grant_types: grants.iter().filter_map(|g| g.parse().ok()).collect(),
         scope: crate::oauth::types::split_list(&r.try_get::<String, _>("scope")?),
         jwks: r.try_get("jwks")?,
+        jwks_uri: r.try_get("jwks_uri")?,
         id_token_signed_response_alg: r.try_get("id_token_signed_response_alg")?,
         require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
         min_level: r.try_get("min_level")?,

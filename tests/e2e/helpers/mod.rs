@@ -86,6 +86,9 @@ pub async fn test_config(
     c.webhooks.timeout_ms = 2000;
     // The tests' receivers listen on 127.0.0.1.
     c.webhooks.allow_private_networks = true;
+    // A client's rotated keys are fetched again after 2 s (not 30), a fetch waits 1 s.
+    c.client_jwks.cooldown = 2;
+    c.client_jwks.timeout_ms = 1000;
     if store == Store::Shared {
         let (pg, redis) = match shared {
             Some(s) => s,
@@ -254,6 +257,7 @@ impl TestApp {
             .map(|s| s.to_string())
             .collect(),
             jwks,
+            jwks_uri: None,
             id_token_signed_response_alg: id_token_alg.map(str::to_owned),
             require_mfa: false,
             min_level: None,
