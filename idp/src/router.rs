@@ -17,6 +17,9 @@ use tower_http::trace::TraceLayer;
 /// Token endpoint path (client assertions may name it as audience).
 pub const TOKEN: &str = "/token";
 
+/// UserInfo endpoint path (DPoP proofs name it as `htu`).
+pub const USERINFO: &str = "/userinfo";
+
 /// One protocol endpoint: its discovery metadata name, path and handlers.
 pub struct Endpoint {
     /// Discovery metadata member naming this endpoint, if any.
@@ -51,7 +54,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         metadata: Some("userinfo_endpoint"),
-        path: "/userinfo",
+        path: USERINFO,
         route: || get(oauth::userinfo::get).post(oauth::userinfo::post),
     },
     Endpoint {

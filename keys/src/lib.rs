@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod ca;
 pub mod clock;
+pub mod dpop;
 pub mod jwk;
 pub mod jws;
 pub mod kek;

@@ -16,6 +16,7 @@ mod certificates;
 mod cli;
 mod client_auth;
 mod code_flow;
+mod dpop;
 mod factors;
 mod id_token_alg;
 mod identity;

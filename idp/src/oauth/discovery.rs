@@ -45,6 +45,7 @@ pub fn document(app: &App) -> Value {
         // `request_uri` is accepted only as a pushed request's (RFC 9126), never fetched.
         "request_uri_parameter_supported": false,
         "require_pushed_authorization_requests": app.settings.require_par,
+        "dpop_signing_alg_values_supported": keys::dpop::ALGS,
         "acr_values_supported": ACR_VALUES,
         "ui_locales_supported": ["ru", "en"],
         "claim_types_supported": ["normal"],

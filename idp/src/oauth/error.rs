@@ -52,6 +52,10 @@ pub enum ErrorCode {
     /// The person cannot meet what the client requires (a second factor, a level):
     /// OpenID Connect Core 1.0 incorporating errata set 2, §3.1.2.6.
     UnmetAuthenticationRequirements,
+    /// A DPoP proof is missing where one is needed, malformed, or does not match the
+    /// request, the key or the token (RFC 9449 §5, §7.1): 400 at the token endpoint, 401 at
+    /// a resource.
+    InvalidDpopProof,
 }
 
 impl ErrorCode {
@@ -78,6 +82,7 @@ impl ErrorCode {
             ErrorCode::RegistrationNotSupported => "registration_not_supported",
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
             ErrorCode::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
         }
     }
 
@@ -102,6 +107,9 @@ pub struct OAuthError {
     pub description: Option<Cow<'static, str>>,
     /// For `invalid_client` via HTTP Basic: answer with a `WWW-Authenticate: Basic` challenge.
     pub basic_challenge: bool,
+    /// At a resource, for a request that used the DPoP scheme: the challenge is `DPoP`
+    /// (RFC 9449 §7.1), and a bad proof is a 401.
+    pub dpop_challenge: bool,
 }
 
 impl OAuthError {
@@ -111,6 +119,7 @@ impl OAuthError {
             code,
             description: Some(description.into()),
             basic_challenge: false,
+            dpop_challenge: false,
         }
     }
     /// `invalid_request` with a description.
@@ -136,6 +145,7 @@ impl OAuthError {
             code: ErrorCode::ServerError,
             description: None,
             basic_challenge: false,
+            dpop_challenge: false,
         }
     }
     /// The description a client may see (none for 5xx).
@@ -175,7 +185,10 @@ struct Body<'a> {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let status = self.code.status();
+        let status = match self.code {
+            ErrorCode::InvalidDpopProof if self.dpop_challenge => StatusCode::UNAUTHORIZED,
+            c => c.status(),
+        };
         let body = Body {
             error: self.code.as_str(),
             error_description: self.public_description(),
@@ -191,6 +204,17 @@ impl IntoResponse for OAuthError {
         let challenge = match self.code {
             ErrorCode::InvalidClient if self.basic_challenge => {
                 Some("Basic realm=\"vhod\"".to_owned())
+            }
+            ErrorCode::InvalidToken
+            | ErrorCode::InsufficientScope
+            | ErrorCode::InvalidDpopProof
+                if self.dpop_challenge =>
+            {
+                Some(format!(
+                    "DPoP algs=\"{}\", error=\"{}\"",
+                    keys::dpop::ALGS.join(" "),
+                    self.code.as_str()
+                ))
             }
             ErrorCode::InvalidToken | ErrorCode::InsufficientScope => Some(format!(
                 "Bearer realm=\"vhod\", error=\"{}\"",

@@ -37,10 +37,7 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, OA
     let hint = p.get("token_type_hint");
     if hint != Some("refresh_token") {
         if let Ok(at) = verify_access_token(app, token).await {
-            let mut v = Value::Object(at.claims);
-            v["active"] = true.into();
-            v["token_type"] = "Bearer".into();
-            return Ok(v);
+            return Ok(active(at.claims));
         }
     }
     let now = app.now();
@@ -60,11 +57,18 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, OA
     }
     if hint == Some("refresh_token") {
         if let Ok(at) = verify_access_token(app, token).await {
-            let mut v = Value::Object(at.claims);
-            v["active"] = true.into();
-            v["token_type"] = "Bearer".into();
-            return Ok(v);
+            return Ok(active(at.claims));
         }
     }
     Ok(json!({ "active": false }))
+}
+
+/// An access token's introspection answer: its claims (a DPoP-bound one's `cnf` among them,
+/// RFC 9449 §6.2), `active`, and its `token_type`.
+fn active(claims: serde_json::Map<String, Value>) -> Value {
+    let bound = claims.contains_key("cnf");
+    let mut v = Value::Object(claims);
+    v["active"] = true.into();
+    v["token_type"] = crate::oauth::token::token_type(bound.then_some("")).into();
+    v
 }

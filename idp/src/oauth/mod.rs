@@ -5,6 +5,7 @@ pub mod claims;
 pub mod client_auth;
 pub mod client_keys;
 pub mod discovery;
+pub mod dpop;
 pub mod end_session;
 pub mod error;
 pub mod introspection;

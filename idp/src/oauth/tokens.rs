@@ -26,6 +26,14 @@ pub struct AccessToken<'a> {
     pub acr: Option<&'a str>,
     /// Session id.
     pub sid: Option<&'a str>,
+    /// The thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1).
+    pub jkt: Option<&'a str>,
+}
+
+/// `cnf` (RFC 7800) of a DPoP-bound token.
+#[derive(Serialize)]
+struct Cnf<'a> {
+    jkt: &'a str,
 }
 
 #[derive(Serialize)]
@@ -46,6 +54,8 @@ struct AtClaims<'a> {
     acr: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Cnf<'a>>,
 }
 
 /// Signs an access token; returns it and its lifetime in seconds.
@@ -65,6 +75,7 @@ pub fn access_token(app: &App, at: &AccessToken<'_>) -> Result<(String, i64), OA
         auth_time: at.auth_time,
         acr: at.acr,
         sid: at.sid,
+        cnf: at.jkt.map(|jkt| Cnf { jkt }),
     };
     let jwt = keys::sign_jwt(&app.keys.signer(), Some("at+jwt"), &claims)?;
     // A citizen's token comes back to userinfo; a client's own (client credentials) goes

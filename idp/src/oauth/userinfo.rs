@@ -1,8 +1,10 @@
 //! UserInfo endpoint (OIDC Core §5.3), GET and POST.
 //!
-//! Rules: the access token comes in the `Authorization: Bearer` header, or in a POST form
-//! body (RFC 6750 §2.2) — never both; it must be ours, live and carry `openid`; claims are
-//! those its scopes release plus any asked for in the `claims` parameter's `userinfo`.
+//! Rules: the access token comes in the `Authorization` header (`Bearer`, or `DPoP` with a
+//! proof, RFC 9449 §7), or in a POST form body (RFC 6750 §2.2) — never twice; it must be
+//! ours, live and carry `openid`; a DPoP-bound token only counts with a proof of its key made
+//! for this request and this token, and a token not bound is refused under `DPoP`; claims
+//! are those its scopes release plus any asked for in the `claims` parameter's `userinfo`.
 
 use crate::app::{App, AppState};
 use crate::oauth::authorize::request::claim_names;
@@ -14,16 +16,26 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 
-/// The bearer token of a request (header, or form body for POST).
-pub fn bearer(headers: &HeaderMap, body: Option<&[u8]>) -> Result<String, OAuthError> {
+/// An access token as a request presented it.
+pub struct Presented {
+    /// The token.
+    pub token: String,
+    /// Under the `DPoP` scheme (else `Bearer`, or the form body).
+    pub dpop: bool,
+}
+
+/// The access token of a request (header, or form body for POST).
+pub fn presented(headers: &HeaderMap, body: Option<&[u8]>) -> Result<Presented, OAuthError> {
     let from_header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             let (scheme, rest) = v.split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| rest.trim().to_owned())
+            let dpop = scheme.eq_ignore_ascii_case("dpop");
+            (dpop || scheme.eq_ignore_ascii_case("bearer")).then(|| Presented {
+                token: rest.trim().to_owned(),
+                dpop,
+            })
         });
     let from_body = body
         .map(Params::parse)
@@ -32,7 +44,8 @@ pub fn bearer(headers: &HeaderMap, body: Option<&[u8]>) -> Result<String, OAuthE
         (Some(_), Some(_)) => Err(OAuthError::invalid_request(
             "the access token was sent more than once",
         )),
-        (Some(t), None) | (None, Some(t)) => Ok(t),
+        (Some(p), None) => Ok(p),
+        (None, Some(token)) => Ok(Presented { token, dpop: false }),
         (None, None) => {
             let mut e = OAuthError::invalid_token("an access token is required");
             e.description = None;
@@ -43,26 +56,78 @@ pub fn bearer(headers: &HeaderMap, body: Option<&[u8]>) -> Result<String, OAuthE
 
 /// `GET /userinfo`.
 pub async fn get(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    respond(&app, bearer(&headers, None)).await
+    respond(&app, &headers, "GET", presented(&headers, None)).await
 }
 
 /// `POST /userinfo`.
 pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    respond(&app, bearer(&headers, Some(&body))).await
+    respond(&app, &headers, "POST", presented(&headers, Some(&body))).await
 }
 
-async fn respond(app: &App, token: Result<String, OAuthError>) -> Response {
-    match claims(app, token).await {
+async fn respond(
+    app: &App,
+    headers: &HeaderMap,
+    method: &str,
+    token: Result<Presented, OAuthError>,
+) -> Response {
+    let dpop = token.as_ref().is_ok_and(|t| t.dpop);
+    match claims(app, headers, method, token).await {
         Ok(v) => crate::http::json_no_store(&v),
-        Err(e) => e.into_response(),
+        Err(mut e) => {
+            e.dpop_challenge |= dpop;
+            e.into_response()
+        }
+    }
+}
+
+/// Checks that a token is presented as its binding demands (RFC 9449 §7.1–7.2).
+async fn check_binding(
+    app: &App,
+    headers: &HeaderMap,
+    method: &str,
+    p: &Presented,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), OAuthError> {
+    let bound = claims
+        .get("cnf")
+        .and_then(|c| c.get("jkt"))
+        .and_then(|j| j.as_str());
+    match (p.dpop, bound) {
+        (false, None) => Ok(()),
+        (false, Some(_)) => {
+            let mut e = OAuthError::invalid_token(
+                "the access token is DPoP-bound: present it under the DPoP scheme with a proof",
+            );
+            e.dpop_challenge = true;
+            Err(e)
+        }
+        (true, None) => Err(OAuthError::invalid_token(
+            "the access token is not DPoP-bound: present it as a Bearer token",
+        )),
+        (true, Some(jkt)) => {
+            let url = app.url(crate::router::USERINFO);
+            let proven =
+                crate::oauth::dpop::check(app, headers, method, &url, Some(&p.token)).await?;
+            match proven {
+                None => Err(crate::oauth::dpop::invalid("a DPoP proof is required")),
+                Some(k) if k == jkt => Ok(()),
+                Some(_) => Err(crate::oauth::dpop::invalid(
+                    "the DPoP proof is not made with the key the access token is bound to",
+                )),
+            }
+        }
     }
 }
 
 async fn claims(
     app: &App,
-    token: Result<String, OAuthError>,
+    headers: &HeaderMap,
+    method: &str,
+    token: Result<Presented, OAuthError>,
 ) -> Result<serde_json::Value, OAuthError> {
-    let claims = verify_access_token_claims(app, &token?).await?;
+    let token = token?;
+    let claims = verify_access_token_claims(app, &token.token).await?;
+    check_binding(app, headers, method, &token, &claims).await?;
     // The grant and the account in one query; a token's grant is always its subject's.
     let sub = claims
         .get("sub")

@@ -33,6 +33,9 @@ pub struct Grant {
     pub expires_at: i64,
     /// Unix time of revocation.
     pub revoked_at: Option<i64>,
+    /// The thumbprint of the DPoP key a public client's refresh tokens are bound to
+    /// (RFC 9449 §5): every refresh must prove it.
+    pub dpop_jkt: Option<String>,
 }
 
 impl Grant {
@@ -185,7 +188,7 @@ impl Grants<'_> {
 }
 
 /// A grant's columns, in [`from_named_row`]'s order.
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 13] = [
     "id",
     "account_id",
     "client_id",
@@ -198,10 +201,11 @@ const COLUMNS: [&str; 12] = [
     "created_at",
     "expires_at",
     "revoked_at",
+    "dpop_jkt",
 ];
 
 /// The same, as `grant_columns!` (`store/mod.rs`) names them in joins.
-const PREFIXED: [&str; 12] = [
+const PREFIXED: [&str; 13] = [
     "g_id",
     "g_account_id",
     "g_client_id",
@@ -214,6 +218,7 @@ const PREFIXED: [&str; 12] = [
     "g_created_at",
     "g_expires_at",
     "g_revoked_at",
+    "g_dpop_jkt",
 ];
 
 /// A grant from the `g_`-prefixed columns of a join.
@@ -223,7 +228,8 @@ const PREFIXED: [&str; 12] = [
 pub(super) fn grant_row(g: &Grant) -> Query<'static> {
     query(
         "INSERT INTO grants (id, account_id, client_id, scope, claims, sid, auth_time, acr, amr, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         created_at, expires_at, dpop_jkt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12) \
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(&g.id)
@@ -237,6 +243,7 @@ pub(super) fn grant_row(g: &Grant) -> Query<'static> {
     .bind(&g.amr)
     .bind(g.created_at)
     .bind(g.expires_at)
+    .bind(g.dpop_jkt.clone())
 }
 
 pub(super) fn refresh_row(hash: &str, grant: &str, now: i64, exp: i64) -> Query<'static> {
@@ -257,7 +264,7 @@ fn from_row(r: &Row) -> Result<Grant, StoreError> {
     from_named_row(r, &COLUMNS)
 }
 
-fn from_named_row(r: &Row, n: &[&str; 12]) -> Result<Grant, StoreError> {
+fn from_named_row(r: &Row, n: &[&str; 13]) -> Result<Grant, StoreError> {
     Ok(Grant {
         id: r.try_get(n[0])?,
         account_id: r.try_get(n[1])?,
@@ -271,5 +278,6 @@ fn from_named_row(r: &Row, n: &[&str; 12]) -> Result<Grant, StoreError> {
         created_at: r.try_get(n[9])?,
         expires_at: r.try_get(n[10])?,
         revoked_at: r.try_get(n[11])?,
+        dpop_jkt: r.try_get(n[12])?,
     })
 }

@@ -79,6 +79,7 @@ async fn rebuilding_the_sign_in_and_grant_tables_keeps_their_rows() {
         created_at: 1_000,
         expires_at: 90_000,
         revoked_at: None,
+        dpop_jkt: None,
     };
     assert!(db
         .grants()

@@ -1,7 +1,7 @@
 //! Bearer access tokens (RFC 6750 §2.1), checked as an external resource server checks them
 //! (RFC 9068 §4): a JWS whose signature verifies with a key of the IdP's JWKS, `typ` `at+jwt`,
 //! `iss` the IdP, `exp` in the future, and a `scope` holding `sign`. The caller is the token's
-//! `client_id`.
+//! `client_id`. DPoP-bound tokens (`cnf`) are refused: this API takes no DPoP proofs.
 //!
 //! Failures answer 401 `invalid_token` (or a bare challenge when no token came, §3.1) and 403
 //! `insufficient_scope`, each with its `WWW-Authenticate` header and a problem document.
@@ -110,6 +110,13 @@ fn check(s: &Signer, headers: &HeaderMap) -> Result<Caller, Refusal> {
     let exp = claims.get("exp").and_then(|v| v.as_i64());
     if exp.is_none_or(|exp| exp <= s.clock.now()) {
         return Err(Refusal::Invalid("the access token has expired"));
+    }
+    // A DPoP-bound token (RFC 9449) is worthless without a proof of its key, which this API
+    // does not take: presented as a Bearer token, it is refused (§7.2), never honoured.
+    if claims.get("cnf").is_some() {
+        return Err(Refusal::Invalid(
+            "the access token is DPoP-bound; this API takes Bearer tokens only",
+        ));
     }
     let Some(client_id) = claims.get("client_id").and_then(|v| v.as_str()) else {
         return Err(Refusal::Invalid("the access token names no client"));

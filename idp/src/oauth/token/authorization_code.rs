@@ -25,6 +25,7 @@ pub(super) async fn exchange(
     app: &App,
     client: &Client,
     p: &Params,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let code = p.require("code")?;
     let now = app.now();
@@ -82,6 +83,9 @@ pub(super) async fn exchange(
         created_at: now,
         expires_at: now + app.settings.refresh_token_ttl,
         revoked_at: None,
+        // A public client's refresh tokens are bound to the key it proved (RFC 9449 §5);
+        // a confidential client's are protected by its authentication instead.
+        dpop_jkt: jkt.filter(|_| client.is_public()).map(str::to_owned),
     };
     let refresh = new_refresh(client);
     let stored = app
@@ -98,15 +102,23 @@ pub(super) async fn exchange(
         }
         Some((account, true)) => account,
     };
-    let (access_token, expires_in, id_token) =
-        tokens_for_grant(app, client, &grant, &account, &scope, rec.nonce.as_deref())?;
+    let (access_token, expires_in, id_token) = tokens_for_grant(
+        app,
+        client,
+        &grant,
+        &account,
+        &scope,
+        rec.nonce.as_deref(),
+        jkt,
+    )?;
     let refresh_token = refresh.map(|(rt, _)| rt);
     let issued = format!("{} {}", client.id, grant.id);
     app.cache
         .put(&used_key(code), issued.as_bytes(), ttl)
         .await?;
-    Ok(TokenResponse::bearer(
+    Ok(TokenResponse::new(
         access_token,
+        jkt,
         expires_in,
         refresh_token,
         id_token,

@@ -15,6 +15,7 @@ pub(super) fn exchange(
     app: &App,
     client: &Client,
     p: &Params,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if client.is_public() {
         return Err(OAuthError::new(
@@ -54,11 +55,12 @@ pub(super) fn exchange(
             auth_time: None,
             acr: None,
             sid: None,
+            jkt,
         },
     )?;
     Ok(TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: super::token_type(jkt),
         expires_in,
         scope,
         ..Default::default()

@@ -22,7 +22,7 @@ use serde::Serialize;
 pub struct TokenResponse {
     /// The access token (a JWT per RFC 9068).
     pub access_token: String,
-    /// Always `Bearer`.
+    /// `Bearer`, or `DPoP` for a token bound to a DPoP key (RFC 9449 §5).
     pub token_type: &'static str,
     /// Access token lifetime, seconds.
     pub expires_in: i64,
@@ -36,10 +36,20 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// The `token_type` of an access token bound (or not) to a DPoP key.
+pub(crate) fn token_type(jkt: Option<&str>) -> &'static str {
+    if jkt.is_some() {
+        "DPoP"
+    } else {
+        "Bearer"
+    }
+}
+
 impl TokenResponse {
-    /// A Bearer token response.
-    pub fn bearer(
+    /// A token response; `jkt`: the DPoP key the access token is bound to.
+    pub fn new(
         access_token: String,
+        jkt: Option<&str>,
         expires_in: i64,
         refresh_token: Option<String>,
         id_token: Option<String>,
@@ -47,7 +57,7 @@ impl TokenResponse {
     ) -> TokenResponse {
         TokenResponse {
             access_token,
-            token_type: "Bearer",
+            token_type: token_type(jkt),
             expires_in,
             refresh_token,
             id_token,
@@ -96,10 +106,13 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<TokenResp
             "the client may not use this grant type",
         ));
     }
+    let jkt = crate::oauth::dpop::check(app, headers, "POST", &app.url(crate::router::TOKEN), None)
+        .await?;
+    let jkt = jkt.as_deref();
     match grant {
-        GrantType::AuthorizationCode => authorization_code::exchange(app, &client, &p).await,
-        GrantType::RefreshToken => refresh_token::exchange(app, &client, &p).await,
-        GrantType::ClientCredentials => client_credentials::exchange(app, &client, &p),
+        GrantType::AuthorizationCode => authorization_code::exchange(app, &client, &p, jkt).await,
+        GrantType::RefreshToken => refresh_token::exchange(app, &client, &p, jkt).await,
+        GrantType::ClientCredentials => client_credentials::exchange(app, &client, &p, jkt),
     }
 }
 
@@ -113,6 +126,7 @@ pub(crate) fn tokens_for_grant(
     account: &crate::store::Account,
     scope: &str,
     nonce: Option<&str>,
+    jkt: Option<&str>,
 ) -> Result<(String, i64, Option<String>), OAuthError> {
     use crate::oauth::tokens::{self, AccessToken};
     let (access_token, expires_in) = tokens::access_token(
@@ -125,6 +139,7 @@ pub(crate) fn tokens_for_grant(
             auth_time: Some(grant.auth_time),
             acr: Some(&grant.acr),
             sid: Some(&grant.sid),
+            jkt,
         },
     )?;
     if !crate::oauth::types::split_list(scope)

@@ -16,6 +16,7 @@ pub(super) async fn exchange(
     app: &App,
     client: &Client,
     p: &Params,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let rt = p.require("refresh_token")?;
     let now = app.now();
@@ -45,6 +46,14 @@ pub(super) async fn exchange(
             "the grant was revoked or has expired",
         ));
     }
+    // RFC 9449 §5: a bound refresh token works only with a proof of its key. The token
+    // presented is used up either way: a thief without the key gains nothing, and the
+    // rightful client, whose rotated token this was, will find its grant revoked on reuse.
+    if grant.dpop_jkt.is_some() && grant.dpop_jkt.as_deref() != jkt {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token is bound to a DPoP key this request did not prove",
+        ));
+    }
     let granted = split_list(&grant.scope);
     let scope = match p.get("scope") {
         None => grant.scope.clone(),
@@ -66,10 +75,11 @@ pub(super) async fn exchange(
         .await?
         .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
     let (access_token, expires_in, id_token) =
-        tokens_for_grant(app, client, &grant, &account, &scope, None)?;
+        tokens_for_grant(app, client, &grant, &account, &scope, None, jkt)?;
     let refresh_token = refresh_for(app, client, &grant.id, grant.expires_at).await?;
-    Ok(TokenResponse::bearer(
+    Ok(TokenResponse::new(
         access_token,
+        jkt,
         expires_in,
         refresh_token,
         id_token,

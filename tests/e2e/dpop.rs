@@ -1,0 +1,457 @@
+//! DPoP, sender-constrained tokens (RFC 9449): a token request with a proof gets a token bound
+//! to the proof's key (`token_type: DPoP`, `cnf.jkt`), which userinfo takes only under the
+//! DPoP scheme with a fresh proof of that key for that request and token; a public client's
+//! refresh token is bound too; every malformed or mismatched proof is `invalid_dpop_proof`.
+
+use crate::helpers::*;
+use crate::on_both_stores;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use idp::oauth::types::{AuthMethod, GrantType};
+use keys::dpop::{access_token_hash, sign_proof, thumbprint};
+use serde_json::{json, Value};
+
+on_both_stores!(
+    a_dpop_bound_token_works_only_with_a_proof_of_its_key,
+    a_public_client_s_refresh_token_is_bound_to_its_key,
+    bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof,
+);
+
+fn es256() -> keys::SigningKey {
+    keys::SigningKey::generate(keys::Alg::ES256).unwrap()
+}
+
+fn now() -> i64 {
+    keys::Clock::now(&keys::SystemClock)
+}
+
+/// A fresh proof for `htm` `htu`, naming `token` when given.
+fn proof(key: &keys::SigningKey, htm: &str, htu: &str, token: Option<&str>) -> String {
+    let mut c =
+        json!({"jti": uuid::Uuid::new_v4().to_string(), "htm": htm, "htu": htu, "iat": now()});
+    if let Some(t) = token {
+        c["ath"] = access_token_hash(t).into();
+    }
+    sign_proof(key, &c).unwrap()
+}
+
+/// A JWS of `header` and `claims` signed by `key`, whatever they say.
+fn raw(key: &keys::SigningKey, header: &Value, claims: &Value) -> String {
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let sig = key.sign(input.as_bytes()).unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+fn payload(jwt: &str) -> Value {
+    let p = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
+}
+
+/// A code for `rp` after alice signs in and consents; (code, verifier).
+async fn code_for(app: &TestApp, rp: &Rp) -> (String, String) {
+    if app
+        .app
+        .db
+        .accounts()
+        .by_login("alice")
+        .await
+        .unwrap()
+        .is_none()
+    {
+        app.user("alice", "correct horse battery").await;
+    }
+    let (url, verifier) = authorize_url(app, rp, &[("scope", "openid profile offline_access")]);
+    let browser = Browser::new();
+    let start = browser.get(&app.base, &url).await;
+    let landed = browser
+        .login_and_consent(&app.base, start, "alice", "correct horse battery")
+        .await
+        .redirect();
+    (Landed::param(&landed, "code").unwrap(), verifier)
+}
+
+/// A token request with `form`, authenticated as `rp` (Basic for a confidential client,
+/// `client_id` for a public one), with these DPoP headers.
+async fn token(app: &TestApp, rp: &Rp, form: &[(&str, &str)], proofs: &[&str]) -> (u16, Value) {
+    let mut form: Vec<(&str, &str)> = form.to_vec();
+    let mut req = http().post(app.url("/token"));
+    match &rp.secret {
+        Some(s) => req = req.basic_auth(&rp.id, Some(s)),
+        None => form.push(("client_id", &rp.id)),
+    }
+    for p in proofs {
+        req = req.header("DPoP", *p);
+    }
+    let r = req.form(&form).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or_default())
+}
+
+async fn redeem_code(app: &TestApp, rp: &Rp, proofs: &[&str]) -> (u16, Value) {
+    let (code, verifier) = code_for(app, rp).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", rp.redirect_uri.as_str()),
+        ("code_verifier", verifier.as_str()),
+    ];
+    token(app, rp, &form, proofs).await
+}
+
+/// userinfo by `method` with this Authorization header and DPoP headers: status, JSON,
+/// WWW-Authenticate.
+async fn userinfo(
+    app: &TestApp,
+    method: reqwest::Method,
+    authorization: &str,
+    proofs: &[&str],
+) -> (u16, Value, String) {
+    let mut req = http()
+        .request(method, app.url("/userinfo"))
+        .header("Authorization", authorization);
+    for p in proofs {
+        req = req.header("DPoP", *p);
+    }
+    let r = req.send().await.unwrap();
+    let www = r
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (r.status().as_u16(), r.json().await.unwrap_or_default(), www)
+}
+
+async fn a_dpop_bound_token_works_only_with_a_proof_of_its_key(app: TestApp) {
+    let rp = app.confidential().await;
+    let (key, other) = (es256(), es256());
+    let token_url = app.url("/token");
+    let ui = app.url("/userinfo");
+    let (st, t) = redeem_code(&app, &rp, &[&proof(&key, "POST", &token_url, None)]).await;
+    assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")), "{t}");
+    let at = t["access_token"].as_str().unwrap().to_owned();
+    let jkt = thumbprint(&key.public_jwk()).unwrap();
+    assert_eq!(payload(&at)["cnf"]["jkt"], jkt.as_str());
+    let dpop_auth = format!("DPoP {at}");
+
+    // With a proof of its key for this request and this token.
+    let (st, u, _) = userinfo(
+        &app,
+        reqwest::Method::GET,
+        &dpop_auth,
+        &[&proof(&key, "GET", &ui, Some(&at))],
+    )
+    .await;
+    assert_eq!(st, 200, "{u}");
+    assert!(u["sub"].is_string());
+    let (st, _, _) = userinfo(
+        &app,
+        reqwest::Method::POST,
+        &dpop_auth,
+        &[&proof(&key, "POST", &ui, Some(&at))],
+    )
+    .await;
+    assert_eq!(st, 200);
+
+    // A stolen token alone is useless: as a Bearer token, or in the form body.
+    let (st, e, www) = userinfo(&app, reqwest::Method::GET, &format!("Bearer {at}"), &[]).await;
+    assert_eq!((st, e["error"].as_str()), (401, Some("invalid_token")));
+    assert!(www.starts_with("DPoP "), "{www}");
+    let r = http()
+        .post(&ui)
+        .form(&[("access_token", at.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // Each wrong proof is refused with invalid_dpop_proof and a DPoP challenge.
+    let stale = sign_proof(
+        &key,
+        &json!({"jti": "old", "htm": "GET", "htu": ui, "iat": now() - 600, "ath": access_token_hash(&at)}),
+    )
+    .unwrap();
+    let replayed = proof(&key, "GET", &ui, Some(&at));
+    assert_eq!(
+        userinfo(&app, reqwest::Method::GET, &dpop_auth, &[&replayed])
+            .await
+            .0,
+        200
+    );
+    for (what, proofs) in [
+        ("no proof", vec![]),
+        ("another key", vec![proof(&other, "GET", &ui, Some(&at))]),
+        ("no ath", vec![proof(&key, "GET", &ui, None)]),
+        (
+            "another token's ath",
+            vec![proof(&key, "GET", &ui, Some("x"))],
+        ),
+        ("wrong method", vec![proof(&key, "POST", &ui, Some(&at))]),
+        ("wrong URL", vec![proof(&key, "GET", &token_url, Some(&at))]),
+        ("stale", vec![stale.clone()]),
+        ("replayed", vec![replayed.clone()]),
+        (
+            "two proofs",
+            vec![
+                proof(&key, "GET", &ui, Some(&at)),
+                proof(&key, "GET", &ui, Some(&at)),
+            ],
+        ),
+    ] {
+        let proofs: Vec<&str> = proofs.iter().map(String::as_str).collect();
+        let (st, e, www) = userinfo(&app, reqwest::Method::GET, &dpop_auth, &proofs).await;
+        assert_eq!(
+            (st, e["error"].as_str()),
+            (401, Some("invalid_dpop_proof")),
+            "{what}: {e}"
+        );
+        assert!(
+            www.starts_with("DPoP ") && www.contains("error=\"invalid_dpop_proof\""),
+            "{what}: {www}"
+        );
+    }
+
+    // A token that is not bound is refused under the DPoP scheme, and works as Bearer.
+    let (st, plain) = redeem_code(&app, &rp, &[]).await;
+    assert_eq!((st, plain["token_type"].as_str()), (200, Some("Bearer")));
+    let plain_at = plain["access_token"].as_str().unwrap();
+    assert!(payload(plain_at).get("cnf").is_none());
+    let (st, e, _) = userinfo(
+        &app,
+        reqwest::Method::GET,
+        &format!("DPoP {plain_at}"),
+        &[&proof(&key, "GET", &ui, Some(plain_at))],
+    )
+    .await;
+    assert_eq!((st, e["error"].as_str()), (401, Some("invalid_token")));
+    assert_eq!(
+        userinfo(
+            &app,
+            reqwest::Method::GET,
+            &format!("Bearer {plain_at}"),
+            &[]
+        )
+        .await
+        .0,
+        200
+    );
+
+    // Introspection tells a resource server what the token is bound to.
+    let r = http()
+        .post(app.url("/introspect"))
+        .basic_auth(&rp.id, rp.secret.as_deref())
+        .form(&[("token", at.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let i: Value = r.json().await.unwrap();
+    assert_eq!(
+        (i["active"].as_bool(), i["token_type"].as_str()),
+        (Some(true), Some("DPoP"))
+    );
+    assert_eq!(i["cnf"]["jkt"], jkt.as_str());
+
+    // A confidential client's refresh token is not bound (its authentication protects it);
+    // with a proof, the new access token is bound to the proof's key.
+    let rt = t["refresh_token"].as_str().unwrap();
+    let (st, r1) = token(
+        &app,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (st, r1["token_type"].as_str()),
+        (200, Some("Bearer")),
+        "{r1}"
+    );
+    let rt = r1["refresh_token"].as_str().unwrap();
+    let (st, r2) = token(
+        &app,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        &[&proof(&other, "POST", &token_url, None)],
+    )
+    .await;
+    assert_eq!((st, r2["token_type"].as_str()), (200, Some("DPoP")), "{r2}");
+    assert_eq!(
+        payload(r2["access_token"].as_str().unwrap())["cnf"]["jkt"],
+        thumbprint(&other.public_jwk()).unwrap().as_str()
+    );
+
+    // client_credentials too; the signer API, which takes no proofs, refuses such a token.
+    let (st, cc) = token(
+        &app,
+        &rp,
+        &[("grant_type", "client_credentials")],
+        &[&proof(&key, "POST", &token_url, None)],
+    )
+    .await;
+    assert_eq!((st, cc["token_type"].as_str()), (200, Some("DPoP")), "{cc}");
+    let r = http()
+        .get(app.url("/api/signer/v1/requests/nothing"))
+        .bearer_auth(cc["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("DPoP-bound"));
+
+    let d = get_json(&app.url("/.well-known/openid-configuration")).await;
+    assert!(d["dpop_signing_alg_values_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("ES256")));
+}
+
+async fn a_public_client_s_refresh_token_is_bound_to_its_key(app: TestApp) {
+    let rp = app
+        .client(
+            AuthMethod::None,
+            &[GrantType::AuthorizationCode, GrantType::RefreshToken],
+            None,
+        )
+        .await;
+    let (key, other) = (es256(), es256());
+    let token_url = app.url("/token");
+    let refresh = |rt: String, p: Option<String>| {
+        let (app, rp) = (&app, &rp);
+        async move {
+            let proofs: Vec<&str> = p.iter().map(String::as_str).collect();
+            token(
+                app,
+                rp,
+                &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+                &proofs,
+            )
+            .await
+        }
+    };
+
+    let (st, t) = redeem_code(&app, &rp, &[&proof(&key, "POST", &token_url, None)]).await;
+    assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")), "{t}");
+    let rt = t["refresh_token"].as_str().unwrap().to_owned();
+    // The same key refreshes, and the new access token is bound to it.
+    let (st, t2) = refresh(rt, Some(proof(&key, "POST", &token_url, None))).await;
+    assert_eq!((st, t2["token_type"].as_str()), (200, Some("DPoP")), "{t2}");
+    let rt2 = t2["refresh_token"].as_str().unwrap().to_owned();
+    // Another key, or none, cannot.
+    let (st, e) = refresh(rt2, Some(proof(&other, "POST", &token_url, None))).await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    let (st, t) = redeem_code(&app, &rp, &[&proof(&key, "POST", &token_url, None)]).await;
+    assert_eq!(st, 200);
+    let (st, e) = refresh(t["refresh_token"].as_str().unwrap().to_owned(), None).await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+
+    // Without DPoP the public client's refresh tokens stay unbound, as before.
+    let (st, t) = redeem_code(&app, &rp, &[]).await;
+    assert_eq!((st, t["token_type"].as_str()), (200, Some("Bearer")));
+    let (st, t) = refresh(t["refresh_token"].as_str().unwrap().to_owned(), None).await;
+    assert_eq!((st, t["token_type"].as_str()), (200, Some("Bearer")), "{t}");
+}
+
+async fn bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof(app: TestApp) {
+    let rp = app.confidential().await;
+    let (key, other) = (es256(), es256());
+    let token_url = app.url("/token");
+    let cc = [("grant_type", "client_credentials")];
+    let claims = |htm: &str, htu: &str, iat: i64| json!({"jti": uuid::Uuid::new_v4().to_string(), "htm": htm, "htu": htu, "iat": iat});
+    let header = |typ: &str, alg: &str, jwk: Value| json!({"typ": typ, "alg": alg, "jwk": jwk});
+    let public = serde_json::to_value(key.public_jwk()).unwrap();
+    let mut with_d = public.clone();
+    with_d["d"] = "AAAA".into();
+    let fine = || claims("POST", &token_url, now());
+    let replayed = proof(&key, "POST", &token_url, None);
+    assert_eq!(token(&app, &rp, &cc, &[&replayed]).await.0, 200);
+    // Query and fragment are not part of htu's comparison; a proof from 59 s ahead is fine.
+    let with_query = sign_proof(&key, &claims("POST", &format!("{token_url}?a=1"), now())).unwrap();
+    assert_eq!(token(&app, &rp, &cc, &[&with_query]).await.0, 200);
+    let ahead = sign_proof(&key, &claims("POST", &token_url, now() + 50)).unwrap();
+    assert_eq!(token(&app, &rp, &cc, &[&ahead]).await.0, 200);
+
+    let mut no_jti = fine();
+    no_jti.as_object_mut().unwrap().remove("jti");
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("garbage", vec!["abc".into()]),
+        (
+            "typ JWT",
+            vec![raw(&key, &header("JWT", "ES256", public.clone()), &fine())],
+        ),
+        (
+            "alg HS256",
+            vec![raw(
+                &key,
+                &header("dpop+jwt", "HS256", public.clone()),
+                &fine(),
+            )],
+        ),
+        (
+            "no jwk",
+            vec![raw(
+                &key,
+                &json!({"typ": "dpop+jwt", "alg": "ES256"}),
+                &fine(),
+            )],
+        ),
+        (
+            "private jwk",
+            vec![raw(&key, &header("dpop+jwt", "ES256", with_d), &fine())],
+        ),
+        (
+            "another key signed",
+            vec![raw(
+                &other,
+                &header("dpop+jwt", "ES256", public.clone()),
+                &fine(),
+            )],
+        ),
+        ("no jti", vec![sign_proof(&key, &no_jti).unwrap()]),
+        (
+            "htm GET",
+            vec![sign_proof(&key, &claims("GET", &token_url, now())).unwrap()],
+        ),
+        (
+            "htu userinfo",
+            vec![sign_proof(&key, &claims("POST", &app.url("/userinfo"), now())).unwrap()],
+        ),
+        (
+            "old iat",
+            vec![sign_proof(&key, &claims("POST", &token_url, now() - 400)).unwrap()],
+        ),
+        (
+            "future iat",
+            vec![sign_proof(&key, &claims("POST", &token_url, now() + 120)).unwrap()],
+        ),
+        ("replayed", vec![replayed]),
+        (
+            "two headers",
+            vec![
+                proof(&key, "POST", &token_url, None),
+                proof(&key, "POST", &token_url, None),
+            ],
+        ),
+    ];
+    for (what, proofs) in cases {
+        let proofs: Vec<&str> = proofs.iter().map(String::as_str).collect();
+        let (st, e) = token(&app, &rp, &cc, &proofs).await;
+        assert_eq!(
+            (st, e["error"].as_str()),
+            (400, Some("invalid_dpop_proof")),
+            "{what}: {e}"
+        );
+    }
+    // The refusals issued nothing and harmed nothing: a good proof still works.
+    let (st, t) = token(&app, &rp, &cc, &[&proof(&key, "POST", &token_url, None)]).await;
+    assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")));
+}
