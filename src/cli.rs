@@ -142,6 +142,9 @@ pub struct UpdateClient {
     /// Sign-ins start only from a pushed authorization request: true or false.
     #[arg(long = "require-par", value_name = "BOOL")]
     pub require_par: Option<bool>,
+    /// Every token request must carry a DPoP proof: true or false.
+    #[arg(long = "require-dpop", value_name = "BOOL")]
+    pub require_dpop: Option<bool>,
     /// Replace a private_key_jwt client's public keys (a JWKS JSON file).
     #[arg(long)]
     pub jwks: Option<PathBuf>,
@@ -207,6 +210,10 @@ pub struct AddClient {
     /// `POST /par`); a plain authorization request is refused with `invalid_request`.
     #[arg(long = "require-par")]
     pub require_par: bool,
+    /// Every token request of this client must carry a DPoP proof (RFC 9449,
+    /// `dpop_bound_access_tokens`): none of its access tokens is a plain Bearer token.
+    #[arg(long = "require-dpop")]
+    pub require_dpop: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -376,6 +383,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 require_mfa: a.require_mfa,
                 min_level: a.min_level.clone(),
                 require_pushed_authorization_requests: a.require_par,
+                dpop_bound_access_tokens: a.require_dpop,
             };
             db.clients().insert(&id, &new, now).await?;
             audit_client(
@@ -394,6 +402,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                     "require_mfa": new.require_mfa,
                     "min_level": new.min_level,
                     "require_pushed_authorization_requests": new.require_pushed_authorization_requests,
+                    "dpop_bound_access_tokens": new.dpop_bound_access_tokens,
                 }),
             )
             .await?;
@@ -637,6 +646,7 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         require_pushed_authorization_requests: u
             .require_par
             .unwrap_or(old.require_pushed_authorization_requests),
+        dpop_bound_access_tokens: u.require_dpop.unwrap_or(old.dpop_bound_access_tokens),
     };
     let hash = secret.as_ref().map(|(_, h)| h.as_str());
     if !db.clients().update(&u.id, &changed, hash).await? {
@@ -666,6 +676,10 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
             "require_pushed_authorization_requests",
             old.require_pushed_authorization_requests
                 != changed.require_pushed_authorization_requests,
+        ),
+        (
+            "dpop_bound_access_tokens",
+            old.dpop_bound_access_tokens != changed.dpop_bound_access_tokens,
         ),
         ("jwks", old.jwks != changed.jwks),
         ("jwks_uri", old.jwks_uri != changed.jwks_uri),

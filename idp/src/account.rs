@@ -62,6 +62,7 @@ pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
         require_mfa: false,
         min_level: None,
         require_pushed_authorization_requests: false,
+        dpop_bound_access_tokens: false,
     };
     match clients.insert(CLIENT_ID, &new, app.now()).await {
         // Another node registered it at the same moment.

@@ -861,3 +861,60 @@ async fn a_client_registered_with_a_jwks_uri_works_in_a_running_server() {
         ]
     );
 }
+
+/// `clients add --require-dpop` / `clients update --require-dpop BOOL`: the running server
+/// refuses the client's token requests without a DPoP proof, and takes them again after.
+#[tokio::test]
+async fn require_dpop_reaches_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, base) = serve(dir.path(), &[]).await;
+    let (id, secret) = add_client(
+        dir.path(),
+        &["--grant-type", "client_credentials", "--require-dpop"],
+    );
+    assert_eq!(listed(dir.path(), &id)["dpop_bound_access_tokens"], true);
+    assert_eq!(
+        crate::helpers::client_credentials_status(&base, &id, &secret).await,
+        400
+    );
+    let key = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
+    let now = keys::Clock::now(&keys::SystemClock);
+    let proof = keys::dpop::sign_proof(
+        &key,
+        &serde_json::json!({"jti": "p1", "htm": "POST", "htu": format!("{base}/token"), "iat": now}),
+    )
+    .unwrap();
+    let r = http()
+        .post(format!("{base}/token"))
+        .basic_auth(&id, Some(&secret))
+        .header("DPoP", proof)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let t: Value = r.json().await.unwrap();
+    assert_eq!(t["token_type"], "DPoP", "{t}");
+
+    let (ok, _, err) = run(
+        dir.path(),
+        &["clients", "update", &id, "--require-dpop", "false"],
+        None,
+    );
+    assert!(ok, "{err}");
+    eventually("Bearer tokens again", || async {
+        crate::helpers::client_credentials_status(&base, &id, &secret).await == 200
+    })
+    .await;
+    let (ok, out, err) = run(
+        dir.path(),
+        &["audit", "list", "--subject", &id, "--json"],
+        None,
+    );
+    assert!(ok, "{err}");
+    let trail: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        trail[0]["details"]["changed"],
+        serde_json::json!(["dpop_bound_access_tokens"])
+    );
+    assert_eq!(trail[1]["details"]["dpop_bound_access_tokens"], true);
+}

@@ -359,6 +359,7 @@ async fn an_updated_registration_keeps_or_replaces_the_secret(app: TestApp) {
         require_mfa: true,
         min_level: Some("standard".into()),
         require_pushed_authorization_requests: true,
+        dpop_bound_access_tokens: false,
     };
     assert!(clients.update(&rp.id, &changed, None).await.unwrap());
     let after = clients.get(&rp.id).await.unwrap().unwrap();
@@ -439,6 +440,7 @@ async fn a_private_key_jwt_client_s_keys_can_be_replaced(app: TestApp) {
         require_mfa: false,
         min_level: None,
         require_pushed_authorization_requests: false,
+        dpop_bound_access_tokens: false,
     };
     assert!(app
         .app

@@ -15,6 +15,7 @@ on_both_stores!(
     a_dpop_bound_token_works_only_with_a_proof_of_its_key,
     a_public_client_s_refresh_token_is_bound_to_its_key,
     bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof,
+    a_client_registered_for_dpop_gets_no_bearer_token,
 );
 
 fn es256() -> keys::SigningKey {
@@ -452,6 +453,51 @@ async fn bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof(app: TestApp) {
         );
     }
     // The refusals issued nothing and harmed nothing: a good proof still works.
+    let (st, t) = token(&app, &rp, &cc, &[&proof(&key, "POST", &token_url, None)]).await;
+    assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")));
+}
+
+/// `dpop_bound_access_tokens` (RFC 9449 §5.2, `clients add --require-dpop`): a token request
+/// without a proof is refused, for every grant.
+async fn a_client_registered_for_dpop_gets_no_bearer_token(app: TestApp) {
+    let rp = app.confidential().await;
+    let clients = app.app.db.clients();
+    let c = clients.get(&rp.id).await.unwrap().unwrap();
+    let bound = idp::store::NewClient {
+        dpop_bound_access_tokens: true,
+        ..c.registration()
+    };
+    assert!(clients.update(&rp.id, &bound, None).await.unwrap());
+    assert!(
+        clients
+            .get(&rp.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .dpop_bound_access_tokens
+    );
+    let key = es256();
+    let token_url = app.url("/token");
+    let cc = [("grant_type", "client_credentials")];
+    let (st, e) = token(&app, &rp, &cc, &[]).await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_dpop_proof")),
+        "{e}"
+    );
+    let (st, e) = redeem_code(&app, &rp, &[]).await;
+    assert_eq!((st, e["error"].as_str()), (400, Some("invalid_dpop_proof")));
+    let (st, t) = redeem_code(&app, &rp, &[&proof(&key, "POST", &token_url, None)]).await;
+    assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")), "{t}");
+    let rt = t["refresh_token"].as_str().unwrap();
+    let (st, e) = token(
+        &app,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        &[],
+    )
+    .await;
+    assert_eq!((st, e["error"].as_str()), (400, Some("invalid_dpop_proof")));
     let (st, t) = token(&app, &rp, &cc, &[&proof(&key, "POST", &token_url, None)]).await;
     assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")));
 }

@@ -153,19 +153,9 @@ async fn register(app: &TestApp, uri: &str) -> String {
     let clients = app.app.db.clients();
     let c = clients.get(&rp.id).await.unwrap().unwrap();
     let with_uri = idp::store::NewClient {
-        name: c.name.clone(),
-        secret_hash: None,
-        auth_method: c.auth_method,
-        redirect_uris: c.redirect_uris.clone(),
-        post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
-        grant_types: c.grant_types.clone(),
-        scope: c.scope.clone(),
         jwks: None,
         jwks_uri: Some(uri.to_owned()),
-        id_token_signed_response_alg: None,
-        require_mfa: false,
-        min_level: None,
-        require_pushed_authorization_requests: false,
+        ..c.registration()
     };
     assert!(clients.update(&rp.id, &with_uri, None).await.unwrap());
     assert_eq!(

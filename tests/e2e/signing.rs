@@ -39,6 +39,7 @@ pub(crate) async fn api_client(app: &TestApp, name: &str, scope: &[&str]) -> (St
         require_mfa: false,
         min_level: None,
         require_pushed_authorization_requests: false,
+        dpop_bound_access_tokens: false,
     };
     app.app
         .db

@@ -38,6 +38,8 @@ pub struct Client {
     pub min_level: Option<String>,
     /// Sign-ins start only from a pushed authorization request (RFC 9126 §6).
     pub require_pushed_authorization_requests: bool,
+    /// Every token request must carry a DPoP proof (RFC 9449 §5.2).
+    pub dpop_bound_access_tokens: bool,
     /// Unix time of registration.
     pub created_at: i64,
 }
@@ -50,6 +52,26 @@ impl Client {
     /// Public clients cannot keep a secret.
     pub fn is_public(&self) -> bool {
         self.auth_method == AuthMethod::None
+    }
+    /// The registration as it stands, to change and store with [`Clients::update`] (which
+    /// keeps the secret unless it is given a new one).
+    pub fn registration(&self) -> NewClient {
+        NewClient {
+            name: self.name.clone(),
+            secret_hash: None,
+            auth_method: self.auth_method,
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            grant_types: self.grant_types.clone(),
+            scope: self.scope.clone(),
+            jwks: self.jwks.clone(),
+            jwks_uri: self.jwks_uri.clone(),
+            id_token_signed_response_alg: self.id_token_signed_response_alg.clone(),
+            require_mfa: self.require_mfa,
+            min_level: self.min_level.clone(),
+            require_pushed_authorization_requests: self.require_pushed_authorization_requests,
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+        }
     }
 }
 
@@ -81,6 +103,8 @@ pub struct NewClient {
     pub min_level: Option<String>,
     /// Sign-ins start only from a pushed authorization request (RFC 9126 §6).
     pub require_pushed_authorization_requests: bool,
+    /// Every token request must carry a DPoP proof (RFC 9449 §5.2).
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// Client registrations.
@@ -93,8 +117,9 @@ impl Clients<'_> {
         query(
             "INSERT INTO clients (id, name, secret_hash, auth_method, redirect_uris, \
              post_logout_redirect_uris, grant_types, scope, jwks, id_token_signed_response_alg, \
-             require_mfa, min_level, require_pushed_authorization_requests, created_at, jwks_uri) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             require_mfa, min_level, require_pushed_authorization_requests, created_at, jwks_uri, \
+             dpop_bound_access_tokens) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(id)
         .bind(&c.name)
@@ -111,6 +136,7 @@ impl Clients<'_> {
         .bind(i64::from(c.require_pushed_authorization_requests))
         .bind(now)
         .bind(c.jwks_uri.as_deref())
+        .bind(i64::from(c.dpop_bound_access_tokens))
         .execute(self.0)
         .await
         .map_err(|e| conflict(e, "client"))?;
@@ -148,7 +174,8 @@ impl Clients<'_> {
             "UPDATE clients SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, \
              grant_types = $4, scope = $5, id_token_signed_response_alg = $6, require_mfa = $7, \
              min_level = $8, require_pushed_authorization_requests = $9, \
-             secret_hash = COALESCE($10, secret_hash), jwks = $11, jwks_uri = $12 WHERE id = $13",
+             secret_hash = COALESCE($10, secret_hash), jwks = $11, jwks_uri = $12, \
+             dpop_bound_access_tokens = $13 WHERE id = $14",
         )
         .bind(&c.name)
         .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
@@ -162,6 +189,7 @@ impl Clients<'_> {
         .bind(secret_hash)
         .bind(c.jwks.as_deref())
         .bind(c.jwks_uri.as_deref())
+        .bind(i64::from(c.dpop_bound_access_tokens))
         .bind(id)
         .execute(self.0)
         .await?;
@@ -203,6 +231,7 @@ fn from_row(r: &Row) -> Result<Client, StoreError> {
         require_pushed_authorization_requests: r
             .try_get::<i64, _>("require_pushed_authorization_requests")?
             != 0,
+        dpop_bound_access_tokens: r.try_get::<i64, _>("dpop_bound_access_tokens")? != 0,
         created_at: r.try_get("created_at")?,
     })
 }

@@ -262,6 +262,7 @@ impl TestApp {
             require_mfa: false,
             min_level: None,
             require_pushed_authorization_requests: false,
+            dpop_bound_access_tokens: false,
         };
         self.app
             .db

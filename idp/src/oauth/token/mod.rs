@@ -108,6 +108,11 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<TokenResp
     }
     let jkt = crate::oauth::dpop::check(app, headers, "POST", &app.url(crate::router::TOKEN), None)
         .await?;
+    if jkt.is_none() && client.dpop_bound_access_tokens {
+        return Err(crate::oauth::dpop::invalid(
+            "this client's tokens must be DPoP-bound: send a DPoP proof",
+        ));
+    }
     let jkt = jkt.as_deref();
     match grant {
         GrantType::AuthorizationCode => authorization_code::exchange(app, &client, &p, jkt).await,
