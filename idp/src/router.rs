@@ -17,6 +17,9 @@ use tower_http::trace::TraceLayer;
 /// Token endpoint path (client assertions may name it as audience).
 pub const TOKEN: &str = "/token";
 
+/// Pushed authorization request endpoint path (DPoP proofs name it as `htu`).
+pub const PAR: &str = "/par";
+
 /// UserInfo endpoint path (DPoP proofs name it as `htu`).
 pub const USERINFO: &str = "/userinfo";
 
@@ -69,7 +72,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         metadata: Some("pushed_authorization_request_endpoint"),
-        path: "/par",
+        path: PAR,
         route: || post(oauth::par::push),
     },
     Endpoint {

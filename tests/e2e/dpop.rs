@@ -16,6 +16,7 @@ on_both_stores!(
     a_public_client_s_refresh_token_is_bound_to_its_key,
     bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof,
     a_client_registered_for_dpop_gets_no_bearer_token,
+    a_code_bound_with_dpop_jkt_or_a_pushed_proof_needs_that_key,
 );
 
 fn es256() -> keys::SigningKey {
@@ -54,25 +55,40 @@ fn payload(jwt: &str) -> Value {
 
 /// A code for `rp` after alice signs in and consents; (code, verifier).
 async fn code_for(app: &TestApp, rp: &Rp) -> (String, String) {
-    if app
-        .app
-        .db
-        .accounts()
-        .by_login("alice")
-        .await
-        .unwrap()
-        .is_none()
-    {
+    let (url, verifier) = authorize_url(app, rp, &[("scope", "openid profile offline_access")]);
+    (code_at(app, &url).await, verifier)
+}
+
+/// The code alice's browser gets back from the authorization request `url`.
+async fn code_at(app: &TestApp, url: &str) -> String {
+    let alice = app.app.db.accounts().by_login("alice").await.unwrap();
+    if alice.is_none() {
         app.user("alice", "correct horse battery").await;
     }
-    let (url, verifier) = authorize_url(app, rp, &[("scope", "openid profile offline_access")]);
     let browser = Browser::new();
-    let start = browser.get(&app.base, &url).await;
+    let start = browser.get(&app.base, url).await;
     let landed = browser
         .login_and_consent(&app.base, start, "alice", "correct horse battery")
         .await
         .redirect();
-    (Landed::param(&landed, "code").unwrap(), verifier)
+    Landed::param(&landed, "code").unwrap()
+}
+
+/// Redeems `code` for `rp` with these DPoP headers.
+async fn redeem_with(
+    app: &TestApp,
+    rp: &Rp,
+    code: &str,
+    verifier: &str,
+    proofs: &[&str],
+) -> (u16, Value) {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", rp.redirect_uri.as_str()),
+        ("code_verifier", verifier),
+    ];
+    token(app, rp, &form, proofs).await
 }
 
 /// A token request with `form`, authenticated as `rp` (Basic for a confidential client,
@@ -93,13 +109,7 @@ async fn token(app: &TestApp, rp: &Rp, form: &[(&str, &str)], proofs: &[&str]) -
 
 async fn redeem_code(app: &TestApp, rp: &Rp, proofs: &[&str]) -> (u16, Value) {
     let (code, verifier) = code_for(app, rp).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", rp.redirect_uri.as_str()),
-        ("code_verifier", verifier.as_str()),
-    ];
-    token(app, rp, &form, proofs).await
+    redeem_with(app, rp, &code, &verifier, proofs).await
 }
 
 /// userinfo by `method` with this Authorization header and DPoP headers: status, JSON,
@@ -500,4 +510,107 @@ async fn a_client_registered_for_dpop_gets_no_bearer_token(app: TestApp) {
     assert_eq!((st, e["error"].as_str()), (400, Some("invalid_dpop_proof")));
     let (st, t) = token(&app, &rp, &cc, &[&proof(&key, "POST", &token_url, None)]).await;
     assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")));
+}
+
+/// RFC 9449 §10: a code asked for with `dpop_jkt`, or pushed with a DPoP proof, is redeemed
+/// only with a proof of that key.
+async fn a_code_bound_with_dpop_jkt_or_a_pushed_proof_needs_that_key(app: TestApp) {
+    let rp = app.confidential().await;
+    let (key, other) = (es256(), es256());
+    let jkt = thumbprint(&key.public_jwk()).unwrap();
+    let token_url = app.url("/token");
+    let by = |k: &keys::SigningKey| proof(k, "POST", &token_url, None);
+
+    // Front channel: dpop_jkt in the authorization request.
+    let bound = |jkt: &str| authorize_url(&app, &rp, &[("dpop_jkt", jkt)]);
+    for wrong in [Some(by(&other)), None] {
+        let (url, verifier) = bound(&jkt);
+        let code = code_at(&app, &url).await;
+        let proofs: Vec<&str> = wrong.iter().map(String::as_str).collect();
+        let (st, e) = redeem_with(&app, &rp, &code, &verifier, &proofs).await;
+        assert_eq!(
+            (st, e["error"].as_str()),
+            (400, Some("invalid_dpop_proof")),
+            "{e}"
+        );
+    }
+    let (url, verifier) = bound(&jkt);
+    let code = code_at(&app, &url).await;
+    let (st, t) = redeem_with(&app, &rp, &code, &verifier, &[&by(&key)]).await;
+    assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")), "{t}");
+    // A malformed dpop_jkt goes back to the client as invalid_request.
+    let (url, _) = bound("not-a-thumbprint");
+    let r = http().get(&url).send().await.unwrap();
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&rp.redirect_uri) && location.contains("error=invalid_request"),
+        "{location}"
+    );
+
+    // Pushed: the DPoP proof of the push binds the code, as dpop_jkt does.
+    let par_url = app.url("/par");
+    let push = |extra: Vec<(&'static str, String)>, proofs: Vec<String>| {
+        let (app, rp) = (&app, &rp);
+        async move {
+            let (verifier, challenge) = pkce();
+            let mut form = vec![
+                ("redirect_uri", rp.redirect_uri.clone()),
+                ("response_type", "code".to_owned()),
+                ("scope", "openid".to_owned()),
+                ("code_challenge", challenge),
+                ("code_challenge_method", "S256".to_owned()),
+            ];
+            form.extend(extra);
+            let mut req = http()
+                .post(app.url("/par"))
+                .basic_auth(&rp.id, rp.secret.as_deref());
+            for p in &proofs {
+                req = req.header("DPoP", p);
+            }
+            let r = req.form(&form).send().await.unwrap();
+            let status = r.status().as_u16();
+            (
+                status,
+                r.json::<Value>().await.unwrap_or_default(),
+                verifier,
+            )
+        }
+    };
+    let authorize_pushed = |pushed: &Value| {
+        format!(
+            "{}/authorize?client_id={}&request_uri={}",
+            app.base,
+            rp.id,
+            pushed["request_uri"].as_str().unwrap()
+        )
+    };
+    let (st, pushed, verifier) = push(vec![], vec![proof(&key, "POST", &par_url, None)]).await;
+    assert_eq!(st, 201, "{pushed}");
+    let code = code_at(&app, &authorize_pushed(&pushed)).await;
+    let (st, e) = redeem_with(&app, &rp, &code, &verifier, &[&by(&other)]).await;
+    assert_eq!((st, e["error"].as_str()), (400, Some("invalid_dpop_proof")));
+    // A push whose dpop_jkt names another key than its proof, or with a bad proof, is refused.
+    let other_jkt = thumbprint(&other.public_jwk()).unwrap();
+    let (st, e, _) = push(
+        vec![("dpop_jkt", other_jkt)],
+        vec![proof(&key, "POST", &par_url, None)],
+    )
+    .await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_dpop_proof")),
+        "{e}"
+    );
+    let (st, e, _) = push(vec![], vec![proof(&key, "POST", &token_url, None)]).await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_dpop_proof")),
+        "{e}"
+    );
+    // dpop_jkt alone in a push binds too, and the right key redeems.
+    let (st, pushed, verifier) = push(vec![("dpop_jkt", jkt.clone())], vec![]).await;
+    assert_eq!(st, 201);
+    let code = code_at(&app, &authorize_pushed(&pushed)).await;
+    let (st, t) = redeem_with(&app, &rp, &code, &verifier, &[&by(&key)]).await;
+    assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")), "{t}");
 }

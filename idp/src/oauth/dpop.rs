@@ -11,8 +11,8 @@
 //! public `jwk` that verifies it (`keys::dpop`); `htm` the request's method and `htu` its URL
 //! without query or fragment; `iat` at most [`MAX_AGE`] s old and [`MAX_AHEAD`] s ahead; its
 //! `jti` never seen before for that key within that window (the shared cache, so on every
-//! node). Server-chosen nonces (§8) and authorization-code binding (`dpop_jkt`, §10) are not
-//! offered.
+//! node). A code can be bound too (§10: `dpop_jkt`, or a proof sent with a pushed request;
+//! see `par` and the code grant). Server-chosen nonces (§8) are not offered.
 
 use crate::app::App;
 use crate::crypto::sha256_b64;

@@ -51,6 +51,7 @@ const KEPT: &[&str] = &[
     "acr_values",
     "ui_locales",
     "claims",
+    "dpop_jkt",
 ];
 
 fn cache_key(reference: &str) -> String {
@@ -107,6 +108,17 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<String, O
         .filter_map(|k| p.get(k).map(|v| ((*k).to_owned(), v.to_owned())))
         .collect();
     kept.insert("client_id".into(), client.id.clone());
+    // RFC 9449 §10.1: a DPoP proof sent with the push binds the code to its key, as
+    // `dpop_jkt` does; sent together, they must name the same key.
+    let url = app.url(crate::router::PAR);
+    if let Some(jkt) = crate::oauth::dpop::check(app, headers, "POST", &url, None).await? {
+        if kept.get("dpop_jkt").is_some_and(|given| *given != jkt) {
+            return Err(crate::oauth::dpop::invalid(
+                "dpop_jkt does not name the key of the DPoP proof",
+            ));
+        }
+        kept.insert("dpop_jkt".into(), jkt);
+    }
     let stored = serde_json::to_vec(&kept).map_err(OAuthError::server)?;
     let reference = crate::crypto::random_token(32);
     let ttl = Duration::from_secs(u64::try_from(app.settings.par_ttl).unwrap_or(60));

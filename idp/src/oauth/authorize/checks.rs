@@ -6,7 +6,7 @@
 
 pub use super::check_claims::check_claims;
 pub use super::check_client::{check_client, check_redirect_uri};
-pub use super::check_pkce::check_pkce;
+pub use super::check_pkce::{check_dpop_jkt, check_pkce};
 pub use super::check_prompt::{check_id_token_hint, check_max_age, check_prompt};
 pub use super::check_response::{check_response_mode, check_response_type};
 pub use super::check_scope::{check_scope, SCOPES};
@@ -44,6 +44,7 @@ pub fn build(
     check_response_type(client, p)?;
     let scope = check_scope(client, p)?;
     let code_challenge = check_pkce(p)?;
+    let dpop_jkt = check_dpop_jkt(p)?;
     let prompt = check_prompt(p)?;
     let max_age = check_max_age(p)?;
     let claims = check_claims(p)?;
@@ -56,6 +57,7 @@ pub fn build(
         state: p.get("state").map(str::to_owned),
         nonce: p.get("nonce").map(str::to_owned),
         code_challenge,
+        dpop_jkt,
         prompt,
         max_age,
         login_hint: p.get("login_hint").map(|s| s.chars().take(256).collect()),

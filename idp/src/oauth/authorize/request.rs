@@ -20,6 +20,10 @@ pub struct AuthRequest {
     pub nonce: Option<String>,
     /// PKCE S256 challenge.
     pub code_challenge: String,
+    /// The DPoP key that must redeem the code (RFC 9449 §10); absent from requests stored
+    /// before it existed.
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
     /// `prompt` values.
     pub prompt: Vec<Prompt>,
     /// `max_age`, seconds.

@@ -31,6 +31,9 @@ pub struct CodeRecord {
     pub nonce: Option<String>,
     /// PKCE challenge.
     pub code_challenge: String,
+    /// The DPoP key that must redeem it (RFC 9449 §10).
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
     /// Authentication time.
     pub auth_time: i64,
     /// Assurance level.
@@ -79,6 +82,7 @@ pub async fn issue_code(
         claims: req.claims.clone(),
         nonce: req.nonce.clone(),
         code_challenge: req.code_challenge.clone(),
+        dpop_jkt: req.dpop_jkt.clone(),
         auth_time: s.auth_time,
         acr,
         amr: s.amr.clone(),

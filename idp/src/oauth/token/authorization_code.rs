@@ -65,6 +65,12 @@ pub(super) async fn exchange(
         ));
     }
     check_verifier(p.get("code_verifier"), &rec.code_challenge)?;
+    // RFC 9449 §10: a code bound to a DPoP key is redeemed only with a proof of that key.
+    if rec.dpop_jkt.is_some() && rec.dpop_jkt.as_deref() != jkt {
+        return Err(crate::oauth::dpop::invalid(
+            "the authorization code is bound to another DPoP key (dpop_jkt)",
+        ));
+    }
     let scope = rec.scope.join(" ");
     let grant = Grant {
         id: rec.grant_id.clone(),
