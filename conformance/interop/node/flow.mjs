@@ -2,7 +2,8 @@
 //
 // discovery -> authorization code + PKCE S256 -> token (ID token signature checked against
 // vhod's JWKS) -> userinfo -> refresh (rotation: new token differs, old one gets invalid_grant)
-// -> userinfo with the refreshed access token -> the replay also revoked the grant.
+// -> userinfo with the refreshed access token -> the replay also revoked the grant -> a pushed
+// request -> DPoP-bound tokens (code bound by dpop_jkt, userinfo and refresh with proofs).
 //
 // The browser is emulated with plain fetch (manual redirects, a tiny path-aware cookie jar);
 // everything an RP does is done by openid-client itself.
@@ -298,6 +299,45 @@ async function main() {
   })
   check(parTokens.claims().sub === claims.sub, 'pushed request: ID token for another subject')
   check(parTokens.scope === 'openid email', `pushed request: scope ${parTokens.scope}`)
+
+  // 10. DPoP (RFC 9449): the library makes its own key, binds the code to it (dpop_jkt),
+  //     proves it at the token endpoint, at userinfo and on refresh; vhod answers with
+  //     DPoP-bound tokens and refuses the access token when it comes without a proof.
+  step = 'DPoP'
+  check((meta.dpop_signing_alg_values_supported || []).includes('ES256'),
+    'discovery lists no ES256 in dpop_signing_alg_values_supported')
+  const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'))
+  const dVerifier = client.randomPKCECodeVerifier()
+  const dState = client.randomState()
+  const dNonce = client.randomNonce()
+  const dUrl = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid email offline_access',
+    code_challenge: await client.calculatePKCECodeChallenge(dVerifier),
+    code_challenge_method: 'S256',
+    state: dState,
+    nonce: dNonce,
+    prompt: 'consent',
+    dpop_jkt: await dpop.calculateThumbprint(),
+  })
+  const dCallback = await authorize(dUrl, redirectUri, login, password)
+  const dTokens = await client.authorizationCodeGrant(config, dCallback, {
+    pkceCodeVerifier: dVerifier,
+    expectedState: dState,
+    expectedNonce: dNonce,
+    idTokenExpected: true,
+  }, undefined, { DPoP: dpop })
+  check(dTokens.token_type === 'dpop', `DPoP: token_type ${dTokens.token_type}`)
+  const dUi = await client.fetchUserInfo(config, dTokens.access_token, claims.sub, { DPoP: dpop })
+  check(dUi.sub === claims.sub && dUi.email === ui.email, 'DPoP: userinfo mismatch')
+  const bareErr = await refused(() => client.fetchUserInfo(config, dTokens.access_token, claims.sub))
+  check(bareErr instanceof client.WWWAuthenticateChallengeError &&
+      bareErr.cause.some((c) => c.scheme === 'dpop'),
+    `DPoP: the bound access token without a proof: expected a DPoP challenge, got ${describe(bareErr)}`)
+  const dRefreshed = await client.refreshTokenGrant(config, dTokens.refresh_token, undefined, { DPoP: dpop })
+  check(dRefreshed.token_type === 'dpop', `DPoP refresh: token_type ${dRefreshed.token_type}`)
+  const dUi2 = await client.fetchUserInfo(config, dRefreshed.access_token, claims.sub, { DPoP: dpop })
+  check(dUi2.sub === claims.sub, 'DPoP: userinfo with the refreshed token')
 
   console.log(`interop ${LIB}: ok`)
 }
