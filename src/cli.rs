@@ -151,6 +151,12 @@ pub struct UpdateClient {
     /// Fetch a private_key_jwt client's public keys from URL from now on (replaces --jwks).
     #[arg(long = "jwks-uri", value_name = "URL", conflicts_with = "jwks")]
     pub jwks_uri: Option<String>,
+    /// Change how the client authenticates: client_secret_basic, client_secret_post,
+    /// private_key_jwt (with --jwks or --jwks-uri unless it has keys) or none. A secret is
+    /// made (and printed once) when it moves to a secret method from another; leaving the
+    /// secret methods drops the secret, leaving private_key_jwt drops the keys.
+    #[arg(long = "auth-method", value_name = "M")]
+    pub auth_method: Option<String>,
     /// Give the client a new secret (printed once); the old one stops working.
     #[arg(long)]
     pub rotate_secret: bool,
@@ -578,12 +584,13 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
     } else {
         u.post_logout_redirect_uris.clone()
     };
-    check_shape(
-        old.auth_method,
-        &grants,
-        &redirect_uris,
-        &post_logout_redirect_uris,
-    )?;
+    let method: AuthMethod = match &u.auth_method {
+        Some(m) => m
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--auth-method: {e}"))?,
+        None => old.auth_method,
+    };
+    check_shape(method, &grants, &redirect_uris, &post_logout_redirect_uris)?;
     let id_token_alg = match u.id_token_alg.as_deref() {
         None => old.id_token_signed_response_alg.clone(),
         Some("default") => None,
@@ -600,25 +607,36 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
             Some(l.to_owned())
         }
     };
-    let secret = if u.rotate_secret {
-        if !matches!(
-            old.auth_method,
+    let secret_method = |m: AuthMethod| {
+        matches!(
+            m,
             AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
-        ) {
-            bail!(
-                "--rotate-secret: client {} authenticates with {}, not a secret",
-                u.id,
-                old.auth_method
-            );
-        }
+        )
+    };
+    if u.rotate_secret && !secret_method(method) {
+        bail!(
+            "--rotate-secret: client {} authenticates with {method}, not a secret",
+            u.id
+        );
+    }
+    // A new secret when asked for, or when the client comes to a secret method from one
+    // without a secret; the store drops the secret of a client leaving the secret methods.
+    let secret = if u.rotate_secret || (secret_method(method) && !secret_method(old.auth_method)) {
         let kek = crate::load_kek(c)?;
         Some(new_secret(&kek.derive_key(b"vhod/client-secret-hash/v1")))
     } else {
         None
     };
-    // New keys, inline or by URL, replace both the old set and the old URL.
-    let (jwks, jwks_uri) = match (&u.jwks, &u.jwks_uri, old.auth_method) {
-        (None, None, _) => (old.jwks.clone(), old.jwks_uri.clone()),
+    // New keys, inline or by URL, replace both the old set and the old URL; a client that
+    // leaves private_key_jwt keeps no keys, and one that comes to it needs some.
+    let (jwks, jwks_uri) = match (&u.jwks, &u.jwks_uri, method) {
+        (None, None, AuthMethod::PrivateKeyJwt) => {
+            if old.jwks.is_none() && old.jwks_uri.is_none() {
+                bail!("private_key_jwt needs --jwks FILE or --jwks-uri URL");
+            }
+            (old.jwks.clone(), old.jwks_uri.clone())
+        }
+        (None, None, _) => (None, None),
         (f, _, m) if m != AuthMethod::PrivateKeyJwt => bail!(
             "{}: client {} authenticates with {m}, not private_key_jwt",
             if f.is_some() { "--jwks" } else { "--jwks-uri" },
@@ -630,7 +648,7 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
     let changed = NewClient {
         name: u.name.clone().unwrap_or_else(|| old.name.clone()),
         secret_hash: None,
-        auth_method: old.auth_method,
+        auth_method: method,
         redirect_uris,
         post_logout_redirect_uris,
         grant_types: grants,
@@ -655,6 +673,7 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
     // What changed, by name; never a secret or a key.
     let grants = |g: &[GrantType]| g.iter().map(|g| g.as_str()).collect::<Vec<_>>();
     let fields = [
+        ("auth_method", old.auth_method != changed.auth_method),
         ("name", old.name != changed.name),
         ("redirect_uris", old.redirect_uris != changed.redirect_uris),
         (

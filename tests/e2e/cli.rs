@@ -475,6 +475,28 @@ fn refused(dir: &std::path::Path, args: &[&str], reason: &str) {
     assert!(!ok && err.contains(reason), "{args:?}: {err}");
 }
 
+/// The audit events about `subject`, oldest first, and the raw output (to look for secrets).
+fn audit_of(dir: &std::path::Path, subject: &str) -> (Vec<Value>, String) {
+    let (ok, out, err) = run(
+        dir,
+        &["audit", "list", "--subject", subject, "--json"],
+        None,
+    );
+    assert!(ok, "{err}");
+    let mut list: Vec<Value> = serde_json::from_str(&out).unwrap();
+    list.reverse();
+    (list, out)
+}
+
+/// The `changed` field names of each `client.updated` event in `trail`.
+fn changes_of(trail: &[Value]) -> Vec<Value> {
+    trail
+        .iter()
+        .filter(|e| e["action"] == "client.updated")
+        .map(|e| e["details"]["changed"].clone())
+        .collect()
+}
+
 /// The client `id` as `clients list --json` shows it.
 fn listed(dir: &std::path::Path, id: &str) -> Value {
     let (ok, out, err) = run(dir, &["clients", "list", "--json"], None);
@@ -840,21 +862,10 @@ async fn a_client_registered_with_a_jwks_uri_works_in_a_running_server() {
     );
 
     // The trail names the URL at registration and the fields each change touched.
-    let (ok, out, err) = run(
-        dir.path(),
-        &["audit", "list", "--subject", &id, "--json"],
-        None,
-    );
-    assert!(ok, "{err}");
-    let mut trail: Vec<Value> = serde_json::from_str(&out).unwrap();
-    trail.reverse();
+    let (trail, _) = audit_of(dir.path(), &id);
     assert_eq!(trail[0]["details"]["jwks_uri"], uri.as_str());
-    let changed: Vec<Value> = trail[1..]
-        .iter()
-        .map(|e| e["details"]["changed"].clone())
-        .collect();
     assert_eq!(
-        changed,
+        changes_of(&trail),
         [
             serde_json::json!(["jwks", "jwks_uri"]),
             serde_json::json!(["jwks", "jwks_uri"])
@@ -905,16 +916,145 @@ async fn require_dpop_reaches_a_running_server() {
         crate::helpers::client_credentials_status(&base, &id, &secret).await == 200
     })
     .await;
-    let (ok, out, err) = run(
-        dir.path(),
-        &["audit", "list", "--subject", &id, "--json"],
-        None,
-    );
-    assert!(ok, "{err}");
-    let trail: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let (trail, _) = audit_of(dir.path(), &id);
+    assert_eq!(trail[0]["details"]["dpop_bound_access_tokens"], true);
     assert_eq!(
-        trail[0]["details"]["changed"],
+        trail[1]["details"]["changed"],
         serde_json::json!(["dpop_bound_access_tokens"])
     );
-    assert_eq!(trail[1]["details"]["dpop_bound_access_tokens"], true);
+}
+
+/// `clients update --auth-method`: a client moves between methods in a running server; a
+/// new secret comes with a move to a secret method, and what the old method used is gone.
+#[tokio::test]
+async fn a_client_changes_its_authentication_method_in_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, base) = serve(dir.path(), &[]).await;
+    let (id, secret) = add_client(dir.path(), &["--grant-type", "client_credentials"]);
+    assert_eq!(
+        crate::helpers::client_credentials_status(&base, &id, &secret).await,
+        200
+    );
+    let key = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
+    let file = dir.path().join("keys.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({"keys": [key.public_jwk()]}).to_string(),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let update = |args: &[&str]| {
+        let mut all = vec!["clients", "update", id.as_str()];
+        all.extend_from_slice(args);
+        run(dir.path(), &all, None)
+    };
+
+    // To private_key_jwt: keys are needed; the secret stops working.
+    refused(
+        dir.path(),
+        &["clients", "update", &id, "--auth-method", "private_key_jwt"],
+        "needs --jwks FILE or --jwks-uri URL",
+    );
+    let (ok, _, err) = update(&["--auth-method", "private_key_jwt", "--jwks", file]);
+    assert!(ok, "{err}");
+    assert_eq!(listed(dir.path(), &id)["auth_method"], "private_key_jwt");
+    eventually("the assertion accepted", || async {
+        crate::jwks_uri::grant(&base, &id, &key, &uuid::Uuid::new_v4().to_string())
+            .await
+            .0
+            == 200
+    })
+    .await;
+    assert_eq!(
+        crate::helpers::client_credentials_status(&base, &id, &secret).await,
+        401
+    );
+
+    // To client_secret_post: a new secret, printed once; the keys are gone.
+    let (ok, out, err) = update(&["--auth-method", "client_secret_post", "--json"]);
+    assert!(ok, "{err}");
+    let new_secret = serde_json::from_str::<Value>(&out).unwrap()["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(new_secret, secret);
+    let post = || async {
+        http()
+            .post(format!("{base}/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id.as_str()),
+                ("client_secret", new_secret.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    eventually("client_secret_post accepted", || async {
+        post().await == 200
+    })
+    .await;
+    assert_eq!(
+        crate::jwks_uri::grant(&base, &id, &key, "after-post")
+            .await
+            .0,
+        401
+    );
+    // client_secret_basic keeps the secret; the basic method now works with it.
+    let (ok, out, err) = update(&["--auth-method", "client_secret_basic", "--json"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["client_secret"],
+        Value::Null
+    );
+    eventually("client_secret_basic accepted", || async {
+        crate::helpers::client_credentials_status(&base, &id, &new_secret).await == 200
+    })
+    .await;
+
+    // A public client cannot keep client_credentials; without it, it may become one.
+    refused(
+        dir.path(),
+        &["clients", "update", &id, "--auth-method", "none"],
+        "public client",
+    );
+    refused(
+        dir.path(),
+        &["clients", "update", &id, "--auth-method", "magic"],
+        "--auth-method",
+    );
+    let (ok, _, err) = update(&[
+        "--auth-method",
+        "none",
+        "--grant-type",
+        "authorization_code",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(listed(dir.path(), &id)["auth_method"], "none");
+    eventually("the secret refused", || async {
+        http()
+            .post(format!("{base}/token"))
+            .basic_auth(&id, Some(&new_secret))
+            .form(&[("grant_type", "authorization_code"), ("code", "x")])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 401
+    })
+    .await;
+
+    let (trail, out) = audit_of(dir.path(), &id);
+    assert!(!out.contains(&secret) && !out.contains(&new_secret));
+    assert_eq!(
+        changes_of(&trail),
+        [
+            serde_json::json!(["auth_method", "jwks"]),
+            serde_json::json!(["auth_method", "jwks", "secret"]),
+            serde_json::json!(["auth_method"]),
+            serde_json::json!(["auth_method", "grant_types"]),
+        ]
+    );
 }

@@ -12,6 +12,7 @@ on_both_stores!(
     private_key_jwt_authenticates_once_per_assertion,
     an_updated_registration_keeps_or_replaces_the_secret,
     a_private_key_jwt_client_s_keys_can_be_replaced,
+    a_client_s_authentication_method_can_change,
 );
 
 async fn cc(app: &TestApp, req: reqwest::RequestBuilder) -> (u16, Value) {
@@ -457,4 +458,46 @@ async fn a_private_key_jwt_client_s_keys_can_be_replaced(app: TestApp) {
     })
     .await;
     assert_eq!(status(&new_key, "b1".into()).await, 200);
+}
+
+/// `Clients::update` with another method (`vhod clients update --auth-method`): leaving the
+/// secret methods drops the secret in the store; coming back takes the new one given.
+async fn a_client_s_authentication_method_can_change(app: TestApp) {
+    let rp = app.confidential().await;
+    let clients = app.app.db.clients();
+    let stored = clients.get(&rp.id).await.unwrap().unwrap();
+    let key = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
+    let to_jwt = idp::store::NewClient {
+        auth_method: AuthMethod::PrivateKeyJwt,
+        jwks: Some(json!({"keys": [key.public_jwk()]}).to_string()),
+        ..stored.registration()
+    };
+    assert!(clients.update(&rp.id, &to_jwt, None).await.unwrap());
+    let after = clients.get(&rp.id).await.unwrap().unwrap();
+    assert_eq!(
+        (after.auth_method, after.secret_hash.as_deref()),
+        (AuthMethod::PrivateKeyJwt, None)
+    );
+    let (new_secret, new_hash) =
+        idp::oauth::client_auth::new_secret(&app.app.secrets.client_secret_key);
+    let back = idp::store::NewClient {
+        auth_method: AuthMethod::ClientSecretBasic,
+        jwks: None,
+        ..after.registration()
+    };
+    assert!(clients
+        .update(&rp.id, &back, Some(&new_hash))
+        .await
+        .unwrap());
+    let after = clients.get(&rp.id).await.unwrap().unwrap();
+    assert_eq!(after.auth_method, AuthMethod::ClientSecretBasic);
+    assert_eq!(after.secret_hash.as_deref(), Some(new_hash.as_str()));
+    eventually("the new secret accepted", || async {
+        client_credentials_status(&app.base, &rp.id, &new_secret).await == 200
+    })
+    .await;
+    assert_eq!(
+        client_credentials_status(&app.base, &rp.id, rp.secret.as_deref().unwrap()).await,
+        401
+    );
 }

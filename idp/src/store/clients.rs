@@ -160,9 +160,9 @@ impl Clients<'_> {
         rows.iter().map(from_row).collect()
     }
 
-    /// Replaces what an operator may change of client `id` (everything but its id, its
-    /// authentication method and its registration time; `jwks` and `jwks_uri` too); a new `secret_hash`
-    /// replaces the secret when given. False if there is no such client.
+    /// Replaces what an operator may change of client `id` (everything but its id and its
+    /// registration time); a new `secret_hash` replaces the secret when given, and a client
+    /// whose method is not a secret one keeps no secret. False if there is no such client.
     pub async fn update(
         &self,
         id: &str,
@@ -174,8 +174,9 @@ impl Clients<'_> {
             "UPDATE clients SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, \
              grant_types = $4, scope = $5, id_token_signed_response_alg = $6, require_mfa = $7, \
              min_level = $8, require_pushed_authorization_requests = $9, \
-             secret_hash = COALESCE($10, secret_hash), jwks = $11, jwks_uri = $12, \
-             dpop_bound_access_tokens = $13 WHERE id = $14",
+             secret_hash = CASE WHEN $15 IN ('client_secret_basic', 'client_secret_post') \
+             THEN COALESCE($10, secret_hash) END, jwks = $11, jwks_uri = $12, \
+             dpop_bound_access_tokens = $13, auth_method = $15 WHERE id = $14",
         )
         .bind(&c.name)
         .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
@@ -191,6 +192,7 @@ impl Clients<'_> {
         .bind(c.jwks_uri.as_deref())
         .bind(i64::from(c.dpop_bound_access_tokens))
         .bind(id)
+        .bind(c.auth_method.as_str())
         .execute(self.0)
         .await?;
         Ok(r.rows_affected() > 0)
