@@ -145,6 +145,13 @@ impl signer::RateLimiter for CacheLimiter {
             .map(|n| n <= limit)
             .map_err(|e| e.to_string())
     }
+
+    async fn first_use(&self, key: &str, ttl: std::time::Duration) -> Result<bool, String> {
+        self.cache
+            .put_if_absent(&format!("signer:{key}"), b"1", ttl)
+            .await
+            .map_err(|e| e.to_string())
+    }
 }
 
 #[cfg(test)]

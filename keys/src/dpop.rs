@@ -34,6 +34,61 @@ pub struct Proof {
     pub ath: Option<String>,
 }
 
+/// The oldest proof accepted, seconds.
+pub const MAX_AGE: i64 = 300;
+/// How far ahead of the checker's clock a proof's `iat` may be, seconds.
+pub const MAX_AHEAD: i64 = 60;
+/// How long a proof's `jti` must be remembered: as long as the proof could be accepted.
+pub const REPLAY_TTL: std::time::Duration =
+    std::time::Duration::from_secs((MAX_AGE + MAX_AHEAD + 60) as u64);
+
+impl Proof {
+    /// Checks that the proof was made for a request of `method` to `url` (query and fragment
+    /// aside, RFC 9449 §4.3), at most [`MAX_AGE`] before `now` and [`MAX_AHEAD`] after, and,
+    /// with `token`, for that access token (`ath`). The reason when not.
+    pub fn check_request(
+        &self,
+        method: &str,
+        url: &str,
+        now: i64,
+        token: Option<&str>,
+    ) -> Result<(), &'static str> {
+        if self.htm != method {
+            return Err("the DPoP proof's htm is not this request's method");
+        }
+        if normal_url(&self.htu).is_none_or(|h| Some(h) != normal_url(url)) {
+            return Err("the DPoP proof's htu is not this request's URL");
+        }
+        if self.iat < now - MAX_AGE || self.iat > now + MAX_AHEAD {
+            return Err("the DPoP proof's iat is too old or in the future");
+        }
+        if let Some(t) = token {
+            if self.ath.as_deref() != Some(access_token_hash(t).as_str()) {
+                return Err("the DPoP proof's ath is not this access token's hash");
+            }
+        }
+        Ok(())
+    }
+
+    /// The key under which its `jti` is remembered (per key, digested) for [`REPLAY_TTL`].
+    pub fn replay_key(&self) -> String {
+        format!(
+            "dpop-jti:{}:{}",
+            self.jkt,
+            URL_SAFE_NO_PAD.encode(Sha256::digest(self.jti.as_bytes()))
+        )
+    }
+}
+
+/// `u` without query and fragment, normalised (scheme and host in lower case, default port
+/// dropped), for comparing `htu` (RFC 9449 §4.3, RFC 3986 §6.2.2–6.2.3).
+pub fn normal_url(u: &str) -> Option<String> {
+    let mut u = url::Url::parse(u).ok()?;
+    u.set_query(None);
+    u.set_fragment(None);
+    Some(u.to_string())
+}
+
 /// Members a public JWK must not have: they belong to private or symmetric keys.
 const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
@@ -129,6 +184,15 @@ pub fn sign_proof(key: &crate::SigningKey, claims: &serde_json::Value) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn htu_is_compared_without_query_fragment_or_case_of_scheme_and_host() {
+        let token = normal_url("https://op.example/token");
+        assert_eq!(normal_url("HTTPS://OP.example:443/token?x=1#f"), token);
+        assert_ne!(normal_url("https://op.example/Token"), token);
+        assert_ne!(normal_url("http://op.example/token"), token);
+        assert_eq!(normal_url("not a url"), None);
+    }
     use crate::{Alg, SigningKey};
     use serde_json::json;
 

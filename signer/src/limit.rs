@@ -1,7 +1,8 @@
 //! Per-client request limits for the signer's public endpoints. The signer does not own the
 //! shared cache: the composition root plugs in a [`RateLimiter`] over it (so every node counts
 //! together, and a trusted proxy's `X-Forwarded-For` names the client); [`LocalLimiter`] is
-//! the in-process stand-in a bare [`Signer`](crate::Signer) starts with.
+//! the in-process stand-in a bare [`Signer`](crate::Signer) starts with. The same plug also
+//! remembers one-time values (DPoP proofs' `jti`) for every node.
 
 use axum::http::HeaderMap;
 use std::collections::HashMap;
@@ -23,12 +24,17 @@ pub trait RateLimiter: Send + Sync {
         peer: SocketAddr,
         headers: &HeaderMap,
     ) -> Result<bool, String>;
+
+    /// Remembers `key` for `ttl`; `Ok(true)` the first time, `Ok(false)` while it is
+    /// remembered. `Err` when it could not be kept.
+    async fn first_use(&self, key: &str, ttl: Duration) -> Result<bool, String>;
 }
 
 /// In-process counters keyed by the peer address (no proxy is trusted).
 #[derive(Debug, Default)]
 pub struct LocalLimiter {
     windows: Mutex<HashMap<(String, IpAddr), (Instant, u64)>>,
+    seen: Mutex<HashMap<String, Instant>>,
 }
 
 /// Entries kept before expired windows are swept.
@@ -61,6 +67,24 @@ impl RateLimiter for LocalLimiter {
         entry.1 += 1;
         Ok(entry.1 <= limit)
     }
+
+    async fn first_use(&self, key: &str, ttl: Duration) -> Result<bool, String> {
+        let mut seen = self
+            .seen
+            .lock()
+            .map_err(|_| "the one-time values are poisoned".to_owned())?;
+        let now = Instant::now();
+        if seen.len() >= SWEEP_AT {
+            seen.retain(|_, until| *until > now);
+        }
+        match seen.get(key) {
+            Some(until) if *until > now => Ok(false),
+            _ => {
+                seen.insert(key.to_owned(), now + ttl);
+                Ok(true)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -80,5 +104,16 @@ mod tests {
         assert!(!l.allow("v", 2, w, a, &h).await.unwrap());
         assert!(l.allow("v", 2, w, b, &h).await.unwrap());
         assert!(l.allow("other", 2, w, a, &h).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_one_time_value_is_new_once_until_it_expires() {
+        let l = LocalLimiter::default();
+        let ttl = Duration::from_millis(50);
+        assert!(l.first_use("k", ttl).await.unwrap());
+        assert!(!l.first_use("k", ttl).await.unwrap());
+        assert!(l.first_use("other", ttl).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(l.first_use("k", ttl).await.unwrap());
     }
 }

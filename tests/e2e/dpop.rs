@@ -17,6 +17,7 @@ on_both_stores!(
     bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof,
     a_client_registered_for_dpop_gets_no_bearer_token,
     a_code_bound_with_dpop_jkt_or_a_pushed_proof_needs_that_key,
+    the_signer_api_takes_a_bound_token_only_with_a_proof_of_its_key,
 );
 
 fn es256() -> keys::SigningKey {
@@ -120,9 +121,14 @@ async fn userinfo(
     authorization: &str,
     proofs: &[&str],
 ) -> (u16, Value, String) {
-    let mut req = http()
+    let req = http()
         .request(method, app.url("/userinfo"))
         .header("Authorization", authorization);
+    send_proved(req, proofs).await
+}
+
+/// Sends `req` with these DPoP headers: status, JSON body (null if none), WWW-Authenticate.
+async fn send_proved(mut req: reqwest::RequestBuilder, proofs: &[&str]) -> (u16, Value, String) {
     for p in proofs {
         req = req.header("DPoP", *p);
     }
@@ -293,7 +299,7 @@ async fn a_dpop_bound_token_works_only_with_a_proof_of_its_key(app: TestApp) {
         thumbprint(&other.public_jwk()).unwrap().as_str()
     );
 
-    // client_credentials too; the signer API, which takes no proofs, refuses such a token.
+    // client_credentials too; as a Bearer token, the signer's API refuses it.
     let (st, cc) = token(
         &app,
         &rp,
@@ -613,4 +619,83 @@ async fn a_code_bound_with_dpop_jkt_or_a_pushed_proof_needs_that_key(app: TestAp
     let code = code_at(&app, &authorize_pushed(&pushed)).await;
     let (st, t) = redeem_with(&app, &rp, &code, &verifier, &[&by(&key)]).await;
     assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")), "{t}");
+}
+
+/// The signer's API is a resource server too: a DPoP-bound token with the `sign` scope works
+/// there under the DPoP scheme with a fresh proof of its key for that request, and not
+/// otherwise.
+async fn the_signer_api_takes_a_bound_token_only_with_a_proof_of_its_key(app: TestApp) {
+    let rp = app
+        .client(
+            AuthMethod::ClientSecretBasic,
+            &[GrantType::ClientCredentials],
+            None,
+        )
+        .await;
+    let clients = app.app.db.clients();
+    let c = clients.get(&rp.id).await.unwrap().unwrap();
+    let mut scope = c.scope.clone();
+    scope.push("sign".into());
+    let with_sign = idp::store::NewClient {
+        scope,
+        ..c.registration()
+    };
+    assert!(clients.update(&rp.id, &with_sign, None).await.unwrap());
+    let (key, other) = (es256(), es256());
+    let (st, t) = token(
+        &app,
+        &rp,
+        &[("grant_type", "client_credentials"), ("scope", "sign")],
+        &[&proof(&key, "POST", &app.url("/token"), None)],
+    )
+    .await;
+    assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")), "{t}");
+    let at = t["access_token"].as_str().unwrap();
+    let url = app.url("/api/signer/v1/requests/no-such-request");
+    let get = |auth: String, proofs: Vec<String>| {
+        let url = url.clone();
+        async move {
+            let proofs: Vec<&str> = proofs.iter().map(String::as_str).collect();
+            let req = http().get(&url).header("Authorization", auth);
+            let (st, _, www) = send_proved(req, &proofs).await;
+            (st, www)
+        }
+    };
+    let dpop = format!("DPoP {at}");
+    // Authenticated: the request is looked up (and there is none).
+    let good = proof(&key, "GET", &url, Some(at));
+    assert_eq!(get(dpop.clone(), vec![good.clone()]).await.0, 404);
+    for (what, auth, proofs) in [
+        ("replayed", dpop.clone(), vec![good]),
+        ("no proof", dpop.clone(), vec![]),
+        (
+            "another key",
+            dpop.clone(),
+            vec![proof(&other, "GET", &url, Some(at))],
+        ),
+        (
+            "another URL",
+            dpop.clone(),
+            vec![proof(&key, "GET", &app.url("/userinfo"), Some(at))],
+        ),
+        (
+            "another method",
+            dpop.clone(),
+            vec![proof(&key, "POST", &url, Some(at))],
+        ),
+        ("no ath", dpop.clone(), vec![proof(&key, "GET", &url, None)]),
+    ] {
+        let (st, www) = get(auth, proofs).await;
+        assert_eq!(st, 401, "{what}");
+        assert!(
+            www.contains("error=\"invalid_dpop_proof\""),
+            "{what}: {www}"
+        );
+    }
+    let (st, www) = get(format!("Bearer {at}"), vec![]).await;
+    assert_eq!(st, 401);
+    assert!(
+        www.starts_with("DPoP ") && www.contains("invalid_token"),
+        "{www}"
+    );
 }

@@ -1,14 +1,16 @@
 //! Bearer access tokens (RFC 6750 §2.1), checked as an external resource server checks them
 //! (RFC 9068 §4): a JWS whose signature verifies with a key of the IdP's JWKS, `typ` `at+jwt`,
 //! `iss` the IdP, `exp` in the future, and a `scope` holding `sign`. The caller is the token's
-//! `client_id`. DPoP-bound tokens (`cnf`) are refused: this API takes no DPoP proofs.
+//! `client_id`. A DPoP-bound token (`cnf.jkt`, RFC 9449 §7) counts only under the `DPoP`
+//! scheme with a proof of its key for this request and this token, used once on every node;
+//! as a Bearer token it is refused, and a token not bound is refused under `DPoP`.
 //!
 //! Failures answer 401 `invalid_token` (or a bare challenge when no token came, §3.1) and 403
 //! `insufficient_scope`, each with its `WWW-Authenticate` header and a problem document.
 
 use crate::http::problem;
 use crate::Signer;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 
 /// The scope a client needs.
@@ -29,20 +31,41 @@ fn challenge(status: StatusCode, title: &str, detail: &str, www: String) -> Resp
     r
 }
 
-fn invalid(detail: &str) -> Response {
+fn invalid(detail: &str, dpop: bool) -> Response {
+    let scheme = if dpop {
+        format!("DPoP algs=\"{}\"", keys::dpop::ALGS.join(" "))
+    } else {
+        "Bearer realm=\"vhod-signer\"".to_owned()
+    };
+    challenge(
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized",
+        detail,
+        format!("{scheme}, error=\"invalid_token\", error_description=\"{detail}\""),
+    )
+}
+
+fn invalid_proof(detail: &str) -> Response {
     challenge(
         StatusCode::UNAUTHORIZED,
         "Unauthorized",
         detail,
         format!(
-            "Bearer realm=\"vhod-signer\", error=\"invalid_token\", error_description=\"{detail}\""
+            "DPoP algs=\"{}\", error=\"invalid_dpop_proof\", error_description=\"{detail}\"",
+            keys::dpop::ALGS.join(" ")
         ),
     )
 }
 
-/// The caller of a request, or the response that refuses it (boxed: a response is large).
-pub fn caller(s: &Signer, headers: &HeaderMap) -> Result<Caller, Box<Response>> {
-    check(s, headers).map_err(|r| {
+/// The caller of a request of `method` to `uri`, or the response that refuses it (boxed: a
+/// response is large).
+pub async fn caller(
+    s: &Signer,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Caller, Box<Response>> {
+    check(s, method, uri, headers).await.map_err(|r| {
         Box::new(match r {
             Refusal::NoToken => challenge(
                 StatusCode::UNAUTHORIZED,
@@ -50,7 +73,14 @@ pub fn caller(s: &Signer, headers: &HeaderMap) -> Result<Caller, Box<Response>> 
                 "an access token with the sign scope is required (Authorization: Bearer ...)",
                 "Bearer realm=\"vhod-signer\"".to_owned(),
             ),
-            Refusal::Invalid(detail) => invalid(detail),
+            Refusal::Invalid(detail) => invalid(detail, false),
+            Refusal::Dpop(detail) => invalid(detail, true),
+            Refusal::Proof(detail) => invalid_proof(detail),
+            Refusal::Unavailable => problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "the DPoP proof could not be checked; try again later",
+            ),
             Refusal::Scope => challenge(
                 StatusCode::FORBIDDEN,
                 "Forbidden",
@@ -69,24 +99,36 @@ enum Refusal {
     NoToken,
     /// `invalid_token`, with the reason.
     Invalid(&'static str),
+    /// `invalid_token` under the `DPoP` scheme (a token presented against its binding).
+    Dpop(&'static str),
+    /// `invalid_dpop_proof`.
+    Proof(&'static str),
+    /// The replay cache could not be reached.
+    Unavailable,
     /// `insufficient_scope`.
     Scope,
 }
 
-fn check(s: &Signer, headers: &HeaderMap) -> Result<Caller, Refusal> {
+async fn check(
+    s: &Signer,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Caller, Refusal> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(Refusal::NoToken);
     };
-    let token = value
+    let (dpop, token) = value
         .to_str()
         .ok()
         .and_then(|v| {
             let (scheme, rest) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            let dpop = scheme.eq_ignore_ascii_case("dpop");
+            (dpop || scheme.eq_ignore_ascii_case("bearer")).then(|| (dpop, rest.trim()))
         })
-        .filter(|t| !t.is_empty())
+        .filter(|(_, t)| !t.is_empty())
         .ok_or(Refusal::Invalid(
-            "the Authorization header is not a Bearer token",
+            "the Authorization header is not a Bearer or DPoP token",
         ))?;
     let (header, claims) = keys::jws::verify_jws(token, |h| {
         h.kid.as_deref().and_then(|kid| s.keys.public_key(kid))
@@ -111,12 +153,23 @@ fn check(s: &Signer, headers: &HeaderMap) -> Result<Caller, Refusal> {
     if exp.is_none_or(|exp| exp <= s.clock.now()) {
         return Err(Refusal::Invalid("the access token has expired"));
     }
-    // A DPoP-bound token (RFC 9449) is worthless without a proof of its key, which this API
-    // does not take: presented as a Bearer token, it is refused (§7.2), never honoured.
-    if claims.get("cnf").is_some() {
-        return Err(Refusal::Invalid(
-            "the access token is DPoP-bound; this API takes Bearer tokens only",
-        ));
+    let bound = claims
+        .get("cnf")
+        .and_then(|c| c.get("jkt"))
+        .and_then(|j| j.as_str());
+    match (dpop, bound) {
+        (false, None) => {}
+        (false, Some(_)) => {
+            return Err(Refusal::Dpop(
+                "the access token is DPoP-bound: present it under the DPoP scheme with a proof",
+            ))
+        }
+        (true, None) => {
+            return Err(Refusal::Invalid(
+                "the access token is not DPoP-bound: present it as a Bearer token",
+            ))
+        }
+        (true, Some(jkt)) => check_proof(s, method, uri, headers, token, jkt).await?,
     }
     let Some(client_id) = claims.get("client_id").and_then(|v| v.as_str()) else {
         return Err(Refusal::Invalid("the access token names no client"));
@@ -131,4 +184,47 @@ fn check(s: &Signer, headers: &HeaderMap) -> Result<Caller, Refusal> {
     Ok(Caller {
         client_id: client_id.to_owned(),
     })
+}
+
+/// RFC 9449 §7.1: one proof, of the token's key, made for this request and this token, and
+/// never seen before.
+async fn check_proof(
+    s: &Signer,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    token: &str,
+    jkt: &str,
+) -> Result<(), Refusal> {
+    let mut all = headers.get_all("dpop").iter();
+    let raw = match (all.next(), all.next()) {
+        (None, _) => return Err(Refusal::Proof("a DPoP proof is required")),
+        (Some(_), Some(_)) => return Err(Refusal::Proof("more than one DPoP header")),
+        (Some(v), None) => v
+            .to_str()
+            .map_err(|_| Refusal::Proof("the DPoP header is not a JWS"))?,
+    };
+    let p = keys::dpop::verify_proof(raw).map_err(|_| {
+        Refusal::Proof("the DPoP proof is malformed or its signature does not verify with its jwk")
+    })?;
+    let url = format!("{}{}", s.issuer, uri.path());
+    p.check_request(method.as_str(), &url, s.clock.now(), Some(token))
+        .map_err(Refusal::Proof)?;
+    if p.jkt != jkt {
+        return Err(Refusal::Proof(
+            "the DPoP proof is not made with the key the access token is bound to",
+        ));
+    }
+    match s
+        .limiter
+        .first_use(&p.replay_key(), keys::dpop::REPLAY_TTL)
+        .await
+    {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Refusal::Proof("the DPoP proof was already used")),
+        Err(e) => {
+            tracing::error!(error = %e, "the DPoP replay cache failed");
+            Err(Refusal::Unavailable)
+        }
+    }
 }

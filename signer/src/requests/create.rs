@@ -15,7 +15,7 @@ use super::{
 use crate::http::problem;
 use crate::Signer;
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -146,10 +146,12 @@ fn webhook_ok(url: &str) -> bool {
 
 pub(super) async fn create(
     State(s): State<Arc<Signer>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     form: Multipart,
 ) -> Response {
-    let who = match caller(&s, &headers) {
+    let who = match caller(&s, &method, &uri, &headers).await {
         Ok(c) => c,
         Err(r) => return *r,
     };

@@ -7,7 +7,7 @@ use super::API_BASE;
 use crate::http::problem;
 use crate::Signer;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::json;
@@ -88,8 +88,14 @@ fn unavailable(e: &sqlx::Error) -> Response {
 }
 
 /// The request, when it exists and `client_id` made it.
-async fn own_request(s: &Signer, headers: &HeaderMap, id: &str) -> Result<RequestInfo, Response> {
-    let who = caller(s, headers).map_err(|r| *r)?;
+async fn own_request(
+    s: &Signer,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<RequestInfo, Response> {
+    let who = caller(s, method, uri, headers).await.map_err(|r| *r)?;
     match s.request(id).await {
         Ok(Some(r)) if r.client_id == who.client_id => Ok(r),
         Ok(_) => Err(not_found()),
@@ -99,10 +105,12 @@ async fn own_request(s: &Signer, headers: &HeaderMap, id: &str) -> Result<Reques
 
 pub(super) async fn status(
     State(s): State<Arc<Signer>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    match own_request(&s, &headers, &id).await {
+    match own_request(&s, &method, &uri, &headers, &id).await {
         Ok(r) => json(&s, &r),
         Err(r) => r,
     }
@@ -110,10 +118,12 @@ pub(super) async fn status(
 
 pub(super) async fn signature(
     State(s): State<Arc<Signer>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     Path((id, n)): Path<(String, String)>,
 ) -> Response {
-    let r = match own_request(&s, &headers, &id).await {
+    let r = match own_request(&s, &method, &uri, &headers, &id).await {
         Ok(r) => r,
         Err(r) => return r,
     };
