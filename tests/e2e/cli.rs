@@ -488,6 +488,14 @@ fn audit_of(dir: &std::path::Path, subject: &str) -> (Vec<Value>, String) {
     (list, out)
 }
 
+/// Writes a JWKS holding `key`'s public key under `dir`; returns its path.
+fn key_set_file(dir: &std::path::Path, key: &keys::SigningKey) -> String {
+    let file = dir.join(format!("{}.jwks.json", key.kid()));
+    let set = serde_json::json!({"keys": [key.public_jwk()]});
+    std::fs::write(&file, set.to_string()).unwrap();
+    file.to_str().unwrap().to_owned()
+}
+
 /// The `changed` field names of each `client.updated` event in `trail`.
 fn changes_of(trail: &[Value]) -> Vec<Value> {
     trail
@@ -770,13 +778,8 @@ async fn a_client_registered_with_a_jwks_uri_works_in_a_running_server() {
         &jwt,
         "private_key_jwt needs --jwks FILE or --jwks-uri URL",
     );
-    let file = dir.path().join("k2.json");
-    std::fs::write(
-        &file,
-        serde_json::json!({"keys": [k2.public_jwk()]}).to_string(),
-    )
-    .unwrap();
-    let file = file.to_str().unwrap();
+    let file = key_set_file(dir.path(), &k2);
+    let file = file.as_str();
     let uri = ks.uri("rp");
     refused(
         dir.path(),
@@ -936,13 +939,8 @@ async fn a_client_changes_its_authentication_method_in_a_running_server() {
         200
     );
     let key = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
-    let file = dir.path().join("keys.json");
-    std::fs::write(
-        &file,
-        serde_json::json!({"keys": [key.public_jwk()]}).to_string(),
-    )
-    .unwrap();
-    let file = file.to_str().unwrap();
+    let file = key_set_file(dir.path(), &key);
+    let file = file.as_str();
     let update = |args: &[&str]| {
         let mut all = vec!["clients", "update", id.as_str()];
         all.extend_from_slice(args);

@@ -348,19 +348,13 @@ async fn an_updated_registration_keeps_or_replaces_the_secret(app: TestApp) {
     let stored = clients.get(&rp.id).await.unwrap().unwrap();
     let changed = idp::store::NewClient {
         name: "Renamed".into(),
-        secret_hash: None,
-        auth_method: stored.auth_method,
         redirect_uris: vec!["http://127.0.0.1:9/new".into()],
         post_logout_redirect_uris: vec![],
-        grant_types: stored.grant_types.clone(),
         scope: vec!["openid".into()],
-        jwks: None,
-        jwks_uri: None,
-        id_token_signed_response_alg: None,
         require_mfa: true,
         min_level: Some("standard".into()),
         require_pushed_authorization_requests: true,
-        dpop_bound_access_tokens: false,
+        ..stored.registration()
     };
     assert!(clients.update(&rp.id, &changed, None).await.unwrap());
     let after = clients.get(&rp.id).await.unwrap().unwrap();
@@ -426,30 +420,8 @@ async fn a_private_key_jwt_client_s_keys_can_be_replaced(app: TestApp) {
         async move { req.send().await.unwrap().status().as_u16() }
     };
     assert_eq!(status(&old_key, "a0".into()).await, 200);
-    let stored = app.app.db.clients().get(&rp.id).await.unwrap().unwrap();
-    let changed = idp::store::NewClient {
-        name: stored.name.clone(),
-        secret_hash: None,
-        auth_method: stored.auth_method,
-        redirect_uris: stored.redirect_uris.clone(),
-        post_logout_redirect_uris: stored.post_logout_redirect_uris.clone(),
-        grant_types: stored.grant_types.clone(),
-        scope: stored.scope.clone(),
-        jwks: Some(jwks_of(&new_key)),
-        jwks_uri: None,
-        id_token_signed_response_alg: None,
-        require_mfa: false,
-        min_level: None,
-        require_pushed_authorization_requests: false,
-        dpop_bound_access_tokens: false,
-    };
-    assert!(app
-        .app
-        .db
-        .clients()
-        .update(&rp.id, &changed, None)
-        .await
-        .unwrap());
+    app.change_client(&rp.id, |c| c.jwks = Some(jwks_of(&new_key)))
+        .await;
     let mut n = 0;
     eventually("the old key refused", || {
         n += 1;

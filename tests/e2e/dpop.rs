@@ -20,6 +20,16 @@ on_both_stores!(
     the_signer_api_takes_a_bound_token_only_with_a_proof_of_its_key,
 );
 
+/// Asserts that an answer is the OAuth error `error` with `status`.
+#[track_caller]
+fn assert_error((status_was, body): &(u16, Value), status: u16, error: &str) {
+    assert_eq!(
+        (*status_was, body["error"].as_str()),
+        (status, Some(error)),
+        "{body}"
+    );
+}
+
 fn es256() -> keys::SigningKey {
     keys::SigningKey::generate(keys::Alg::ES256).unwrap()
 }
@@ -356,19 +366,17 @@ async fn a_public_client_s_refresh_token_is_bound_to_its_key(app: TestApp) {
     assert_eq!((st, t2["token_type"].as_str()), (200, Some("DPoP")), "{t2}");
     let rt2 = t2["refresh_token"].as_str().unwrap().to_owned();
     // Another key, or none, cannot.
-    let (st, e) = refresh(rt2, Some(proof(&other, "POST", &token_url, None))).await;
-    assert_eq!(
-        (st, e["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "{e}"
+    assert_error(
+        &refresh(rt2, Some(proof(&other, "POST", &token_url, None))).await,
+        400,
+        "invalid_grant",
     );
     let (st, t) = redeem_code(&app, &rp, &[&proof(&key, "POST", &token_url, None)]).await;
     assert_eq!(st, 200);
-    let (st, e) = refresh(t["refresh_token"].as_str().unwrap().to_owned(), None).await;
-    assert_eq!(
-        (st, e["error"].as_str()),
-        (400, Some("invalid_grant")),
-        "{e}"
+    assert_error(
+        &refresh(t["refresh_token"].as_str().unwrap().to_owned(), None).await,
+        400,
+        "invalid_grant",
     );
 
     // Without DPoP the public client's refresh tokens stay unbound, as before.
@@ -477,43 +485,33 @@ async fn bad_proofs_at_the_token_endpoint_are_invalid_dpop_proof(app: TestApp) {
 /// without a proof is refused, for every grant.
 async fn a_client_registered_for_dpop_gets_no_bearer_token(app: TestApp) {
     let rp = app.confidential().await;
-    let clients = app.app.db.clients();
-    let c = clients.get(&rp.id).await.unwrap().unwrap();
-    let bound = idp::store::NewClient {
-        dpop_bound_access_tokens: true,
-        ..c.registration()
-    };
-    assert!(clients.update(&rp.id, &bound, None).await.unwrap());
-    assert!(
-        clients
-            .get(&rp.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .dpop_bound_access_tokens
-    );
+    let c = app
+        .change_client(&rp.id, |c| c.dpop_bound_access_tokens = true)
+        .await;
+    assert!(c.dpop_bound_access_tokens);
     let key = es256();
     let token_url = app.url("/token");
     let cc = [("grant_type", "client_credentials")];
-    let (st, e) = token(&app, &rp, &cc, &[]).await;
-    assert_eq!(
-        (st, e["error"].as_str()),
-        (400, Some("invalid_dpop_proof")),
-        "{e}"
+    assert_error(&token(&app, &rp, &cc, &[]).await, 400, "invalid_dpop_proof");
+    assert_error(
+        &redeem_code(&app, &rp, &[]).await,
+        400,
+        "invalid_dpop_proof",
     );
-    let (st, e) = redeem_code(&app, &rp, &[]).await;
-    assert_eq!((st, e["error"].as_str()), (400, Some("invalid_dpop_proof")));
     let (st, t) = redeem_code(&app, &rp, &[&proof(&key, "POST", &token_url, None)]).await;
     assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")), "{t}");
     let rt = t["refresh_token"].as_str().unwrap();
-    let (st, e) = token(
-        &app,
-        &rp,
-        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-        &[],
-    )
-    .await;
-    assert_eq!((st, e["error"].as_str()), (400, Some("invalid_dpop_proof")));
+    assert_error(
+        &token(
+            &app,
+            &rp,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+            &[],
+        )
+        .await,
+        400,
+        "invalid_dpop_proof",
+    );
     let (st, t) = token(&app, &rp, &cc, &[&proof(&key, "POST", &token_url, None)]).await;
     assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")));
 }
@@ -533,11 +531,10 @@ async fn a_code_bound_with_dpop_jkt_or_a_pushed_proof_needs_that_key(app: TestAp
         let (url, verifier) = bound(&jkt);
         let code = code_at(&app, &url).await;
         let proofs: Vec<&str> = wrong.iter().map(String::as_str).collect();
-        let (st, e) = redeem_with(&app, &rp, &code, &verifier, &proofs).await;
-        assert_eq!(
-            (st, e["error"].as_str()),
-            (400, Some("invalid_dpop_proof")),
-            "{e}"
+        assert_error(
+            &redeem_with(&app, &rp, &code, &verifier, &proofs).await,
+            400,
+            "invalid_dpop_proof",
         );
     }
     let (url, verifier) = bound(&jkt);
@@ -593,8 +590,11 @@ async fn a_code_bound_with_dpop_jkt_or_a_pushed_proof_needs_that_key(app: TestAp
     let (st, pushed, verifier) = push(vec![], vec![proof(&key, "POST", &par_url, None)]).await;
     assert_eq!(st, 201, "{pushed}");
     let code = code_at(&app, &authorize_pushed(&pushed)).await;
-    let (st, e) = redeem_with(&app, &rp, &code, &verifier, &[&by(&other)]).await;
-    assert_eq!((st, e["error"].as_str()), (400, Some("invalid_dpop_proof")));
+    assert_error(
+        &redeem_with(&app, &rp, &code, &verifier, &[&by(&other)]).await,
+        400,
+        "invalid_dpop_proof",
+    );
     // A push whose dpop_jkt names another key than its proof, or with a bad proof, is refused.
     let other_jkt = thumbprint(&other.public_jwk()).unwrap();
     let (st, e, _) = push(
@@ -632,15 +632,8 @@ async fn the_signer_api_takes_a_bound_token_only_with_a_proof_of_its_key(app: Te
             None,
         )
         .await;
-    let clients = app.app.db.clients();
-    let c = clients.get(&rp.id).await.unwrap().unwrap();
-    let mut scope = c.scope.clone();
-    scope.push("sign".into());
-    let with_sign = idp::store::NewClient {
-        scope,
-        ..c.registration()
-    };
-    assert!(clients.update(&rp.id, &with_sign, None).await.unwrap());
+    app.change_client(&rp.id, |c| c.scope.push("sign".into()))
+        .await;
     let (key, other) = (es256(), es256());
     let (st, t) = token(
         &app,

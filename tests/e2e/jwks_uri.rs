@@ -150,24 +150,13 @@ async fn register(app: &TestApp, uri: &str) -> String {
             None,
         )
         .await;
-    let clients = app.app.db.clients();
-    let c = clients.get(&rp.id).await.unwrap().unwrap();
-    let with_uri = idp::store::NewClient {
-        jwks: None,
-        jwks_uri: Some(uri.to_owned()),
-        ..c.registration()
-    };
-    assert!(clients.update(&rp.id, &with_uri, None).await.unwrap());
-    assert_eq!(
-        clients
-            .get(&rp.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .jwks_uri
-            .as_deref(),
-        Some(uri)
-    );
+    let c = app
+        .change_client(&rp.id, |c| {
+            c.jwks = None;
+            c.jwks_uri = Some(uri.to_owned());
+        })
+        .await;
+    assert_eq!(c.jwks_uri.as_deref(), Some(uri));
     rp.id
 }
 

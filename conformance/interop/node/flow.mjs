@@ -166,6 +166,35 @@ async function authorize(authUrl, redirectUri, login, password) {
 
 // --- the RP flow -------------------------------------------------------------------------
 
+// One sign-in through the library with a fresh PKCE verifier, state and nonce: `params` go into
+// the authorization request (pushed through PAR with `push`), the browser signs in, and the
+// code is redeemed with `options` (e.g. a DPoP handle); the ID token is checked as usual.
+// Returns the URL the browser was sent to and the tokens.
+async function signIn(config, user, params, { push = false, options } = {}) {
+  const verifier = client.randomPKCECodeVerifier()
+  const state = client.randomState()
+  const nonce = client.randomNonce()
+  const request = {
+    redirect_uri: user.redirectUri,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...params,
+  }
+  const url = push
+    ? await client.buildAuthorizationUrlWithPAR(config, request, options)
+    : client.buildAuthorizationUrl(config, request)
+  const callback = await authorize(url, user.redirectUri, user.login, user.password)
+  const tokens = await client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
+  }, undefined, options)
+  return { url, tokens }
+}
+
 async function main() {
   const issuer = new URL(env('INTEROP_ISSUER'))
   const clientId = env('INTEROP_CLIENT_ID')
@@ -277,26 +306,11 @@ async function main() {
   //    endpoint discovery names and sends the browser with client_id and request_uri only
   step = 'pushed authorization request'
   check(meta.pushed_authorization_request_endpoint, 'discovery names no pushed_authorization_request_endpoint')
-  const parVerifier = client.randomPKCECodeVerifier()
-  const parState = client.randomState()
-  const parNonce = client.randomNonce()
-  const parUrl = await client.buildAuthorizationUrlWithPAR(config, {
-    redirect_uri: redirectUri,
-    scope: 'openid email',
-    code_challenge: await client.calculatePKCECodeChallenge(parVerifier),
-    code_challenge_method: 'S256',
-    state: parState,
-    nonce: parNonce,
-  })
+  const user = { redirectUri, login, password }
+  const { url: parUrl, tokens: parTokens } =
+    await signIn(config, user, { scope: 'openid email' }, { push: true })
   check([...parUrl.searchParams.keys()].sort().join(' ') === 'client_id request_uri',
     `the pushed authorization URL carries more than client_id and request_uri: ${parUrl.href}`)
-  const parCallback = await authorize(parUrl, redirectUri, login, password)
-  const parTokens = await client.authorizationCodeGrant(config, parCallback, {
-    pkceCodeVerifier: parVerifier,
-    expectedState: parState,
-    expectedNonce: parNonce,
-    idTokenExpected: true,
-  })
   check(parTokens.claims().sub === claims.sub, 'pushed request: ID token for another subject')
   check(parTokens.scope === 'openid email', `pushed request: scope ${parTokens.scope}`)
 
@@ -307,26 +321,11 @@ async function main() {
   check((meta.dpop_signing_alg_values_supported || []).includes('ES256'),
     'discovery lists no ES256 in dpop_signing_alg_values_supported')
   const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'))
-  const dVerifier = client.randomPKCECodeVerifier()
-  const dState = client.randomState()
-  const dNonce = client.randomNonce()
-  const dUrl = client.buildAuthorizationUrl(config, {
-    redirect_uri: redirectUri,
+  const { tokens: dTokens } = await signIn(config, user, {
     scope: 'openid email offline_access',
-    code_challenge: await client.calculatePKCECodeChallenge(dVerifier),
-    code_challenge_method: 'S256',
-    state: dState,
-    nonce: dNonce,
     prompt: 'consent',
     dpop_jkt: await dpop.calculateThumbprint(),
-  })
-  const dCallback = await authorize(dUrl, redirectUri, login, password)
-  const dTokens = await client.authorizationCodeGrant(config, dCallback, {
-    pkceCodeVerifier: dVerifier,
-    expectedState: dState,
-    expectedNonce: dNonce,
-    idTokenExpected: true,
-  }, undefined, { DPoP: dpop })
+  }, { options: { DPoP: dpop } })
   check(dTokens.token_type === 'dpop', `DPoP: token_type ${dTokens.token_type}`)
   const dUi = await client.fetchUserInfo(config, dTokens.access_token, claims.sub, { DPoP: dpop })
   check(dUi.sub === claims.sub && dUi.email === ui.email, 'DPoP: userinfo mismatch')

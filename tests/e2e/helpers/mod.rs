@@ -278,6 +278,23 @@ impl TestApp {
         }
     }
 
+    /// Changes the stored registration of client `id` with `change` (as `vhod clients update`
+    /// does, keeping the secret); returns the client as stored afterwards.
+    pub async fn change_client(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut NewClient),
+    ) -> idp::store::Client {
+        let clients = self.app.db.clients();
+        let stored = clients.get(id).await.expect("read client");
+        let mut registration = stored.expect("client exists").registration();
+        change(&mut registration);
+        let updated = clients.update(id, &registration, None).await;
+        assert!(updated.expect("update client"), "no client {id}");
+        let after = clients.get(id).await.expect("read client");
+        after.expect("client exists")
+    }
+
     /// A confidential client_secret_basic client with code + refresh + client credentials.
     pub async fn confidential(&self) -> Rp {
         self.client(
