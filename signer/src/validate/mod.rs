@@ -47,6 +47,7 @@ pub use report::{
 };
 pub use revocation::{
     HttpRevocation, MemoryRevocation, NoRevocation, RevocationSource, RevocationStatus,
+    MAX_HELD_BYTES, RETRY_AFTER_FAILURE,
 };
 
 use cms::CertEntry;

@@ -354,6 +354,113 @@ async fn unreachable_distribution_point_means_try_later() {
     fails(&report, SubIndication::TryLater);
 }
 
+/// Validations signed under `ca` at once, half by "good" and half by "revoked"; their reports
+/// in that order.
+async fn at_once(ca: &CrlCa, policy: &Policy, n: usize) -> Vec<Report> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let signature = ca.sign(if i % 2 == 0 { "good" } else { "revoked" });
+        let policy = policy.clone();
+        tasks.spawn(async move { (i, check(DOCUMENT, Some(&signature), &policy).await) });
+    }
+    let mut reports: Vec<_> = tasks.join_all().await;
+    reports.sort_by_key(|(i, _)| *i);
+    reports.into_iter().map(|(_, r)| r).collect()
+}
+
+#[tokio::test]
+async fn validations_at_once_fetch_a_crl_once_and_share_a_failed_fetch() {
+    // A slow distribution point (it answers one request at a time, after 300 ms): the eight
+    // validations overlap its one fetch, and without sharing it they would queue up for
+    // eight.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ca = CrlCa::new(listener.local_addr().unwrap().port());
+    ca.issue("good", None);
+    ca.issue("revoked", None);
+    ca.revoke("revoked");
+    let crl = ca.crl_der();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let handler: Handler = Arc::new(move |head: &[u8], _| {
+        std::thread::sleep(Duration::from_millis(300));
+        head.starts_with(b"GET /ca.crl ")
+            .then(|| ("application/pkix-crl", crl.clone()))
+    });
+    serve(listener, hits.clone(), handler);
+    let reports = at_once(&ca, &ca.policy(), 8).await;
+    for (i, report) in reports.iter().enumerate() {
+        if i % 2 == 0 {
+            passed(report);
+        } else {
+            fails(report, SubIndication::RevokedNoPoe);
+        }
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "one fetch for all eight");
+
+    // A distribution point that answers 404: one fetch fails, the validations waiting for it
+    // and those that come soon after get "try later" without fetching again.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ca = CrlCa::new(listener.local_addr().unwrap().port());
+    ca.issue("good", None);
+    ca.issue("revoked", None);
+    let hits = Arc::new(AtomicUsize::new(0));
+    serve(listener, hits.clone(), Arc::new(|_: &[u8], _| None));
+    let policy = ca.policy();
+    for report in at_once(&ca, &policy, 4).await {
+        fails(&report, SubIndication::TryLater);
+    }
+    let report = check(DOCUMENT, Some(&ca.sign("good")), &policy).await;
+    fails(&report, SubIndication::TryLater);
+    assert!(report.reason.contains("404"), "{}", report.reason);
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "a failed fetch is not repeated within {:?}",
+        signer::validate::RETRY_AFTER_FAILURE
+    );
+}
+
+#[tokio::test]
+async fn past_the_most_crl_bytes_held_the_cache_starts_over() {
+    // Two CAs, each with its CRL (version 1) at its own distribution point, and room for one
+    // CRL.
+    let mut cas = Vec::new();
+    for _ in 0..2 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ca = CrlCa::new(listener.local_addr().unwrap().port());
+        ca.issue("good", None);
+        let hits = Arc::new(AtomicUsize::new(0));
+        serve_crl(listener, ca.crl_der(), hits.clone());
+        cas.push((ca, hits));
+    }
+    // Nothing revoked and no CRL extension: openssl issues version 1 CRLs, which omit the
+    // version field (RFC 5280 §5.1.2.1).
+    let text = openssl_ok(
+        cas[0].0.dir.path(),
+        &["crl", "-in", "crl.pem", "-noout", "-text"],
+    );
+    assert!(text.contains("Version 1 (0x0)"), "{text}");
+    let room = cas[0].0.crl_der().len().max(cas[1].0.crl_der().len());
+    let revocation =
+        Arc::new(HttpRevocation::new(Duration::from_secs(2), 1 << 20).with_max_held(room));
+    let (a, b) = (&cas[0], &cas[1]);
+    let mut policy_a = a.0.policy();
+    policy_a.revocation = revocation.clone();
+    let mut policy_b = b.0.policy();
+    policy_b.revocation = revocation;
+    let hits = || (a.1.load(Ordering::SeqCst), b.1.load(Ordering::SeqCst));
+
+    passed(&check(DOCUMENT, Some(&a.0.sign("good")), &policy_a).await);
+    passed(&check(DOCUMENT, Some(&a.0.sign("good")), &policy_a).await);
+    assert_eq!(hits(), (1, 0), "A's CRL is held");
+    passed(&check(DOCUMENT, Some(&b.0.sign("good")), &policy_b).await);
+    assert_eq!(hits(), (1, 1));
+    // B's CRL took the room: A's was let go and is fetched again, then B's.
+    passed(&check(DOCUMENT, Some(&a.0.sign("good")), &policy_a).await);
+    assert_eq!(hits(), (2, 1), "A's CRL was let go for B's");
+    passed(&check(DOCUMENT, Some(&b.0.sign("good")), &policy_b).await);
+    assert_eq!(hits(), (2, 2));
+}
+
 /// `openssl ocsp` answering for a [`CrlCa`] on a port; killed when dropped.
 struct OcspResponder(std::process::Child);
 

@@ -41,14 +41,11 @@ pub(crate) struct VerifiedCrl {
 
 /// Why a CRL cannot be used.
 pub(crate) fn verify(der: &[u8], issuer: &Certificate) -> Result<VerifiedCrl, String> {
-    let list = CertificateList::from_der(der).map_err(|e| format!("the CRL is malformed: {e}"))?;
+    let (tbs_der, list) = parse(der).map_err(|e| format!("the CRL is malformed: {e}"))?;
     let tbs = &list.tbs_cert_list;
     if tbs.issuer != issuer.tbs_certificate.subject {
         return Err("the CRL was issued by another CA".into());
     }
-    let tbs_der = tbs
-        .to_der()
-        .map_err(|e| format!("the CRL is malformed: {e}"))?;
     let signature = list.signature.as_bytes();
     let constraints = AlgorithmConstraints::default();
     if !crypto::signed_by(
@@ -61,6 +58,38 @@ pub(crate) fn verify(der: &[u8], issuer: &Certificate) -> Result<VerifiedCrl, St
         return Err("the CRL signature does not verify with the issuer's key".into());
     }
     Ok(VerifiedCrl { list })
+}
+
+/// The CRL's tbsCertList as signed (DER), and the CRL parsed.
+///
+/// RFC 5280 §5.1.2.1 has a v1 CRL omit its version (a CA that revokes nothing yet and puts
+/// no extension in its CRL issues one: `openssl ca -gencrl` does), but x509-cert 0.2's
+/// `TbsCertList` requires the field: for such a CRL the parse is given a copy with the
+/// version (v1) written in. The signature is checked over the bytes as they were signed,
+/// never over a re-encoding.
+fn parse(der: &[u8]) -> der::Result<(Vec<u8>, CertificateList)> {
+    use der::asn1::AnyRef;
+    use der::{Reader, SliceReader, Tag};
+    let mut reader = SliceReader::new(der)?;
+    let (tbs, algorithm, signature) =
+        reader.sequence(|r| Ok((AnyRef::decode(r)?, AnyRef::decode(r)?, AnyRef::decode(r)?)))?;
+    reader.finish(())?;
+    der::Tagged::tag(&tbs).assert_eq(Tag::Sequence)?;
+    let tbs_der = tbs.to_der()?;
+    let first = SliceReader::new(tbs.value())?.peek_tag()?;
+    if first == Tag::Integer {
+        return Ok((tbs_der, CertificateList::from_der(der)?));
+    }
+    // INTEGER 0: v1.
+    let versioned = [&[0x02, 0x01, 0x00][..], tbs.value()].concat();
+    let parts = [
+        AnyRef::new(Tag::Sequence, &versioned)?.to_der()?,
+        algorithm.to_der()?,
+        signature.to_der()?,
+    ]
+    .concat();
+    let list = CertificateList::from_der(&AnyRef::new(Tag::Sequence, &parts)?.to_der()?)?;
+    Ok((tbs_der, list))
 }
 
 /// How many verified CRLs a [`CrlCache`] holds before it is cleared.

@@ -2,14 +2,38 @@
 //! the responder its AIA names. Only `http://` (RFC 5280 §4.2.1.13 and RFC 6960 Appendix A
 //! publish over plain HTTP: the answers are signed), a short timeout, no redirects, a size
 //! limit, and CRLs cached by URL until their nextUpdate.
+//!
+//! One fetch per distribution point at a time: validations that need a CRL being fetched
+//! wait for that fetch and share its result, so a burst of uploads signed under one CA
+//! downloads its CRL once. A failed fetch is remembered for [`RETRY_AFTER_FAILURE`]: the
+//! validations meanwhile answer "try later" at once instead of each waiting out the timeout
+//! again. The CRLs held take at most [`MAX_HELD_BYTES`] (or what
+//! [`HttpRevocation::with_max_held`] sets); past it, the cache starts over.
 
 use super::crl::{self, VerifiedCrl};
 use super::ocsp;
 use super::{RevocationSource, RevocationStatus};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
+use x509_cert::name::Name;
 use x509_cert::Certificate;
+
+/// How long a failed fetch of a distribution point stands before the next one is tried.
+pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(10);
+
+/// The most CRL bytes (DER) held at once, by default.
+pub const MAX_HELD_BYTES: usize = 256 * 1024 * 1024;
+
+/// What is known of one distribution point.
+#[derive(Debug, Default)]
+struct Point {
+    crl: Option<Arc<VerifiedCrl>>,
+    /// The DER size of `crl`.
+    bytes: usize,
+    /// When, for which issuer and why the last fetch failed, if it did.
+    failed: Option<(Instant, Name, String)>,
+}
 
 /// Fetches CRLs and asks OCSP responders over plain HTTP.
 ///
@@ -19,7 +43,15 @@ use x509_cert::Certificate;
 pub struct HttpRevocation {
     client: reqwest::Client,
     max_bytes: usize,
-    crls: Mutex<HashMap<String, Arc<VerifiedCrl>>>,
+    max_held: usize,
+    points: Mutex<Points>,
+}
+
+#[derive(Debug, Default)]
+struct Points {
+    by_url: HashMap<String, Arc<tokio::sync::Mutex<Point>>>,
+    /// DER bytes of the CRLs held, as counted when each was stored.
+    held: usize,
 }
 
 impl Default for HttpRevocation {
@@ -40,8 +72,15 @@ impl HttpRevocation {
         HttpRevocation {
             client,
             max_bytes,
-            crls: Mutex::new(HashMap::new()),
+            max_held: MAX_HELD_BYTES,
+            points: Mutex::new(Points::default()),
         }
+    }
+
+    /// The same, holding at most `bytes` of CRLs (DER) at once instead of [`MAX_HELD_BYTES`].
+    pub fn with_max_held(mut self, bytes: usize) -> Self {
+        self.max_held = bytes;
+        self
     }
 
     async fn body(&self, response: reqwest::Response) -> Result<Vec<u8>, String> {
@@ -58,11 +97,20 @@ impl HttpRevocation {
         Ok(body)
     }
 
-    fn cached(&self, url: &str, now: SystemTime) -> Option<Arc<VerifiedCrl>> {
-        let crls = self.crls.lock().ok()?;
-        crls.get(url)
-            .filter(|crl| crl.next_update().is_some_and(|next| next > now))
-            .cloned()
+    fn point(&self, url: &str) -> Arc<tokio::sync::Mutex<Point>> {
+        let mut points = self.points.lock().unwrap_or_else(|p| p.into_inner());
+        points.by_url.entry(url.to_owned()).or_default().clone()
+    }
+
+    /// Counts `bytes` more held (and `freed` fewer); past the most held, every other point
+    /// is forgotten (fetches under way finish and are counted afresh).
+    fn hold(&self, url: &str, bytes: usize, freed: usize) {
+        let mut points = self.points.lock().unwrap_or_else(|p| p.into_inner());
+        points.held = points.held.saturating_sub(freed) + bytes;
+        if points.held > self.max_held {
+            points.by_url.retain(|u, _| u == url);
+            points.held = bytes;
+        }
     }
 
     async fn crl(
@@ -71,20 +119,49 @@ impl HttpRevocation {
         issuer: &Certificate,
         now: SystemTime,
     ) -> Result<Arc<VerifiedCrl>, String> {
-        if let Some(crl) = self.cached(url, now) {
-            // Cached CRLs were verified against the issuer that named them; check again that
-            // this request's issuer is the same CA.
-            if crl.list.tbs_cert_list.issuer == issuer.tbs_certificate.subject {
-                return Ok(crl);
+        let point = self.point(url);
+        // Held across the fetch: whoever needs this CRL meanwhile waits for its result.
+        let mut p = point.lock().await;
+        if let Some(crl) = &p.crl {
+            // Cached CRLs were verified against the issuer that named them; this request's
+            // issuer must be the same CA.
+            let fresh = crl.next_update().is_some_and(|next| next > now);
+            if fresh && crl.list.tbs_cert_list.issuer == issuer.tbs_certificate.subject {
+                return Ok(crl.clone());
             }
         }
+        let subject = &issuer.tbs_certificate.subject;
+        if let Some((at, whose, why)) = &p.failed {
+            if at.elapsed() < RETRY_AFTER_FAILURE && whose == subject {
+                return Err(format!("{why} (not tried again yet)"));
+            }
+        }
+        match self.fetch_crl(url, issuer).await {
+            Ok((crl, bytes)) => {
+                let crl = Arc::new(crl);
+                self.hold(url, bytes, p.bytes);
+                *p = Point {
+                    crl: Some(crl.clone()),
+                    bytes,
+                    failed: None,
+                };
+                Ok(crl)
+            }
+            Err(why) => {
+                p.failed = Some((Instant::now(), subject.clone(), why.clone()));
+                Err(why)
+            }
+        }
+    }
+
+    async fn fetch_crl(
+        &self,
+        url: &str,
+        issuer: &Certificate,
+    ) -> Result<(VerifiedCrl, usize), String> {
         let response = self.client.get(url).send().await.map_err(|e| causes(&e))?;
         let der = self.body(response).await?;
-        let crl = Arc::new(crl::verify(&der, issuer)?);
-        if let Ok(mut crls) = self.crls.lock() {
-            crls.insert(url.to_owned(), crl.clone());
-        }
-        Ok(crl)
+        Ok((crl::verify(&der, issuer)?, der.len()))
     }
 
     async fn ocsp(

@@ -13,7 +13,7 @@ mod http;
 mod memory;
 mod ocsp;
 
-pub use http::HttpRevocation;
+pub use http::{HttpRevocation, MAX_HELD_BYTES, RETRY_AFTER_FAILURE};
 pub use memory::MemoryRevocation;
 
 use std::time::SystemTime;
