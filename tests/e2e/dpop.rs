@@ -365,12 +365,15 @@ async fn a_public_client_s_refresh_token_is_bound_to_its_key(app: TestApp) {
     let (st, t2) = refresh(rt, Some(proof(&key, "POST", &token_url, None))).await;
     assert_eq!((st, t2["token_type"].as_str()), (200, Some("DPoP")), "{t2}");
     let rt2 = t2["refresh_token"].as_str().unwrap().to_owned();
-    // Another key, or none, cannot.
+    // Another key, or none, cannot; the refusals do not spend the token.
     assert_error(
-        &refresh(rt2, Some(proof(&other, "POST", &token_url, None))).await,
+        &refresh(rt2.clone(), Some(proof(&other, "POST", &token_url, None))).await,
         400,
         "invalid_grant",
     );
+    assert_error(&refresh(rt2.clone(), None).await, 400, "invalid_grant");
+    let (st, t3) = refresh(rt2, Some(proof(&key, "POST", &token_url, None))).await;
+    assert_eq!((st, t3["token_type"].as_str()), (200, Some("DPoP")), "{t3}");
     let (st, t) = redeem_code(&app, &rp, &[&proof(&key, "POST", &token_url, None)]).await;
     assert_eq!(st, 200);
     assert_error(

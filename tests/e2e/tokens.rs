@@ -7,6 +7,7 @@ use serde_json::Value;
 
 on_both_stores!(
     refresh_rotates_and_reuse_revokes_the_grant,
+    a_refused_refresh_leaves_the_token_usable,
     userinfo_accepts_header_get_post_and_form_body,
     userinfo_refuses_our_signature_under_another_payload,
     introspection_reports_active_and_inactive_tokens,
@@ -88,6 +89,30 @@ async fn refresh_rotates_and_reuse_revokes_the_grant(app: TestApp) {
         introspect(&app, &rp, s(&t2, "access_token")).await["active"],
         false
     );
+}
+
+async fn a_refused_refresh_leaves_the_token_usable(app: TestApp) {
+    let (rp, t) = session(&app).await;
+    let rt = s(&t, "refresh_token").to_owned();
+    // A wider scope than granted: invalid_scope, and the token is not spent by it.
+    let (st, err) = refresh_with(&app, &rp, &rt, &[("scope", "openid profile admin")]).await;
+    assert_eq!(
+        (st, err["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "{err}"
+    );
+    // A narrower one works, with that token.
+    let (st, t2) = refresh_with(&app, &rp, &rt, &[("scope", "openid")]).await;
+    assert_eq!((st, t2["scope"].as_str()), (200, Some("openid")), "{t2}");
+    assert_eq!(userinfo_status(&app, s(&t2, "access_token")).await, 200);
+    // Another client presenting it still spends it and revokes the grant.
+    let other = app.confidential().await;
+    let rt2 = s(&t2, "refresh_token").to_owned();
+    let (st, _) = refresh(&app, &other, &rt2).await;
+    assert_eq!(st, 400);
+    let (st, _) = refresh(&app, &rp, &rt2).await;
+    assert_eq!(st, 400, "the grant was revoked");
+    assert_eq!(userinfo_status(&app, s(&t2, "access_token")).await, 401);
 }
 
 async fn userinfo_accepts_header_get_post_and_form_body(app: TestApp) {

@@ -566,10 +566,25 @@ pub async fn redeem(
 
 /// A refresh-token grant with client_secret_basic; returns status and JSON.
 pub async fn refresh(app: &TestApp, rp: &Rp, rt: &str) -> (u16, serde_json::Value) {
+    refresh_with(app, rp, rt, &[]).await
+}
+
+/// [`refresh`] with more form parameters (`scope`).
+pub async fn refresh_with(
+    app: &TestApp,
+    rp: &Rp,
+    rt: &str,
+    more: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let form = [
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)][..],
+        more,
+    ]
+    .concat();
     let r = http()
         .post(app.url("/token"))
         .basic_auth(&rp.id, rp.secret.as_deref())
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", rt)])
+        .form(&form)
         .send()
         .await
         .expect("token");
