@@ -822,8 +822,9 @@ async fn users(c: &Config, cmd: UsersCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `vhod users set-level`: the level changes with its evidence, the change is audited, and
-/// a level below confirmed revokes the account's certificates (`privilegeWithdrawn`).
+/// `vhod users set-level`: the level changes with its evidence, the change is audited, a
+/// level below confirmed revokes the account's certificates (`privilegeWithdrawn`), and the
+/// citizen is told of both.
 async fn set_level(c: &Config, login: &str, level: &str) -> anyhow::Result<()> {
     use idp::account::certificates::follow::{revoke_all, Cause};
     if !idp::oauth::discovery::ACR_VALUES.contains(&level) {
@@ -858,6 +859,27 @@ async fn set_level(c: &Config, login: &str, level: &str) -> anyhow::Result<()> {
     if level != "confirmed" {
         let ca = crate::open_ca(c, &db, &kek, clock).await?;
         revoked = revoke_all(&ca, &audit, &a.id, Cause::LevelLowered, "cli", now).await?;
+    }
+    // The citizen is told, as after a change in the account pages (security notices, sent
+    // whatever the settings say about optional ones).
+    let mut notices = Vec::new();
+    if a.level != level {
+        notices.push("level_changed");
+    }
+    if !revoked.is_empty() {
+        notices.push("certificate_revoked");
+    }
+    if !notices.is_empty() {
+        let notifier = crate::open_notifier(c)?;
+        let settings = db
+            .notification_settings()
+            .get(&a.id)
+            .await
+            .unwrap_or_default();
+        let lang = idp::i18n::Lang::of_locale(a.locale.as_deref());
+        for kind in notices {
+            idp::notify::tell_with(&notifier, &a, kind, lang, &settings, now).await;
+        }
     }
     println!(
         "{} level {level}; {} certificate(s) revoked",

@@ -97,6 +97,28 @@ pub async fn open_keys(
     Ok((ring, kek))
 }
 
+/// The notification transports the configuration names (the outbox in development mode).
+pub fn open_notifier(c: &Config) -> anyhow::Result<idp::notify::Notifier> {
+    idp::notify::Notifier::new(
+        c.notify
+            .smtp_url
+            .clone()
+            .map(|url| idp::notify::SmtpSettings {
+                url,
+                from: c.notify.email_from.clone(),
+            }),
+        c.notify
+            .sms_url
+            .clone()
+            .map(|url| idp::notify::SmsSettings {
+                url,
+                token: c.notify.sms_token.clone(),
+            }),
+        (c.mode == Mode::Development).then(|| idp::notify::Outbox::new(c.data_dir.join("outbox"))),
+    )
+    .context("notification settings")
+}
+
 /// Builds the application from a configuration, with a given clock.
 pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
     c.validate()?;
@@ -138,24 +160,7 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
         identity_index_key: kek.derive_key(b"vhod/identity-blind-index/v1"),
         recovery_key: kek.derive_key(b"vhod/recovery-code-hash/v1"),
     };
-    let notifier = idp::notify::Notifier::new(
-        c.notify
-            .smtp_url
-            .clone()
-            .map(|url| idp::notify::SmtpSettings {
-                url,
-                from: c.notify.email_from.clone(),
-            }),
-        c.notify
-            .sms_url
-            .clone()
-            .map(|url| idp::notify::SmsSettings {
-                url,
-                token: c.notify.sms_token.clone(),
-            }),
-        (c.mode == Mode::Development).then(|| idp::notify::Outbox::new(c.data_dir.join("outbox"))),
-    )
-    .context("notification settings")?;
+    let notifier = open_notifier(c)?;
     let signer = open_signer(c, &db, ring.clone(), &kek, clock.clone())
         .await?
         .with_limiter(Arc::new(idp::http::CacheLimiter::new(

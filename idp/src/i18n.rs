@@ -32,6 +32,11 @@ impl Lang {
         }
     }
 
+    /// The language of a stored locale (an account's), Russian when none is usable.
+    pub fn of_locale(locale: Option<&str>) -> Lang {
+        locale.and_then(Lang::from_tag).unwrap_or(Lang::Ru)
+    }
+
     fn from_tag(t: &str) -> Option<Lang> {
         let primary = t.trim().split(['-', '_', ';']).next()?.to_ascii_lowercase();
         match primary.as_str() {
@@ -396,6 +401,12 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "recover_code_text",
         "Код для восстановления доступа к vhod: {code}. Он действует 10 минут. Если вы не восстанавливали доступ, никому его не сообщайте.",
         "Your vhod recovery code: {code}. It is valid for 10 minutes. If you did not ask for it, do not share it with anyone.",
+    ),
+    ("level_changed_subject", "vhod: уровень учётной записи изменён", "vhod: your account's level was changed"),
+    (
+        "level_changed_text",
+        "Оператор изменил уровень вашей учётной записи vhod. Текущий уровень показан в личном кабинете. Если вы не обращались за этим, обратитесь в поддержку.",
+        "An operator changed the level of your vhod account. Your account page shows the level it has now. If you did not ask for this, contact support.",
     ),
     ("password_changed_subject", "vhod: пароль изменён", "vhod: your password was changed"),
     (

@@ -445,8 +445,20 @@ pub async fn tell_as(
     lang: crate::i18n::Lang,
     settings: &crate::store::notifications::NotificationSettings,
 ) {
+    tell_with(&app.notifier, a, kind, lang, settings, app.now()).await;
+}
+
+/// [`tell_as`] through `notifier`, outside a running server (the command line).
+pub async fn tell_with(
+    notifier: &Notifier,
+    a: &crate::store::Account,
+    kind: &str,
+    lang: crate::i18n::Lang,
+    settings: &crate::store::notifications::NotificationSettings,
+    now: i64,
+) {
     for to in recipients(a, kind, settings) {
-        send_notice(app, to, kind, lang).await;
+        notice(notifier, to, kind, lang, now).await;
     }
 }
 
@@ -457,11 +469,15 @@ pub async fn send_notice(
     kind: &str,
     lang: crate::i18n::Lang,
 ) {
+    notice(&app.notifier, to, kind, lang, app.now()).await;
+}
+
+async fn notice(notifier: &Notifier, to: Recipient, kind: &str, lang: crate::i18n::Lang, now: i64) {
     let m = Message {
         to,
         kind: kind.into(),
         subject: lang.t(&format!("{kind}_subject")).into(),
         text: lang.t(&format!("{kind}_text")).into(),
     };
-    let _ = app.notifier.send(&m, app.now()).await;
+    let _ = notifier.send(&m, now).await;
 }

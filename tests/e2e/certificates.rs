@@ -147,6 +147,25 @@ fn told(app: &TestApp, kind: &str) -> usize {
     sent.iter().filter(|m| m.message.kind == kind).count()
 }
 
+/// The kinds of the messages to `email` in the development outbox's files, sorted: what
+/// the command line sent, as well as the server.
+fn outbox_files(app: &TestApp, email: &str) -> Vec<String> {
+    let dir = app.config.as_ref().unwrap().data_dir.join("outbox");
+    // No directory: nothing was sent.
+    let mut kinds: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let json = std::fs::read(f.unwrap().path()).unwrap();
+            serde_json::from_slice::<serde_json::Value>(&json).unwrap()
+        })
+        .filter(|m| m["channel"] == "email" && m["to"] == email)
+        .map(|m| m["kind"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.sort();
+    kinds
+}
+
 async fn events(app: &TestApp, id: &str, action: &str) -> Vec<serde_json::Value> {
     let all = app.app.audit.list(Some(id), None, 1000).await.unwrap();
     all.into_iter()
@@ -488,6 +507,9 @@ async fn lowering_the_level_locking_and_deleting_revoke_every_certificate(app: T
     );
     assert!(ok && text.contains("2 certificate(s) revoked"), "{text}");
     all_revoked(&app, &lowered, "privilegeWithdrawn").await;
+    // The command line tells her of both (its development outbox is the data directory's).
+    let told = outbox_files(&app, "lena@example.com");
+    assert_eq!(told, ["certificate_revoked", "level_changed"], "{told:?}");
     let a = app.app.db.accounts().get(&lowered).await.unwrap().unwrap();
     assert_eq!(a.level, "standard");
     let levels = app.app.db.identities().levels(&lowered).await.unwrap();
