@@ -40,6 +40,20 @@ pub struct LocalLimiter {
 /// Entries kept before expired windows are swept.
 const SWEEP_AT: usize = 10_000;
 
+/// The map behind `lock`, with the entries `live` refuses dropped once it holds
+/// [`SWEEP_AT`]; `what` names it in the error when the lock is poisoned.
+fn swept<'a, K: Eq + std::hash::Hash, V>(
+    lock: &'a Mutex<HashMap<K, V>>,
+    what: &str,
+    live: impl Fn(&V) -> bool,
+) -> Result<std::sync::MutexGuard<'a, HashMap<K, V>>, String> {
+    let mut map = lock.lock().map_err(|_| format!("{what} are poisoned"))?;
+    if map.len() >= SWEEP_AT {
+        map.retain(|_, v| live(v));
+    }
+    Ok(map)
+}
+
 #[async_trait::async_trait]
 impl RateLimiter for LocalLimiter {
     async fn allow(
@@ -50,14 +64,10 @@ impl RateLimiter for LocalLimiter {
         peer: SocketAddr,
         _: &HeaderMap,
     ) -> Result<bool, String> {
-        let mut map = self
-            .windows
-            .lock()
-            .map_err(|_| "the rate-limit counters are poisoned".to_owned())?;
         let now = Instant::now();
-        if map.len() >= SWEEP_AT {
-            map.retain(|_, (start, _)| now.duration_since(*start) < window);
-        }
+        let mut map = swept(&self.windows, "the rate-limit counters", |(start, _)| {
+            now.duration_since(*start) < window
+        })?;
         let entry = map
             .entry((bucket.to_owned(), peer.ip()))
             .or_insert((now, 0));
@@ -69,14 +79,8 @@ impl RateLimiter for LocalLimiter {
     }
 
     async fn first_use(&self, key: &str, ttl: Duration) -> Result<bool, String> {
-        let mut seen = self
-            .seen
-            .lock()
-            .map_err(|_| "the one-time values are poisoned".to_owned())?;
         let now = Instant::now();
-        if seen.len() >= SWEEP_AT {
-            seen.retain(|_, until| *until > now);
-        }
+        let mut seen = swept(&self.seen, "the one-time values", |until| *until > now)?;
         match seen.get(key) {
             Some(until) if *until > now => Ok(false),
             _ => {

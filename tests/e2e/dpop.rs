@@ -628,14 +628,10 @@ async fn a_code_bound_with_dpop_jkt_or_a_pushed_proof_needs_that_key(app: TestAp
 /// there under the DPoP scheme with a fresh proof of its key for that request, and not
 /// otherwise.
 async fn the_signer_api_takes_a_bound_token_only_with_a_proof_of_its_key(app: TestApp) {
-    let rp = app
-        .client(
-            AuthMethod::ClientSecretBasic,
-            &[GrantType::ClientCredentials],
-            None,
-        )
-        .await;
-    app.change_client(&rp.id, |c| c.scope.push("sign".into()))
+    let (rp, _) = app
+        .machine_client(AuthMethod::ClientSecretBasic, |c| {
+            c.scope.push("sign".into())
+        })
         .await;
     let (key, other) = (es256(), es256());
     let (st, t) = token(

@@ -8,7 +8,7 @@ use crate::helpers::*;
 use crate::on_both_stores;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use idp::oauth::types::{AuthMethod, GrantType};
+use idp::oauth::types::AuthMethod;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -143,15 +143,8 @@ pub(crate) async fn grant(
 
 /// Registers a `private_key_jwt` client whose keys are at `uri`.
 async fn register(app: &TestApp, uri: &str) -> String {
-    let rp = app
-        .client(
-            AuthMethod::PrivateKeyJwt,
-            &[GrantType::ClientCredentials],
-            None,
-        )
-        .await;
-    let c = app
-        .change_client(&rp.id, |c| {
+    let (rp, c) = app
+        .machine_client(AuthMethod::PrivateKeyJwt, |c| {
             c.jwks = None;
             c.jwks_uri = Some(uri.to_owned());
         })

@@ -295,6 +295,20 @@ impl TestApp {
         after.expect("client exists")
     }
 
+    /// A client of the `client_credentials` grant alone, authenticating with `method`, its
+    /// registration then changed by `change`; the client and its registration as stored.
+    pub async fn machine_client(
+        &self,
+        method: AuthMethod,
+        change: impl FnOnce(&mut NewClient),
+    ) -> (Rp, idp::store::Client) {
+        let rp = self
+            .client(method, &[GrantType::ClientCredentials], None)
+            .await;
+        let stored = self.change_client(&rp.id, change).await;
+        (rp, stored)
+    }
+
     /// A confidential client_secret_basic client with code + refresh + client credentials.
     pub async fn confidential(&self) -> Rp {
         self.client(
