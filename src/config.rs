@@ -321,6 +321,9 @@ pub struct Config {
     /// Every client must push its authorization requests (RFC 9126 §5), not only those
     /// registered with `--require-par`.
     pub require_pushed_authorization_requests: bool,
+    /// Every DPoP proof must carry a nonce this server gave (RFC 9449 §8); without it, a
+    /// proof is refused with `use_dpop_nonce` and a fresh nonce in `DPoP-Nonce`.
+    pub require_dpop_nonce: bool,
     /// Clients' keys fetched from their `jwks_uri`.
     pub client_jwks: ClientJwksConfig,
 }
@@ -348,6 +351,7 @@ impl Default for Config {
             ca: CaConfig::default(),
             webhooks: WebhooksConfig::default(),
             require_pushed_authorization_requests: false,
+            require_dpop_nonce: false,
             client_jwks: ClientJwksConfig::default(),
         }
     }
@@ -467,6 +471,9 @@ impl Config {
         }
         if let Some(v) = parse_env("VHOD_REQUIRE_PAR")? {
             c.require_pushed_authorization_requests = v;
+        }
+        if let Some(v) = parse_env("VHOD_REQUIRE_DPOP_NONCE")? {
+            c.require_dpop_nonce = v;
         }
         if let Some(v) = parse_env("VHOD_CLIENT_JWKS_CACHE_MAX_AGE")? {
             c.client_jwks.cache_max_age = v;

@@ -140,6 +140,7 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     settings.session_ttl = c.lifetimes.session;
     settings.par_ttl = c.lifetimes.pushed_request;
     settings.require_par = c.require_pushed_authorization_requests;
+    settings.require_dpop_nonce = c.require_dpop_nonce;
     settings.client_jwks = c.client_jwks.settings();
     settings.development = c.mode == Mode::Development;
     settings.trusted_proxies = c.trusted_proxies.clone();
@@ -159,6 +160,7 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
         identity_key: Kek::from_bytes(kek.derive_key(b"vhod/identity-seal/v1")),
         identity_index_key: kek.derive_key(b"vhod/identity-blind-index/v1"),
         recovery_key: kek.derive_key(b"vhod/recovery-code-hash/v1"),
+        dpop_nonces: dpop_nonces(&kek),
     };
     let notifier = open_notifier(c)?;
     let signer = open_signer(c, &db, ring.clone(), &kek, clock.clone())
@@ -227,8 +229,20 @@ pub async fn open_signer(
         c.issuer(),
     )
     .await
-    .map(|s| s.with_webhooks(c.webhooks.settings()))
+    .map(|s| {
+        s.with_webhooks(c.webhooks.settings())
+            .with_dpop_nonces(signer::DpopNonces {
+                nonces: dpop_nonces(kek),
+                required: c.require_dpop_nonce,
+            })
+    })
     .context("migrating the signer's tables")
+}
+
+/// The DPoP nonces (RFC 9449 §8–9) the IdP and the signer give and accept: one key, derived
+/// from the key-encryption key, so that every node and both make and take the same ones.
+pub fn dpop_nonces(kek: &Kek) -> keys::dpop::Nonces {
+    keys::dpop::Nonces::new(kek.derive_key(b"vhod/dpop-nonce/v1"))
 }
 
 /// The key that seals second-factor secrets, derived from the key-encryption key.

@@ -83,7 +83,8 @@ read -r CLIENT_ID CLIENT_SECRET < <(printf '%s' "$CLIENT_JSON" |
 printf '%s\n' "$PASSWORD" | "$BIN" users add --data-dir "$DATA" --login "$LOGIN" --password-stdin \
   --email alice@example.com --name "Alice Example" >/dev/null || die "vhod users add failed"
 
-VHOD_LISTEN="127.0.0.1:$PORT" "$BIN" serve --data-dir "$DATA" >"$LOG" 2>&1 &
+# DPoP nonces required (RFC 9449 §8-9): openid-client must take the nonce vhod gives and retry.
+VHOD_LISTEN="127.0.0.1:$PORT" VHOD_REQUIRE_DPOP_NONCE=true "$BIN" serve --data-dir "$DATA" >"$LOG" 2>&1 &
 SERVER_PID=$!
 
 ready=0
@@ -104,7 +105,8 @@ done
 [[ $ready == 1 ]] || { tail -n 50 "$LOG" >&2; die "vhod not ready at $ISSUER/readyz after 20 s"; }
 
 export INTEROP_ISSUER="$ISSUER" INTEROP_CLIENT_ID="$CLIENT_ID" INTEROP_CLIENT_SECRET="$CLIENT_SECRET" \
-  INTEROP_REDIRECT_URI="$REDIRECT_URI" INTEROP_LOGIN="$LOGIN" INTEROP_PASSWORD="$PASSWORD"
+  INTEROP_REDIRECT_URI="$REDIRECT_URI" INTEROP_LOGIN="$LOGIN" INTEROP_PASSWORD="$PASSWORD" \
+  INTEROP_DPOP_NONCE=required
 
 # --- flows ---------------------------------------------------------------------------------
 failed=0

@@ -31,6 +31,10 @@ pub struct Settings {
     /// Every client must push its authorization requests (RFC 9126 §5); the account area,
     /// vhod's own client, is exempt.
     pub require_par: bool,
+    /// Every DPoP proof at the token, pushed-request and userinfo endpoints must carry a
+    /// nonce this server gave (RFC 9449 §8–9); otherwise only a nonce a proof does carry
+    /// is checked.
+    pub require_dpop_nonce: bool,
     /// Cookies get `Secure` and the `__Host-` prefix; HSTS is sent (issuer is https).
     pub secure_cookies: bool,
     /// Development mode (relaxed checks, dev-only pages).
@@ -59,6 +63,7 @@ impl Settings {
             interaction_ttl: 1800,
             par_ttl: 60,
             require_par: false,
+            require_dpop_nonce: false,
             development: true,
             trusted_proxies: Vec::new(),
             registry: None,
@@ -80,6 +85,8 @@ pub struct Secrets {
     pub identity_index_key: [u8; 32],
     /// Key of the keyed hashes under which recovery codes are stored.
     pub recovery_key: [u8; 32],
+    /// The DPoP nonces every node gives and accepts (RFC 9449 §8).
+    pub dpop_nonces: keys::dpop::Nonces,
 }
 
 impl std::fmt::Debug for Secrets {

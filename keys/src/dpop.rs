@@ -2,7 +2,8 @@
 //! `dpop+jwt` signed with an asymmetric algorithm by the public key its header carries in
 //! `jwk`, and names the request (`htm`, `htu`), its time (`iat`) and a unique `jti`. What a
 //! proof must match (the request, the clock, the replay cache, the token) is the caller's to
-//! check; see `idp::oauth::dpop`.
+//! check; see `idp::oauth::dpop`. [`Nonces`] makes and checks the server-provided nonces of
+//! §8.
 
 use crate::jwk::Jwk;
 use crate::jws::verify_jws;
@@ -32,6 +33,8 @@ pub struct Proof {
     pub iat: i64,
     /// The base64url SHA-256 of the access token it comes with, if any.
     pub ath: Option<String>,
+    /// The server-provided nonce it carries, if any (§8).
+    pub nonce: Option<String>,
 }
 
 /// The oldest proof accepted, seconds.
@@ -135,6 +138,11 @@ pub fn verify_proof(proof: &str) -> Result<Proof, Error> {
         .get("iat")
         .and_then(|v| v.as_i64())
         .ok_or(bad("iat is missing"))?;
+    let nonce = match claims.get("nonce") {
+        None => None,
+        Some(serde_json::Value::String(n)) if !n.is_empty() && n.len() <= 256 => Some(n.clone()),
+        Some(_) => return Err(bad("nonce is not a string of at most 256 characters")),
+    };
     Ok(Proof {
         jkt: thumbprint(&jwk)?,
         jti,
@@ -142,7 +150,60 @@ pub fn verify_proof(proof: &str) -> Result<Proof, Error> {
         htu,
         iat,
         ath: s("ath"),
+        nonce,
     })
+}
+
+/// Server-provided nonces (RFC 9449 §8): a keyed hash of the current [`Nonces::WINDOW`]-second
+/// window, so every node that holds the key makes and accepts the same ones without sharing
+/// state. A nonce is accepted for the rest of its window and the whole next one (one to two
+/// windows after it was given), and in the window before its own, for a node whose clock is
+/// a little behind the one that gave it.
+#[derive(Clone)]
+pub struct Nonces {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Nonces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Nonces([redacted])")
+    }
+}
+
+impl Nonces {
+    /// The length of a window, seconds.
+    pub const WINDOW: i64 = 60;
+
+    /// Nonces made with `key` (a secret shared by every node).
+    pub fn new(key: [u8; 32]) -> Nonces {
+        Nonces { key }
+    }
+
+    fn of_window(&self, window: i64) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.key) {
+            Ok(m) => m,
+            // HMAC takes keys of any length; a 32-byte key never fails.
+            Err(_) => return String::new(),
+        };
+        mac.update(b"vhod dpop nonce ");
+        mac.update(&window.to_be_bytes());
+        URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// The nonce to give at `now` (Unix seconds).
+    pub fn current(&self, now: i64) -> String {
+        self.of_window(now.div_euclid(Self::WINDOW))
+    }
+
+    /// Whether `nonce` is one given at most a window before or after `now`'s window.
+    pub fn accepts(&self, nonce: &str, now: i64) -> bool {
+        use subtle::ConstantTimeEq;
+        let w = now.div_euclid(Self::WINDOW);
+        (w - 1..=w + 1).fold(false, |ok, w| {
+            ok | bool::from(self.of_window(w).as_bytes().ct_eq(nonce.as_bytes()))
+        })
+    }
 }
 
 /// The JWK SHA-256 thumbprint (RFC 7638 §3): the digest of the key's required members in
@@ -220,6 +281,17 @@ mod tests {
         let p = verify_proof(&sign_proof(&key, &claims).unwrap()).unwrap();
         assert_eq!(p.jkt, thumbprint(&key.public_jwk()).unwrap());
         assert_eq!((p.jti.as_str(), p.htm.as_str(), p.iat), ("j1", "POST", 1));
+        assert_eq!(p.nonce, None);
+        let with_nonce = json!({"jti": "j2", "htm": "POST", "htu": "https://op/token", "iat": 1, "nonce": "n-1"});
+        let p = verify_proof(&sign_proof(&key, &with_nonce).unwrap()).unwrap();
+        assert_eq!(p.nonce.as_deref(), Some("n-1"));
+        for bad in [json!(7), json!(""), json!("x".repeat(257))] {
+            let c = json!({"jti": "j3", "htm": "POST", "htu": "https://op/token", "iat": 1, "nonce": bad});
+            assert!(
+                verify_proof(&sign_proof(&key, &c).unwrap()).is_err(),
+                "{bad}"
+            );
+        }
 
         // Signed by another key than the one in the header.
         let other = SigningKey::generate(Alg::ES256).unwrap();
@@ -244,5 +316,34 @@ mod tests {
         assert!(verify_proof(&crate::sign_jwt(&key, Some("JWT"), &claims).unwrap()).is_err());
         assert!(verify_proof("").is_err());
         assert!(verify_proof("a.b").is_err());
+    }
+
+    #[test]
+    fn a_nonce_lives_through_the_window_either_side_and_only_under_its_key() {
+        let nonces = Nonces::new([1; 32]);
+        let t = 1_800_000_000; // a window's first second
+        assert_eq!(t % Nonces::WINDOW, 0);
+        let n = nonces.current(t + 30);
+        assert_eq!(n, nonces.current(t), "one nonce per window");
+        assert_eq!(n.len(), 22);
+        assert_ne!(n, nonces.current(t + Nonces::WINDOW));
+        for at in [
+            t - Nonces::WINDOW,
+            t,
+            t + 59,
+            t + Nonces::WINDOW,
+            t + 2 * Nonces::WINDOW - 1,
+        ] {
+            assert!(nonces.accepts(&n, at), "at {}", at - t);
+        }
+        for at in [t - Nonces::WINDOW - 1, t + 2 * Nonces::WINDOW] {
+            assert!(!nonces.accepts(&n, at), "at {}", at - t);
+        }
+        assert!(!Nonces::new([2; 32]).accepts(&n, t));
+        assert!(!nonces.accepts("", t));
+        assert!(!nonces.accepts(&n[..21], t));
+        // Before 1970 too (div_euclid, not truncation).
+        assert!(nonces.accepts(&nonces.current(-1), 0));
+        assert_ne!(nonces.current(-1), nonces.current(0));
     }
 }

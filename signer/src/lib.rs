@@ -30,7 +30,7 @@ pub use ca_revocation::CaRevocation;
 pub use cades::{CadesError, Packaging, SignerHandle};
 pub use limit::{LocalLimiter, RateLimiter};
 pub use pades::PadesError;
-pub use service::{migrate, Signer};
+pub use service::{migrate, DpopNonces, Signer};
 pub use trust::{TrustAnchor, TrustAnchors, TrustError};
 pub use verdict::{Person, MAX_DOCUMENT, MAX_SIGNATURE};
 

@@ -39,6 +39,17 @@ pub struct Signer {
     pub limiter: Arc<dyn RateLimiter>,
     /// How webhook events are delivered and how often expiry is swept.
     pub webhooks: WebhookSettings,
+    /// The DPoP nonces the API gives and checks (RFC 9449 §9), when it uses them.
+    pub dpop_nonces: Option<DpopNonces>,
+}
+
+/// DPoP nonces at the signer's API: the IdP's, so that a client's nonce is good at both.
+#[derive(Clone, Debug)]
+pub struct DpopNonces {
+    /// Makes and checks them.
+    pub nonces: keys::dpop::Nonces,
+    /// Every proof must carry one (otherwise only a nonce a proof carries is checked).
+    pub required: bool,
 }
 
 impl std::fmt::Debug for Signer {
@@ -67,6 +78,7 @@ impl Signer {
             revocation: Arc::new(CaRevocation::new(ca.clone(), HttpRevocation::default())),
             limiter: Arc::new(LocalLimiter::default()),
             webhooks: WebhookSettings::default(),
+            dpop_nonces: None,
             validation_cache: Arc::new(ValidationCache::new()),
             ca,
             keys,
@@ -80,6 +92,12 @@ impl Signer {
     /// cache's, so that every node counts together).
     pub fn with_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Signer {
         self.limiter = limiter;
+        self
+    }
+
+    /// The same signer giving and checking DPoP nonces (RFC 9449 §9).
+    pub fn with_dpop_nonces(mut self, nonces: DpopNonces) -> Signer {
+        self.dpop_nonces = Some(nonces);
         self
     }
 

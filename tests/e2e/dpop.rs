@@ -4,7 +4,7 @@
 //! refresh token is bound too; every malformed or mismatched proof is `invalid_dpop_proof`.
 
 use crate::helpers::*;
-use crate::on_both_stores;
+use crate::{on_both_store_kinds, on_both_stores};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use idp::oauth::types::{AuthMethod, GrantType};
@@ -18,7 +18,10 @@ on_both_stores!(
     a_client_registered_for_dpop_gets_no_bearer_token,
     a_code_bound_with_dpop_jkt_or_a_pushed_proof_needs_that_key,
     the_signer_api_takes_a_bound_token_only_with_a_proof_of_its_key,
+    every_answer_to_a_proof_brings_a_nonce_and_a_proof_s_nonce_must_be_good,
 );
+
+on_both_store_kinds!(with_nonces_required_every_proof_needs_a_good_one);
 
 /// Asserts that an answer is the OAuth error `error` with `status`.
 #[track_caller]
@@ -40,10 +43,24 @@ fn now() -> i64 {
 
 /// A fresh proof for `htm` `htu`, naming `token` when given.
 fn proof(key: &keys::SigningKey, htm: &str, htu: &str, token: Option<&str>) -> String {
+    proof_with_nonce(key, htm, htu, token, None)
+}
+
+/// A fresh proof as [`proof`], carrying `nonce` when given.
+fn proof_with_nonce(
+    key: &keys::SigningKey,
+    htm: &str,
+    htu: &str,
+    token: Option<&str>,
+    nonce: Option<&str>,
+) -> String {
     let mut c =
         json!({"jti": uuid::Uuid::new_v4().to_string(), "htm": htm, "htu": htu, "iat": now()});
     if let Some(t) = token {
         c["ath"] = access_token_hash(t).into();
+    }
+    if let Some(n) = nonce {
+        c["nonce"] = n.into();
     }
     sign_proof(key, &c).unwrap()
 }
@@ -105,17 +122,19 @@ async fn redeem_with(
 /// A token request with `form`, authenticated as `rp` (Basic for a confidential client,
 /// `client_id` for a public one), with these DPoP headers.
 async fn token(app: &TestApp, rp: &Rp, form: &[(&str, &str)], proofs: &[&str]) -> (u16, Value) {
+    let a = token_answer(app, rp, form, proofs).await;
+    (a.status, a.body)
+}
+
+/// [`token`]'s whole answer.
+async fn token_answer(app: &TestApp, rp: &Rp, form: &[(&str, &str)], proofs: &[&str]) -> Answer {
     let mut form: Vec<(&str, &str)> = form.to_vec();
     let mut req = http().post(app.url("/token"));
     match &rp.secret {
         Some(s) => req = req.basic_auth(&rp.id, Some(s)),
         None => form.push(("client_id", &rp.id)),
     }
-    for p in proofs {
-        req = req.header("DPoP", *p);
-    }
-    let r = req.form(&form).send().await.unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or_default())
+    answer(req.form(&form), proofs).await
 }
 
 async fn redeem_code(app: &TestApp, rp: &Rp, proofs: &[&str]) -> (u16, Value) {
@@ -138,17 +157,43 @@ async fn userinfo(
 }
 
 /// Sends `req` with these DPoP headers: status, JSON body (null if none), WWW-Authenticate.
-async fn send_proved(mut req: reqwest::RequestBuilder, proofs: &[&str]) -> (u16, Value, String) {
+async fn send_proved(req: reqwest::RequestBuilder, proofs: &[&str]) -> (u16, Value, String) {
+    let a = answer(req, proofs).await;
+    (a.status, a.body, a.www)
+}
+
+/// What a server answered.
+struct Answer {
+    status: u16,
+    /// The JSON body, null if none.
+    body: Value,
+    /// `WWW-Authenticate`, empty if none.
+    www: String,
+    /// `DPoP-Nonce`, if any.
+    nonce: Option<String>,
+}
+
+/// Sends `req` with these DPoP headers.
+async fn answer(mut req: reqwest::RequestBuilder, proofs: &[&str]) -> Answer {
     for p in proofs {
         req = req.header("DPoP", *p);
     }
     let r = req.send().await.unwrap();
-    let www = r
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (r.status().as_u16(), r.json().await.unwrap_or_default(), www)
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let (www, nonce) = (
+        header("www-authenticate").unwrap_or_default(),
+        header("dpop-nonce"),
+    );
+    Answer {
+        status: r.status().as_u16(),
+        body: r.json().await.unwrap_or_default(),
+        www,
+        nonce,
+    }
 }
 
 async fn a_dpop_bound_token_works_only_with_a_proof_of_its_key(app: TestApp) {
@@ -690,4 +735,211 @@ async fn the_signer_api_takes_a_bound_token_only_with_a_proof_of_its_key(app: Te
         www.starts_with("DPoP ") && www.contains("invalid_token"),
         "{www}"
     );
+}
+
+/// What the nonce tests send: proofs of `key`, for a `client_credentials` client with the
+/// `sign` scope (`rp`) and a code-flow client (`code_rp`).
+struct NonceRig<'a> {
+    app: &'a TestApp,
+    key: keys::SigningKey,
+    rp: Rp,
+    code_rp: Rp,
+}
+
+impl NonceRig<'_> {
+    async fn new(app: &TestApp) -> NonceRig<'_> {
+        let (rp, _) = app
+            .machine_client(AuthMethod::ClientSecretBasic, |c| {
+                c.scope.push("sign".into())
+            })
+            .await;
+        NonceRig {
+            app,
+            key: es256(),
+            rp,
+            code_rp: app.confidential().await,
+        }
+    }
+
+    /// A token-endpoint proof carrying `nonce`.
+    fn token_proof(&self, nonce: Option<&str>) -> String {
+        proof_with_nonce(&self.key, "POST", &self.app.url("/token"), None, nonce)
+    }
+
+    /// A `client_credentials` grant of the `sign` scope with a proof carrying `nonce`.
+    async fn grant(&self, nonce: Option<&str>) -> Answer {
+        let cc = [("grant_type", "client_credentials"), ("scope", "sign")];
+        token_answer(self.app, &self.rp, &cc, &[&self.token_proof(nonce)]).await
+    }
+
+    /// A pushed authorization request of `code_rp` with a proof carrying `nonce`.
+    async fn push(&self, nonce: Option<&str>) -> Answer {
+        let (url, rp) = (self.app.url("/par"), &self.code_rp);
+        let (_, challenge) = pkce();
+        let form = [
+            ("redirect_uri", rp.redirect_uri.as_str()),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        let req = http()
+            .post(&url)
+            .basic_auth(&rp.id, rp.secret.as_deref())
+            .form(&form);
+        let p = proof_with_nonce(&self.key, "POST", &url, None, nonce);
+        answer(req, &[&p]).await
+    }
+
+    /// A GET of `path` with the bound token `at` and a proof carrying `nonce`.
+    async fn get(&self, path: &str, at: &str, nonce: Option<&str>) -> Answer {
+        let url = self.app.url(path);
+        let req = http()
+            .get(&url)
+            .header("Authorization", format!("DPoP {at}"));
+        answer(
+            req,
+            &[&proof_with_nonce(&self.key, "GET", &url, Some(at), nonce)],
+        )
+        .await
+    }
+
+    /// userinfo with the bound token `at` and a proof carrying `first`, which must be asked
+    /// for a nonce, then with the nonce given: the claims.
+    async fn userinfo_once_asked(&self, at: &str, first: Option<&str>) -> Answer {
+        let fresh = asked_for_nonce(self.get("/userinfo", at, first).await);
+        let a = self.get("/userinfo", at, Some(&fresh)).await;
+        assert_eq!(
+            (a.status, a.body["sub"].is_string()),
+            (200, true),
+            "{}",
+            a.body
+        );
+        a
+    }
+
+    /// The signer's API: a request that does not exist (404 once the caller is let in).
+    async fn signer(&self, at: &str, nonce: Option<&str>) -> Answer {
+        self.get("/api/signer/v1/requests/no-such-request", at, nonce)
+            .await
+    }
+}
+
+/// Asserts a `DPoP` token answer (200) or an OAuth error (`status`, `error`).
+#[track_caller]
+fn assert_answer(a: &Answer, status: u16, token_type_or_error: &str) {
+    let field = if status == 200 { "token_type" } else { "error" };
+    assert_eq!(
+        (a.status, a.body[field].as_str()),
+        (status, Some(token_type_or_error)),
+        "{}",
+        a.body
+    );
+}
+
+/// Asserts a resource's 401 asking for a DPoP nonce, and gives the one it brought.
+#[track_caller]
+fn asked_for_nonce(a: Answer) -> String {
+    assert_eq!(a.status, 401, "{}", a.body);
+    assert!(
+        a.www.starts_with("DPoP ") && a.www.contains("error=\"use_dpop_nonce\""),
+        "{}",
+        a.www
+    );
+    a.nonce.expect("use_dpop_nonce brings a nonce")
+}
+
+/// RFC 9449 §8–9 with nonces offered but not required: every answer to a request with a
+/// proof (token, pushed request, userinfo, the signer's API) brings a nonce; a proof may
+/// leave it out, but one that carries a nonce must carry a good one, or the answer is
+/// `use_dpop_nonce` with a fresh nonce to try again with.
+async fn every_answer_to_a_proof_brings_a_nonce_and_a_proof_s_nonce_must_be_good(app: TestApp) {
+    let rig = NonceRig::new(&app).await;
+    // Without a nonce: a token, and a nonce for next time.
+    let a = rig.grant(None).await;
+    assert_answer(&a, 200, "DPoP");
+    let nonce = a.nonce.expect("a DPoP-Nonce header");
+    assert_eq!(nonce.len(), 22, "{nonce}");
+    // With it: a token, and a nonce again.
+    let a = rig.grant(Some(&nonce)).await;
+    assert_answer(&a, 200, "DPoP");
+    assert!(a.nonce.is_some());
+    let at = a.body["access_token"].as_str().unwrap().to_owned();
+    // A nonce this server never gave: use_dpop_nonce (400 at the token endpoint), with one
+    // to use; that one works.
+    for bad in ["not-a-nonce-of-ours", "AAAAAAAAAAAAAAAAAAAAAA"] {
+        let a = rig.grant(Some(bad)).await;
+        assert_answer(&a, 400, "use_dpop_nonce");
+        let fresh = a.nonce.expect("use_dpop_nonce brings a nonce");
+        assert_answer(&rig.grant(Some(&fresh)).await, 200, "DPoP");
+    }
+    // A request without a proof gets no nonce.
+    let cc = [("grant_type", "client_credentials")];
+    let a = token_answer(&app, &rig.code_rp, &cc, &[]).await;
+    assert_eq!((a.status, a.nonce), (200, None));
+
+    // The pushed authorization endpoint.
+    let a = rig.push(None).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let a = rig.push(a.nonce.as_deref()).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let a = rig.push(Some("stale")).await;
+    assert_answer(&a, 400, "use_dpop_nonce");
+    assert!(a.nonce.is_some());
+
+    // The signer's API, a resource server: 401 with a DPoP challenge naming use_dpop_nonce.
+    let fresh = asked_for_nonce(rig.signer(&at, Some("stale")).await);
+    let a = rig.signer(&at, Some(&fresh)).await;
+    assert_eq!(a.status, 404, "looked up once the proof is good: {}", a.www);
+    assert!(a.nonce.is_some());
+    let a = rig.signer(&at, None).await;
+    assert_eq!(a.status, 404, "a proof without a nonce is taken: {}", a.www);
+
+    // userinfo.
+    let (st, t) = redeem_code(&app, &rig.code_rp, &[&rig.token_proof(None)]).await;
+    assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")), "{t}");
+    let uat = t["access_token"].as_str().unwrap();
+    let a = rig.userinfo_once_asked(uat, Some("stale")).await;
+    assert!(a.nonce.is_some());
+}
+
+/// With `require_dpop_nonce`, a proof without a nonce is refused everywhere proofs are
+/// taken, with a nonce to try again with, as a client library does (openid-client retries
+/// once); requests without a proof are as before.
+async fn with_nonces_required_every_proof_needs_a_good_one(store: Store) {
+    let Some(app) = spawn_configured(store, |c| c.require_dpop_nonce = true).await else {
+        return;
+    };
+    let rig = NonceRig::new(&app).await;
+    let a = rig.grant(None).await;
+    assert_answer(&a, 400, "use_dpop_nonce");
+    let nonce = a.nonce.expect("use_dpop_nonce brings a nonce");
+    let a = rig.grant(Some(&nonce)).await;
+    assert_answer(&a, 200, "DPoP");
+    let at = a.body["access_token"].as_str().unwrap().to_owned();
+    // The same nonce serves more than one proof (each with its own jti).
+    assert_answer(&rig.grant(Some(&nonce)).await, 200, "DPoP");
+    // No proof, no nonce needed: a Bearer token as before.
+    let cc = [("grant_type", "client_credentials"), ("scope", "sign")];
+    assert_answer(&token_answer(&app, &rig.rp, &cc, &[]).await, 200, "Bearer");
+
+    // The signer's API.
+    let fresh = asked_for_nonce(rig.signer(&at, None).await);
+    assert_eq!(rig.signer(&at, Some(&fresh)).await.status, 404);
+
+    // Pushed requests.
+    let a = rig.push(None).await;
+    assert_answer(&a, 400, "use_dpop_nonce");
+    assert_eq!(rig.push(a.nonce.as_deref()).await.status, 201);
+
+    // A code's redemption, refused without spending the code; userinfo.
+    let (code, verifier) = code_for(&app, &rig.code_rp).await;
+    let without = rig.token_proof(None);
+    let refused = redeem_with(&app, &rig.code_rp, &code, &verifier, &[&without]).await;
+    assert_error(&refused, 400, "use_dpop_nonce");
+    let with_nonce = rig.token_proof(Some(&nonce));
+    let (st, t) = redeem_with(&app, &rig.code_rp, &code, &verifier, &[&with_nonce]).await;
+    assert_eq!((st, t["token_type"].as_str()), (200, Some("DPoP")), "{t}");
+    let uat = t["access_token"].as_str().unwrap();
+    rig.userinfo_once_asked(uat, None).await;
 }

@@ -363,20 +363,6 @@ fn urlencoding(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// A server on `store` whose configuration `adjust` changes; None as `spawn_app`.
-async fn spawn_configured(
-    store: Store,
-    adjust: impl FnOnce(&mut vhod::config::Config),
-) -> Option<TestApp> {
-    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
-    let Some(mut c) = test_config(store, dir.path(), None).await else {
-        eprintln!("VHOD_TEST_DATABASE_URL unset: shared-store variant not run here");
-        return None;
-    };
-    adjust(&mut c);
-    Some(spawn_with(c, dir).await)
-}
-
 /// A request_uri lasts `lifetimes.pushed_request` seconds, on either store.
 async fn a_request_uri_expires(store: Store) {
     let Some(app) = spawn_configured(store, |c| c.lifetimes.pushed_request = 1).await else {

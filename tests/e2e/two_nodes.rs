@@ -51,6 +51,37 @@ async fn code_from_node_a_is_redeemed_once_at_node_b_and_sessions_and_keys_are_s
         "B's token works at A"
     );
 
+    // A DPoP nonce given by A is good at B (both derive it from the shared key-encryption
+    // key), and B checks it: one it never gave is refused.
+    let key = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
+    let grant = |node: &TestApp, nonce: Option<String>| {
+        // Both nodes serve one issuer: the proof names its token endpoint.
+        let mut claims = serde_json::json!({
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "htm": "POST",
+            "htu": a.url("/token"),
+            "iat": keys::Clock::now(&keys::SystemClock),
+        });
+        if let Some(n) = nonce {
+            claims["nonce"] = n.into();
+        }
+        let proof = keys::dpop::sign_proof(&key, &claims).unwrap();
+        http()
+            .post(node.url("/token"))
+            .basic_auth(&rp.id, rp.secret.as_deref())
+            .header("DPoP", proof)
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+    };
+    let r = grant(&a, None).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let nonce = r.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    assert_eq!(grant(&b, Some(nonce)).await.unwrap().status(), 200);
+    let r = grant(&b, Some("not-given".into())).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error"], "use_dpop_nonce");
+
     // A key rotated through A is published by B within five seconds.
     let new = a.app.keys.rotate().await.unwrap().remove(0);
     wait_for_kid(&b.base, &new.kid).await;

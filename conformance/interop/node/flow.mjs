@@ -3,7 +3,8 @@
 // discovery -> authorization code + PKCE S256 -> token (ID token signature checked against
 // vhod's JWKS) -> userinfo -> refresh (rotation: new token differs, old one gets invalid_grant)
 // -> userinfo with the refreshed access token -> the replay also revoked the grant -> a pushed
-// request -> DPoP-bound tokens (code bound by dpop_jkt, userinfo and refresh with proofs).
+// request -> DPoP-bound tokens (code bound by dpop_jkt, userinfo and refresh with proofs; with
+// INTEROP_DPOP_NONCE=required, vhod requires its nonces and the library's retry is checked).
 //
 // The browser is emulated with plain fetch (manual redirects, a tiny path-aware cookie jar);
 // everything an RP does is done by openid-client itself.
@@ -213,6 +214,19 @@ async function main() {
     client.ClientSecretBasic(clientSecret),
     { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] },
   )
+  // Answers that asked for a DPoP nonce (RFC 9449 §8-9), seen on the wire.
+  const nonceRefusals = []
+  config[client.customFetch] = async (url, options) => {
+    const r = await fetch(url, options)
+    const www = r.headers.get('www-authenticate') || ''
+    const asked = (r.status === 400 && (await r.clone().text()).includes('"use_dpop_nonce"')) ||
+      (r.status === 401 && www.includes('use_dpop_nonce'))
+    if (asked) {
+      check(r.headers.get('dpop-nonce'), `a use_dpop_nonce answer from ${url} without DPoP-Nonce`)
+      nonceRefusals.push(new URL(url).pathname)
+    }
+    return r
+  }
   const meta = config.serverMetadata()
   check(meta.issuer === issuer.href.replace(/\/$/, ''), `discovery issuer ${meta.issuer} != ${issuer.href}`)
   check(meta.authorization_response_iss_parameter_supported === true,
@@ -337,6 +351,14 @@ async function main() {
   check(dRefreshed.token_type === 'dpop', `DPoP refresh: token_type ${dRefreshed.token_type}`)
   const dUi2 = await client.fetchUserInfo(config, dRefreshed.access_token, claims.sub, { DPoP: dpop })
   check(dUi2.sub === claims.sub, 'DPoP: userinfo with the refreshed token')
+  // With nonces required, the first proof (the code's redemption) was refused with a nonce,
+  // the library tried again with it, and kept using the nonces vhod gave: no other refusal.
+  if (process.env.INTEROP_DPOP_NONCE === 'required') {
+    check(nonceRefusals.join(' ') === '/token',
+      `DPoP nonces: expected one use_dpop_nonce answer, at /token; saw [${nonceRefusals.join(', ')}]`)
+  } else {
+    check(nonceRefusals.length === 0, `DPoP nonces: unexpected use_dpop_nonce at ${nonceRefusals}`)
+  }
 
   console.log(`interop ${LIB}: ok`)
 }

@@ -12,11 +12,19 @@
 //! without query or fragment; `iat` at most [`MAX_AGE`] s old and [`MAX_AHEAD`] s ahead; its
 //! `jti` never seen before for that key within that window (the shared cache, so on every
 //! node). A code can be bound too (§10: `dpop_jkt`, or a proof sent with a pushed request;
-//! see `par` and the code grant). Server-chosen nonces (§8) are not offered.
+//! see `par` and the code grant).
+//!
+//! Nonces (§8–9): every answer to a request that carries a proof brings a fresh nonce in
+//! `DPoP-Nonce` ([`with_nonce`]); a proof that carries a nonce must carry one that is still
+//! good ([`keys::dpop::Nonces`]: the same on every node), and with
+//! [`Settings::require_dpop_nonce`](crate::app::Settings::require_dpop_nonce) every proof
+//! must. Otherwise the answer is `use_dpop_nonce`, and the client tries again with the nonce
+//! it was given (node-oidc-provider and openid-client do the same).
 
 use crate::app::App;
 use crate::oauth::error::{ErrorCode, OAuthError};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::Response;
 
 pub use keys::dpop::{MAX_AGE, MAX_AHEAD};
 
@@ -56,6 +64,21 @@ pub async fn check(
     })?;
     p.check_request(method, url, app.now(), token)
         .map_err(invalid)?;
+    match p.nonce.as_deref() {
+        Some(n) if !app.secrets.dpop_nonces.accepts(n, app.now()) => {
+            return Err(OAuthError::new(
+                ErrorCode::UseDpopNonce,
+                "the DPoP proof's nonce is not one this server gave, or it has expired: use the one in DPoP-Nonce",
+            ));
+        }
+        None if app.settings.require_dpop_nonce => {
+            return Err(OAuthError::new(
+                ErrorCode::UseDpopNonce,
+                "the DPoP proof must carry the nonce in DPoP-Nonce",
+            ));
+        }
+        _ => {}
+    }
     if !app
         .cache
         .put_if_absent(&p.replay_key(), b"1", keys::dpop::REPLAY_TTL)
@@ -64,4 +87,15 @@ pub async fn check(
         return Err(invalid("the DPoP proof was already used"));
     }
     Ok(Some(p.jkt))
+}
+
+/// `resp` with a fresh nonce in `DPoP-Nonce` when the request carried a `DPoP` header
+/// (RFC 9449 §8.2: the client uses it in its next proof to this server).
+pub fn with_nonce(app: &App, headers: &HeaderMap, mut resp: Response) -> Response {
+    if headers.contains_key("dpop") {
+        if let Ok(v) = HeaderValue::from_str(&app.secrets.dpop_nonces.current(app.now())) {
+            resp.headers_mut().insert("dpop-nonce", v);
+        }
+    }
+    resp
 }

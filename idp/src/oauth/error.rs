@@ -56,6 +56,10 @@ pub enum ErrorCode {
     /// request, the key or the token (RFC 9449 §5, §7.1): 400 at the token endpoint, 401 at
     /// a resource.
     InvalidDpopProof,
+    /// A DPoP proof lacks the nonce this server requires, or carries one it did not give or
+    /// that has expired (RFC 9449 §8–9): 400 at the token endpoint, 401 at a resource; the
+    /// answer's `DPoP-Nonce` header has the nonce to use.
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -83,6 +87,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
             ErrorCode::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
         }
     }
 
@@ -186,7 +191,9 @@ struct Body<'a> {
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match self.code {
-            ErrorCode::InvalidDpopProof if self.dpop_challenge => StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce if self.dpop_challenge => {
+                StatusCode::UNAUTHORIZED
+            }
             c => c.status(),
         };
         let body = Body {
@@ -208,6 +215,7 @@ impl IntoResponse for OAuthError {
             ErrorCode::InvalidToken
             | ErrorCode::InsufficientScope
             | ErrorCode::InvalidDpopProof
+            | ErrorCode::UseDpopNonce
                 if self.dpop_challenge =>
             {
                 Some(format!(

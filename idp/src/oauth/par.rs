@@ -60,7 +60,7 @@ fn cache_key(reference: &str) -> String {
 
 /// `POST /par`.
 pub async fn push(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match handle(&app, &headers, &body).await {
+    let resp = match handle(&app, &headers, &body).await {
         Ok(request_uri) => {
             let body = serde_json::json!({
                 "request_uri": request_uri,
@@ -76,7 +76,8 @@ pub async fn push(State(app): State<AppState>, headers: HeaderMap, body: Bytes) 
             r
         }
         Err(e) => e.into_response(),
-    }
+    };
+    crate::oauth::dpop::with_nonce(&app, &headers, resp)
 }
 
 async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<String, OAuthError> {

@@ -71,13 +71,14 @@ async fn respond(
     token: Result<Presented, OAuthError>,
 ) -> Response {
     let dpop = token.as_ref().is_ok_and(|t| t.dpop);
-    match claims(app, headers, method, token).await {
+    let resp = match claims(app, headers, method, token).await {
         Ok(v) => crate::http::json_no_store(&v),
         Err(mut e) => {
             e.dpop_challenge |= dpop;
             e.into_response()
         }
-    }
+    };
+    crate::oauth::dpop::with_nonce(app, headers, resp)
 }
 
 /// Checks that a token is presented as its binding demands (RFC 9449 §7.1–7.2).

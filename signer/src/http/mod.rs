@@ -20,12 +20,32 @@ pub mod validate;
 pub fn router(s: Arc<Signer>) -> Router {
     Router::new()
         .merge(ca::routes())
-        .merge(crate::requests::routes())
+        .merge(
+            crate::requests::routes()
+                .layer(axum::middleware::from_fn_with_state(s.clone(), dpop_nonce)),
+        )
         .route(
             validate::PATH,
             post(validate::validate).layer(DefaultBodyLimit::max(upload::MAX_BODY)),
         )
         .with_state(s)
+}
+
+/// RFC 9449 §9: every answer of the API to a request that carries a DPoP proof brings a
+/// fresh nonce in `DPoP-Nonce`, when the signer uses nonces.
+async fn dpop_nonce(
+    axum::extract::State(s): axum::extract::State<Arc<Signer>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let proved = req.headers().contains_key("dpop");
+    let mut resp = next.run(req).await;
+    if let (true, Some(n)) = (proved, &s.dpop_nonces) {
+        if let Ok(v) = HeaderValue::from_str(&n.nonces.current(s.clock.now())) {
+            resp.headers_mut().insert("dpop-nonce", v);
+        }
+    }
+    resp
 }
 
 /// An RFC 9457 problem document.

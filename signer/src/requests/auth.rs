@@ -3,7 +3,9 @@
 //! `iss` the IdP, `exp` in the future, and a `scope` holding `sign`. The caller is the token's
 //! `client_id`. A DPoP-bound token (`cnf.jkt`, RFC 9449 §7) counts only under the `DPoP`
 //! scheme with a proof of its key for this request and this token, used once on every node;
-//! as a Bearer token it is refused, and a token not bound is refused under `DPoP`.
+//! as a Bearer token it is refused, and a token not bound is refused under `DPoP`. With
+//! nonces ([`Signer::dpop_nonces`]), a proof's nonce must be good, and when they are
+//! required every proof must carry one (401 `use_dpop_nonce`, RFC 9449 §9).
 //!
 //! Failures answer 401 `invalid_token` (or a bare challenge when no token came, §3.1) and 403
 //! `insufficient_scope`, each with its `WWW-Authenticate` header and a problem document.
@@ -45,13 +47,13 @@ fn invalid(detail: &str, dpop: bool) -> Response {
     )
 }
 
-fn invalid_proof(detail: &str) -> Response {
+fn invalid_proof(error: &str, detail: &str) -> Response {
     challenge(
         StatusCode::UNAUTHORIZED,
         "Unauthorized",
         detail,
         format!(
-            "DPoP algs=\"{}\", error=\"invalid_dpop_proof\", error_description=\"{detail}\"",
+            "DPoP algs=\"{}\", error=\"{error}\", error_description=\"{detail}\"",
             keys::dpop::ALGS.join(" ")
         ),
     )
@@ -75,7 +77,8 @@ pub async fn caller(
             ),
             Refusal::Invalid(detail) => invalid(detail, false),
             Refusal::Dpop(detail) => invalid(detail, true),
-            Refusal::Proof(detail) => invalid_proof(detail),
+            Refusal::Proof(detail) => invalid_proof("invalid_dpop_proof", detail),
+            Refusal::Nonce(detail) => invalid_proof("use_dpop_nonce", detail),
             Refusal::Unavailable => problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Service Unavailable",
@@ -103,6 +106,8 @@ enum Refusal {
     Dpop(&'static str),
     /// `invalid_dpop_proof`.
     Proof(&'static str),
+    /// `use_dpop_nonce`: the proof lacks a required nonce or carries a stale one.
+    Nonce(&'static str),
     /// The replay cache could not be reached.
     Unavailable,
     /// `insufficient_scope`.
@@ -214,6 +219,21 @@ async fn check_proof(
         return Err(Refusal::Proof(
             "the DPoP proof is not made with the key the access token is bound to",
         ));
+    }
+    if let Some(n) = &s.dpop_nonces {
+        match p.nonce.as_deref() {
+            Some(given) if !n.nonces.accepts(given, s.clock.now()) => {
+                return Err(Refusal::Nonce(
+                    "the DPoP proof's nonce is not one this server gave, or it has expired: use the one in DPoP-Nonce",
+                ));
+            }
+            None if n.required => {
+                return Err(Refusal::Nonce(
+                    "the DPoP proof must carry the nonce in DPoP-Nonce",
+                ));
+            }
+            _ => {}
+        }
     }
     match s
         .limiter

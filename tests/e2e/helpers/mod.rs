@@ -108,6 +108,20 @@ pub async fn spawn_app(store: Store) -> Option<TestApp> {
     Some(spawn_with(c, dir).await)
 }
 
+/// A server on `store` whose configuration `adjust` changes; None as `spawn_app`.
+pub async fn spawn_configured(
+    store: Store,
+    adjust: impl FnOnce(&mut vhod::config::Config),
+) -> Option<TestApp> {
+    let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+    let Some(mut c) = test_config(store, dir.path(), None).await else {
+        eprintln!("VHOD_TEST_DATABASE_URL unset: shared-store variant not run here");
+        return None;
+    };
+    adjust(&mut c);
+    Some(spawn_with(c, dir).await)
+}
+
 /// Starts a server (embedded stores) with the default key algorithms: an RS256 key beside
 /// the ES256 primary.
 pub async fn spawn_with_default_algs() -> TestApp {

@@ -83,13 +83,14 @@ impl IntoResponse for TokenResponse {
 
 /// `POST /token`.
 pub async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match handle(&app, &headers, &body).await {
+    let resp = match handle(&app, &headers, &body).await {
         Ok(r) => {
             crate::metrics::TOKEN_RESPONSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             r.into_response()
         }
         Err(e) => e.into_response(),
-    }
+    };
+    crate::oauth::dpop::with_nonce(&app, &headers, resp)
 }
 
 async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<TokenResponse, OAuthError> {
