@@ -80,6 +80,21 @@ CLIENT_JSON="$("$BIN" clients add --data-dir "$DATA" --name interop --redirect-u
 read -r CLIENT_ID CLIENT_SECRET < <(printf '%s' "$CLIENT_JSON" |
   "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(d["client_id"], d["client_secret"])') \
   || die "cannot parse client JSON: $CLIENT_JSON"
+# A second client, private_key_jwt, whose key also signs its Request Objects (RFC 9101); the
+# key pair is made here with WebCrypto, its public half registered with --jwks.
+"$NODE" --input-type=module -e '
+import { writeFileSync } from "node:fs"
+const { subtle } = globalThis.crypto
+const kp = await subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])
+const { kty, crv, x, y, d } = await subtle.exportKey("jwk", kp.privateKey)
+const kid = "interop-jar"
+writeFileSync(process.argv[1], JSON.stringify({ kty, crv, x, y, d, kid }))
+writeFileSync(process.argv[2], JSON.stringify({ keys: [{ kty, crv, x, y, kid, alg: "ES256", use: "sig" }] }))
+' "$WORK/jar-key.json" "$WORK/jar-jwks.json" || die "making the request-object key failed"
+JAR_JSON="$("$BIN" clients add --data-dir "$DATA" --name interop-jar --redirect-uri "$REDIRECT_URI" \
+  --auth-method private_key_jwt --jwks "$WORK/jar-jwks.json" --json)" || die "vhod clients add (private_key_jwt) failed"
+JAR_CLIENT_ID="$(printf '%s' "$JAR_JSON" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')" \
+  || die "cannot parse client JSON: $JAR_JSON"
 printf '%s\n' "$PASSWORD" | "$BIN" users add --data-dir "$DATA" --login "$LOGIN" --password-stdin \
   --email alice@example.com --name "Alice Example" >/dev/null || die "vhod users add failed"
 
@@ -106,7 +121,7 @@ done
 
 export INTEROP_ISSUER="$ISSUER" INTEROP_CLIENT_ID="$CLIENT_ID" INTEROP_CLIENT_SECRET="$CLIENT_SECRET" \
   INTEROP_REDIRECT_URI="$REDIRECT_URI" INTEROP_LOGIN="$LOGIN" INTEROP_PASSWORD="$PASSWORD" \
-  INTEROP_DPOP_NONCE=required
+  INTEROP_DPOP_NONCE=required INTEROP_JAR_CLIENT_ID="$JAR_CLIENT_ID" INTEROP_JAR_KEY="$WORK/jar-key.json"
 
 # --- flows ---------------------------------------------------------------------------------
 failed=0

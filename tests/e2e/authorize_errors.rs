@@ -122,8 +122,8 @@ async fn bad_requests_are_redirected_with_rfc_error_codes() {
         "invalid_request"
     );
     assert_eq!(
-        error_of(&app, &rp, base(&[("request", "eyJhbGciOiJub25lIn0.e30.")])).await,
-        "request_not_supported"
+        error_of(&app, &rp, base(&[("request", "not.a.jwt")])).await,
+        "invalid_request_object"
     );
     assert_eq!(
         error_of(&app, &rp, base(&[("scope", "profile")])).await,

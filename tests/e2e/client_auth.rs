@@ -83,7 +83,13 @@ async fn client_credentials_issues_a_jwt_access_token(app: TestApp) {
     assert_eq!((st, e["error"].as_str()), (400, Some("invalid_scope")));
 }
 
-fn assertion(key: &keys::SigningKey, iss: &str, aud: &str, jti: &str, exp_in: i64) -> String {
+pub(crate) fn assertion(
+    key: &keys::SigningKey,
+    iss: &str,
+    aud: &str,
+    jti: &str,
+    exp_in: i64,
+) -> String {
     let now = keys::Clock::now(&keys::SystemClock);
     keys::sign_jwt(
         key,

@@ -34,6 +34,7 @@ mod recover;
 mod recover_factors;
 mod register;
 mod registry;
+mod request_object;
 mod requirements;
 mod signing;
 mod signing_pades;

@@ -4,14 +4,17 @@
 // vhod's JWKS) -> userinfo -> refresh (rotation: new token differs, old one gets invalid_grant)
 // -> userinfo with the refreshed access token -> the replay also revoked the grant -> a pushed
 // request -> DPoP-bound tokens (code bound by dpop_jkt, userinfo and refresh with proofs; with
-// INTEROP_DPOP_NONCE=required, vhod requires its nonces and the library's retry is checked).
+// INTEROP_DPOP_NONCE=required, vhod requires its nonces and the library's retry is checked) ->
+// a private_key_jwt client's signed Request Objects (RFC 9101), sent by value and pushed.
 //
 // The browser is emulated with plain fetch (manual redirects, a tiny path-aware cookie jar);
 // everything an RP does is done by openid-client itself.
 //
 // Environment: INTEROP_ISSUER, INTEROP_CLIENT_ID, INTEROP_CLIENT_SECRET, INTEROP_REDIRECT_URI,
-// INTEROP_LOGIN, INTEROP_PASSWORD. Prints `interop openid-client: ok` on success.
+// INTEROP_LOGIN, INTEROP_PASSWORD, INTEROP_JAR_CLIENT_ID and INTEROP_JAR_KEY (a private_key_jwt
+// client and its private JWK). Prints `interop openid-client: ok` on success.
 
+import { readFileSync } from 'node:fs'
 import * as client from 'openid-client'
 
 const LIB = 'openid-client'
@@ -171,7 +174,7 @@ async function authorize(authUrl, redirectUri, login, password) {
 // the authorization request (pushed through PAR with `push`), the browser signs in, and the
 // code is redeemed with `options` (e.g. a DPoP handle); the ID token is checked as usual.
 // Returns the URL the browser was sent to and the tokens.
-async function signIn(config, user, params, { push = false, options } = {}) {
+async function signIn(config, user, params, { push = false, jar, options } = {}) {
   const verifier = client.randomPKCECodeVerifier()
   const state = client.randomState()
   const nonce = client.randomNonce()
@@ -183,9 +186,13 @@ async function signIn(config, user, params, { push = false, options } = {}) {
     nonce,
     ...params,
   }
+  // With `jar` (a signing key), the request goes as a signed Request Object (RFC 9101),
+  // pushed as such with `push`.
+  const signed = jar && (await client.buildAuthorizationUrlWithJAR(config, request, jar)).searchParams
   const url = push
-    ? await client.buildAuthorizationUrlWithPAR(config, request, options)
-    : client.buildAuthorizationUrl(config, request)
+    ? await client.buildAuthorizationUrlWithPAR(config, signed || request, options)
+    : signed ? new URL(`${config.serverMetadata().authorization_endpoint}?${signed}`)
+      : client.buildAuthorizationUrl(config, request)
   const callback = await authorize(url, user.redirectUri, user.login, user.password)
   const tokens = await client.authorizationCodeGrant(config, callback, {
     pkceCodeVerifier: verifier,
@@ -359,6 +366,36 @@ async function main() {
   } else {
     check(nonceRefusals.length === 0, `DPoP nonces: unexpected use_dpop_nonce at ${nonceRefusals}`)
   }
+
+  // 11. Request Objects (RFC 9101): a private_key_jwt client signs its authorization request
+  //     with its registered key; the browser carries only client_id and the object, or the
+  //     object is pushed (RFC 9126 §3). vhod uses the object's parameters (state, nonce...).
+  step = 'request object'
+  check(meta.request_parameter_supported === true, 'discovery: request_parameter_supported is not true')
+  check((meta.request_object_signing_alg_values_supported || []).includes('ES256'),
+    'discovery lists no ES256 in request_object_signing_alg_values_supported')
+  const jarJwk = JSON.parse(readFileSync(env('INTEROP_JAR_KEY'), 'utf8'))
+  const jarKey = {
+    key: await crypto.subtle.importKey('jwk', jarJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']),
+    kid: jarJwk.kid,
+  }
+  const jarConfig = await client.discovery(
+    issuer,
+    env('INTEROP_JAR_CLIENT_ID'),
+    { redirect_uris: [redirectUri], response_types: ['code'] },
+    client.PrivateKeyJwt(jarKey),
+    { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] },
+  )
+  const { url: jarUrl, tokens: jarTokens } = await signIn(jarConfig, user, { scope: 'openid email' }, { jar: jarKey })
+  check([...jarUrl.searchParams.keys()].sort().join(' ') === 'client_id request',
+    `the Request Object URL carries more than client_id and request: ${jarUrl.href}`)
+  check(jarTokens.claims().sub === claims.sub, 'Request Object: ID token for another subject')
+  check(jarTokens.scope === 'openid email', `Request Object: scope ${jarTokens.scope}`)
+  const { url: jarParUrl, tokens: jarParTokens } =
+    await signIn(jarConfig, user, { scope: 'openid' }, { jar: jarKey, push: true })
+  check([...jarParUrl.searchParams.keys()].sort().join(' ') === 'client_id request_uri',
+    `the pushed Request Object's URL carries more than client_id and request_uri: ${jarParUrl.href}`)
+  check(jarParTokens.claims().sub === claims.sub, 'pushed Request Object: ID token for another subject')
 
   console.log(`interop ${LIB}: ok`)
 }

@@ -161,28 +161,18 @@ async fn by_assertion(
     if client.auth_method != AuthMethod::PrivateKeyJwt {
         return Err(invalid(false));
     }
-    let jwks: Arc<keys::Jwks> = match (&client.jwks, &client.jwks_uri) {
-        (Some(j), _) => serde_json::from_str(j)
-            .map(Arc::new)
-            .map_err(|_| invalid(false))?,
-        (None, Some(uri)) => app
-            .client_keys
-            .get(uri, header.kid.as_deref())
-            .await
-            .map_err(|_| {
-                OAuthError::invalid_client(
-                    "the client's keys could not be fetched from its jwks_uri",
-                )
-            })?,
-        (None, None) => return Err(invalid(false)),
+    use crate::oauth::client_keys::{key_for, of_client, ClientKeysError};
+    let jwks = match of_client(app, &client, header.kid.as_deref()).await {
+        Ok(j) => j,
+        Err(ClientKeysError::Fetch(_)) => {
+            return Err(OAuthError::invalid_client(
+                "the client's keys could not be fetched from its jwks_uri",
+            ))
+        }
+        Err(_) => return Err(invalid(false)),
     };
-    let (_, claims) = keys::verify_jws(assertion, |h| {
-        jwks.keys
-            .iter()
-            .find(|k| h.kid.is_none() || k.kid.as_deref() == h.kid.as_deref())
-            .and_then(|k| keys::PublicKey::from_jwk(k).ok())
-    })
-    .map_err(|_| invalid(false))?;
+    let (_, claims) =
+        keys::verify_jws(assertion, |h| key_for(&jwks, h)).map_err(|_| invalid(false))?;
     let now = app.now();
     let sub_ok = claims.get("sub").and_then(Value::as_str) == Some(iss.as_str());
     let token_ep = app.url(crate::router::TOKEN);

@@ -135,6 +135,46 @@ impl RemoteKeys {
     }
 }
 
+/// Why a client's public keys could not be had.
+#[derive(Debug)]
+pub enum ClientKeysError {
+    /// The client registered no keys (neither `jwks` nor `jwks_uri`).
+    NoKeys,
+    /// Its registered `jwks` does not parse (a store written by hand).
+    Malformed,
+    /// Its `jwks_uri` could not be fetched.
+    Fetch(FetchError),
+}
+
+/// The client's public keys: its registered `jwks`, else the set at its `jwks_uri` (fetched
+/// again when `kid` is not in the set held).
+pub async fn of_client(
+    app: &crate::app::App,
+    client: &crate::store::Client,
+    kid: Option<&str>,
+) -> Result<Arc<Jwks>, ClientKeysError> {
+    match (&client.jwks, &client.jwks_uri) {
+        (Some(j), _) => serde_json::from_str(j)
+            .map(Arc::new)
+            .map_err(|_| ClientKeysError::Malformed),
+        (None, Some(uri)) => app
+            .client_keys
+            .get(uri, kid)
+            .await
+            .map_err(ClientKeysError::Fetch),
+        (None, None) => Err(ClientKeysError::NoKeys),
+    }
+}
+
+/// The key of `set` that verifies a JWS with header `h`: the one named by its `kid`, or,
+/// without a `kid`, the first one.
+pub fn key_for(set: &Jwks, h: &keys::JwsHeader) -> Option<PublicKey> {
+    set.keys
+        .iter()
+        .find(|k| h.kid.is_none() || k.kid.as_deref() == h.kid.as_deref())
+        .and_then(|k| PublicKey::from_jwk(k).ok())
+}
+
 /// Whether `uri` may be registered as a client's `jwks_uri`: an absolute `https` URL, or plain
 /// `http` on a loopback host (a client on the same machine); without credentials in it (they
 /// would reach the logs) or a fragment.

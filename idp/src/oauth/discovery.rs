@@ -41,7 +41,8 @@ pub fn document(app: &App) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": crate::oauth::claims::supported(),
         "claims_parameter_supported": true,
-        "request_parameter_supported": false,
+        "request_parameter_supported": true,
+        "request_object_signing_alg_values_supported": crate::oauth::request_object::SIGNING_ALGS,
         // `request_uri` is accepted only as a pushed request's (RFC 9126), never fetched.
         "request_uri_parameter_supported": false,
         "require_pushed_authorization_requests": app.settings.require_par,

@@ -41,8 +41,9 @@ pub enum ErrorCode {
     InvalidToken,
     /// The token lacks a scope the resource needs (RFC 6750 §3.1): 403.
     InsufficientScope,
-    /// `request` parameter not supported (OIDC Core §6).
-    RequestNotSupported,
+    /// The Request Object (`request`) is malformed, its signature does not verify, or it
+    /// contradicts the request (OIDC Core §3.1.2.6, §6; RFC 9101 §6.3).
+    InvalidRequestObject,
     /// `request_uri` parameter not supported (OIDC Core §6).
     RequestUriNotSupported,
     /// `registration` parameter not supported.
@@ -81,7 +82,7 @@ impl ErrorCode {
             ErrorCode::InteractionRequired => "interaction_required",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
-            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::InvalidRequestObject => "invalid_request_object",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::RegistrationNotSupported => "registration_not_supported",
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",

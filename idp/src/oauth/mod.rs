@@ -12,6 +12,7 @@ pub mod introspection;
 pub mod jwks;
 pub mod par;
 pub mod params;
+pub mod request_object;
 pub mod revocation;
 pub mod token;
 pub mod tokens;

@@ -16,6 +16,8 @@
 //!   start a sign-in.
 //! - A client registered with `require_pushed_authorization_requests` can start a sign-in
 //!   only this way (§6).
+//! - A Request Object (`request`, §3; OIDC Core §6.1) in the push is applied first, as at
+//!   the authorization endpoint ([`crate::oauth::request_object`]).
 
 use crate::app::{App, AppState};
 use crate::oauth::authorize::checks::{self, PageError};
@@ -95,6 +97,8 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<String, O
             "client_id does not match the authenticated client",
         ));
     }
+    // §3: a Request Object in the push is applied as at the authorization endpoint.
+    let p = crate::oauth::request_object::apply(app, &client, &p).await?;
     let redirect_uri = checks::check_redirect_uri(&client, &p).map_err(|e| match e {
         PageError::Server => OAuthError::server("redirect URI check failed"),
         _ => OAuthError::invalid_request(

@@ -86,6 +86,11 @@ impl Params {
         self.map.insert(k.to_owned(), v);
     }
 
+    /// Removes a parameter.
+    pub fn remove(&mut self, k: &str) {
+        self.map.remove(k);
+    }
+
     /// All parameters, for storing an authorization request.
     pub fn into_map(self) -> HashMap<String, String> {
         self.map

@@ -1,19 +1,14 @@
-//! Rule 4 (RFC 6749 §3.1, OIDC Core §6): no parameter twice or oversized; request objects,
-//! `request_uri` and `registration` are answered as unsupported; `state` and `nonce` are
-//! bounded.
+//! Rule 4 (RFC 6749 §3.1, OIDC Core §6): no parameter twice or oversized; `request_uri` (by
+//! then only one that is not a pushed request's) and `registration` are answered as
+//! unsupported; `state` and `nonce` are bounded. A Request Object (`request`) has been
+//! applied before (`oauth::request_object`).
 
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::params::Params;
 
-/// Rule 4: no duplicated or oversized parameters; no request objects.
+/// Rule 4: no duplicated or oversized parameters; no Request Object by reference.
 pub fn check_well_formed(p: &Params) -> Result<(), OAuthError> {
     p.check_well_formed()?;
-    if p.has("request") {
-        return Err(OAuthError::new(
-            ErrorCode::RequestNotSupported,
-            "request objects are not supported",
-        ));
-    }
     if p.has("request_uri") {
         return Err(OAuthError::new(
             ErrorCode::RequestUriNotSupported,

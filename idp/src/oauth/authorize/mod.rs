@@ -1,7 +1,8 @@
 //! Authorization endpoint (OIDC Core §3.1.2, RFC 6749 §4.1.1), GET and POST.
 //!
-//! The rules run in this order (see `checks`): client, redirect URI, response mode, then —
-//! errors now go back to the client — well-formedness, response type, scope, PKCE, prompt,
+//! The rules run in this order (see `checks`): client, its Request Object if any
+//! (`request_object`), redirect URI, response mode, then — errors now go back to the
+//! client — a Request Object that could not be used, well-formedness, response type, scope, PKCE, prompt,
 //! max_age, claims, id_token_hint. Then the session decides: answer at once (SSO), fail
 //! `prompt=none`, or hand the browser to an interaction for login and consent.
 
@@ -74,6 +75,22 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
         Ok(c) => c,
         Err(e) => return page_error(app, lang, e),
     };
+    // A Request Object (OIDC Core §6.1) replaces the parameters it carries. One that cannot
+    // be used is answered once the redirect URI (the request's own) is known.
+    let has_object = p.has("request");
+    let (p, object_error) = match crate::oauth::request_object::apply(app, &client, &p).await {
+        Ok(applied) => (applied, None),
+        Err(e) => {
+            let mut outer = p;
+            outer.remove("request");
+            (outer, Some(e))
+        }
+    };
+    let lang = if has_object {
+        Lang::choose(&split_list(p.get("ui_locales").unwrap_or("")), headers)
+    } else {
+        lang
+    };
     let redirect_uri = match checks::check_redirect_uri(&client, &p) {
         Ok(u) => u,
         Err(e) => return page_error(app, lang, e),
@@ -83,6 +100,9 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
         Ok(m) => m,
         Err((m, e)) => return response::error(app, m, &redirect_uri, &e, state, lang),
     };
+    if let Some(e) = object_error {
+        return response::error(app, mode, &redirect_uri, &e, state, lang);
+    }
     let must_push = client.require_pushed_authorization_requests
         || (app.settings.require_par && client.id != crate::account::CLIENT_ID);
     if must_push && !pushed {
