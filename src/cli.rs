@@ -145,6 +145,10 @@ pub struct UpdateClient {
     /// Every token request must carry a DPoP proof: true or false.
     #[arg(long = "require-dpop", value_name = "BOOL")]
     pub require_dpop: Option<bool>,
+    /// Every authorization request must be a Request Object signed with one of the
+    /// client's keys: true or false.
+    #[arg(long = "require-signed-request-object", value_name = "BOOL")]
+    pub require_signed_request_object: Option<bool>,
     /// Replace a private_key_jwt client's public keys (a JWKS JSON file).
     #[arg(long)]
     pub jwks: Option<PathBuf>,
@@ -220,6 +224,11 @@ pub struct AddClient {
     /// `dpop_bound_access_tokens`): none of its access tokens is a plain Bearer token.
     #[arg(long = "require-dpop")]
     pub require_dpop: bool,
+    /// Every authorization request of this client must be a Request Object signed with one
+    /// of its keys (RFC 9101, `require_signed_request_object`), by value or pushed; needs
+    /// `--jwks` or `--jwks-uri`.
+    #[arg(long = "require-signed-request-object")]
+    pub require_signed_request_object: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -390,7 +399,9 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 min_level: a.min_level.clone(),
                 require_pushed_authorization_requests: a.require_par,
                 dpop_bound_access_tokens: a.require_dpop,
+                require_signed_request_object: a.require_signed_request_object,
             };
+            check_signed_request_objects(&new)?;
             db.clients().insert(&id, &new, now).await?;
             audit_client(
                 c,
@@ -409,6 +420,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                     "min_level": new.min_level,
                     "require_pushed_authorization_requests": new.require_pushed_authorization_requests,
                     "dpop_bound_access_tokens": new.dpop_bound_access_tokens,
+                    "require_signed_request_object": new.require_signed_request_object,
                 }),
             )
             .await?;
@@ -513,6 +525,16 @@ fn jwks_uri_arg(u: &str) -> anyhow::Result<String> {
 }
 
 /// What a registration must hold together, whether new or changed.
+/// A client that must sign its Request Objects needs keys to verify them with.
+fn check_signed_request_objects(c: &NewClient) -> anyhow::Result<()> {
+    if c.require_signed_request_object && c.jwks.is_none() && c.jwks_uri.is_none() {
+        bail!(
+            "--require-signed-request-object needs the client's keys (--auth-method private_key_jwt with --jwks or --jwks-uri)"
+        );
+    }
+    Ok(())
+}
+
 fn check_shape(
     method: AuthMethod,
     grants: &[GrantType],
@@ -665,7 +687,11 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
             .require_par
             .unwrap_or(old.require_pushed_authorization_requests),
         dpop_bound_access_tokens: u.require_dpop.unwrap_or(old.dpop_bound_access_tokens),
+        require_signed_request_object: u
+            .require_signed_request_object
+            .unwrap_or(old.require_signed_request_object),
     };
+    check_signed_request_objects(&changed)?;
     let hash = secret.as_ref().map(|(_, h)| h.as_str());
     if !db.clients().update(&u.id, &changed, hash).await? {
         bail!("no client {}", u.id);
@@ -699,6 +725,10 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         (
             "dpop_bound_access_tokens",
             old.dpop_bound_access_tokens != changed.dpop_bound_access_tokens,
+        ),
+        (
+            "require_signed_request_object",
+            old.require_signed_request_object != changed.require_signed_request_object,
         ),
         ("jwks", old.jwks != changed.jwks),
         ("jwks_uri", old.jwks_uri != changed.jwks_uri),

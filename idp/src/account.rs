@@ -63,6 +63,7 @@ pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
         min_level: None,
         require_pushed_authorization_requests: false,
         dpop_bound_access_tokens: false,
+        require_signed_request_object: false,
     };
     match clients.insert(CLIENT_ID, &new, app.now()).await {
         // Another node registered it at the same moment.

@@ -77,19 +77,20 @@ async fn serve(dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, String) 
     (server, base)
 }
 
+/// `vhod clients add` with a name and redirect URI `http://127.0.0.1:9/cb`.
+const ADD_CLIENT: [&str; 6] = [
+    "clients",
+    "add",
+    "--name",
+    "App",
+    "--redirect-uri",
+    "http://127.0.0.1:9/cb",
+];
+
 /// `vhod clients add --json` with redirect URI `http://127.0.0.1:9/cb` and `extra`
 /// arguments; returns the client id and secret.
 fn add_client(dir: &std::path::Path, extra: &[&str]) -> (String, String) {
-    let mut args = vec![
-        "clients",
-        "add",
-        "--name",
-        "App",
-        "--redirect-uri",
-        "http://127.0.0.1:9/cb",
-        "--json",
-    ];
-    args.extend_from_slice(extra);
+    let args = with(&with(&ADD_CLIENT, &["--json"]), extra);
     let (ok, out, err) = run(dir, &args, None);
     assert!(ok, "{err}");
     let c: Value = serde_json::from_str(&out).unwrap();
@@ -470,6 +471,11 @@ async fn users_moved_in_with_a_totp_secret_are_asked_for_a_code() {
 }
 
 /// Runs `args`, which must fail with `reason` in its error output.
+/// `base` followed by `extra`.
+fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    [base, extra].concat()
+}
+
 fn refused(dir: &std::path::Path, args: &[&str], reason: &str) {
     let (ok, _, err) = run(dir, args, None);
     assert!(!ok && err.contains(reason), "{args:?}: {err}");
@@ -762,9 +768,6 @@ async fn a_client_registered_with_a_jwks_uri_works_in_a_running_server() {
         "--grant-type",
         "client_credentials",
     ];
-    fn with<'a>(jwt: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
-        [jwt, extra].concat()
-    }
     for (uri, reason) in [
         ("http://rp.example/jwks", "must use https"),
         ("ftp://rp.example/jwks", "must be an https URL"),
@@ -924,6 +927,60 @@ async fn require_dpop_reaches_a_running_server() {
     assert_eq!(
         trail[1]["details"]["changed"],
         serde_json::json!(["dpop_bound_access_tokens"])
+    );
+}
+
+/// `--require-signed-request-object` (RFC 9101 §10.5) needs the client's keys: refused
+/// without them, at registration and when a change would drop them; set and cleared by
+/// `clients update`, each change in the trail.
+#[test]
+fn a_client_that_must_sign_its_requests_needs_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let flag = "--require-signed-request-object";
+    let add = ADD_CLIENT;
+    refused(dir.path(), &with(&add, &[flag]), "needs the client's keys");
+    let key = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
+    let file = dir.path().join("rp.jwks");
+    std::fs::write(
+        &file,
+        serde_json::json!({"keys": [key.public_jwk()]}).to_string(),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let jwt = ["--auth-method", "private_key_jwt", "--jwks", file, "--json"];
+    let (ok, out, err) = run(dir.path(), &with(&add, &[&jwt[..], &[flag]].concat()), None);
+    assert!(ok, "{err}");
+    let id = serde_json::from_str::<Value>(&out).unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        listed(dir.path(), &id)["require_signed_request_object"],
+        true
+    );
+    // Leaving private_key_jwt would drop the keys: refused, nothing changed.
+    let to_secret = [
+        "clients",
+        "update",
+        &id,
+        "--auth-method",
+        "client_secret_basic",
+    ];
+    refused(dir.path(), &to_secret, "needs the client's keys");
+    assert_eq!(listed(dir.path(), &id)["auth_method"], "private_key_jwt");
+    let (ok, _, err) = run(dir.path(), &["clients", "update", &id, flag, "false"], None);
+    assert!(ok, "{err}");
+    assert_eq!(
+        listed(dir.path(), &id)["require_signed_request_object"],
+        false
+    );
+    let (ok, _, err) = run(dir.path(), &to_secret, None);
+    assert!(ok, "{err}");
+    let (trail, _) = audit_of(dir.path(), &id);
+    assert_eq!(trail[0]["details"]["require_signed_request_object"], true);
+    assert_eq!(
+        trail[1]["details"]["changed"],
+        serde_json::json!(["require_signed_request_object"])
     );
 }
 

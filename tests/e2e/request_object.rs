@@ -15,6 +15,7 @@ on_both_stores!(
     an_unsigned_request_object_s_parameters_replace_the_request_s,
     a_signed_request_object_must_verify_with_the_client_s_keys,
     a_request_object_can_be_pushed,
+    a_client_can_be_made_to_sign_every_request,
 );
 
 const PW: &str = "correct horse battery";
@@ -48,6 +49,20 @@ fn request_claims(rp: &Rp, state: &str, nonce: &str) -> (Value, String) {
     (c, verifier)
 }
 
+/// A `private_key_jwt` code-flow client and its registered key.
+async fn keyed_client(app: &TestApp) -> (keys::SigningKey, Rp) {
+    let key = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
+    let jwks = json!({"keys": [key.public_jwk()]}).to_string();
+    let rp = app
+        .client(
+            AuthMethod::PrivateKeyJwt,
+            &[GrantType::AuthorizationCode],
+            Some(jwks),
+        )
+        .await;
+    (key, rp)
+}
+
 /// `/authorize` with these query parameters.
 fn authorize(app: &TestApp, q: &[(&str, &str)]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
@@ -78,6 +93,19 @@ async fn land(app: &TestApp, url: &str) -> url::Url {
         .login_and_consent(&app.base, start, "alice", PW)
         .await
         .redirect()
+}
+
+/// Where alice's browser lands from the `request_uri` of the push answered `r`.
+async fn land_pushed(app: &TestApp, rp: &Rp, r: reqwest::Response) -> url::Url {
+    let pushed: Value = r.json().await.unwrap();
+    let url = authorize(
+        app,
+        &[
+            ("client_id", &rp.id),
+            ("request_uri", pushed["request_uri"].as_str().unwrap()),
+        ],
+    );
+    land(app, &url).await
 }
 
 /// The OAuth error `url` answers, asserting it went back to `rp`'s redirect URI.
@@ -230,18 +258,8 @@ async fn an_unsigned_request_object_s_parameters_replace_the_request_s(app: Test
 
 async fn a_signed_request_object_must_verify_with_the_client_s_keys(app: TestApp) {
     app.user("alice", PW).await;
-    let (key, other) = (
-        keys::SigningKey::generate(keys::Alg::ES256).unwrap(),
-        keys::SigningKey::generate(keys::Alg::ES256).unwrap(),
-    );
-    let jwks = json!({"keys": [key.public_jwk()]}).to_string();
-    let rp = app
-        .client(
-            AuthMethod::PrivateKeyJwt,
-            &[GrantType::AuthorizationCode],
-            Some(jwks),
-        )
-        .await;
+    let (key, rp) = keyed_client(&app).await;
+    let other = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
     let (mut claims, verifier) = request_claims(&rp, "st-signed", "n-signed");
     claims["iss"] = rp.id.clone().into();
     claims["aud"] = app.base.clone().into();
@@ -332,15 +350,7 @@ async fn a_request_object_can_be_pushed(app: TestApp) {
     };
     let r = push(unsigned(&claims)).await.unwrap();
     assert_eq!(r.status(), 201);
-    let pushed: Value = r.json().await.unwrap();
-    let url = authorize(
-        &app,
-        &[
-            ("client_id", &rp.id),
-            ("request_uri", pushed["request_uri"].as_str().unwrap()),
-        ],
-    );
-    let back = land(&app, &url).await;
+    let back = land_pushed(&app, &rp, r).await;
     assert_eq!(Landed::param(&back, "state").as_deref(), Some("st-pushed"));
     let (st, t) = redeem(&app, &rp, &Landed::param(&back, "code").unwrap(), &verifier).await;
     assert_eq!(st, 200, "{t}");
@@ -362,4 +372,70 @@ async fn a_request_object_can_be_pushed(app: TestApp) {
     assert_eq!(r.status(), 400);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"], "invalid_request");
+}
+
+/// `require_signed_request_object` (RFC 9101 §10.5): the client's requests count only as
+/// signed Request Objects, by value or pushed; a plain request is `invalid_request`, an
+/// unsigned object `invalid_request_object`.
+async fn a_client_can_be_made_to_sign_every_request(app: TestApp) {
+    app.user("alice", PW).await;
+    let (key, rp) = keyed_client(&app).await;
+    let stored = app
+        .change_client(&rp.id, |c| c.require_signed_request_object = true)
+        .await;
+    assert!(stored.require_signed_request_object);
+    let (mut claims, _) = request_claims(&rp, "st-must", "n-must");
+    claims["iss"] = rp.id.clone().into();
+    claims["aud"] = app.base.clone().into();
+
+    let (plain, _) = authorize_url(&app, &rp, &[]);
+    assert_eq!(error_at(&app, &rp, &plain).await, "invalid_request");
+    let unsigned_url = with_object(&app, &rp, &unsigned(&claims));
+    assert_eq!(
+        error_at(&app, &rp, &unsigned_url).await,
+        "invalid_request_object"
+    );
+    let back = land(&app, &with_object(&app, &rp, &signed(&key, &claims))).await;
+    assert_eq!(Landed::param(&back, "state").as_deref(), Some("st-must"));
+    assert!(Landed::param(&back, "code").is_some(), "{back}");
+
+    // Pushed: the same rule at the push; what was pushed signed then signs in.
+    let par_url = app.url("/par");
+    let push = |mut form: Vec<(String, String)>, jti: &str| {
+        form.push((
+            "client_assertion_type".into(),
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+        ));
+        form.push((
+            "client_assertion".into(),
+            assertion(&key, &rp.id, &app.base, jti, 60),
+        ));
+        http().post(&par_url).form(&form).send()
+    };
+    let request = |obj: String| vec![("request".to_owned(), obj)];
+    // The same request as plain parameters.
+    let plain_form: Vec<(String, String)> = claims
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+        .filter(|(k, _)| k != "iss" && k != "aud")
+        .collect();
+    for (form, jti, error) in [
+        (plain_form, "par-1", "invalid_request"),
+        (
+            request(unsigned(&claims)),
+            "par-2",
+            "invalid_request_object",
+        ),
+    ] {
+        let r = push(form, jti).await.unwrap();
+        assert_eq!(r.status(), 400);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"], error, "{e}");
+    }
+    let r = push(request(signed(&key, &claims)), "par-3").await.unwrap();
+    assert_eq!(r.status(), 201);
+    let back = land_pushed(&app, &rp, r).await;
+    assert_eq!(Landed::param(&back, "state").as_deref(), Some("st-must"));
 }

@@ -40,6 +40,7 @@ pub(crate) async fn api_client(app: &TestApp, name: &str, scope: &[&str]) -> (St
         min_level: None,
         require_pushed_authorization_requests: false,
         dpop_bound_access_tokens: false,
+        require_signed_request_object: false,
     };
     app.app
         .db

@@ -98,7 +98,8 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<String, O
         ));
     }
     // §3: a Request Object in the push is applied as at the authorization endpoint.
-    let p = crate::oauth::request_object::apply(app, &client, &p).await?;
+    let must_be_signed = client.require_signed_request_object;
+    let p = crate::oauth::request_object::apply(app, &client, &p, must_be_signed).await?;
     let redirect_uri = checks::check_redirect_uri(&client, &p).map_err(|e| match e {
         PageError::Server => OAuthError::server("redirect URI check failed"),
         _ => OAuthError::invalid_request(

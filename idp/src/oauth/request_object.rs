@@ -16,6 +16,10 @@
 //!   parameters stay (§6.3.3: a cached object with the fixed parameters, `state` and `nonce`
 //!   beside it). Numbers and JSON objects (`max_age`, `claims`) become their text.
 //!
+//! A client registered with `require_signed_request_object` (RFC 9101 §10.5) must send every
+//! authorization request as a signed object, by value or pushed: a plain request is
+//! `invalid_request`, an unsigned object `invalid_request_object`.
+//!
 //! Anything else is `invalid_request_object`. A Request Object by reference (`request_uri`
 //! other than a pushed request's) is not fetched: `request_uri_not_supported`.
 
@@ -44,9 +48,20 @@ fn invalid(why: &'static str) -> OAuthError {
 }
 
 /// The request `p` of `client` with its Request Object (`request`) applied; `p` unchanged
-/// when it has none.
-pub async fn apply(app: &App, client: &Client, p: &Params) -> Result<Params, OAuthError> {
+/// when it has none. With `must_be_signed` (the client's `require_signed_request_object`,
+/// RFC 9101 §10.5), a request without a signed object is refused.
+pub async fn apply(
+    app: &App,
+    client: &Client,
+    p: &Params,
+    must_be_signed: bool,
+) -> Result<Params, OAuthError> {
     let Some(raw) = p.get("request") else {
+        if must_be_signed {
+            return Err(OAuthError::invalid_request(
+                "this client's authorization requests must be Request Objects signed with its key (request)",
+            ));
+        }
         return Ok(p.clone());
     };
     if p.has("request_uri") {
@@ -54,7 +69,12 @@ pub async fn apply(app: &App, client: &Client, p: &Params) -> Result<Params, OAu
             "request and request_uri cannot both be given",
         ));
     }
-    let claims = claims_of(app, client, raw).await?;
+    let (claims, signed) = claims_of(app, client, raw).await?;
+    if must_be_signed && !signed {
+        return Err(invalid(
+            "this client's Request Objects must be signed with its key, not alg none",
+        ));
+    }
     let now = app.now();
     let number = |name: &str| claims.get(name).and_then(Value::as_i64);
     if number("exp").is_some_and(|exp| exp + LEEWAY <= now) {
@@ -100,12 +120,12 @@ pub async fn apply(app: &App, client: &Client, p: &Params) -> Result<Params, OAu
     Ok(merged)
 }
 
-/// The object's claims, its signature (if any) verified.
+/// The object's claims, its signature (if any) verified; and whether it was signed.
 async fn claims_of(
     app: &App,
     client: &Client,
     raw: &str,
-) -> Result<serde_json::Map<String, Value>, OAuthError> {
+) -> Result<(serde_json::Map<String, Value>, bool), OAuthError> {
     let malformed = || invalid("the Request Object is not a JWT (RFC 7519)");
     let mut parts = raw.split('.');
     let (Some(h), Some(payload), Some(sig), None) =
@@ -154,7 +174,7 @@ async fn claims_of(
         ));
     };
     match claims {
-        Value::Object(m) => Ok(m),
+        Value::Object(m) => Ok((m, alg != "none")),
         _ => Err(malformed()),
     }
 }

@@ -40,6 +40,9 @@ pub struct Client {
     pub require_pushed_authorization_requests: bool,
     /// Every token request must carry a DPoP proof (RFC 9449 §5.2).
     pub dpop_bound_access_tokens: bool,
+    /// Every authorization request must be a Request Object signed with one of the client's
+    /// keys (RFC 9101 §10.5).
+    pub require_signed_request_object: bool,
     /// Unix time of registration.
     pub created_at: i64,
 }
@@ -71,6 +74,7 @@ impl Client {
             min_level: self.min_level.clone(),
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            require_signed_request_object: self.require_signed_request_object,
         }
     }
 }
@@ -105,6 +109,8 @@ pub struct NewClient {
     pub require_pushed_authorization_requests: bool,
     /// Every token request must carry a DPoP proof (RFC 9449 §5.2).
     pub dpop_bound_access_tokens: bool,
+    /// Every authorization request must be a signed Request Object (RFC 9101 §10.5).
+    pub require_signed_request_object: bool,
 }
 
 /// Client registrations.
@@ -118,8 +124,8 @@ impl Clients<'_> {
             "INSERT INTO clients (id, name, secret_hash, auth_method, redirect_uris, \
              post_logout_redirect_uris, grant_types, scope, jwks, id_token_signed_response_alg, \
              require_mfa, min_level, require_pushed_authorization_requests, created_at, jwks_uri, \
-             dpop_bound_access_tokens) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             dpop_bound_access_tokens, require_signed_request_object) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(id)
         .bind(&c.name)
@@ -137,6 +143,7 @@ impl Clients<'_> {
         .bind(now)
         .bind(c.jwks_uri.as_deref())
         .bind(i64::from(c.dpop_bound_access_tokens))
+        .bind(i64::from(c.require_signed_request_object))
         .execute(self.0)
         .await
         .map_err(|e| conflict(e, "client"))?;
@@ -176,7 +183,8 @@ impl Clients<'_> {
              min_level = $8, require_pushed_authorization_requests = $9, \
              secret_hash = CASE WHEN $15 IN ('client_secret_basic', 'client_secret_post') \
              THEN COALESCE($10, secret_hash) END, jwks = $11, jwks_uri = $12, \
-             dpop_bound_access_tokens = $13, auth_method = $15 WHERE id = $14",
+             dpop_bound_access_tokens = $13, auth_method = $15, \
+             require_signed_request_object = $16 WHERE id = $14",
         )
         .bind(&c.name)
         .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
@@ -193,6 +201,7 @@ impl Clients<'_> {
         .bind(i64::from(c.dpop_bound_access_tokens))
         .bind(id)
         .bind(c.auth_method.as_str())
+        .bind(i64::from(c.require_signed_request_object))
         .execute(self.0)
         .await?;
         Ok(r.rows_affected() > 0)
@@ -234,6 +243,7 @@ fn from_row(r: &Row) -> Result<Client, StoreError> {
             .try_get::<i64, _>("require_pushed_authorization_requests")?
             != 0,
         dpop_bound_access_tokens: r.try_get::<i64, _>("dpop_bound_access_tokens")? != 0,
+        require_signed_request_object: r.try_get::<i64, _>("require_signed_request_object")? != 0,
         created_at: r.try_get("created_at")?,
     })
 }

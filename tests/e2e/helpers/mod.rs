@@ -277,6 +277,7 @@ impl TestApp {
             min_level: None,
             require_pushed_authorization_requests: false,
             dpop_bound_access_tokens: false,
+            require_signed_request_object: false,
         };
         self.app
             .db

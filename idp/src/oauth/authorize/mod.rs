@@ -78,7 +78,10 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
     // A Request Object (OIDC Core §6.1) replaces the parameters it carries. One that cannot
     // be used is answered once the redirect URI (the request's own) is known.
     let has_object = p.has("request");
-    let (p, object_error) = match crate::oauth::request_object::apply(app, &client, &p).await {
+    // A pushed request's object was applied, and its signature required, at the push.
+    let must_be_signed = client.require_signed_request_object && !pushed;
+    let applied = crate::oauth::request_object::apply(app, &client, &p, must_be_signed).await;
+    let (p, object_error) = match applied {
         Ok(applied) => (applied, None),
         Err(e) => {
             let mut outer = p;
