@@ -908,7 +908,7 @@ async fn set_level(c: &Config, login: &str, level: &str) -> anyhow::Result<()> {
             .unwrap_or_default();
         let lang = idp::i18n::Lang::of_locale(a.locale.as_deref());
         for kind in notices {
-            idp::notify::tell_with(&notifier, &a, kind, lang, &settings, now).await;
+            idp::notify::tell_with(&notifier, &db, &a, kind, lang, &settings, now).await;
         }
     }
     println!(

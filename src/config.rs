@@ -104,6 +104,27 @@ pub struct NotifyConfig {
     pub sms_url: Option<String>,
     /// Bearer token for the SMS gateway (environment: `VHOD_SMS_TOKEN`).
     pub sms_token: Option<String>,
+    /// Delay before a notice that failed for a reason that may pass is tried again, ms; it
+    /// doubles after each further failure.
+    pub retry_base_ms: u64,
+    /// Longest delay between two attempts, ms.
+    pub retry_cap_ms: u64,
+    /// Attempts (the first included) after which a notice is given up.
+    pub retry_max_attempts: i64,
+    /// How often a node looks for notices due again, ms.
+    pub retry_interval_ms: u64,
+}
+
+impl NotifyConfig {
+    /// How failed notices are tried again.
+    pub fn retry(&self) -> idp::notify::RetryPolicy {
+        idp::notify::RetryPolicy {
+            base: std::time::Duration::from_millis(self.retry_base_ms),
+            cap: std::time::Duration::from_millis(self.retry_cap_ms),
+            max_attempts: self.retry_max_attempts,
+            interval: std::time::Duration::from_millis(self.retry_interval_ms),
+        }
+    }
 }
 
 impl Default for NotifyConfig {
@@ -113,6 +134,10 @@ impl Default for NotifyConfig {
             email_from: "vhod <no-reply@localhost>".into(),
             sms_url: None,
             sms_token: None,
+            retry_base_ms: 60_000,
+            retry_cap_ms: 3_600_000,
+            retry_max_attempts: 12,
+            retry_interval_ms: 10_000,
         }
     }
 }
@@ -125,6 +150,10 @@ impl std::fmt::Debug for NotifyConfig {
             .field("email_from", &self.email_from)
             .field("sms_url", &self.sms_url)
             .field("sms_token", &self.sms_token.as_ref().map(|_| "[set]"))
+            .field("retry_base_ms", &self.retry_base_ms)
+            .field("retry_cap_ms", &self.retry_cap_ms)
+            .field("retry_max_attempts", &self.retry_max_attempts)
+            .field("retry_interval_ms", &self.retry_interval_ms)
             .finish()
     }
 }
@@ -546,6 +575,9 @@ impl Config {
         }
         if !(1..=600).contains(&self.lifetimes.pushed_request) {
             bail!("lifetimes.pushed_request must be between 1 and 600 seconds");
+        }
+        if self.notify.retry_max_attempts < 1 {
+            bail!("notify.retry_max_attempts must be at least 1");
         }
         if self
             .database_max_connections

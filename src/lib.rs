@@ -116,6 +116,7 @@ pub fn open_notifier(c: &Config) -> anyhow::Result<idp::notify::Notifier> {
             }),
         (c.mode == Mode::Development).then(|| idp::notify::Outbox::new(c.data_dir.join("outbox"))),
     )
+    .map(|n| n.with_retry(c.notify.retry()))
     .context("notification settings")
 }
 
@@ -271,7 +272,7 @@ pub fn load_tls(t: &config::TlsConfig) -> anyhow::Result<Arc<rustls::ServerConfi
 }
 
 /// Serves `app` on `listener` (over TLS when `tls` is given) until the process ends; also
-/// keeps the key ring fresh and delivers the signer's webhooks.
+/// keeps the key ring fresh, delivers the signer's webhooks and tries failed notices again.
 pub async fn serve_on(
     listener: TcpListener,
     app: Arc<App>,
@@ -280,6 +281,7 @@ pub async fn serve_on(
 ) -> anyhow::Result<()> {
     let _refresher = app.keys.spawn_refresher(key_refresh);
     let _webhooks = app.signer.spawn_webhooks();
+    let _notices = idp::notify::spawn_retries(&app);
     let router = idp::router::router(AppState(app.clone()));
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let Some(cfg) = tls else {

@@ -11,6 +11,14 @@
 //! among the confirmed addresses (every confirmed one when the choice is no longer
 //! confirmed), and only the kinds in [`OPTIONAL_NOTICES`] can be turned off; security
 //! notices (password, factors, lock-out, deletion, contact changes) always go out.
+//!
+//! A notice the mail server or SMS gateway could not take for a reason that may pass (a
+//! network error, an SMTP 4xx, a gateway 5xx, 408, 425, 429) is not lost: it is queued in the
+//! database (`pending_notices`: address, kind and language, never a text or a code) and tried
+//! again by [`spawn_retries`] on any node, with a delay that doubles from
+//! [`RetryPolicy::base`] up to [`RetryPolicy::cap`], until it goes out, is refused for good,
+//! or has failed [`RetryPolicy::max_attempts`] times. Messages with one-time codes are not
+//! queued: the person asks for a new code.
 
 use serde::Serialize;
 use std::path::PathBuf;
@@ -62,6 +70,43 @@ pub enum NotifyError {
 /// How long a detached delivery waits before each further attempt after a transient failure
 /// (two more attempts, within a recovery code's lifetime and within the 10 s shutdown waits).
 const RETRY_AFTER: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(4)];
+
+/// How notices that failed are tried again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Delay after the first failure; it doubles after each further one.
+    pub base: Duration,
+    /// Longest delay between two attempts.
+    pub cap: Duration,
+    /// Attempts (the first included) after which a notice is given up.
+    pub max_attempts: i64,
+    /// How often a node looks for due notices.
+    pub interval: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 1 min doubling to 1 h, twelve attempts: about seven hours.
+    fn default() -> Self {
+        RetryPolicy {
+            base: Duration::from_secs(60),
+            cap: Duration::from_secs(3600),
+            max_attempts: 12,
+            interval: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay after the `failures`-th failure (1 = the first), seconds, at least 1.
+    pub fn delay_after(&self, failures: i64) -> i64 {
+        let doublings = u32::try_from(failures.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+        let d = self
+            .base
+            .saturating_mul(2u32.saturating_pow(doublings))
+            .min(self.cap);
+        i64::try_from(d.as_secs()).unwrap_or(i64::MAX).max(1)
+    }
+}
 
 /// The e-mail transport settings.
 #[derive(Clone)]
@@ -154,6 +199,8 @@ pub struct Notifier {
     /// Deliveries under way after their answer ([`Notifier::send_detached`]), waited for at
     /// shutdown.
     pub(crate) background: tokio_util::task::TaskTracker,
+    /// How failed notices are tried again.
+    pub retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -203,7 +250,14 @@ impl Notifier {
             sms,
             outbox: outbox.map(Arc::new),
             background: tokio_util::task::TaskTracker::new(),
+            retry: RetryPolicy::default(),
         })
+    }
+
+    /// The same notifier trying failed notices again as `retry` says.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Notifier {
+        self.retry = retry;
+        self
     }
 
     /// Whether `channel` (`email` or `sms`) can deliver (a transport, or the outbox).
@@ -277,6 +331,11 @@ impl Notifier {
         if let Some(o) = &self.outbox {
             o.put(now, m)?;
         }
+        self.transport(m).await
+    }
+
+    /// Sends `m` through its channel's transport only (the outbox has it already).
+    async fn transport(&self, m: &Message) -> Result<(), NotifyError> {
         let sent = match &m.to {
             Recipient::Email(addr) => match &self.smtp {
                 Some((mailer, from)) => Some(send_email(mailer, from, addr, m).await),
@@ -445,12 +504,15 @@ pub async fn tell_as(
     lang: crate::i18n::Lang,
     settings: &crate::store::notifications::NotificationSettings,
 ) {
-    tell_with(&app.notifier, a, kind, lang, settings, app.now()).await;
+    tell_with(&app.notifier, &app.db, a, kind, lang, settings, app.now()).await;
 }
 
-/// [`tell_as`] through `notifier`, outside a running server (the command line).
+/// [`tell_as`] through `notifier`, outside a running server (the command line); a notice
+/// that failed for a reason that may pass is queued in `db` for a running server to try
+/// again.
 pub async fn tell_with(
     notifier: &Notifier,
+    db: &crate::store::Db,
     a: &crate::store::Account,
     kind: &str,
     lang: crate::i18n::Lang,
@@ -458,7 +520,7 @@ pub async fn tell_with(
     now: i64,
 ) {
     for to in recipients(a, kind, settings) {
-        notice(notifier, to, kind, lang, now).await;
+        notice(notifier, db, to, kind, lang, now).await;
     }
 }
 
@@ -469,15 +531,120 @@ pub async fn send_notice(
     kind: &str,
     lang: crate::i18n::Lang,
 ) {
-    notice(&app.notifier, to, kind, lang, app.now()).await;
+    notice(&app.notifier, &app.db, to, kind, lang, app.now()).await;
 }
 
-async fn notice(notifier: &Notifier, to: Recipient, kind: &str, lang: crate::i18n::Lang, now: i64) {
-    let m = Message {
+fn notice_message(to: Recipient, kind: &str, lang: crate::i18n::Lang) -> Message {
+    Message {
         to,
         kind: kind.into(),
         subject: lang.t(&format!("{kind}_subject")).into(),
         text: lang.t(&format!("{kind}_text")).into(),
+    }
+}
+
+/// Sends a notice; one that failed for a reason that may pass is queued in `db` to be tried
+/// again.
+async fn notice(
+    notifier: &Notifier,
+    db: &crate::store::Db,
+    to: Recipient,
+    kind: &str,
+    lang: crate::i18n::Lang,
+    now: i64,
+) {
+    let m = notice_message(to, kind, lang);
+    if let Err(NotifyError::Transport(_)) = notifier.send(&m, now).await {
+        let next = now.saturating_add(notifier.retry.delay_after(1));
+        let queued = db
+            .pending_notices()
+            .add(&m.to, kind, lang.tag(), 1, next, now)
+            .await;
+        match queued {
+            Ok(()) => tracing::info!(kind, retry_at = next, "notice queued to be tried again"),
+            Err(e) => tracing::error!(kind, error = %e, "a failed notice could not be queued"),
+        }
+    }
+}
+
+/// How long a node holds a claimed notice before another may take it, seconds: longer than
+/// a delivery can take (the transports time out after 20 s).
+const CLAIM_FOR: i64 = 120;
+
+/// One pass over the queued notices due at `now`: each is claimed (one node wins), sent
+/// again, then removed, or put back with a longer delay, or given up (a refusal for good,
+/// or [`RetryPolicy::max_attempts`] reached). Safe on any number of nodes at once.
+pub async fn retry_pending(notifier: &Notifier, db: &crate::store::Db, now: i64) {
+    let queue = db.pending_notices();
+    let due = match queue.due(now, 50).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "queued notices could not be read");
+            return;
+        }
     };
-    let _ = notifier.send(&m, now).await;
+    for n in due {
+        match queue.claim(&n, now.saturating_add(CLAIM_FOR)).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::error!(error = %e, "a queued notice could not be claimed");
+                continue;
+            }
+        }
+        let lang = crate::i18n::Lang::of_locale(Some(&n.lang));
+        let m = notice_message(n.to.clone(), &n.kind, lang);
+        let attempts = n.attempts.saturating_add(1);
+        let done = match notifier.transport(&m).await {
+            Ok(()) => {
+                tracing::info!(kind = %n.kind, attempts, "queued notice sent");
+                queue.remove(&n.id).await
+            }
+            Err(NotifyError::Transport(_)) if attempts < notifier.retry.max_attempts => {
+                let next = now.saturating_add(notifier.retry.delay_after(attempts));
+                queue.failed(&n.id, attempts, next).await
+            }
+            Err(e) => {
+                tracing::error!(kind = %n.kind, attempts, error = %e, "queued notice given up");
+                queue.remove(&n.id).await
+            }
+        };
+        if let Err(e) = done {
+            tracing::error!(error = %e, "a queued notice's state could not be saved");
+        }
+    }
+}
+
+/// Tries queued notices again every [`RetryPolicy::interval`] while `app` lives.
+pub fn spawn_retries(app: &Arc<crate::app::App>) -> tokio::task::JoinHandle<()> {
+    let me = Arc::downgrade(app);
+    let every = app.notifier.retry.interval.max(Duration::from_millis(10));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(app) = me.upgrade() else { break };
+            retry_pending(&app.notifier, &app.db, app.now()).await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_delay_doubles_from_the_base_up_to_the_cap_and_is_at_least_a_second() {
+        let p = RetryPolicy::default();
+        let delays: Vec<i64> = (1..=8).map(|n| p.delay_after(n)).collect();
+        assert_eq!(delays, [60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert_eq!(p.delay_after(i64::MAX), 3600);
+        assert_eq!(p.delay_after(0), 60);
+        let fast = RetryPolicy {
+            base: Duration::from_millis(100),
+            ..p
+        };
+        assert_eq!(fast.delay_after(1), 1);
+    }
 }

@@ -3,6 +3,7 @@
 //! outbox (files and page); a channel without a transport refuses.
 
 use crate::helpers::*;
+use crate::on_both_store_kinds;
 use idp::notify::{Message, Notifier, NotifyError, Outbox, Recipient, SmsSettings, SmtpSettings};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -259,4 +260,73 @@ async fn a_detached_message_is_tried_again_only_after_a_transient_failure() {
         assert_eq!(seen.len(), attempts, "answers {statuses:?}");
         assert!(seen.iter().all(|v| v["text"] == "Ваш код: 123456 <script>"));
     }
+}
+
+on_both_store_kinds!(a_notice_that_could_not_go_out_is_tried_again);
+
+/// A security notice the SMS gateway could not take for a reason that may pass is queued
+/// (address, kind and language; no text) and goes out on a later attempt, in the account's
+/// language; a refusal for good, or a failure past `notify.retry_max_attempts`, ends it.
+async fn a_notice_that_could_not_go_out_is_tried_again(store: Store) {
+    use idp::i18n::Lang;
+    // (the gateway's answers before its 202s, the attempts made): delivered on the third;
+    // refused for good on the first; given up after the third.
+    for (statuses, attempts) in [
+        (&[503, 429][..], 3),
+        (&[400][..], 1),
+        (&[503, 503, 503][..], 3),
+    ] {
+        let g = HeldGateway::answering(statuses).await;
+        let url = g.url.clone();
+        let Some(app) = spawn_configured(store, |c| c.notify.sms_url = Some(url)).await else {
+            return;
+        };
+        let id = app
+            .user_with("alice", "correct horse battery", |a| {
+                a.email = None;
+                a.phone_verified = true;
+            })
+            .await;
+        let alice = app.app.db.accounts().get(&id).await.unwrap().unwrap();
+        idp::notify::tell(&app.app, &alice, "password_changed", Lang::En).await;
+        g.received(1).await;
+        // Each further attempt comes once the server's clock passes the delay (1 s here).
+        for n in 2..=attempts {
+            app.clock.advance(2);
+            g.received(n).await;
+        }
+        let queue = app.app.db.pending_notices();
+        eventually("the queue is empty", || async {
+            queue.due(i64::MAX, 10).await.unwrap().is_empty()
+        })
+        .await;
+        // Nothing more comes, however long one waits.
+        app.clock.advance(3600);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let seen = g.seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), attempts, "answers {statuses:?}");
+        let text = Lang::En.t("password_changed_text");
+        assert!(
+            seen.iter()
+                .all(|m| m["to"] == "+79990001122" && m["text"] == text),
+            "{seen:?}"
+        );
+    }
+
+    // The queue itself: a notice is claimed by one taker only.
+    let Some(app) = spawn_app(store).await else {
+        return;
+    };
+    let queue = app.app.db.pending_notices();
+    let to = Recipient::Sms("+79990001122".into());
+    queue
+        .add(&to, "password_changed", "ru", 1, 10, 5)
+        .await
+        .unwrap();
+    let due = queue.due(10, 10).await.unwrap();
+    assert_eq!((due.len(), due[0].to.clone(), due[0].attempts), (1, to, 1));
+    assert_eq!(queue.due(9, 10).await.unwrap(), vec![]);
+    assert!(queue.claim(&due[0], 100).await.unwrap());
+    assert!(!queue.claim(&due[0], 100).await.unwrap(), "claimed twice");
+    assert_eq!(queue.due(99, 10).await.unwrap(), vec![]);
 }

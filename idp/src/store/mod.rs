@@ -26,6 +26,7 @@ pub mod identity;
 pub mod notifications;
 pub mod otp_factors;
 pub mod passkeys;
+pub mod pending_notices;
 pub mod profile;
 pub mod recovery;
 pub mod sql;
@@ -188,6 +189,10 @@ impl Db {
     /// What each citizen wants to be notified of, and where.
     pub fn notification_settings(&self) -> notifications::NotificationPrefs<'_> {
         notifications::NotificationPrefs(&self.sql)
+    }
+    /// Notices waiting to be tried again.
+    pub fn pending_notices(&self) -> pending_notices::PendingNotices<'_> {
+        pending_notices::PendingNotices(&self.sql)
     }
     /// Remembered consents.
     pub fn consents(&self) -> Consents<'_> {

@@ -86,6 +86,12 @@ pub async fn test_config(
     c.webhooks.timeout_ms = 2000;
     // The tests' receivers listen on 127.0.0.1.
     c.webhooks.allow_private_networks = true;
+    // Failed notices tried again after 1 s (the least), looked for every 100 ms, given up
+    // after 3 attempts.
+    c.notify.retry_base_ms = 100;
+    c.notify.retry_cap_ms = 1000;
+    c.notify.retry_interval_ms = 100;
+    c.notify.retry_max_attempts = 3;
     // A client's rotated keys are fetched again after 2 s (not 30), a fetch waits 1 s.
     c.client_jwks.cooldown = 2;
     c.client_jwks.timeout_ms = 1000;
