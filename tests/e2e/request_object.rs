@@ -165,6 +165,13 @@ async fn an_unsigned_request_object_s_parameters_replace_the_request_s(app: Test
         "{t}"
     );
 
+    // Extreme times are compared without overflowing.
+    let (mut claims, _) = request_claims(&rp, "st-far", "n");
+    claims["exp"] = i64::MAX.into();
+    claims["nbf"] = i64::MIN.into();
+    let back = land(&app, &with_object(&app, &rp, &unsigned(&claims))).await;
+    assert_eq!(Landed::param(&back, "state").as_deref(), Some("st-far"));
+
     // An object's redirect URI is matched exactly like the request's: never redirected to.
     let (mut claims, _) = request_claims(&rp, "s", "n");
     claims["redirect_uri"] = "https://attacker.example/cb".into();

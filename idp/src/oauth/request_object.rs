@@ -77,10 +77,10 @@ pub async fn apply(
     }
     let now = app.now();
     let number = |name: &str| claims.get(name).and_then(Value::as_i64);
-    if number("exp").is_some_and(|exp| exp + LEEWAY <= now) {
+    if number("exp").is_some_and(|exp| exp.saturating_add(LEEWAY) <= now) {
         return Err(invalid("the Request Object has expired"));
     }
-    if number("nbf").is_some_and(|nbf| nbf > now + LEEWAY) {
+    if number("nbf").is_some_and(|nbf| nbf > now.saturating_add(LEEWAY)) {
         return Err(invalid("the Request Object is not valid yet (nbf)"));
     }
     if claims
