@@ -100,15 +100,7 @@ pub(crate) fn assertion(
 }
 
 async fn private_key_jwt_authenticates_once_per_assertion(app: TestApp) {
-    let key = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
-    let jwks = json!({"keys": [key.public_jwk()]}).to_string();
-    let rp = app
-        .client(
-            AuthMethod::PrivateKeyJwt,
-            &[GrantType::ClientCredentials],
-            Some(jwks),
-        )
-        .await;
+    let (key, rp) = app.keyed_client(&[GrantType::ClientCredentials]).await;
     let send = |a: String| {
         http().post(app.url("/token")).form(&[
             ("grant_type", "client_credentials".to_owned()),

@@ -8,7 +8,7 @@ use crate::helpers::*;
 use crate::on_both_stores;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use idp::oauth::types::{AuthMethod, GrantType};
+use idp::oauth::types::GrantType;
 use serde_json::{json, Value};
 
 on_both_stores!(
@@ -47,20 +47,6 @@ fn request_claims(rp: &Rp, state: &str, nonce: &str) -> (Value, String) {
         "claims": {"id_token": {"email": {"essential": true}}},
     });
     (c, verifier)
-}
-
-/// A `private_key_jwt` code-flow client and its registered key.
-async fn keyed_client(app: &TestApp) -> (keys::SigningKey, Rp) {
-    let key = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
-    let jwks = json!({"keys": [key.public_jwk()]}).to_string();
-    let rp = app
-        .client(
-            AuthMethod::PrivateKeyJwt,
-            &[GrantType::AuthorizationCode],
-            Some(jwks),
-        )
-        .await;
-    (key, rp)
 }
 
 /// `/authorize` with these query parameters.
@@ -265,7 +251,7 @@ async fn an_unsigned_request_object_s_parameters_replace_the_request_s(app: Test
 
 async fn a_signed_request_object_must_verify_with_the_client_s_keys(app: TestApp) {
     app.user("alice", PW).await;
-    let (key, rp) = keyed_client(&app).await;
+    let (key, rp) = app.keyed_client(&[GrantType::AuthorizationCode]).await;
     let other = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
     let (mut claims, verifier) = request_claims(&rp, "st-signed", "n-signed");
     claims["iss"] = rp.id.clone().into();
@@ -366,19 +352,19 @@ async fn a_request_object_can_be_pushed(app: TestApp) {
         "n-pushed"
     );
 
-    let mut bad = claims.clone();
-    bad["client_id"] = "vhc_other".into();
-    let r = push(unsigned(&bad)).await.unwrap();
-    assert_eq!(r.status(), 400);
-    let e: Value = r.json().await.unwrap();
-    assert_eq!(e["error"], "invalid_request_object");
-    // The object's parameters are checked as a request's are.
-    let mut bad = claims.clone();
-    bad["code_challenge_method"] = "plain".into();
-    let r = push(unsigned(&bad)).await.unwrap();
-    assert_eq!(r.status(), 400);
-    let e: Value = r.json().await.unwrap();
-    assert_eq!(e["error"], "invalid_request");
+    // Another client's object is refused; the object's parameters are checked as a
+    // request's are.
+    for (name, value, error) in [
+        ("client_id", "vhc_other", "invalid_request_object"),
+        ("code_challenge_method", "plain", "invalid_request"),
+    ] {
+        let mut bad = claims.clone();
+        bad[name] = value.into();
+        let r = push(unsigned(&bad)).await.unwrap();
+        assert_eq!(r.status(), 400, "{name}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"], error, "{name}");
+    }
 }
 
 /// `require_signed_request_object` (RFC 9101 §10.5): the client's requests count only as
@@ -386,7 +372,7 @@ async fn a_request_object_can_be_pushed(app: TestApp) {
 /// unsigned object `invalid_request_object`.
 async fn a_client_can_be_made_to_sign_every_request(app: TestApp) {
     app.user("alice", PW).await;
-    let (key, rp) = keyed_client(&app).await;
+    let (key, rp) = app.keyed_client(&[GrantType::AuthorizationCode]).await;
     let stored = app
         .change_client(&rp.id, |c| c.require_signed_request_object = true)
         .await;

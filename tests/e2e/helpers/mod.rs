@@ -316,6 +316,17 @@ impl TestApp {
         after.expect("client exists")
     }
 
+    /// A `private_key_jwt` client of `grants` and the ES256 key whose public half it
+    /// registered.
+    pub async fn keyed_client(&self, grants: &[GrantType]) -> (keys::SigningKey, Rp) {
+        let key = keys::SigningKey::generate(keys::Alg::ES256).expect("key");
+        let jwks = serde_json::json!({"keys": [key.public_jwk()]}).to_string();
+        let rp = self
+            .client(AuthMethod::PrivateKeyJwt, grants, Some(jwks))
+            .await;
+        (key, rp)
+    }
+
     /// A client of the `client_credentials` grant alone, authenticating with `method`, its
     /// registration then changed by `change`; the client and its registration as stored.
     pub async fn machine_client(
