@@ -149,6 +149,12 @@ pub struct UpdateClient {
     /// client's keys: true or false.
     #[arg(long = "require-signed-request-object", value_name = "BOOL")]
     pub require_signed_request_object: Option<bool>,
+    /// Tell the client at URL when a session it has tokens from ends (back-channel logout).
+    #[arg(long = "backchannel-logout-uri", value_name = "URL")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Stop telling the client of ended sessions.
+    #[arg(long, conflicts_with = "backchannel_logout_uri")]
+    pub no_backchannel_logout_uri: bool,
     /// Replace a private_key_jwt client's public keys (a JWKS JSON file).
     #[arg(long)]
     pub jwks: Option<PathBuf>,
@@ -229,6 +235,10 @@ pub struct AddClient {
     /// `--jwks` or `--jwks-uri`.
     #[arg(long = "require-signed-request-object")]
     pub require_signed_request_object: bool,
+    /// Where the client is told, with a Logout Token, that a session it has tokens from has
+    /// ended (OpenID Connect Back-Channel Logout 1.0): https, or http on a loopback host.
+    #[arg(long = "backchannel-logout-uri", value_name = "URL")]
+    pub backchannel_logout_uri: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -375,6 +385,11 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
             if let Some(l) = &a.min_level {
                 check_level(l)?;
             }
+            let backchannel_logout_uri = a
+                .backchannel_logout_uri
+                .as_deref()
+                .map(backchannel_uri_arg)
+                .transpose()?;
             let kek = crate::load_kek(c)?;
             let (secret, hash) = match method {
                 AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
@@ -400,6 +415,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 require_pushed_authorization_requests: a.require_par,
                 dpop_bound_access_tokens: a.require_dpop,
                 require_signed_request_object: a.require_signed_request_object,
+                backchannel_logout_uri,
             };
             check_signed_request_objects(&new)?;
             db.clients().insert(&id, &new, now).await?;
@@ -421,6 +437,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                     "require_pushed_authorization_requests": new.require_pushed_authorization_requests,
                     "dpop_bound_access_tokens": new.dpop_bound_access_tokens,
                     "require_signed_request_object": new.require_signed_request_object,
+                    "backchannel_logout_uri": new.backchannel_logout_uri,
                 }),
             )
             .await?;
@@ -518,6 +535,13 @@ fn read_jwks(f: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// The `--jwks-uri` value, checked.
+/// `--backchannel-logout-uri`: held to the rules of a key set's URL.
+fn backchannel_uri_arg(u: &str) -> anyhow::Result<String> {
+    idp::oauth::client_keys::check_jwks_uri(u)
+        .map_err(|why| anyhow::anyhow!("--backchannel-logout-uri {u:?} {why}"))?;
+    Ok(u.to_owned())
+}
+
 fn jwks_uri_arg(u: &str) -> anyhow::Result<String> {
     idp::oauth::client_keys::check_jwks_uri(u)
         .map_err(|why| anyhow::anyhow!("--jwks-uri {u:?} {why}"))?;
@@ -629,6 +653,11 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
             Some(l.to_owned())
         }
     };
+    let backchannel_logout_uri = match (&u.backchannel_logout_uri, u.no_backchannel_logout_uri) {
+        (Some(uri), _) => Some(backchannel_uri_arg(uri)?),
+        (None, true) => None,
+        (None, false) => old.backchannel_logout_uri.clone(),
+    };
     let secret_method = |m: AuthMethod| {
         matches!(
             m,
@@ -690,6 +719,7 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         require_signed_request_object: u
             .require_signed_request_object
             .unwrap_or(old.require_signed_request_object),
+        backchannel_logout_uri,
     };
     check_signed_request_objects(&changed)?;
     let hash = secret.as_ref().map(|(_, h)| h.as_str());
@@ -732,6 +762,10 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         ),
         ("jwks", old.jwks != changed.jwks),
         ("jwks_uri", old.jwks_uri != changed.jwks_uri),
+        (
+            "backchannel_logout_uri",
+            old.backchannel_logout_uri != changed.backchannel_logout_uri,
+        ),
         ("secret", secret.is_some()),
     ];
     let names: Vec<&str> = fields.iter().filter(|(_, c)| *c).map(|(n, _)| *n).collect();

@@ -64,6 +64,7 @@ pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
         require_pushed_authorization_requests: false,
         dpop_bound_access_tokens: false,
         require_signed_request_object: false,
+        backchannel_logout_uri: None,
     };
     match clients.insert(CLIENT_ID, &new, app.now()).await {
         // Another node registered it at the same moment.
@@ -868,6 +869,11 @@ pub async fn delete(State(app): State<AppState>, headers: HeaderMap, body: Bytes
     let actor = format!("account:{}", a.id);
     let cause = certificates::follow::Cause::Deleted;
     certificates::follow::on_account_change(&app, &a, cause, &actor, lang).await;
+    // Sessions end before the account goes: its list of sessions goes with it, and the
+    // clients of those sessions are told from that list (back-channel logout).
+    if let Err(e) = session::end_all(&app, &a.id).await {
+        tracing::error!(error = %e, "sessions not ended before deletion");
+    }
     let done = async {
         app.db.grants().revoke_all(&a.id, now).await?;
         app.db.accounts().delete(&a.id).await
@@ -875,9 +881,6 @@ pub async fn delete(State(app): State<AppState>, headers: HeaderMap, body: Bytes
     if let Err(e) = done.await {
         tracing::error!(error = %e, "account deletion failed");
         return app.pages.unavailable(lang);
-    }
-    if let Err(e) = session::end_all(&app, &a.id).await {
-        tracing::error!(error = %e, "sessions not ended after deletion");
     }
     tracing::info!(account = %a.id, "account deleted by its owner");
     app.pages.page(
@@ -934,6 +937,8 @@ pub async fn end_session(State(app): State<AppState>, headers: HeaderMap, body: 
                 tracing::error!(error = %e, "session not ended");
                 return app.pages.unavailable(lang);
             }
+            let sids = [sid.to_owned()];
+            crate::oauth::backchannel::sessions_ended(&app, &a.id, &sids).await;
         }
         Ok(None) => {}
         Err(e) => {

@@ -80,16 +80,43 @@ async fn epoch(app: &App, account_id: &str) -> Result<u64, CacheError> {
 
 /// Ends every session of `account_id` on every node: the sessions are found by cookie, so
 /// the account's epoch in the shared cache moves on instead, and older sessions no longer
-/// count.
+/// count. The clients of the sessions that were alive are told (back-channel logout).
 pub async fn end_all(app: &App, account_id: &str) -> Result<(), CacheError> {
+    let sids = live_sids(app, account_id).await;
     app.cache.incr(&epoch_key(account_id), EPOCH_TTL).await?;
+    crate::oauth::backchannel::sessions_ended(app, account_id, &sids).await;
     Ok(())
+}
+
+/// The `sid`s of `account_id`'s sessions alive now. A failure to read is logged and counts
+/// as none: it must not stop the sessions from ending.
+pub async fn live_sids(app: &App, account_id: &str) -> Vec<String> {
+    let rows = match app.db.sessions().list(account_id, app.now()).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "the account's sessions not listed");
+            return Vec::new();
+        }
+    };
+    let mut sids = Vec::new();
+    for r in rows {
+        if is_live(app, &r.cache_key).await.unwrap_or(false) {
+            sids.push(r.sid);
+        }
+    }
+    sids
 }
 
 /// Ends every session of `s`'s account but the one this request's cookie names, which is
 /// stored again under the account's new epoch (same cookie, same `sid`).
 pub async fn end_others(app: &App, headers: &HeaderMap, s: &Session) -> Result<(), CacheError> {
-    end_all(app, &s.account_id).await?;
+    let others: Vec<String> = live_sids(app, &s.account_id)
+        .await
+        .into_iter()
+        .filter(|sid| *sid != s.sid)
+        .collect();
+    app.cache.incr(&epoch_key(&s.account_id), EPOCH_TTL).await?;
+    crate::oauth::backchannel::sessions_ended(app, &s.account_id, &others).await;
     let Some(k) = current_key(app, headers) else {
         return Ok(());
     };
@@ -168,10 +195,19 @@ pub async fn is_live(app: &App, cache_key: &str) -> Result<bool, CacheError> {
     Ok(s.epoch >= epoch(app, &s.account_id).await?)
 }
 
-/// Ends the request's session and returns the cookie-clearing header.
+/// Ends the request's session, tells its clients (back-channel logout) and returns the
+/// cookie-clearing header.
 pub async fn end(app: &App, headers: &HeaderMap) -> Result<Option<HeaderValue>, CacheError> {
-    if let Some(v) = crate::http::cookie(headers, cookie_name(app)) {
-        app.cache.delete(&key(v)).await?;
+    if let Some(k) = current_key(app, headers) {
+        let ended = get_json::<Session>(app.cache.as_ref(), &k).await?;
+        app.cache.delete(&k).await?;
+        if let Some(s) = ended {
+            // A session a password reset had already ended was told of then.
+            if s.epoch >= epoch(app, &s.account_id).await? {
+                let sids = [s.sid];
+                crate::oauth::backchannel::sessions_ended(app, &s.account_id, &sids).await;
+            }
+        }
     }
     Ok(crate::http::set_cookie(
         cookie_name(app),

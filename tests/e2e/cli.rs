@@ -984,6 +984,65 @@ fn a_client_that_must_sign_its_requests_needs_keys() {
     );
 }
 
+/// `--backchannel-logout-uri` is held to the rules of a key set's URL, shown in the list,
+/// changed and dropped by `clients update`, each change in the trail.
+#[test]
+fn a_back_channel_logout_uri_is_checked_listed_and_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let flag = "--backchannel-logout-uri";
+    let add = with(&ADD_CLIENT, &["--json"]);
+    refused(
+        dir.path(),
+        &with(&add, &[flag, "http://rp.example/bc"]),
+        "must use https",
+    );
+    refused(
+        dir.path(),
+        &with(&add, &[flag, "https://rp.example/bc#x"]),
+        "fragment",
+    );
+    refused(
+        dir.path(),
+        &with(&add, &[flag, "/bc"]),
+        "not an absolute URL",
+    );
+    let (id, _) = add_client(dir.path(), &[flag, "https://rp.example/bc"]);
+    let uri = |dir: &std::path::Path| listed(dir, &id)["backchannel_logout_uri"].clone();
+    assert_eq!(uri(dir.path()), "https://rp.example/bc");
+    let update = ["clients", "update", &id];
+    refused(
+        dir.path(),
+        &with(&update, &[flag, "ftp://rp.example/"]),
+        "must be an https URL",
+    );
+    assert_eq!(
+        uri(dir.path()),
+        "https://rp.example/bc",
+        "a refused change changes nothing"
+    );
+    let (ok, _, err) = run(
+        dir.path(),
+        &with(&update, &[flag, "http://127.0.0.1:8000/bc"]),
+        None,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(uri(dir.path()), "http://127.0.0.1:8000/bc");
+    let (ok, _, err) = run(
+        dir.path(),
+        &with(&update, &["--no-backchannel-logout-uri"]),
+        None,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(uri(dir.path()), Value::Null);
+    let (trail, _) = audit_of(dir.path(), &id);
+    assert_eq!(
+        trail[0]["details"]["backchannel_logout_uri"],
+        "https://rp.example/bc"
+    );
+    let changed = serde_json::json!(["backchannel_logout_uri"]);
+    assert_eq!(changes_of(&trail), [changed.clone(), changed]);
+}
+
 /// `clients update --auth-method`: a client moves between methods in a running server; a
 /// new secret comes with a move to a secret method, and what the old method used is gone.
 #[tokio::test]

@@ -11,6 +11,7 @@ mod abuse;
 mod account;
 mod authorize;
 mod authorize_errors;
+mod backchannel;
 mod ca;
 mod certificates;
 mod cli;

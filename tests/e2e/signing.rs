@@ -41,6 +41,7 @@ pub(crate) async fn api_client(app: &TestApp, name: &str, scope: &[&str]) -> (St
         require_pushed_authorization_requests: false,
         dpop_bound_access_tokens: false,
         require_signed_request_object: false,
+        backchannel_logout_uri: None,
     };
     app.app
         .db

@@ -8,10 +8,6 @@ use crate::on_both_stores;
 use crate::signing::{api_client, create, token, PASSWORD, TXT};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
-use openidconnect::JsonWebKey;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -208,32 +204,6 @@ async fn audit_actions(app: &TestApp, subject: &str, action: &str) -> Vec<Value>
         .collect()
 }
 
-/// Checks the JWS against vhod's `/jwks` with openidconnect's verifier; returns its header
-/// and claims.
-async fn verify(app: &TestApp, jws: &str) -> (Value, Value) {
-    let jwks: CoreJsonWebKeySet =
-        serde_json::from_value(get_json(&app.url("/jwks")).await).unwrap();
-    let (input, sig) = jws.rsplit_once('.').unwrap();
-    let (h, p) = input.split_once('.').unwrap();
-    let part =
-        |s: &str| -> Value { serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s).unwrap()).unwrap() };
-    let (header, claims) = (part(h), part(p));
-    assert_eq!(header["alg"], "ES256", "{header}");
-    let kid = header["kid"].as_str().unwrap();
-    let key = jwks
-        .keys()
-        .iter()
-        .find(|k| k.key_id().map(|k| k.as_str()) == Some(kid))
-        .expect("the kid is in /jwks");
-    key.verify_signature(
-        &CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-        input.as_bytes(),
-        &URL_SAFE_NO_PAD.decode(sig).unwrap(),
-    )
-    .expect("the signature verifies with the published key");
-    (header, claims)
-}
-
 /// A citizen, an API client with the `sign` scope and its token.
 async fn parties(app: &TestApp, login: &str) -> (String, (String, String), String) {
     let citizen = app.user(login, PASSWORD).await;
@@ -279,7 +249,7 @@ async fn a_signed_event_is_retried_until_2xx_with_one_jti_and_verifies_against_t
             "the same Webhook-Id on every attempt"
         );
         assert_eq!(d.content_type, "application/jwt");
-        let (header, claims) = verify(&app, &d.body).await;
+        let (header, claims) = verify_with_jwks(&app, &d.body).await;
         assert_eq!(header["typ"], "vhod-webhook+jwt");
         assert_eq!(claims["jti"], event_id.as_str(), "{claims}");
         assert_eq!(claims["iss"], app.base.as_str());
@@ -316,7 +286,7 @@ async fn declined_and_expired_requests_are_reported_once(app: TestApp) {
         .await
         .unwrap();
     let got = rx.wait_for(1).await;
-    let (_, claims) = verify(&app, &got[0].body).await;
+    let (_, claims) = verify_with_jwks(&app, &got[0].body).await;
     assert_eq!(claims["event"], "declined", "{claims}");
     assert_eq!(claims["request_id"], declined.as_str());
     assert_eq!(claims["aud"], client.0.as_str());
@@ -325,7 +295,7 @@ async fn declined_and_expired_requests_are_reported_once(app: TestApp) {
     let (late, _) = request(&app, &t, &citizen, &rx.url, 60).await;
     app.clock.advance(61);
     let got = rx.wait_for(2).await;
-    let (_, claims) = verify(&app, &got[1].body).await;
+    let (_, claims) = verify_with_jwks(&app, &got[1].body).await;
     assert_eq!(claims["event"], "expired", "{claims}");
     assert_eq!(claims["request_id"], late.as_str());
     let stored: String = sqlx::query_scalar("SELECT status FROM signer_requests WHERE id = $1")

@@ -175,9 +175,9 @@ pub fn key_for(set: &Jwks, h: &keys::JwsHeader) -> Option<PublicKey> {
         .and_then(|k| PublicKey::from_jwk(k).ok())
 }
 
-/// Whether `uri` may be registered as a client's `jwks_uri`: an absolute `https` URL, or plain
-/// `http` on a loopback host (a client on the same machine); without credentials in it (they
-/// would reach the logs) or a fragment.
+/// Whether `uri` may be registered as a client's `jwks_uri` (or `backchannel_logout_uri`, held to
+/// the same rules): an absolute `https` URL, or plain `http` on a loopback host (a client on
+/// the same machine); without credentials in it (they would reach the logs) or a fragment.
 pub fn check_jwks_uri(uri: &str) -> Result<(), &'static str> {
     if uri.len() > 2000 {
         return Err("is longer than 2000 characters");

@@ -53,7 +53,8 @@ pub fn document(app: &App) -> Value {
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "authorization_response_iss_parameter_supported": true,
         "frontchannel_logout_supported": false,
-        "backchannel_logout_supported": false,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     });
     if let Value::Object(e) = extra {
         m.extend(e);

@@ -1,6 +1,7 @@
 //! The OAuth 2.0 / OpenID Connect protocol endpoints, one module per specification.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod claims;
 pub mod client_auth;
 pub mod client_keys;

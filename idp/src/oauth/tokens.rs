@@ -215,9 +215,18 @@ fn verify_own(app: &App, token: &str, typ: Option<&str>) -> Result<Map<String, V
     Ok(claims)
 }
 
-/// Verifies an ID token we issued, ignoring expiry (for `id_token_hint`).
+/// Verifies an ID token we issued, ignoring expiry (for `id_token_hint`). Our other JWTs
+/// (access tokens, Logout Tokens) are typed, and are not ID tokens.
 pub fn verify_own_id_token(app: &App, token: &str) -> Result<Map<String, Value>, OAuthError> {
-    verify_own(app, token, None)
+    let claims = verify_own(app, token, None)?;
+    let typ = keys::decode_unverified(token)
+        .ok()
+        .and_then(|(h, ..)| h.typ)
+        .unwrap_or_default();
+    if !typ.is_empty() && !typ.eq_ignore_ascii_case("JWT") {
+        return Err(OAuthError::invalid_token("the token is not an ID token"));
+    }
+    Ok(claims)
 }
 
 /// A verified, live access token's claims.

@@ -43,6 +43,9 @@ pub struct Client {
     /// Every authorization request must be a Request Object signed with one of the client's
     /// keys (RFC 9101 §10.5).
     pub require_signed_request_object: bool,
+    /// Where the client is told that a session it has tokens from has ended (OpenID
+    /// Connect Back-Channel Logout 1.0).
+    pub backchannel_logout_uri: Option<String>,
     /// Unix time of registration.
     pub created_at: i64,
 }
@@ -75,6 +78,7 @@ impl Client {
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
             require_signed_request_object: self.require_signed_request_object,
+            backchannel_logout_uri: self.backchannel_logout_uri.clone(),
         }
     }
 }
@@ -111,6 +115,8 @@ pub struct NewClient {
     pub dpop_bound_access_tokens: bool,
     /// Every authorization request must be a signed Request Object (RFC 9101 §10.5).
     pub require_signed_request_object: bool,
+    /// Back-Channel Logout URI.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// Client registrations.
@@ -124,8 +130,9 @@ impl Clients<'_> {
             "INSERT INTO clients (id, name, secret_hash, auth_method, redirect_uris, \
              post_logout_redirect_uris, grant_types, scope, jwks, id_token_signed_response_alg, \
              require_mfa, min_level, require_pushed_authorization_requests, created_at, jwks_uri, \
-             dpop_bound_access_tokens, require_signed_request_object) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             dpop_bound_access_tokens, require_signed_request_object, backchannel_logout_uri) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18)",
         )
         .bind(id)
         .bind(&c.name)
@@ -144,6 +151,7 @@ impl Clients<'_> {
         .bind(c.jwks_uri.as_deref())
         .bind(i64::from(c.dpop_bound_access_tokens))
         .bind(i64::from(c.require_signed_request_object))
+        .bind(c.backchannel_logout_uri.as_deref())
         .execute(self.0)
         .await
         .map_err(|e| conflict(e, "client"))?;
@@ -184,7 +192,7 @@ impl Clients<'_> {
              secret_hash = CASE WHEN $15 IN ('client_secret_basic', 'client_secret_post') \
              THEN COALESCE($10, secret_hash) END, jwks = $11, jwks_uri = $12, \
              dpop_bound_access_tokens = $13, auth_method = $15, \
-             require_signed_request_object = $16 WHERE id = $14",
+             require_signed_request_object = $16, backchannel_logout_uri = $17 WHERE id = $14",
         )
         .bind(&c.name)
         .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
@@ -202,6 +210,7 @@ impl Clients<'_> {
         .bind(id)
         .bind(c.auth_method.as_str())
         .bind(i64::from(c.require_signed_request_object))
+        .bind(c.backchannel_logout_uri.as_deref())
         .execute(self.0)
         .await?;
         Ok(r.rows_affected() > 0)
@@ -244,6 +253,7 @@ fn from_row(r: &Row) -> Result<Client, StoreError> {
             != 0,
         dpop_bound_access_tokens: r.try_get::<i64, _>("dpop_bound_access_tokens")? != 0,
         require_signed_request_object: r.try_get::<i64, _>("require_signed_request_object")? != 0,
+        backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
         created_at: r.try_get("created_at")?,
     })
 }

@@ -115,6 +115,45 @@ impl Grants<'_> {
         Ok(r.rows_affected())
     }
 
+    /// The clients that hold, or held, tokens from session `sid` of `account` (whose grants
+    /// name the session), each once.
+    pub async fn clients_of_session(
+        &self,
+        account: &str,
+        sid: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = query(
+            "SELECT DISTINCT client_id FROM grants WHERE account_id = $1 AND sid = $2 \
+             AND client_id <> '' ORDER BY client_id",
+        )
+        .bind(account)
+        .bind(sid)
+        .fetch_all(self.0)
+        .await?;
+        rows.iter().map(|r| r.try_get("client_id")).collect()
+    }
+
+    /// Revokes the grants of session `sid` of `account` that were not given for offline
+    /// access (Back-Channel Logout 1.0 §2.7: they end with the session; `offline_access`
+    /// ones outlive it); returns how many.
+    pub async fn revoke_online(
+        &self,
+        account: &str,
+        sid: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let r = query(
+            "UPDATE grants SET revoked_at = $1 WHERE account_id = $2 AND sid = $3 \
+             AND revoked_at IS NULL AND (' ' || scope || ' ') NOT LIKE '% offline_access %'",
+        )
+        .bind(now)
+        .bind(account)
+        .bind(sid)
+        .execute(self.0)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
     /// Looks a grant up.
     pub async fn get(&self, id: &str) -> Result<Option<Grant>, StoreError> {
         let row = query("SELECT * FROM grants WHERE id = $1")

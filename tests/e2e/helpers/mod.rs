@@ -284,6 +284,7 @@ impl TestApp {
             require_pushed_authorization_requests: false,
             dpop_bound_access_tokens: false,
             require_signed_request_object: false,
+            backchannel_logout_uri: None,
         };
         self.app
             .db
@@ -811,4 +812,34 @@ pub async fn get_bearer_json(url: &str, token: &str) -> serde_json::Value {
         .json()
         .await
         .expect("JSON")
+}
+
+/// Checks a JWS of vhod's (ES256) against its `/jwks` with openidconnect's verifier; returns
+/// its header and claims.
+pub async fn verify_with_jwks(app: &TestApp, jws: &str) -> (serde_json::Value, serde_json::Value) {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use base64::Engine;
+    use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
+    use openidconnect::JsonWebKey;
+    let jwks: CoreJsonWebKeySet =
+        serde_json::from_value(get_json(&app.url("/jwks")).await).unwrap();
+    let (input, sig) = jws.rsplit_once('.').unwrap();
+    let (h, p) = input.split_once('.').unwrap();
+    let part =
+        |s: &str| -> serde_json::Value { serde_json::from_slice(&B64.decode(s).unwrap()).unwrap() };
+    let (header, claims) = (part(h), part(p));
+    assert_eq!(header["alg"], "ES256", "{header}");
+    let kid = header["kid"].as_str().unwrap();
+    let key = jwks
+        .keys()
+        .iter()
+        .find(|k| k.key_id().map(|k| k.as_str()) == Some(kid))
+        .expect("the kid is in /jwks");
+    key.verify_signature(
+        &CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        input.as_bytes(),
+        &B64.decode(sig).unwrap(),
+    )
+    .expect("the signature verifies with the published key");
+    (header, claims)
 }

@@ -1,0 +1,280 @@
+//! OpenID Connect Back-Channel Logout 1.0: when a session ends, each client with tokens from
+//! it and a `backchannel_logout_uri` gets a Logout Token POSTed to that URI (a real HTTP
+//! server here), verified against `/jwks`; the session's grants without `offline_access`
+//! end with it.
+
+use crate::account::open_account;
+use crate::helpers::*;
+use crate::on_both_stores;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+on_both_stores!(
+    a_logout_tells_each_client_of_the_session_and_ends_its_online_grants,
+    a_failing_client_is_tried_again_and_a_refusing_one_is_not,
+    a_password_change_tells_the_clients_of_the_other_sessions_only,
+);
+
+const PW: &str = "correct horse battery";
+const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
+/// One POST an endpoint received.
+#[derive(Clone, Debug)]
+struct Post {
+    path: String,
+    content_type: String,
+    logout_token: String,
+}
+
+/// Relying parties' back-channel logout endpoints on one real HTTP server: every POST is
+/// recorded, and answered from its path's script, then 200.
+#[derive(Clone, Default)]
+struct Endpoints {
+    base: String,
+    got: Arc<Mutex<Vec<Post>>>,
+    script: Arc<Mutex<HashMap<String, VecDeque<u16>>>>,
+}
+
+impl Endpoints {
+    async fn start(script: &[(&str, &[u16])]) -> Endpoints {
+        use axum::extract::State;
+        use axum::http::{HeaderMap, StatusCode, Uri};
+        async fn hook(
+            State(e): State<Endpoints>,
+            uri: Uri,
+            headers: HeaderMap,
+            body: String,
+        ) -> StatusCode {
+            let path = uri.path().to_owned();
+            let token = form_urlencoded::parse(body.as_bytes())
+                .find(|(k, _)| k == "logout_token")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            let content_type = headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            e.got.lock().unwrap().push(Post {
+                path: path.clone(),
+                content_type,
+                logout_token: token,
+            });
+            let next = e
+                .script
+                .lock()
+                .unwrap()
+                .get_mut(&path)
+                .and_then(VecDeque::pop_front);
+            StatusCode::from_u16(next.unwrap_or(200)).unwrap()
+        }
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let e = Endpoints {
+            base: format!("http://{}", l.local_addr().unwrap()),
+            script: Arc::new(Mutex::new(
+                script
+                    .iter()
+                    .map(|(p, s)| (p.to_string(), s.iter().copied().collect()))
+                    .collect(),
+            )),
+            ..Default::default()
+        };
+        let router = axum::Router::new().fallback(hook).with_state(e.clone());
+        tokio::spawn(async move { axum::serve(l, router).await });
+        e
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn posts(&self, path: &str) -> Vec<Post> {
+        let got = self.got.lock().unwrap();
+        got.iter().filter(|p| p.path == path).cloned().collect()
+    }
+
+    /// Waits until `path` has had `n` POSTs.
+    async fn await_posts(&self, path: &str, n: usize) -> Vec<Post> {
+        eventually(&format!("{n} logout POSTs to {path}"), || async {
+            self.posts(path).len() >= n
+        })
+        .await;
+        self.posts(path)
+    }
+}
+
+/// A client told at `path` of `e` when a session ends.
+async fn told_client(app: &TestApp, e: &Endpoints, path: &str) -> Rp {
+    let rp = app.confidential().await;
+    let uri = e.url(path);
+    app.change_client(&rp.id, |c| c.backchannel_logout_uri = Some(uri))
+        .await;
+    rp
+}
+
+/// An authorization of `rp` in browser `b`, which is signed in already (consenting if
+/// asked), redeemed; the token response.
+async fn authorize_signed_in(app: &TestApp, rp: &Rp, b: &Browser, extra: &[(&str, &str)]) -> Value {
+    let (url, verifier) = authorize_url(app, rp, extra);
+    let landed = match b.get(&app.base, &url).await {
+        Landed::Page(200, _, html) if html.contains("value=\"allow\"") => {
+            b.submit(&app.base, &html, &[("decision", "allow")]).await
+        }
+        other => other,
+    };
+    let code = Landed::param(&landed.redirect(), "code").expect("code");
+    let (status, body) = redeem(app, rp, &code, &verifier).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// The claims of a JWT, unverified (for the test's own ID tokens).
+fn claims_of(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&B64.decode(payload).unwrap()).unwrap()
+}
+
+/// Checks a Logout Token (§2.4) against `/jwks` and the ID token it answers; returns its
+/// `jti`.
+async fn check_logout_token(app: &TestApp, post: &Post, rp: &Rp, id_token: &str) -> String {
+    assert_eq!(post.content_type, "application/x-www-form-urlencoded");
+    let (header, claims) = verify_with_jwks(app, &post.logout_token).await;
+    assert_eq!(header["typ"], "logout+jwt", "{header}");
+    let idt = claims_of(id_token);
+    assert_eq!(claims["iss"], app.app.settings.issuer.as_str(), "{claims}");
+    assert_eq!(claims["aud"], rp.id.as_str());
+    assert_eq!(claims["sub"], idt["sub"]);
+    assert_eq!(claims["sid"], idt["sid"]);
+    assert_eq!(claims["events"], serde_json::json!({ EVENT: {} }));
+    assert!(claims.get("nonce").is_none(), "a Logout Token has no nonce");
+    let (iat, exp) = (
+        claims["iat"].as_i64().unwrap(),
+        claims["exp"].as_i64().unwrap(),
+    );
+    assert!(exp > iat && exp - iat <= 120, "{claims}");
+    claims["jti"].as_str().unwrap().to_owned()
+}
+
+async fn logout_with_hint(app: &TestApp, b: &Browser, id_token: &str) {
+    let mut u = url::Url::parse(&app.url("/logout")).unwrap();
+    u.query_pairs_mut().append_pair("id_token_hint", id_token);
+    let (status, _, _) = b.get(&app.base, u.as_str()).await.page();
+    assert_eq!(status, 200);
+}
+
+async fn a_logout_tells_each_client_of_the_session_and_ends_its_online_grants(app: TestApp) {
+    let e = Endpoints::start(&[]).await;
+    app.user("alice", PW).await;
+    let online = told_client(&app, &e, "/online").await;
+    let offline = told_client(&app, &e, "/offline").await;
+    let untold = app.confidential().await;
+    let b = Browser::new();
+    let t_online = sign_in(&app, &online, &b, "alice", PW).await;
+    let t_offline =
+        authorize_signed_in(&app, &offline, &b, &[("scope", "openid offline_access")]).await;
+    let t_untold = authorize_signed_in(&app, &untold, &b, &[]).await;
+    // Another browser's session of the same person is not ended, and its client not told.
+    let other = Browser::new();
+    let t_other = sign_in(&app, &online, &other, "alice", PW).await;
+
+    let id_token = t_online["id_token"].as_str().unwrap();
+    logout_with_hint(&app, &b, id_token).await;
+    let to_online = e.await_posts("/online", 1).await;
+    let to_offline = e.await_posts("/offline", 1).await;
+    let jti_a = check_logout_token(&app, &to_online[0], &online, id_token).await;
+    let offline_idt = t_offline["id_token"].as_str().unwrap();
+    let jti_b = check_logout_token(&app, &to_offline[0], &offline, offline_idt).await;
+    assert_ne!(jti_a, jti_b);
+
+    // The session's grant without offline_access ended with it; the other two live on.
+    let rt = |t: &Value| t["refresh_token"].as_str().unwrap().to_owned();
+    let (status, body) = refresh(&app, &online, &rt(&t_online)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let r = http()
+        .get(app.url("/userinfo"))
+        .bearer_auth(t_online["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        401,
+        "the ended grant's access token is dead too"
+    );
+    assert_eq!(refresh(&app, &offline, &rt(&t_offline)).await.0, 200);
+    assert_eq!(refresh(&app, &online, &rt(&t_other)).await.0, 200);
+    // A client without a URI is not told, but its grant of the session ended all the same.
+    assert_eq!(refresh(&app, &untold, &rt(&t_untold)).await.0, 400);
+
+    // Nothing else arrives: one token per client of the ended session.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(e.got.lock().unwrap().len(), 2);
+    // A Logout Token is not an ID token: it cannot stand in as id_token_hint.
+    let mut u = url::Url::parse(&app.url("/logout")).unwrap();
+    u.query_pairs_mut()
+        .append_pair("id_token_hint", &to_online[0].logout_token);
+    assert_eq!(other.get(&app.base, u.as_str()).await.page().0, 400);
+}
+
+async fn a_failing_client_is_tried_again_and_a_refusing_one_is_not(app: TestApp) {
+    let e = Endpoints::start(&[("/down", &[503]), ("/refuses", &[400])]).await;
+    app.user("bob", PW).await;
+    let down = told_client(&app, &e, "/down").await;
+    let refuses = told_client(&app, &e, "/refuses").await;
+    // The session to end is a browser's that signed in to both; the account page of a second
+    // browser signs it out.
+    let b = Browser::new();
+    let t = sign_in(&app, &down, &b, "bob", PW).await;
+    authorize_signed_in(&app, &refuses, &b, &[]).await;
+    let (account, _) = open_account(&app, "bob", PW).await;
+    let (_, _, html) = account
+        .get(&app.base, &app.url("/account/sessions"))
+        .await
+        .page();
+    let (status, _, _) = account
+        .submit_form(&app.base, &html, "/sessions/end", &[])
+        .await
+        .page();
+    assert_eq!(status, 200);
+    let to_down = e.await_posts("/down", 2).await;
+    assert_eq!(
+        to_down[0].logout_token, to_down[1].logout_token,
+        "the same token again after a 503"
+    );
+    check_logout_token(&app, &to_down[1], &down, t["id_token"].as_str().unwrap()).await;
+    // The refusing client was asked once: its retry would have come with the other's.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(e.posts("/refuses").len(), 1);
+    assert_eq!(e.posts("/down").len(), 2, "delivered on the second attempt");
+    // The account page's own session was not the one ended: it was not told of.
+    assert_eq!(e.got.lock().unwrap().len(), 3);
+}
+
+async fn a_password_change_tells_the_clients_of_the_other_sessions_only(app: TestApp) {
+    let e = Endpoints::start(&[]).await;
+    app.user("carol", PW).await;
+    let rp = told_client(&app, &e, "/rp").await;
+    let elsewhere = Browser::new();
+    let t = sign_in(&app, &rp, &elsewhere, "carol", PW).await;
+    let (here, _) = open_account(&app, "carol", PW).await;
+    // This browser's session has a grant of the client too: it stays, and is not told of.
+    authorize_signed_in(&app, &rp, &here, &[]).await;
+    let (_, _, html) = here
+        .get(&app.base, &app.url("/account/password"))
+        .await
+        .page();
+    let new = "another long passphrase";
+    let fields = [("current", PW), ("password", new), ("password2", new)];
+    let (status, _, _) = here.submit(&app.base, &html, &fields).await.page();
+    assert_eq!(status, 200);
+    let got = e.await_posts("/rp", 1).await;
+    check_logout_token(&app, &got[0], &rp, t["id_token"].as_str().unwrap()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(e.posts("/rp").len(), 1, "only the other session's");
+}
