@@ -21,7 +21,9 @@ trap cleanup EXIT
 bash conformance/tls.sh "$DIR"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 ISSUER="https://127.0.0.1:$PORT"
-PORT=$PORT TLS_CERT="$DIR/tls.pem" TLS_KEY="$DIR/tls.key" NODE_ENV=production \
+BC_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BACKCHANNEL="http://127.0.0.1:$BC_PORT/backchannel_logout"
+BACKCHANNEL_LOGOUT_URI="$BACKCHANNEL" PORT=$PORT TLS_CERT="$DIR/tls.pem" TLS_KEY="$DIR/tls.key" NODE_ENV=production \
   node conformance/calibration/op.mjs >"$DIR/op.log" 2>&1 &
 OP_PID=$!
 for _ in $(seq 1 100); do
@@ -39,6 +41,10 @@ cat >"$DIR/config.json" <<JSON
               "redirect_uri": "http://127.0.0.1:9/cb", "auth_method": "client_secret_basic"},
   "post_client": {"client_id": "conf-post", "client_secret": "conf-post-secret-0123456789abcdef0123456789ab",
                   "redirect_uri": "http://127.0.0.1:9/cb", "auth_method": "client_secret_post"},
+  "backchannel_client": {"client_id": "conf-bc", "client_secret": "conf-bc-secret-0123456789abcdef0123456789abcd",
+                         "redirect_uri": "http://127.0.0.1:9/cb", "auth_method": "client_secret_basic",
+                         "post_logout_redirect_uri": "http://127.0.0.1:9/logged-out",
+                         "backchannel_logout_uri": "$BACKCHANNEL"},
   "user": {"login": "alice", "password": "any password will do"},
   "ca_file": "ca.pem",
   "browser": {"login_field": "login", "password_field": "password",

@@ -65,6 +65,10 @@ add_client() { # name [extra args]
 C1=$(add_client conf --post-logout-redirect-uri "$LOGGED_OUT")
 C2=$(add_client conf2 --id-token-alg RS256)   # ID Tokens from the RS256 key
 CP=$(add_client conf-post --auth-method client_secret_post)
+# Told of logouts at the runner's listener; a client of its own (conformance/src/config.rs).
+BC_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BACKCHANNEL="http://127.0.0.1:$BC_PORT/backchannel_logout"
+CB=$(add_client conf-bc --post-logout-redirect-uri "$LOGGED_OUT" --backchannel-logout-uri "$BACKCHANNEL")
 PASSWORD='long enough password'
 echo "$PASSWORD" | "$VHOD" users add --data-dir "$DIR" --login alice --password-stdin \
   --email alice@example.com --phone +79990001122 --name "Alice Example" \
@@ -75,7 +79,9 @@ client() { # json auth_method
 }
 jq -n --argjson c1 "$(client "$C1" client_secret_basic)" --argjson c2 "$(client "$C2" client_secret_basic)" \
   --argjson cp "$(client "$CP" client_secret_post)" --arg pw "$PASSWORD" --arg lo "$LOGGED_OUT" \
+  --argjson cb "$(client "$CB" client_secret_basic)" --arg bc "$BACKCHANNEL" \
   '{client: ($c1 + {post_logout_redirect_uri: $lo}), client2: $c2, post_client: $cp,
+    backchannel_client: ($cb + {post_logout_redirect_uri: $lo, backchannel_logout_uri: $bc}),
     user: {login: "alice", password: $pw}, ca_file: "ca.pem",
     browser: {login_field: "login", password_field: "password", approve_values: ["allow"]}}' >"$DIR/config.json"
 

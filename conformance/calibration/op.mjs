@@ -1,7 +1,8 @@
 // node-oidc-provider, an OpenID Certified OP, with a configuration of its own, for
 // conformance/calibrate.sh: the runner's plans must find no FAILED module here, or the runner
 // is wrong. Served over TLS (certificate from conformance/tls.sh); PKCE required; the
-// built-in development login and consent pages; three static clients; every standard claim.
+// built-in development login and consent pages; four static clients (one told of logouts
+// over the back channel); every standard claim.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import Provider from 'oidc-provider';
@@ -36,8 +37,24 @@ const provider = new Provider(issuer, {
       client_secret: 'conf-post-secret-0123456789abcdef0123456789ab',
       token_endpoint_auth_method: 'client_secret_post',
     },
+    {
+      ...common,
+      client_id: 'conf-bc',
+      client_secret: 'conf-bc-secret-0123456789abcdef0123456789abcd',
+      token_endpoint_auth_method: 'client_secret_basic',
+      post_logout_redirect_uris: ['http://127.0.0.1:9/logged-out'],
+      backchannel_logout_uri: process.env.BACKCHANNEL_LOGOUT_URI,
+      backchannel_logout_session_required: true,
+    },
   ],
   pkce: { required: () => true },
+  // The provider refuses outgoing requests to loopback and private addresses (SSRF
+  // protection, through the dispatcher it passes here); the runner's back-channel logout
+  // listener is on 127.0.0.1, so this harness lets requests go there.
+  fetch: (url, options) => {
+    delete options.dispatcher;
+    return fetch(url, options);
+  },
   // The authorization endpoint also answers POST (oidcc-ensure-post-request-succeeds); the
   // provider then needs its session cookie sent on cross-site POSTs.
   enableHttpPostMethods: true,
@@ -56,6 +73,7 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: true },
     claimsParameter: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+    backchannelLogout: { enabled: true },
   },
   // Refresh tokens for every client allowed the grant (the default also needs offline_access).
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -81,6 +99,14 @@ const provider = new Provider(issuer, {
     };
   },
 });
+
+// Back-channel logout deliveries in the log (the provider only emits them).
+provider.on('backchannel.success', (ctx, client) =>
+  console.log(`back-channel logout delivered to ${client.clientId}`),
+);
+provider.on('backchannel.error', (ctx, err, client) =>
+  console.error(`back-channel logout to ${client.clientId} failed: ${err.message} ${err.cause ?? ""}`),
+);
 
 const tls = { cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) };
 createServer(tls, provider.callback()).listen(port, '127.0.0.1', () =>

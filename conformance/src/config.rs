@@ -27,6 +27,11 @@ pub struct Client {
     /// for `oidcc-rp-initiated-logout-certification-test-plan`.
     #[serde(default)]
     pub post_logout_redirect_uri: Option<String>,
+    /// The `backchannel_logout_uri` registered for this client (Back-Channel Logout §2.2):
+    /// the runner listens on its host and port for the OP's Logout Tokens, for
+    /// `oidcc-backchannel-rp-initiated-logout-certification-test-plan`.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
     /// `response_mode` sent with every authorization request (the form-post plan sets
     /// `form_post`).
     #[serde(default)]
@@ -75,6 +80,12 @@ pub struct Config {
     /// A client using `client_secret_post` (for `oidcc-server-client-secret-post`), when
     /// neither `client` nor `client2` does.
     pub post_client: Option<Client>,
+    /// The client of the back-channel logout plan, registered with a
+    /// `backchannel_logout_uri` and a `post_logout_redirect_uri`. A client of its own, so
+    /// that logouts in other plans (which the OP also reports to a client with such a URI)
+    /// never reach the runner's listener.
+    #[serde(default)]
+    pub backchannel_client: Option<Client>,
     pub user: User,
     #[serde(default)]
     pub browser: Browser,

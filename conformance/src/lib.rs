@@ -3,8 +3,9 @@
 //! HTML report. Plans: `oidcc-basic-certification-test-plan` and its form-post twin (OpenID
 //! Connect Core 1.0 §3.1 code flow, §5 claims, §6 request objects, §12 refresh; RFC 6749;
 //! RFC 7636; OAuth 2.0 Form Post Response Mode), `oidcc-config-certification-test-plan`
-//! (Discovery 1.0) and `oidcc-rp-initiated-logout-certification-test-plan` (RP-Initiated
-//! Logout 1.0).
+//! (Discovery 1.0), `oidcc-rp-initiated-logout-certification-test-plan` (RP-Initiated
+//! Logout 1.0) and `oidcc-backchannel-rp-initiated-logout-certification-test-plan`
+//! (Back-Channel Logout 1.0).
 
 pub mod browser;
 pub mod config;
@@ -70,9 +71,17 @@ pub async fn run(
                 c.response_mode = Some("form_post".into());
             }
         }
+        let mut skip = None;
+        if plan.backchannel {
+            match cfg.backchannel_client.clone() {
+                Some(c) => cfg.client = c,
+                None => skip = Some("no backchannel_client is configured"),
+            }
+        }
         let op = Arc::new(op::Op::discover(issuer, cfg, &http).await?);
-        let skip = (plan.form_post && !op.lists("response_modes_supported", "form_post"))
-            .then_some("the OP does not list form_post in response_modes_supported");
+        if plan.form_post && !op.lists("response_modes_supported", "form_post") {
+            skip = Some("the OP does not list form_post in response_modes_supported");
+        }
         for name in plan.modules {
             if !only.is_empty() && !only.iter().any(|o| o == name) {
                 continue;

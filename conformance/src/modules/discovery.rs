@@ -315,6 +315,38 @@ pub async fn logout_endpoint_verification(ctx: &mut Ctx) -> Result<Outcome> {
     f.finish(format!("end_session_endpoint {ese}"))
 }
 
+/// `oidcc-backchannel-logout-discovery-endpoint-verification`: what `-rp-initiated-logout-`'s
+/// checks, and `backchannel_logout_supported` (Back-Channel Logout §2.1) true; without
+/// `backchannel_logout_session_supported` an RP cannot rely on `sid` (a warning).
+pub async fn backchannel_endpoint_verification(ctx: &mut Ctx) -> Result<Outcome> {
+    let meta = ctx.op.meta.clone();
+    let supported = meta
+        .get("backchannel_logout_supported")
+        .and_then(Value::as_bool);
+    let sessions = meta
+        .get("backchannel_logout_session_supported")
+        .and_then(Value::as_bool);
+    if sessions != Some(true) {
+        ctx.warn("backchannel_logout_session_supported is not true: Logout Tokens may lack sid");
+    }
+    let mut f = Findings::default();
+    endpoints_https(&meta, &mut f);
+    f.check(
+        meta.get("end_session_endpoint")
+            .and_then(Value::as_str)
+            .is_some(),
+        || "end_session_endpoint missing (RP-Initiated Logout §2.1)".into(),
+    );
+    f.check(supported == Some(true), || {
+        format!(
+            "backchannel_logout_supported is {supported:?}, not true (Back-Channel Logout §2.1)"
+        )
+    });
+    f.finish(format!(
+        "backchannel_logout_supported true, backchannel_logout_session_supported {sessions:?}"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,13 +78,13 @@ pub const VARIANTS: &[(&str, Variant)] = &[
 ];
 
 /// Signed in: the browser (with the OP's session cookie) and its tokens.
-struct SignedIn {
-    b: Browser,
-    t: Tokens,
-    post_logout: Url,
+pub(super) struct SignedIn {
+    pub(super) b: Browser,
+    pub(super) t: Tokens,
+    pub(super) post_logout: Url,
 }
 
-async fn sign_in(ctx: &mut Ctx) -> Result<SignedIn> {
+pub(super) async fn sign_in(ctx: &mut Ctx) -> Result<SignedIn> {
     let post_logout = ctx
         .client()
         .post_logout_redirect_uri
@@ -131,7 +131,7 @@ fn foreign(ctx: &Ctx, sub: &str) -> Result<String> {
 }
 
 /// After logout, `prompt=none` must come back with an error needing a UI.
-async fn check_logged_out(ctx: &mut Ctx, b: &Browser) -> Result<String> {
+pub(super) async fn check_logged_out(ctx: &mut Ctx, b: &Browser) -> Result<String> {
     let req = AuthReq::new(ctx.client(), "openid").set("prompt", "none");
     let flow = ctx.authorize(b, &req, false).await?;
     let params = match &flow.outcome {

@@ -3,6 +3,7 @@
 //! authorization response (Core §3.1.2.5/§3.1.2.6, RFC 9207 `iss`), redeeming the code
 //! (Core §3.1.3) and calling UserInfo (Core §5.3).
 
+mod backchannel;
 mod discovery;
 mod errors;
 mod flow;
@@ -66,6 +67,8 @@ pub struct Plan {
     pub modules: &'static [&'static str],
     /// Every authorization request asks for `response_mode=form_post`.
     pub form_post: bool,
+    /// Its modules run with the configuration's `backchannel_client` as the main client.
+    pub backchannel: bool,
 }
 
 pub const BASIC_PLAN: &str = "oidcc-basic-certification-test-plan";
@@ -76,21 +79,34 @@ pub const PLANS: &[Plan] = &[
         name: BASIC_PLAN,
         modules: BASIC_MODULES,
         form_post: false,
+        backchannel: false,
     },
     Plan {
         name: "oidcc-config-certification-test-plan",
         modules: &["oidcc-discovery-endpoint-verification"],
         form_post: false,
+        backchannel: false,
     },
     Plan {
         name: "oidcc-formpost-basic-certification-test-plan",
         modules: BASIC_MODULES,
         form_post: true,
+        backchannel: false,
     },
     Plan {
         name: "oidcc-rp-initiated-logout-certification-test-plan",
         modules: LOGOUT_MODULES,
         form_post: false,
+        backchannel: false,
+    },
+    Plan {
+        name: "oidcc-backchannel-rp-initiated-logout-certification-test-plan",
+        modules: &[
+            "oidcc-backchannel-logout-discovery-endpoint-verification",
+            "oidcc-backchannel-rp-initiated-logout",
+        ],
+        form_post: false,
+        backchannel: true,
     },
 ];
 
@@ -206,6 +222,10 @@ pub async fn run(name: &str, ctx: &mut Ctx) -> Result<Outcome> {
         "oidcc-rp-initiated-logout-discovery-endpoint-verification" => {
             discovery::logout_endpoint_verification(ctx).await
         }
+        "oidcc-backchannel-logout-discovery-endpoint-verification" => {
+            discovery::backchannel_endpoint_verification(ctx).await
+        }
+        "oidcc-backchannel-rp-initiated-logout" => backchannel::rp_initiated(ctx).await,
         other => match logout::VARIANTS.iter().find(|(n, _)| *n == other) {
             Some((_, v)) => logout::run(ctx, *v).await,
             None => anyhow::bail!("unknown module {other}"),
