@@ -115,6 +115,10 @@ struct Flow {
     /// The address belongs to an account already: no code is valid.
     taken: bool,
     verified: bool,
+    /// The sign-in this registration was started from, which goes on once the account
+    /// exists (`/interaction/{id}/register`).
+    #[serde(default)]
+    interaction: Option<String>,
 }
 
 impl Bound for Flow {
@@ -150,15 +154,22 @@ fn render(app: &App, f: &Flow, status: StatusCode, error: Option<String>) -> Res
 
 /// `GET /register`: starts a registration.
 pub async fn start(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    begin(&app, &headers, None).await
+}
+
+/// Starts a registration; with `interaction`, the sign-in that goes on once the account
+/// exists.
+pub(crate) async fn begin(app: &App, headers: &HeaderMap, interaction: Option<String>) -> Response {
     let f = Flow {
-        b: Binding::new(&headers),
+        b: Binding::new(headers),
         contact: None,
         code: SentCode::default(),
         sends: Vec::new(),
         taken: false,
         verified: false,
+        interaction,
     };
-    FLOW.begin(&app, &f).await
+    FLOW.begin(app, &f).await
 }
 
 /// `GET /register/{id}`: the current step.
@@ -350,6 +361,7 @@ pub async fn code(
 /// `POST /register/{id}/password`: creates the account.
 pub async fn password(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -383,8 +395,8 @@ pub async fn password(
         phone,
         ..Default::default()
     };
-    match app.db.accounts().insert(&a, app.now()).await {
-        Ok(_) => {}
+    let account_id = match app.db.accounts().insert(&a, app.now()).await {
+        Ok(id) => id,
         Err(StoreError::Conflict(_)) => {
             let e = f.b.lang.t("err_already_registered").to_owned();
             return render(&app, &f, StatusCode::CONFLICT, Some(e));
@@ -393,14 +405,21 @@ pub async fn password(
             tracing::error!(error = %e, "account creation failed");
             return app.pages.unavailable(f.b.lang);
         }
-    }
+    };
+    let ip = crate::http::client_ip(peer, &headers, &app.settings.trusted_proxies).to_string();
+    let went_on = match &f.interaction {
+        Some(ix) => crate::interaction::registered(&app, ix, &account_id, &headers, &ip).await,
+        None => None,
+    };
     // The flow is over (below): its page cannot be replayed.
-    let mut r = app.pages.page(
-        StatusCode::CREATED,
-        "register.html",
-        f.b.lang,
-        context! { step => "done", contact => contact.value() },
-    );
+    let mut r = went_on.unwrap_or_else(|| {
+        app.pages.page(
+            StatusCode::CREATED,
+            "register.html",
+            f.b.lang,
+            context! { step => "done", contact => contact.value() },
+        )
+    });
     FLOW.finish(&app, &f.b.id, &mut r).await;
     r
 }

@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
     let r = r
         .route("/interaction/{id}", get(interaction::show))
         .route("/interaction/{id}/login", post(interaction::login))
+        .route("/interaction/{id}/register", get(interaction::register))
         .route("/interaction/{id}/totp", post(interaction::totp))
         .route("/interaction/{id}/otp", post(interaction::otp))
         .route("/interaction/{id}/resend", post(interaction::resend))

@@ -9,6 +9,7 @@ on_both_stores!(
     registration_by_email_then_sign_in,
     codes_expire_are_limited_and_single_use,
     a_taken_address_looks_the_same_and_no_code_works,
+    a_service_s_sign_in_goes_on_through_registration,
 );
 
 /// The newest code sent to `to`, from the outbox.
@@ -203,5 +204,103 @@ async fn a_taken_address_looks_the_same_and_no_code_works(app: TestApp) {
     assert!(
         html.contains("name=\"contact\""),
         "back to the address form"
+    );
+}
+
+/// From the registration page `html` a browser `b` is on: confirms `contact` with the code
+/// sent to it and chooses a password; where the browser lands afterwards.
+async fn register_here(app: &TestApp, b: &Browser, html: &str, contact: &str) -> Landed {
+    assert!(html.contains("name=\"contact\""), "{html}");
+    let (status, _, html) = b
+        .submit(&app.base, html, &[("contact", contact)])
+        .await
+        .page();
+    assert_eq!(status, 200, "{html}");
+    let code = last_code(app, contact);
+    let (status, _, html) = b.submit(&app.base, &html, &[("code", &code)]).await.page();
+    assert_eq!(status, 200, "{html}");
+    b.submit(&app.base, &html, &[("password", GOOD), ("password2", GOOD)])
+        .await
+}
+
+/// The sign-in a registration went on with: consent given, the code redeemed; the ID
+/// Token's claims.
+async fn finish_sign_in(
+    app: &TestApp,
+    rp: &Rp,
+    b: &Browser,
+    landed: Landed,
+    verifier: &str,
+) -> serde_json::Value {
+    let (status, _, html) = landed.page();
+    assert_eq!(status, 200);
+    assert!(html.contains("value=\"allow\""), "the consent page: {html}");
+    let back = b
+        .submit(&app.base, &html, &[("decision", "allow")])
+        .await
+        .redirect();
+    assert!(back.as_str().starts_with(&rp.redirect_uri));
+    assert_eq!(Landed::param(&back, "state").as_deref(), Some("st-123"));
+    let code = Landed::param(&back, "code").expect("code");
+    let (status, t) = redeem(app, rp, &code, verifier).await;
+    assert_eq!(status, 200, "{t}");
+    keys::decode_unverified(t["id_token"].as_str().unwrap())
+        .unwrap()
+        .1
+}
+
+/// A person sent by a service who has no account creates one and is signed in to the
+/// service with it: from the login page's link, or at once with `prompt=create`
+/// (Initiating User Registration via OpenID Connect 1.0). Only the browser that owns the
+/// sign-in may start its registration.
+async fn a_service_s_sign_in_goes_on_through_registration(app: TestApp) {
+    let rp = app.confidential().await;
+    // The login page's link.
+    let b = Browser::new();
+    let (url, verifier) = authorize_url(&app, &rp, &[]);
+    let (_, _, login) = b.get(&app.base, &url).await.page();
+    let link = login
+        .split("href=\"")
+        .filter_map(|h| h.split('"').next())
+        .find(|h| h.starts_with("/interaction/") && h.ends_with("/register"))
+        .expect("the login page links to a registration that goes on with the sign-in")
+        .to_owned();
+    // Another browser cannot start it.
+    let (status, _, _) = Browser::new().get(&app.base, &app.url(&link)).await.page();
+    assert_eq!(status, 403);
+    let (_, _, html) = b.get(&app.base, &app.url(&link)).await.page();
+    let landed = register_here(&app, &b, &html, "+79995550101").await;
+    let id = finish_sign_in(&app, &rp, &b, landed, &verifier).await;
+    let a = app.account("+79995550101").await;
+    assert!(a.phone_verified);
+    assert_eq!(id["sub"], a.id.as_str());
+    assert_eq!(
+        (id["acr"].as_str(), id["amr"].clone()),
+        (Some("simplified"), serde_json::json!(["pwd"]))
+    );
+    // The new session is single sign-on for the next request of the service.
+    let (url, _) = authorize_url(&app, &rp, &[("prompt", "none")]);
+    let again = b.get(&app.base, &url).await.redirect();
+    assert!(
+        Landed::param(&again, "code").is_some(),
+        "signed in: {again}"
+    );
+
+    // prompt=create: the registration comes first, even for a signed-in browser.
+    let (url, verifier) = authorize_url(&app, &rp, &[("prompt", "create")]);
+    let (status, _, html) = b.get(&app.base, &url).await.page();
+    assert_eq!(status, 200);
+    let landed = register_here(&app, &b, &html, "second@example.com").await;
+    let id = finish_sign_in(&app, &rp, &b, landed, &verifier).await;
+    assert_eq!(
+        id["sub"],
+        app.account("second@example.com").await.id.as_str()
+    );
+    // prompt=create with none is a contradiction.
+    let (url, _) = authorize_url(&app, &rp, &[("prompt", "none create")]);
+    let refused = b.get(&app.base, &url).await.redirect();
+    assert_eq!(
+        Landed::param(&refused, "error").as_deref(),
+        Some("invalid_request")
     );
 }

@@ -130,6 +130,63 @@ pub async fn start_here(
     Ok(bind_browser(app, &ix, r))
 }
 
+/// Stores the interaction and sends the browser to the registration it starts with
+/// (`prompt=create`).
+pub async fn start_registration(app: &App, ix: Interaction) -> Result<Response, OAuthError> {
+    save(app, &ix).await?;
+    let r = response::redirect(&format!("/interaction/{}/register", ix.id));
+    Ok(bind_browser(app, &ix, r))
+}
+
+/// `GET /interaction/{id}/register`: a registration that, once the account exists, signs it
+/// in and goes on with this interaction (the login page's link, and `prompt=create`). Only
+/// the browser that owns the interaction may start it; the registration is then bound to
+/// that browser in turn.
+pub async fn register(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let ix = match load(&app, &id, &headers).await {
+        Ok(ix) => ix,
+        Err(r) => return *r,
+    };
+    crate::register::begin(&app, &headers, Some(ix.id)).await
+}
+
+/// The account `account_id` was just registered in a registration started from interaction
+/// `id`: signs it in (the password it chose; the address it confirmed) and goes on as a
+/// sign-in would, to consent or back to the client. `None` when the interaction is gone
+/// (it expired meanwhile): the account stands, and the person signs in anew.
+pub(crate) async fn registered(
+    app: &App,
+    id: &str,
+    account_id: &str,
+    headers: &HeaderMap,
+    ip: &str,
+) -> Option<Response> {
+    let ix: Interaction = get_json(app.cache.as_ref(), &key(id))
+        .await
+        .ok()
+        .flatten()?;
+    let lang = ix.lang(headers);
+    let account = match app.db.accounts().get(account_id).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return None,
+        Err(e) => {
+            tracing::error!(error = %e, "new account not read");
+            return Some(app.pages.unavailable(lang));
+        }
+    };
+    // A new account has no second factor and the lowest level: a client that demands more
+    // gets its error, as after any sign-in.
+    if let Some(e) = login::requirements_unmet(app, &ix, &account, false, lang).await {
+        return Some(e);
+    }
+    let now = app.now();
+    Some(login::signed_in(app, ix, &account, &["pwd"], now, headers, ip).await)
+}
+
 /// Sets the cookie that ties the interaction to this browser (for its own pages only).
 fn bind_browser(app: &App, ix: &Interaction, mut r: Response) -> Response {
     let path = format!("/interaction/{}", ix.id);

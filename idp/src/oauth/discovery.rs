@@ -50,7 +50,7 @@ pub fn document(app: &App) -> Value {
         "acr_values_supported": ACR_VALUES,
         "ui_locales_supported": ["ru", "en"],
         "claim_types_supported": ["normal"],
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
         "authorization_response_iss_parameter_supported": true,
         "frontchannel_logout_supported": false,
         "backchannel_logout_supported": true,

@@ -79,6 +79,9 @@ wire_enum!(
         Consent = "consent",
         /// Account selection (treated as login: one account per session).
         SelectAccount = "select_account",
+        /// Registration first (Initiating User Registration via OpenID Connect 1.0): the
+        /// person creates an account, and the sign-in goes on with it.
+        Create = "create",
     }
 );
 

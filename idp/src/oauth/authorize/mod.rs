@@ -144,6 +144,7 @@ fn session_fits(app: &App, req: &AuthRequest, s: &Session) -> bool {
     let now = app.now();
     !(req.prompts(Prompt::Login)
         || req.prompts(Prompt::SelectAccount)
+        || req.prompts(Prompt::Create)
         || req.max_age.is_some_and(|m| now - s.auth_time >= m)
         || req.hint_sub.as_ref().is_some_and(|h| h != &s.account_id))
 }
@@ -280,6 +281,7 @@ async fn reauthenticate(
     s: Session,
 ) -> Result<Option<Response>, OAuthError> {
     if req.prompts(Prompt::SelectAccount)
+        || req.prompts(Prompt::Create)
         || req.hint_sub.as_ref().is_some_and(|h| h != &s.account_id)
     {
         return Ok(None);
@@ -335,6 +337,9 @@ async fn decide(
         if !needs_consent(app, req, &s.account_id).await? {
             return response::issue_code(app, req, s, None, lang).await;
         }
+    }
+    if req.prompts(Prompt::Create) {
+        return interaction::start_registration(app, Interaction::new(req.clone(), None)).await;
     }
     interaction::start_here(app, Interaction::new(req.clone(), usable), headers).await
 }
