@@ -948,3 +948,28 @@ pub async fn end_session(State(app): State<AppState>, headers: HeaderMap, body: 
     }
     crate::oauth::authorize::response::redirect("/account/sessions")
 }
+
+/// `POST /account/sessions/end-others`: signs every browser of the account out but this
+/// one (their services are told, and their grants without offline access end).
+pub async fn end_other_sessions(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = Lang::choose(&[], &headers);
+    let (a, _) = match signed_in_form(&app, &headers, lang, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let ended = match session::current(&app, &headers).await {
+        Ok(Some(s)) if s.account_id == a.id => session::end_others(&app, &headers, &s).await,
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = ended {
+        tracing::error!(error = %e, "other sessions not ended");
+        return app.pages.unavailable(lang);
+    }
+    tracing::info!(account = %a.id, "other sessions ended by their owner");
+    crate::oauth::authorize::response::redirect("/account/sessions")
+}

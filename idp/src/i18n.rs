@@ -553,6 +553,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("sessions_title", "Активные входы", "Active sign-ins"),
     ("sessions_this", "этот браузер", "this browser"),
     ("sessions_end", "Завершить", "Sign out"),
+    (
+        "sessions_end_others",
+        "Выйти на всех других устройствах",
+        "Sign out everywhere else",
+    ),
     ("logout_title", "Выход", "Sign out"),
     (
         "logout_question",

@@ -224,6 +224,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/account/sessions", get(crate::account::sessions))
         .route("/account/sessions/end", post(crate::account::end_session))
+        .route(
+            "/account/sessions/end-others",
+            post(crate::account::end_other_sessions),
+        )
         .route("/account/export", get(crate::account::export))
         .route(
             "/account/delete",

@@ -226,6 +226,7 @@ async fn garbage_on_every_endpoint_is_a_4xx_never_a_5xx() {
         "/account/totp",
         "/account/services/revoke",
         "/account/sessions/end",
+        "/account/sessions/end-others",
         "/account/delete",
         "/account/export",
         "/account/factors",

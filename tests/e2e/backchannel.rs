@@ -16,6 +16,7 @@ on_both_stores!(
     a_logout_tells_each_client_of_the_session_and_ends_its_online_grants,
     a_failing_client_is_tried_again_and_a_refusing_one_is_not,
     a_password_change_tells_the_clients_of_the_other_sessions_only,
+    signing_out_everywhere_else_tells_the_other_sessions_clients,
 );
 
 const PW: &str = "correct horse battery";
@@ -277,4 +278,67 @@ async fn a_password_change_tells_the_clients_of_the_other_sessions_only(app: Tes
     check_logout_token(&app, &got[0], &rp, t["id_token"].as_str().unwrap()).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(e.posts("/rp").len(), 1, "only the other session's");
+}
+
+/// "Sign out everywhere else" in the personal account ends every other browser's session:
+/// the client is told of each, their online grants end, and this browser stays signed in.
+async fn signing_out_everywhere_else_tells_the_other_sessions_clients(app: TestApp) {
+    let e = Endpoints::start(&[]).await;
+    app.user("dora", PW).await;
+    let rp = told_client(&app, &e, "/rp").await;
+    let (one, two) = (Browser::new(), Browser::new());
+    let t1 = sign_in(&app, &rp, &one, "dora", PW).await;
+    let t2 = sign_in(&app, &rp, &two, "dora", PW).await;
+    let (here, _) = open_account(&app, "dora", PW).await;
+    let (_, _, html) = here
+        .get(&app.base, &app.url("/account/sessions"))
+        .await
+        .page();
+    assert_eq!(html.matches("data-sid=").count(), 3, "{html}");
+    let (status, _, html) = here
+        .submit_form(&app.base, &html, "/sessions/end-others", &[])
+        .await
+        .page();
+    assert_eq!(status, 200);
+    assert_eq!(
+        html.matches("data-sid=").count(),
+        1,
+        "only this browser: {html}"
+    );
+    assert!(
+        !html.contains("/sessions/end-others"),
+        "nothing else to sign out"
+    );
+    let got = e.await_posts("/rp", 2).await;
+    let mut sids: Vec<String> = Vec::new();
+    for t in [&t1, &t2] {
+        let idt = t["id_token"].as_str().unwrap();
+        let sid = claims_of(idt)["sid"].as_str().unwrap().to_owned();
+        let post = got
+            .iter()
+            .find(|p| claims_of(&p.logout_token)["sid"] == sid.as_str())
+            .expect("a Logout Token for each ended session");
+        check_logout_token(&app, post, &rp, idt).await;
+        sids.push(sid);
+        let rt = t["refresh_token"].as_str().unwrap();
+        assert_eq!(
+            refresh(&app, &rp, rt).await.0,
+            400,
+            "its online grant ended"
+        );
+    }
+    assert_ne!(sids[0], sids[1]);
+    for b in [&one, &two] {
+        let (url, _) = authorize_url(&app, &rp, &[("prompt", "none")]);
+        let r = b.get(&app.base, &url).await.redirect();
+        assert_eq!(
+            Landed::param(&r, "error").as_deref(),
+            Some("login_required")
+        );
+    }
+    let (_, _, page) = here.get(&app.base, &app.url("/account")).await.page();
+    assert!(
+        page.contains("data-level="),
+        "this browser is still signed in"
+    );
 }
