@@ -14,7 +14,10 @@
 //   5. with a virtual authenticator (Chrome DevTools Protocol, CTAP2 with user verification)
 //      adds a passkey at /account/passkeys (the password asked again; /static/passkey.js runs
 //      the WebAuthn ceremony), signs out, and signs in to the client with the passkey alone
-//      from the login page: the ID token's `amr` has `hwk` and no `pwd`.
+//      from the login page: the ID token's `amr` has `hwk` and no `pwd`;
+//   6. a newcomer sent by the client follows the sign-in page's link to create an account,
+//      confirms an address and chooses a password, and goes straight on to the consent page
+//      and back to the client, signed in with the new account (`amr` `pwd`).
 //
 // Every main page is shot full-page at phone and desktop widths into BROWSER_SCREENSHOTS, and
 // must not scroll sideways on the phone. The pages are in Russian, the default language, so
@@ -75,18 +78,23 @@ async function outboxCode(context, to) {
   }
 }
 
-async function register(context) {
-  step = 'register: address'
-  await page.goto(`${ISSUER}/register`)
+/** On the registration page: gives `email` and the code sent to it. */
+async function confirmAddress(context, email) {
   await t.heading(page, 'Регистрация')
-  await shot('register')
-  await page.getByLabel('Телефон или электронная почта').fill(EMAIL)
+  await page.getByLabel('Телефон или электронная почта').fill(email)
   await t.press(page, 'Получить код')
 
   step = 'register: code'
-  assert.match(await t.text(page, 'main'), literally(`Код отправлен на ${EMAIL}`))
-  await page.getByLabel('Код из сообщения').fill(await outboxCode(context, EMAIL))
+  assert.match(await t.text(page, 'main'), literally(`Код отправлен на ${email}`))
+  await page.getByLabel('Код из сообщения').fill(await outboxCode(context, email))
   await t.press(page, 'Подтвердить')
+}
+
+async function register(context) {
+  step = 'register: address'
+  await page.goto(`${ISSUER}/register`)
+  await shot('register')
+  await confirmAddress(context, EMAIL)
 
   step = 'register: password'
   assert.match(await t.text(page, 'main'), /не короче 15 символов/)
@@ -377,7 +385,7 @@ async function main() {
   console.log(`browser test: ok (screenshots in ${SHOTS})`)
 }
 
-/** Steps 1-4 (above), each in the browser context a person would have. */
+/** Steps 1-6 (above), each in the browser context a person would have. */
 async function people(browser, rp) {
   const options = { locale: 'ru-RU', viewport: t.PHONE }
   try {
@@ -395,6 +403,11 @@ async function people(browser, rp) {
     // ... adds a passkey there, signs out, and signs in to the client with it alone.
     await passkeys(rp)
     await second.close()
+    // ... and a newcomer registers on the way to the client.
+    const third = await browser.newContext(options)
+    page = await third.newPage()
+    await newcomer(third, rp)
+    await third.close()
   } catch (e) {
     let where = ''
     try {
@@ -406,6 +419,27 @@ async function people(browser, rp) {
     }
     throw new Error(`browser test failed at step "${step}"${where}`, { cause: e })
   }
+}
+
+/** Step 6: a newcomer registers from the client's sign-in page and goes on to the client. */
+async function newcomer(context, rp) {
+  step = 'newcomer: the sign-in page links to registration'
+  const pending = await startAuthorization()
+  await t.heading(page, 'Вход в учётную запись')
+  await page.getByRole('link', { name: 'Создать учётную запись' }).click()
+  const email = `newcomer-${Date.now()}@example.com`
+  await confirmAddress(context, email)
+  step = 'newcomer: password'
+  await page.getByLabel('Пароль', { exact: true }).fill(PASSWORD)
+  await page.getByLabel('Пароль ещё раз').fill(PASSWORD)
+  await t.press(page, 'Создать учётную запись')
+  // No second sign-in: the consent page for the client comes next.
+  const { tok, claims } = await consentAndRedeem(rp, pending)
+  assert.deepEqual(claims.amr, ['pwd'])
+  assert.equal(claims.acr, 'simplified')
+  const ui = await userinfo(pending.meta, tok.body.access_token)
+  assert.equal(ui.status, 200)
+  assert.equal(ui.body.email, email)
 }
 
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
