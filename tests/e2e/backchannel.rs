@@ -342,3 +342,24 @@ async fn signing_out_everywhere_else_tells_the_other_sessions_clients(app: TestA
         "this browser is still signed in"
     );
 }
+
+/// A session made at one node and ended at the other: the node that ends it tells the
+/// client, with a token of the shared keys, and the online grant ends for both nodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_made_at_one_node_is_told_of_when_it_ends_at_the_other() {
+    let Some((a, b)) = spawn_two_nodes().await else {
+        eprintln!("VHOD_TEST_DATABASE_URL unset: two-node test not run here");
+        return;
+    };
+    let e = Endpoints::start(&[]).await;
+    a.user("erik", PW).await;
+    let rp = told_client(&a, &e, "/rp").await;
+    let browser = Browser::new();
+    let t = sign_in(&a, &rp, &browser, "erik", PW).await;
+    let id_token = t["id_token"].as_str().unwrap();
+    logout_with_hint(&b, &browser, id_token).await;
+    let got = e.await_posts("/rp", 1).await;
+    check_logout_token(&b, &got[0], &rp, id_token).await;
+    let rt = t["refresh_token"].as_str().unwrap();
+    assert_eq!(refresh(&a, &rp, rt).await.0, 400, "ended at node A too");
+}
