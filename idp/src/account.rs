@@ -645,6 +645,7 @@ pub async fn revoke_service(
             return app.pages.unavailable(lang);
         }
     }
+    crate::oauth::backchannel::access_withdrawn(&app, &account.id, client_id).await;
     crate::oauth::authorize::response::redirect("/account/services")
 }
 

@@ -17,6 +17,7 @@ on_both_stores!(
     a_failing_client_is_tried_again_and_a_refusing_one_is_not,
     a_password_change_tells_the_clients_of_the_other_sessions_only,
     signing_out_everywhere_else_tells_the_other_sessions_clients,
+    withdrawing_a_service_s_access_tells_that_service_only,
 );
 
 const PW: &str = "correct horse battery";
@@ -340,6 +341,46 @@ async fn signing_out_everywhere_else_tells_the_other_sessions_clients(app: TestA
     assert!(
         page.contains("data-level="),
         "this browser is still signed in"
+    );
+}
+
+/// Withdrawing a service's access in the personal account ends the citizen's sessions with
+/// that service: it is told of each live session it has a grant from; the other service of
+/// the same session is not told and keeps working.
+async fn withdrawing_a_service_s_access_tells_that_service_only(app: TestApp) {
+    let e = Endpoints::start(&[]).await;
+    app.user("fedor", PW).await;
+    let (gone, kept) = (
+        told_client(&app, &e, "/gone").await,
+        told_client(&app, &e, "/kept").await,
+    );
+    let b = Browser::new();
+    let t = sign_in(&app, &gone, &b, "fedor", PW).await;
+    authorize_signed_in(&app, &kept, &b, &[]).await;
+    let (account, _) = open_account(&app, "fedor", PW).await;
+    let (_, _, html) = account
+        .get(&app.base, &app.url("/account/services"))
+        .await
+        .page();
+    let at = html
+        .find(&format!("data-client=\"{}\"", gone.id))
+        .expect("the service is listed");
+    let section = &html[at..at + html[at..].find("</section>").unwrap()];
+    let (status, _, _) = account.submit(&app.base, section, &[]).await.page();
+    assert_eq!(status, 200);
+    let got = e.await_posts("/gone", 1).await;
+    check_logout_token(&app, &got[0], &gone, t["id_token"].as_str().unwrap()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        e.got.lock().unwrap().len(),
+        1,
+        "the other service is not told"
+    );
+    let (url, _) = authorize_url(&app, &kept, &[("prompt", "none")]);
+    let r = b.get(&app.base, &url).await.redirect();
+    assert!(
+        Landed::param(&r, "code").is_some(),
+        "the session goes on: {r}"
     );
 }
 

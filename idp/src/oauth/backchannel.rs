@@ -42,9 +42,15 @@ pub struct Delivery {
 }
 
 /// The Logout Tokens for sessions `sids` of `account_id`: one per client that has a grant
-/// from the session and a `backchannel_logout_uri`. Failures to read are logged and skip
-/// the session or client concerned: a logout never fails for them.
-pub async fn prepare(app: &App, account_id: &str, sids: &[String]) -> Vec<Delivery> {
+/// from the session and a `backchannel_logout_uri` (only for client `only`, when given).
+/// Failures to read are logged and skip the session or client concerned: a logout never
+/// fails for them.
+pub async fn prepare(
+    app: &App,
+    account_id: &str,
+    sids: &[String],
+    only: Option<&str>,
+) -> Vec<Delivery> {
     let mut out = Vec::new();
     for sid in sids {
         let clients = match app.db.grants().clients_of_session(account_id, sid).await {
@@ -55,6 +61,9 @@ pub async fn prepare(app: &App, account_id: &str, sids: &[String]) -> Vec<Delive
             }
         };
         for client_id in clients {
+            if only.is_some_and(|o| o != client_id) {
+                continue;
+            }
             let client = match app.client(&client_id).await {
                 Ok(Some(c)) => c,
                 Ok(None) => continue,
@@ -88,7 +97,15 @@ pub async fn sessions_ended(app: &App, account_id: &str, sids: &[String]) {
             tracing::error!(error = %e, "grants of an ended session not revoked");
         }
     }
-    send(app, prepare(app, account_id, sids).await);
+    send(app, prepare(app, account_id, sids, None).await);
+}
+
+/// The citizen withdrew `client_id`'s access: its sessions with the client are over, so
+/// the client is told of each live session it has a grant from (the provider's sessions
+/// go on for the other clients).
+pub async fn access_withdrawn(app: &App, account_id: &str, client_id: &str) {
+    let sids = crate::session::live_sids(app, account_id).await;
+    send(app, prepare(app, account_id, &sids, Some(client_id)).await);
 }
 
 /// Sends each Logout Token on a task of its own, which shutdown waits for
