@@ -18,6 +18,7 @@ on_both_stores!(
     a_password_change_tells_the_clients_of_the_other_sessions_only,
     signing_out_everywhere_else_tells_the_other_sessions_clients,
     withdrawing_a_service_s_access_tells_that_service_only,
+    another_account_signing_in_in_the_browser_ends_the_first_s_session,
 );
 
 const PW: &str = "correct horse battery";
@@ -381,6 +382,42 @@ async fn withdrawing_a_service_s_access_tells_that_service_only(app: TestApp) {
     assert!(
         Landed::param(&r, "code").is_some(),
         "the session goes on: {r}"
+    );
+}
+
+/// One browser, one session: when another account signs in in the same browser
+/// (`prompt=select_account`), the first account's session ends and its service is told.
+async fn another_account_signing_in_in_the_browser_ends_the_first_s_session(app: TestApp) {
+    let e = Endpoints::start(&[]).await;
+    app.user("galya", PW).await;
+    app.user("hana", PW).await;
+    let rp = told_client(&app, &e, "/rp").await;
+    let b = Browser::new();
+    let first = sign_in(&app, &rp, &b, "galya", PW).await;
+    let (url, verifier) = authorize_url(&app, &rp, &[("prompt", "select_account")]);
+    let start = b.get(&app.base, &url).await;
+    let back = b
+        .login_and_consent(&app.base, start, "hana", PW)
+        .await
+        .redirect();
+    let code = Landed::param(&back, "code").expect("code");
+    let (status, second) = redeem(&app, &rp, &code, &verifier).await;
+    assert_eq!(status, 200, "{second}");
+    let got = e.await_posts("/rp", 1).await;
+    check_logout_token(&app, &got[0], &rp, first["id_token"].as_str().unwrap()).await;
+    let rt = first["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        refresh(&app, &rp, rt).await.0,
+        400,
+        "the first session's grant ended"
+    );
+    let rt = second["refresh_token"].as_str().unwrap();
+    assert_eq!(refresh(&app, &rp, rt).await.0, 200, "the new one lives");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        e.got.lock().unwrap().len(),
+        1,
+        "only the first session was told of"
     );
 }
 

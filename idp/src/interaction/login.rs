@@ -66,7 +66,7 @@ pub(super) async fn page(
 }
 
 /// `POST /interaction/{id}/switch`: "sign in as someone else" during a re-authentication;
-/// the normal login form follows (the old session stays until another sign-in replaces it).
+/// the normal login form follows (the old session ends when the other account signs in).
 pub async fn switch_account(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -342,6 +342,12 @@ pub(super) async fn signed_in(
     let (cookie, listed) = if renewed {
         (None, None)
     } else {
+        // One browser, one session: the one its cookie names now (another account's, or one
+        // that could not be renewed) ends, and its services are told. Its cookie is
+        // replaced below.
+        if let Err(e) = session::end(app, headers).await {
+            tracing::error!(error = %e, "the browser's earlier session not ended");
+        }
         s.sid = session::new_sid();
         match start_session(app, &s, headers, ip).await {
             Ok((c, row)) => (c, Some(row)),
