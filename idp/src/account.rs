@@ -958,12 +958,16 @@ pub async fn end_other_sessions(
     body: Bytes,
 ) -> Response {
     let lang = Lang::choose(&[], &headers);
-    let (a, _) = match signed_in_form(&app, &headers, lang, &body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let ended = match session::current(&app, &headers).await {
-        Ok(Some(s)) if s.account_id == a.id => session::end_others(&app, &headers, &s).await,
+    match signed_in_form(&app, &headers, lang, &body).await {
+        Ok((a, _)) => end_others_of(&app, &headers, lang, &a).await,
+        Err(r) => r,
+    }
+}
+
+/// Ends every session of `a` but the one `headers` name; back to the list.
+async fn end_others_of(app: &App, headers: &HeaderMap, lang: Lang, a: &Account) -> Response {
+    let ended = match session::current(app, headers).await {
+        Ok(Some(s)) if s.account_id == a.id => session::end_others(app, headers, &s).await,
         Ok(_) => Ok(()),
         Err(e) => Err(e),
     };

@@ -168,6 +168,46 @@ async fn logout_with_hint(app: &TestApp, b: &Browser, id_token: &str) {
     assert_eq!(status, 200);
 }
 
+/// One session with two told services, and the personal account open in another browser.
+struct TwoServices {
+    first: Rp,
+    second: Rp,
+    /// The browser of the session; it signed in to `first` and then to `second`.
+    browser: Browser,
+    /// `first`'s token response.
+    tokens: Value,
+    /// The other browser, in the personal account at the page asked for.
+    account: Browser,
+    page: String,
+}
+
+/// Registers `login`, two services told at `paths`, signs a browser in to both, and opens
+/// `page` of the personal account in a second browser.
+async fn two_services(
+    app: &TestApp,
+    e: &Endpoints,
+    login: &str,
+    paths: [&str; 2],
+    page: &str,
+) -> TwoServices {
+    app.user(login, PW).await;
+    let first = told_client(app, e, paths[0]).await;
+    let second = told_client(app, e, paths[1]).await;
+    let browser = Browser::new();
+    let tokens = sign_in(app, &first, &browser, login, PW).await;
+    authorize_signed_in(app, &second, &browser, &[]).await;
+    let (account, _) = open_account(app, login, PW).await;
+    let (_, _, page) = account.get(&app.base, &app.url(page)).await.page();
+    TwoServices {
+        first,
+        second,
+        browser,
+        tokens,
+        account,
+        page,
+    }
+}
+
 async fn a_logout_tells_each_client_of_the_session_and_ends_its_online_grants(app: TestApp) {
     let e = Endpoints::start(&[]).await;
     app.user("alice", PW).await;
@@ -227,21 +267,13 @@ async fn a_logout_tells_each_client_of_the_session_and_ends_its_online_grants(ap
 
 async fn a_failing_client_is_tried_again_and_a_refusing_one_is_not(app: TestApp) {
     let e = Endpoints::start(&[("/down", &[503]), ("/refuses", &[400])]).await;
-    app.user("bob", PW).await;
-    let down = told_client(&app, &e, "/down").await;
-    let refuses = told_client(&app, &e, "/refuses").await;
     // The session to end is a browser's that signed in to both; the account page of a second
     // browser signs it out.
-    let b = Browser::new();
-    let t = sign_in(&app, &down, &b, "bob", PW).await;
-    authorize_signed_in(&app, &refuses, &b, &[]).await;
-    let (account, _) = open_account(&app, "bob", PW).await;
-    let (_, _, html) = account
-        .get(&app.base, &app.url("/account/sessions"))
-        .await
-        .page();
-    let (status, _, _) = account
-        .submit_form(&app.base, &html, "/sessions/end", &[])
+    let s = two_services(&app, &e, "bob", ["/down", "/refuses"], "/account/sessions").await;
+    let (down, t) = (&s.first, &s.tokens);
+    let (status, _, _) = s
+        .account
+        .submit_form(&app.base, &s.page, "/sessions/end", &[])
         .await
         .page();
     assert_eq!(status, 200);
@@ -250,7 +282,7 @@ async fn a_failing_client_is_tried_again_and_a_refusing_one_is_not(app: TestApp)
         to_down[0].logout_token, to_down[1].logout_token,
         "the same token again after a 503"
     );
-    check_logout_token(&app, &to_down[1], &down, t["id_token"].as_str().unwrap()).await;
+    check_logout_token(&app, &to_down[1], down, t["id_token"].as_str().unwrap()).await;
     // The refusing client was asked once: its retry would have come with the other's.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(e.posts("/refuses").len(), 1);
@@ -350,35 +382,25 @@ async fn signing_out_everywhere_else_tells_the_other_sessions_clients(app: TestA
 /// the same session is not told and keeps working.
 async fn withdrawing_a_service_s_access_tells_that_service_only(app: TestApp) {
     let e = Endpoints::start(&[]).await;
-    app.user("fedor", PW).await;
-    let (gone, kept) = (
-        told_client(&app, &e, "/gone").await,
-        told_client(&app, &e, "/kept").await,
-    );
-    let b = Browser::new();
-    let t = sign_in(&app, &gone, &b, "fedor", PW).await;
-    authorize_signed_in(&app, &kept, &b, &[]).await;
-    let (account, _) = open_account(&app, "fedor", PW).await;
-    let (_, _, html) = account
-        .get(&app.base, &app.url("/account/services"))
-        .await
-        .page();
+    let s = two_services(&app, &e, "fedor", ["/gone", "/kept"], "/account/services").await;
+    let (gone, kept, html) = (&s.first, &s.second, &s.page);
     let at = html
         .find(&format!("data-client=\"{}\"", gone.id))
         .expect("the service is listed");
     let section = &html[at..at + html[at..].find("</section>").unwrap()];
-    let (status, _, _) = account.submit(&app.base, section, &[]).await.page();
+    let (status, _, _) = s.account.submit(&app.base, section, &[]).await.page();
     assert_eq!(status, 200);
     let got = e.await_posts("/gone", 1).await;
-    check_logout_token(&app, &got[0], &gone, t["id_token"].as_str().unwrap()).await;
+    let idt = s.tokens["id_token"].as_str().unwrap();
+    check_logout_token(&app, &got[0], gone, idt).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(
         e.got.lock().unwrap().len(),
         1,
         "the other service is not told"
     );
-    let (url, _) = authorize_url(&app, &kept, &[("prompt", "none")]);
-    let r = b.get(&app.base, &url).await.redirect();
+    let (url, _) = authorize_url(&app, kept, &[("prompt", "none")]);
+    let r = s.browser.get(&app.base, &url).await.redirect();
     assert!(
         Landed::param(&r, "code").is_some(),
         "the session goes on: {r}"

@@ -147,11 +147,10 @@ pub async fn register(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let ix = match load(&app, &id, &headers).await {
-        Ok(ix) => ix,
-        Err(r) => return *r,
-    };
-    crate::register::begin(&app, &headers, Some(ix.id)).await
+    match load(&app, &id, &headers).await {
+        Ok(ix) => crate::register::begin(&app, &headers, Some(ix.id)).await,
+        Err(r) => *r,
+    }
 }
 
 /// The account `account_id` was just registered in a registration started from interaction
