@@ -192,8 +192,7 @@ type Mailer = lettre::AsyncSmtpTransport<lettre::Tokio1Executor>;
 
 /// Sends notifications through whatever is configured.
 pub struct Notifier {
-    smtp: Option<(Mailer, lettre::message::Mailbox)>,
-    sms: Option<(reqwest::Client, SmsSettings)>,
+    transports: Transports,
     /// The development outbox, if enabled.
     pub outbox: Option<Arc<Outbox>>,
     /// Deliveries under way after their answer ([`Notifier::send_detached`]), waited for at
@@ -206,8 +205,8 @@ pub struct Notifier {
 impl std::fmt::Debug for Notifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Notifier")
-            .field("smtp", &self.smtp.is_some())
-            .field("sms", &self.sms.is_some())
+            .field("smtp", &self.transports.smtp.is_some())
+            .field("sms", &self.transports.sms.is_some())
             .field("outbox", &self.outbox.is_some())
             .finish()
     }
@@ -246,8 +245,7 @@ impl Notifier {
             }
         };
         Ok(Notifier {
-            smtp,
-            sms,
+            transports: Transports { smtp, sms },
             outbox: outbox.map(Arc::new),
             background: tokio_util::task::TaskTracker::new(),
             retry: RetryPolicy::default(),
@@ -264,8 +262,8 @@ impl Notifier {
     pub fn can_send(&self, to: &Recipient) -> bool {
         self.outbox.is_some()
             || match to {
-                Recipient::Email(_) => self.smtp.is_some(),
-                Recipient::Sms(_) => self.sms.is_some(),
+                Recipient::Email(_) => self.transports.smtp.is_some(),
+                Recipient::Sms(_) => self.transports.sms.is_some(),
             }
     }
 
@@ -288,21 +286,12 @@ impl Notifier {
         if let Some(o) = &self.outbox {
             o.put(now, &m)?;
         }
-        let email = self.smtp.clone();
-        let sms = self.sms.clone();
+        let transports = self.transports.clone();
         self.background.spawn(async move {
             let mut waits = RETRY_AFTER.iter();
             loop {
-                let sent = match &m.to {
-                    Recipient::Email(addr) => match &email {
-                        Some((mailer, from)) => send_email(mailer, from, addr, &m).await,
-                        None => Ok(()),
-                    },
-                    Recipient::Sms(phone) => match &sms {
-                        Some((client, s)) => send_sms(client, s, phone, &m.text).await,
-                        None => Ok(()),
-                    },
-                };
+                // Only the outbox serves the channel: it has the message.
+                let sent = transports.deliver(&m).await.unwrap_or(Ok(()));
                 match (sent, waits.next()) {
                     (Ok(()), _) => break,
                     (Err(e @ NotifyError::Transport(_)), Some(wait)) => {
@@ -336,17 +325,7 @@ impl Notifier {
 
     /// Sends `m` through its channel's transport only (the outbox has it already).
     async fn transport(&self, m: &Message) -> Result<(), NotifyError> {
-        let sent = match &m.to {
-            Recipient::Email(addr) => match &self.smtp {
-                Some((mailer, from)) => Some(send_email(mailer, from, addr, m).await),
-                None => None,
-            },
-            Recipient::Sms(phone) => match &self.sms {
-                Some((client, s)) => Some(send_sms(client, s, phone, &m.text).await),
-                None => None,
-            },
-        };
-        match sent {
+        match self.transports.deliver(m).await {
             Some(Err(e)) => {
                 tracing::error!(kind = %m.kind, error = %e, "notification not sent");
                 Err(e)
@@ -357,6 +336,29 @@ impl Notifier {
                 Recipient::Email(_) => "e-mail",
                 Recipient::Sms(_) => "SMS",
             })),
+        }
+    }
+}
+
+/// The mail and SMS transports, cheap to clone onto a delivery's own task.
+#[derive(Clone)]
+struct Transports {
+    smtp: Option<(Mailer, lettre::message::Mailbox)>,
+    sms: Option<(reqwest::Client, SmsSettings)>,
+}
+
+impl Transports {
+    /// Delivers `m` through its channel's transport; `None` when no transport serves it.
+    async fn deliver(&self, m: &Message) -> Option<Result<(), NotifyError>> {
+        match &m.to {
+            Recipient::Email(addr) => match &self.smtp {
+                Some((mailer, from)) => Some(send_email(mailer, from, addr, m).await),
+                None => None,
+            },
+            Recipient::Sms(phone) => match &self.sms {
+                Some((client, s)) => Some(send_sms(client, s, phone, &m.text).await),
+                None => None,
+            },
         }
     }
 }
@@ -493,23 +495,27 @@ pub async fn tell(
             Default::default()
         }
     };
-    tell_as(app, a, kind, lang, &settings).await;
+    tell_as(app, a, kind, lang, &settings);
 }
 
-/// [`tell`] with the account's notification settings already read.
-pub async fn tell_as(
+/// [`tell`] with the account's notification settings already read. The request does not
+/// wait for the mail server or SMS gateway ([`notice_detached`]).
+pub fn tell_as(
     app: &crate::app::App,
     a: &crate::store::Account,
     kind: &str,
     lang: crate::i18n::Lang,
     settings: &crate::store::notifications::NotificationSettings,
 ) {
-    tell_with(&app.notifier, &app.db, a, kind, lang, settings, app.now()).await;
+    let now = app.now();
+    for to in recipients(a, kind, settings) {
+        notice_detached(&app.notifier, &app.db, to, kind, lang, now);
+    }
 }
 
-/// [`tell_as`] through `notifier`, outside a running server (the command line); a notice
-/// that failed for a reason that may pass is queued in `db` for a running server to try
-/// again.
+/// [`tell_as`] through `notifier`, outside a running server (the command line), waiting for
+/// the deliveries; a notice that failed for a reason that may pass is queued in `db` for a
+/// running server to try again.
 pub async fn tell_with(
     notifier: &Notifier,
     db: &crate::store::Db,
@@ -520,18 +526,15 @@ pub async fn tell_with(
     now: i64,
 ) {
     for to in recipients(a, kind, settings) {
-        notice(notifier, db, to, kind, lang, now).await;
+        notice_detached(notifier, db, to, kind, lang, now);
     }
+    notifier.finish_detached().await;
 }
 
-/// Sends one notice of `kind` to `to`, best effort.
-pub async fn send_notice(
-    app: &crate::app::App,
-    to: Recipient,
-    kind: &str,
-    lang: crate::i18n::Lang,
-) {
-    notice(&app.notifier, &app.db, to, kind, lang, app.now()).await;
+/// Sends one notice of `kind` to `to`, best effort, without waiting for the transport
+/// ([`notice_detached`]).
+pub fn send_notice(app: &crate::app::App, to: Recipient, kind: &str, lang: crate::i18n::Lang) {
+    notice_detached(&app.notifier, &app.db, to, kind, lang, app.now());
 }
 
 fn notice_message(to: Recipient, kind: &str, lang: crate::i18n::Lang) -> Message {
@@ -543,9 +546,13 @@ fn notice_message(to: Recipient, kind: &str, lang: crate::i18n::Lang) -> Message
     }
 }
 
-/// Sends a notice; one that failed for a reason that may pass is queued in `db` to be tried
-/// again.
-async fn notice(
+/// Sends a notice from a task of its own: a sign-in from a new browser, a password change or
+/// a contact change answers without waiting for an SMTP or gateway round trip (up to the
+/// transports' 20 s timeout when the server hangs, on every such request). The development
+/// outbox gets the message at once; a delivery that fails for a reason that may pass is
+/// queued in `db` for [`spawn_retries`]. Shutdown waits for the deliveries under way
+/// ([`crate::app::App::finish_background`]; the command line, [`tell_with`]).
+fn notice_detached(
     notifier: &Notifier,
     db: &crate::store::Db,
     to: Recipient,
@@ -553,17 +560,54 @@ async fn notice(
     lang: crate::i18n::Lang,
     now: i64,
 ) {
+    if !notifier.can_send(&to) {
+        // As [`Notifier::send`] refuses it: nothing could ever deliver it, so nothing is queued.
+        return;
+    }
     let m = notice_message(to, kind, lang);
-    if let Err(NotifyError::Transport(_)) = notifier.send(&m, now).await {
-        let next = now.saturating_add(notifier.retry.delay_after(1));
-        let queued = db
-            .pending_notices()
-            .add(&m.to, kind, lang.tag(), 1, next, now)
-            .await;
-        match queued {
-            Ok(()) => tracing::info!(kind, retry_at = next, "notice queued to be tried again"),
-            Err(e) => tracing::error!(kind, error = %e, "a failed notice could not be queued"),
+    // As in [`Notifier::send`], a message the outbox could not keep goes no further.
+    let kept = match &notifier.outbox {
+        Some(o) => o.put(now, &m),
+        None => Ok(()),
+    };
+    let transports = notifier.transports.clone();
+    let retry = notifier.retry;
+    let db = db.clone();
+    let kind = kind.to_owned();
+    notifier.background.spawn(async move {
+        let sent = match kept {
+            // No transport serves the channel: `can_send` says the outbox then does.
+            Ok(()) => transports.deliver(&m).await.unwrap_or(Ok(())),
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(()) => {}
+            Err(e @ NotifyError::Transport(_)) => {
+                tracing::error!(kind, error = %e, "notification not sent");
+                queue(&retry, &db, &m.to, &kind, lang, now).await;
+            }
+            Err(e) => tracing::error!(kind, error = %e, "notification not sent"),
         }
+    });
+}
+
+/// Queues a notice that failed for a reason that may pass, to be tried again.
+async fn queue(
+    retry: &RetryPolicy,
+    db: &crate::store::Db,
+    to: &Recipient,
+    kind: &str,
+    lang: crate::i18n::Lang,
+    now: i64,
+) {
+    let next = now.saturating_add(retry.delay_after(1));
+    match db
+        .pending_notices()
+        .add(to, kind, lang.tag(), 1, next, now)
+        .await
+    {
+        Ok(()) => tracing::info!(kind, retry_at = next, "notice queued to be tried again"),
+        Err(e) => tracing::error!(kind, error = %e, "a failed notice could not be queued"),
     }
 }
 

@@ -316,7 +316,7 @@ async fn apply(
             ContactKind::Email => Recipient::Email(old.to_owned()),
             ContactKind::Phone => Recipient::Sms(old.to_owned()),
         };
-        crate::notify::send_notice(app, to, "contact_changed", lang).await;
+        crate::notify::send_notice(app, to, "contact_changed", lang);
     }
     if let Some(now) = accounts.get(&a.id).await? {
         crate::notify::tell(app, &now, "contact_changed", lang).await;

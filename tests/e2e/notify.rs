@@ -335,3 +335,50 @@ async fn a_notice_that_could_not_go_out_is_tried_again(store: Store) {
     );
     assert_eq!(queue.due(t + 99, 10).await.unwrap(), vec![]);
 }
+
+on_both_store_kinds!(a_sign_in_does_not_wait_for_the_new_device_notice);
+
+/// A sign-in from a new browser comes back to the service while the SMS gateway still holds
+/// its notice: a slow or hanging gateway (or mail server) does not hold up sign-ins. The
+/// notice goes out once the gateway answers, and nothing is left queued.
+async fn a_sign_in_does_not_wait_for_the_new_device_notice(store: Store) {
+    let g = HeldGateway::start().await;
+    let url = g.url.clone();
+    let Some(app) = spawn_configured(store, |c| c.notify.sms_url = Some(url)).await else {
+        return;
+    };
+    app.user_with("alice", "correct horse battery", |a| {
+        a.email = None;
+        a.phone_verified = true;
+    })
+    .await;
+    let rp = app.confidential().await;
+    sign_in(&app, &rp, &Browser::new(), "alice", "correct horse battery").await;
+    // A second browser is news. Were the sign-in waiting for the gateway, which answers
+    // only when released below, it would not come back at all (or after the transport's
+    // 20 s timeout).
+    let second = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        sign_in(&app, &rp, &Browser::new(), "alice", "correct horse battery"),
+    )
+    .await
+    .expect("the sign-in came back while the gateway held its notice");
+    assert!(second["id_token"].is_string(), "{second}");
+    g.received(1).await;
+    assert_eq!(g.answered.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let seen = g.seen.lock().unwrap().clone();
+    assert_eq!(seen[0]["to"], "+79990001122");
+    let texts = [idp::i18n::Lang::Ru, idp::i18n::Lang::En].map(|l| l.t("new_device_text"));
+    assert!(texts.iter().any(|t| seen[0]["text"] == *t), "{seen:?}");
+    g.release.notify_one();
+    let answered = g.answered.clone();
+    eventually("the gateway answers", move || {
+        let answered = answered.clone();
+        async move { answered.load(std::sync::atomic::Ordering::SeqCst) == 1 }
+    })
+    .await;
+    // Delivered: nothing is queued to be tried again.
+    let queue = app.app.db.pending_notices();
+    assert!(queue.due(i64::MAX, 10).await.unwrap().is_empty());
+    assert_eq!(g.seen.lock().unwrap().len(), 1, "sent once");
+}

@@ -464,7 +464,7 @@ async fn remember_sign_in(
     let session = sign_in.session.map(|row| (row, expires));
     match app.db.history().record(&account.id, &event, session).await {
         Ok(seen) if seen.before && !seen.here => {
-            crate::notify::tell_as(app, account, "new_device", lang, &seen.notices).await;
+            crate::notify::tell_as(app, account, "new_device", lang, &seen.notices);
         }
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "sign-in not recorded"),
