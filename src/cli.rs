@@ -133,6 +133,10 @@ pub struct UpdateClient {
     /// Sign this client's ID Tokens with ALG, or `default` for keys.alg.
     #[arg(long = "id-token-alg", value_name = "ALG")]
     pub id_token_alg: Option<String>,
+    /// Answer this client's UserInfo requests with a JWT signed with ALG, or `none` for
+    /// plain JSON.
+    #[arg(long = "userinfo-alg", value_name = "ALG")]
+    pub userinfo_alg: Option<String>,
     /// Every sign-in needs a second factor: true or false.
     #[arg(long, value_name = "BOOL")]
     pub require_mfa: Option<bool>,
@@ -215,6 +219,11 @@ pub struct AddClient {
     /// RS256, one of keys.alg and keys.extra_algs. Default: keys.alg.
     #[arg(long = "id-token-alg", value_name = "ALG")]
     pub id_token_alg: Option<String>,
+    /// Answer this client's UserInfo requests with a JWT signed with ALG
+    /// (`userinfo_signed_response_alg`, OpenID Connect Core 1.0 §5.3.2): ES256 or RS256, one
+    /// of keys.alg and keys.extra_algs. Default: plain JSON.
+    #[arg(long = "userinfo-alg", value_name = "ALG")]
+    pub userinfo_alg: Option<String>,
     /// Every sign-in for this client needs a second factor (accounts without one are told
     /// to add one; `unmet_authentication_requirements`).
     #[arg(long)]
@@ -380,7 +389,10 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 _ => bail!("--jwks and --jwks-uri are only for --auth-method private_key_jwt"),
             };
             if let Some(alg) = &a.id_token_alg {
-                check_id_token_alg(c, alg)?;
+                check_alg(c, "--id-token-alg", alg)?;
+            }
+            if let Some(alg) = &a.userinfo_alg {
+                check_alg(c, "--userinfo-alg", alg)?;
             }
             if let Some(l) = &a.min_level {
                 check_level(l)?;
@@ -410,6 +422,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 jwks,
                 jwks_uri,
                 id_token_signed_response_alg: a.id_token_alg.clone(),
+                userinfo_signed_response_alg: a.userinfo_alg.clone(),
                 require_mfa: a.require_mfa,
                 min_level: a.min_level.clone(),
                 require_pushed_authorization_requests: a.require_par,
@@ -432,6 +445,8 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                     "grant_types": new.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
                     "scope": new.scope,
                     "jwks_uri": new.jwks_uri,
+                    "id_token_signed_response_alg": new.id_token_signed_response_alg,
+                    "userinfo_signed_response_alg": new.userinfo_signed_response_alg,
                     "require_mfa": new.require_mfa,
                     "min_level": new.min_level,
                     "require_pushed_authorization_requests": new.require_pushed_authorization_requests,
@@ -580,8 +595,9 @@ fn check_shape(
     Ok(())
 }
 
-/// `--id-token-alg` must be one the provider keeps a key for.
-fn check_id_token_alg(c: &Config, alg: &str) -> anyhow::Result<()> {
+/// `--id-token-alg` and `--userinfo-alg` (named `flag`) must be one the provider keeps a
+/// key for.
+fn check_alg(c: &Config, flag: &str, alg: &str) -> anyhow::Result<()> {
     let offered: Vec<&str> = crate::key_policy(c)
         .algs()
         .iter()
@@ -589,7 +605,7 @@ fn check_id_token_alg(c: &Config, alg: &str) -> anyhow::Result<()> {
         .collect();
     if !offered.contains(&alg) {
         bail!(
-            "--id-token-alg {alg}: this provider signs with {} (keys.alg, keys.extra_algs)",
+            "{flag} {alg}: this provider signs with {} (keys.alg, keys.extra_algs)",
             offered.join(", ")
         );
     }
@@ -637,14 +653,24 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         None => old.auth_method,
     };
     check_shape(method, &grants, &redirect_uris, &post_logout_redirect_uris)?;
-    let id_token_alg = match u.id_token_alg.as_deref() {
-        None => old.id_token_signed_response_alg.clone(),
-        Some("default") => None,
-        Some(alg) => {
-            check_id_token_alg(c, alg)?;
-            Some(alg.to_owned())
-        }
+    // An algorithm option: absent keeps the old one, its reset word clears it.
+    let alg = |given: Option<&str>, reset: &str, flag: &str, old: &Option<String>| match given {
+        None => Ok(old.clone()),
+        Some(a) if a == reset => Ok(None),
+        Some(a) => check_alg(c, flag, a).map(|()| Some(a.to_owned())),
     };
+    let id_token_alg = alg(
+        u.id_token_alg.as_deref(),
+        "default",
+        "--id-token-alg",
+        &old.id_token_signed_response_alg,
+    )?;
+    let userinfo_alg = alg(
+        u.userinfo_alg.as_deref(),
+        "none",
+        "--userinfo-alg",
+        &old.userinfo_signed_response_alg,
+    )?;
     let min_level = match u.min_level.as_deref() {
         None => old.min_level.clone(),
         Some("any") => None,
@@ -710,6 +736,7 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         jwks,
         jwks_uri,
         id_token_signed_response_alg: id_token_alg,
+        userinfo_signed_response_alg: userinfo_alg,
         require_mfa: u.require_mfa.unwrap_or(old.require_mfa),
         min_level,
         require_pushed_authorization_requests: u
@@ -744,6 +771,10 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         (
             "id_token_signed_response_alg",
             old.id_token_signed_response_alg != changed.id_token_signed_response_alg,
+        ),
+        (
+            "userinfo_signed_response_alg",
+            old.userinfo_signed_response_alg != changed.userinfo_signed_response_alg,
         ),
         ("require_mfa", old.require_mfa != changed.require_mfa),
         ("min_level", old.min_level != changed.min_level),

@@ -92,7 +92,8 @@ writeFileSync(process.argv[1], JSON.stringify({ kty, crv, x, y, d, kid }))
 writeFileSync(process.argv[2], JSON.stringify({ keys: [{ kty, crv, x, y, kid, alg: "ES256", use: "sig" }] }))
 ' "$WORK/jar-key.json" "$WORK/jar-jwks.json" || die "making the request-object key failed"
 JAR_JSON="$("$BIN" clients add --data-dir "$DATA" --name interop-jar --redirect-uri "$REDIRECT_URI" \
-  --auth-method private_key_jwt --jwks "$WORK/jar-jwks.json" --json)" || die "vhod clients add (private_key_jwt) failed"
+  --auth-method private_key_jwt --jwks "$WORK/jar-jwks.json" --userinfo-alg ES256 --json)" \
+  || die "vhod clients add (private_key_jwt) failed"
 JAR_CLIENT_ID="$(printf '%s' "$JAR_JSON" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')" \
   || die "cannot parse client JSON: $JAR_JSON"
 printf '%s\n' "$PASSWORD" | "$BIN" users add --data-dir "$DATA" --login "$LOGIN" --password-stdin \

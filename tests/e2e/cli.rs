@@ -618,6 +618,7 @@ async fn clients_update_changes_a_client_in_a_running_server() {
         ),
         (vec!["--grant-type", "password"], "--grant-type"),
         (vec!["--id-token-alg", "HS256"], "--id-token-alg"),
+        (vec!["--userinfo-alg", "HS256"], "--userinfo-alg"),
         (vec!["--require-par", "maybe"], "--require-par"),
     ] {
         let mut all = vec!["clients", "update", id.as_str()];
@@ -1040,6 +1041,37 @@ fn a_back_channel_logout_uri_is_checked_listed_and_changed() {
         "https://rp.example/bc"
     );
     let changed = serde_json::json!(["backchannel_logout_uri"]);
+    assert_eq!(changes_of(&trail), [changed.clone(), changed]);
+}
+
+/// `clients add|update --userinfo-alg`: only an algorithm the provider keeps a key for;
+/// listed, changed, cleared with `none`, and audited by name.
+#[test]
+fn a_userinfo_signing_alg_is_checked_listed_and_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let flag = "--userinfo-alg";
+    let add = with(&ADD_CLIENT, &["--json"]);
+    for bad in ["HS256", "PS256", "none"] {
+        refused(dir.path(), &with(&add, &[flag, bad]), "ES256, RS256");
+    }
+    let (id, _) = add_client(dir.path(), &[flag, "RS256"]);
+    let alg = |dir: &std::path::Path| listed(dir, &id)["userinfo_signed_response_alg"].clone();
+    assert_eq!(alg(dir.path()), "RS256");
+    let update = ["clients", "update", &id];
+    refused(
+        dir.path(),
+        &with(&update, &[flag, "EdDSA"]),
+        "--userinfo-alg",
+    );
+    assert_eq!(alg(dir.path()), "RS256", "a refused change changes nothing");
+    for (to, listed_as) in [("ES256", Value::from("ES256")), ("none", Value::Null)] {
+        let (ok, _, err) = run(dir.path(), &with(&update, &[flag, to]), None);
+        assert!(ok, "{err}");
+        assert_eq!(alg(dir.path()), listed_as);
+    }
+    let (trail, _) = audit_of(dir.path(), &id);
+    assert_eq!(trail[0]["details"]["userinfo_signed_response_alg"], "RS256");
+    let changed = serde_json::json!(["userinfo_signed_response_alg"]);
     assert_eq!(changes_of(&trail), [changed.clone(), changed]);
 }
 

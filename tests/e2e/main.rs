@@ -45,6 +45,7 @@ mod store_pool;
 mod tls;
 mod tokens;
 mod two_nodes;
+mod userinfo_jwt;
 mod validation;
 mod validation_cli;
 mod webhooks;

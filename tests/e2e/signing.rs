@@ -36,6 +36,7 @@ pub(crate) async fn api_client(app: &TestApp, name: &str, scope: &[&str]) -> (St
         jwks: None,
         jwks_uri: None,
         id_token_signed_response_alg: None,
+        userinfo_signed_response_alg: None,
         require_mfa: false,
         min_level: None,
         require_pushed_authorization_requests: false,

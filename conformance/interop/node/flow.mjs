@@ -5,7 +5,8 @@
 // -> userinfo with the refreshed access token -> the replay also revoked the grant -> a pushed
 // request -> DPoP-bound tokens (code bound by dpop_jkt, userinfo and refresh with proofs; with
 // INTEROP_DPOP_NONCE=required, vhod requires its nonces and the library's retry is checked) ->
-// a private_key_jwt client's signed Request Objects (RFC 9101), sent by value and pushed.
+// a private_key_jwt client's signed Request Objects (RFC 9101), sent by value and pushed ->
+// that client's signed UserInfo Response (it registered userinfo_signed_response_alg ES256).
 //
 // The browser is emulated with plain fetch (manual redirects, a tiny path-aware cookie jar);
 // everything an RP does is done by openid-client itself.
@@ -382,7 +383,7 @@ async function main() {
   const jarConfig = await client.discovery(
     issuer,
     env('INTEROP_JAR_CLIENT_ID'),
-    { redirect_uris: [redirectUri], response_types: ['code'] },
+    { redirect_uris: [redirectUri], response_types: ['code'], userinfo_signed_response_alg: 'ES256' },
     client.PrivateKeyJwt(jarKey),
     { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] },
   )
@@ -396,6 +397,17 @@ async function main() {
   check([...jarParUrl.searchParams.keys()].sort().join(' ') === 'client_id request_uri',
     `the pushed Request Object's URL carries more than client_id and request_uri: ${jarParUrl.href}`)
   check(jarParTokens.claims().sub === claims.sub, 'pushed Request Object: ID token for another subject')
+
+  // 12. A signed UserInfo Response (OIDC Core §5.3.2): the same client registered with
+  //     userinfo_signed_response_alg ES256; openid-client requires application/jwt and checks
+  //     the signature against vhod's JWKS, iss and aud.
+  step = 'signed userinfo'
+  check((meta.userinfo_signing_alg_values_supported || []).includes('ES256'),
+    'discovery lists no ES256 in userinfo_signing_alg_values_supported')
+  const signedUi = await client.fetchUserInfo(jarConfig, jarTokens.access_token, claims.sub)
+  check(signedUi.sub === claims.sub, 'signed userinfo: another subject')
+  check(signedUi.aud === env('INTEROP_JAR_CLIENT_ID'), `signed userinfo: aud ${JSON.stringify(signedUi.aud)}`)
+  check(signedUi.email === 'alice@example.com', `signed userinfo without email: ${JSON.stringify(signedUi)}`)
 
   console.log(`interop ${LIB}: ok`)
 }

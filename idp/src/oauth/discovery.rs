@@ -34,6 +34,7 @@ pub fn document(app: &App) -> Value {
         "grant_types_supported": GrantType::ALL.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": app.keys.algs().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "userinfo_signing_alg_values_supported": app.keys.algs().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": auth,
         "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
         "introspection_endpoint_auth_methods_supported": confidential,

@@ -141,11 +141,18 @@ impl std::fmt::Debug for Issued {
 /// The key that signs `client`'s ID Tokens: the one of its registered
 /// `id_token_signed_response_alg`, else the primary key.
 pub fn id_token_signer(app: &App, client: &Client) -> Arc<keys::SigningKey> {
-    let wanted = client
-        .id_token_signed_response_alg
-        .as_deref()
-        .and_then(|a| a.parse::<keys::Alg>().ok());
-    match wanted {
+    signer_of(
+        app,
+        client,
+        client.id_token_signed_response_alg.as_deref(),
+        "id_token_signed_response_alg",
+    )
+}
+
+/// The current key of `alg` (a client's registered algorithm, named `field`), else the
+/// primary key.
+fn signer_of(app: &App, client: &Client, alg: Option<&str>, field: &str) -> Arc<keys::SigningKey> {
+    match alg.and_then(|a| a.parse::<keys::Alg>().ok()) {
         None => app.keys.signer(),
         Some(alg) => app.keys.signer_for(alg).unwrap_or_else(|| {
             // Registration checks the alg against the configuration; this happens only if
@@ -153,11 +160,29 @@ pub fn id_token_signer(app: &App, client: &Client) -> Arc<keys::SigningKey> {
             tracing::error!(
                 client_id = %client.id,
                 alg = alg.as_str(),
-                "no signing key for the client's id_token_signed_response_alg; using the primary key"
+                field,
+                "no signing key for the client's algorithm; using the primary key"
             );
             app.keys.signer()
         }),
     }
+}
+
+/// The UserInfo Response as a JWT (OpenID Connect Core 1.0 §5.3.2) for a client registered
+/// with `userinfo_signed_response_alg` `alg`: the claims with `iss`, `aud` (the client) and
+/// `iat`, signed with the current key of that algorithm.
+pub fn userinfo_jwt(
+    app: &App,
+    client: &Client,
+    alg: &str,
+    claims: Map<String, Value>,
+) -> Result<String, OAuthError> {
+    let key = signer_of(app, client, Some(alg), "userinfo_signed_response_alg");
+    let mut c = claims;
+    c.insert("iss".into(), app.settings.issuer.clone().into());
+    c.insert("aud".into(), client.id.as_str().into());
+    c.insert("iat".into(), app.now().into());
+    Ok(keys::sign_jwt(&key, Some("JWT"), &c)?)
 }
 
 /// Signs an ID token for `client` with the standard claims plus `extra` (user claims,

@@ -71,14 +71,42 @@ async fn respond(
     token: Result<Presented, OAuthError>,
 ) -> Response {
     let dpop = token.as_ref().is_ok_and(|t| t.dpop);
-    let resp = match claims(app, headers, method, token).await {
-        Ok(v) => crate::http::json_no_store(&v),
+    let answer = match claims(app, headers, method, token).await {
+        Ok((claims, client_id)) => answer(app, &client_id, claims).await,
+        Err(e) => Err(e),
+    };
+    let resp = match answer {
+        Ok(r) => r,
         Err(mut e) => {
             e.dpop_challenge |= dpop;
             e.into_response()
         }
     };
     crate::oauth::dpop::with_nonce(app, headers, resp)
+}
+
+/// The claims as the token's client asked for them at registration: plain JSON, or a JWT
+/// signed with its `userinfo_signed_response_alg` (OpenID Connect Core 1.0 §5.3.2).
+async fn answer(
+    app: &App,
+    client_id: &str,
+    claims: serde_json::Map<String, serde_json::Value>,
+) -> Result<Response, OAuthError> {
+    let Some(client) = app.client(client_id).await? else {
+        return Err(OAuthError::invalid_token("the client no longer exists"));
+    };
+    let Some(alg) = client.userinfo_signed_response_alg.as_deref() else {
+        return Ok(crate::http::json_no_store(&claims));
+    };
+    let jwt = crate::oauth::tokens::userinfo_jwt(app, &client, alg, claims)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/jwt"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        jwt,
+    )
+        .into_response())
 }
 
 /// Checks that a token is presented as its binding demands (RFC 9449 §7.1–7.2).
@@ -120,12 +148,13 @@ async fn check_binding(
     }
 }
 
+/// The claims the token releases, and its client.
 async fn claims(
     app: &App,
     headers: &HeaderMap,
     method: &str,
     token: Result<Presented, OAuthError>,
-) -> Result<serde_json::Value, OAuthError> {
+) -> Result<(serde_json::Map<String, serde_json::Value>, String), OAuthError> {
     let token = token?;
     let claims = verify_access_token_claims(app, &token.token).await?;
     check_binding(app, headers, method, &token, &claims).await?;
@@ -167,5 +196,11 @@ async fn claims(
     let requested = claim_names(claims_request.as_ref(), Some("userinfo"));
     let mut out = crate::oauth::claims::for_account(&account, &scopes, &requested);
     out.insert("sub".into(), account.id.into());
-    Ok(serde_json::Value::Object(out))
+    let client_id = at
+        .claims
+        .get("client_id")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    Ok((out, client_id))
 }
