@@ -21,6 +21,7 @@ mod dpop;
 mod factors;
 mod id_token_alg;
 mod identity;
+mod introspection_jwt;
 mod jwks_uri;
 mod logout;
 mod mfa;

@@ -1,4 +1,5 @@
-//! Token introspection (RFC 7662).
+//! Token introspection (RFC 7662), answered as JSON or, to a caller that accepts
+//! `application/token-introspection+jwt`, as a signed JWT (RFC 9701).
 //!
 //! Rules: the caller authenticates as a confidential client; an unknown, expired or
 //! revoked token is `{"active": false}` and nothing more; refresh tokens are only revealed
@@ -16,15 +17,78 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+/// The media type (and, after `application/`, the JWT `typ`) of a signed answer (RFC 9701 §4).
+const JWT_MEDIA_TYPE: &str = "application/token-introspection+jwt";
+
 /// `POST /introspect`.
 pub async fn introspect(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match handle(&app, &headers, &body).await {
-        Ok(v) => crate::http::json_no_store(&v),
+        Ok((v, caller)) if wants_jwt(&headers) => signed(&app, &caller, v),
+        Ok((v, _)) => crate::http::json_no_store(&v),
         Err(e) => e.into_response(),
     }
 }
 
-async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, OAuthError> {
+/// Whether the caller accepts the signed answer (RFC 9701 §4), not refused with `q=0`.
+fn wants_jwt(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            parts
+                .next()
+                .is_some_and(|t| t.eq_ignore_ascii_case(JWT_MEDIA_TYPE))
+                && !parts.any(|p| {
+                    p.split_once('=').is_some_and(|(k, v)| {
+                        k.trim().eq_ignore_ascii_case("q")
+                            && v.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+                    })
+                })
+        })
+}
+
+/// The key that signs introspection answers: RS256, the default of RFC 9701 §6
+/// `introspection_signed_response_alg`, when the provider keeps an RS256 key (it does by
+/// default, `keys.extra_algs`); else the primary key.
+pub fn signer(app: &App) -> std::sync::Arc<keys::SigningKey> {
+    app.keys
+        .signer_for(keys::Alg::RS256)
+        .unwrap_or_else(|| app.keys.signer())
+}
+
+/// The answer as a JWT (RFC 9701 §5): `iss`, `aud` (the resource server that asked), `iat`,
+/// and the RFC 7662 answer, unchanged, as `token_introspection`; `typ`
+/// `token-introspection+jwt`, so that it cannot pass for an access or ID Token.
+fn signed(app: &App, caller: &str, answer: Value) -> Response {
+    let claims = json!({
+        "iss": app.settings.issuer,
+        "aud": caller,
+        "iat": app.now(),
+        "token_introspection": answer,
+    });
+    let typ = JWT_MEDIA_TYPE.trim_start_matches("application/");
+    match keys::sign_jwt(&signer(app), Some(typ), &claims) {
+        Ok(jwt) => (
+            [
+                (axum::http::header::CONTENT_TYPE, JWT_MEDIA_TYPE),
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+            ],
+            jwt,
+        )
+            .into_response(),
+        Err(e) => OAuthError::from(e).into_response(),
+    }
+}
+
+/// The RFC 7662 answer, and the id of the client that asked.
+async fn handle(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Value, String), OAuthError> {
     let p = Params::parse(body);
     p.check_well_formed()?;
     let client = client_auth::authenticate(app, headers, &p).await?;
@@ -33,6 +97,11 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, OA
             "public clients cannot introspect tokens",
         ));
     }
+    Ok((answer(app, &p, &client).await?, client.id.clone()))
+}
+
+/// What `p`'s token is, as `client` may learn it.
+async fn answer(app: &App, p: &Params, client: &crate::store::Client) -> Result<Value, OAuthError> {
     let token = p.require("token")?;
     let hint = p.get("token_type_hint");
     if hint != Some("refresh_token") {

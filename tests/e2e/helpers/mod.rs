@@ -818,6 +818,15 @@ pub async fn get_bearer_json(url: &str, token: &str) -> serde_json::Value {
 /// Checks a JWS of vhod's (ES256) against its `/jwks` with openidconnect's verifier; returns
 /// its header and claims.
 pub async fn verify_with_jwks(app: &TestApp, jws: &str) -> (serde_json::Value, serde_json::Value) {
+    verify_with_jwks_as(app, jws, "ES256").await
+}
+
+/// [`verify_with_jwks`] for a JWS that must be signed with `alg` (ES256 or RS256).
+pub async fn verify_with_jwks_as(
+    app: &TestApp,
+    jws: &str,
+    alg: &str,
+) -> (serde_json::Value, serde_json::Value) {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
     use base64::Engine;
     use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
@@ -829,18 +838,19 @@ pub async fn verify_with_jwks(app: &TestApp, jws: &str) -> (serde_json::Value, s
     let part =
         |s: &str| -> serde_json::Value { serde_json::from_slice(&B64.decode(s).unwrap()).unwrap() };
     let (header, claims) = (part(h), part(p));
-    assert_eq!(header["alg"], "ES256", "{header}");
+    assert_eq!(header["alg"], alg, "{header}");
     let kid = header["kid"].as_str().unwrap();
     let key = jwks
         .keys()
         .iter()
         .find(|k| k.key_id().map(|k| k.as_str()) == Some(kid))
         .expect("the kid is in /jwks");
-    key.verify_signature(
-        &CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-        input.as_bytes(),
-        &B64.decode(sig).unwrap(),
-    )
-    .expect("the signature verifies with the published key");
+    let alg = match alg {
+        "ES256" => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        "RS256" => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        other => panic!("no verifier here for {other}"),
+    };
+    key.verify_signature(&alg, input.as_bytes(), &B64.decode(sig).unwrap())
+        .expect("the signature verifies with the published key");
     (header, claims)
 }
