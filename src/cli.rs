@@ -137,6 +137,10 @@ pub struct UpdateClient {
     /// plain JSON.
     #[arg(long = "userinfo-alg", value_name = "ALG")]
     pub userinfo_alg: Option<String>,
+    /// Sign the introspection answers this client asks for as JWTs with ALG, or `default`
+    /// for RS256.
+    #[arg(long = "introspection-alg", value_name = "ALG")]
+    pub introspection_alg: Option<String>,
     /// Every sign-in needs a second factor: true or false.
     #[arg(long, value_name = "BOOL")]
     pub require_mfa: Option<bool>,
@@ -224,6 +228,12 @@ pub struct AddClient {
     /// of keys.alg and keys.extra_algs. Default: plain JSON.
     #[arg(long = "userinfo-alg", value_name = "ALG")]
     pub userinfo_alg: Option<String>,
+    /// Sign the introspection answers this client (a resource server) asks for as JWTs
+    /// (`Accept: application/token-introspection+jwt`, RFC 9701) with ALG
+    /// (`introspection_signed_response_alg`): ES256 or RS256, one of keys.alg and
+    /// keys.extra_algs. Default: RS256.
+    #[arg(long = "introspection-alg", value_name = "ALG")]
+    pub introspection_alg: Option<String>,
     /// Every sign-in for this client needs a second factor (accounts without one are told
     /// to add one; `unmet_authentication_requirements`).
     #[arg(long)]
@@ -394,6 +404,9 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
             if let Some(alg) = &a.userinfo_alg {
                 check_alg(c, "--userinfo-alg", alg)?;
             }
+            if let Some(alg) = &a.introspection_alg {
+                check_alg(c, "--introspection-alg", alg)?;
+            }
             if let Some(l) = &a.min_level {
                 check_level(l)?;
             }
@@ -423,6 +436,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 jwks_uri,
                 id_token_signed_response_alg: a.id_token_alg.clone(),
                 userinfo_signed_response_alg: a.userinfo_alg.clone(),
+                introspection_signed_response_alg: a.introspection_alg.clone(),
                 require_mfa: a.require_mfa,
                 min_level: a.min_level.clone(),
                 require_pushed_authorization_requests: a.require_par,
@@ -447,6 +461,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                     "jwks_uri": new.jwks_uri,
                     "id_token_signed_response_alg": new.id_token_signed_response_alg,
                     "userinfo_signed_response_alg": new.userinfo_signed_response_alg,
+                    "introspection_signed_response_alg": new.introspection_signed_response_alg,
                     "require_mfa": new.require_mfa,
                     "min_level": new.min_level,
                     "require_pushed_authorization_requests": new.require_pushed_authorization_requests,
@@ -671,6 +686,12 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         "--userinfo-alg",
         &old.userinfo_signed_response_alg,
     )?;
+    let introspection_alg = alg(
+        u.introspection_alg.as_deref(),
+        "default",
+        "--introspection-alg",
+        &old.introspection_signed_response_alg,
+    )?;
     let min_level = match u.min_level.as_deref() {
         None => old.min_level.clone(),
         Some("any") => None,
@@ -737,6 +758,7 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         jwks_uri,
         id_token_signed_response_alg: id_token_alg,
         userinfo_signed_response_alg: userinfo_alg,
+        introspection_signed_response_alg: introspection_alg,
         require_mfa: u.require_mfa.unwrap_or(old.require_mfa),
         min_level,
         require_pushed_authorization_requests: u
@@ -775,6 +797,10 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         (
             "userinfo_signed_response_alg",
             old.userinfo_signed_response_alg != changed.userinfo_signed_response_alg,
+        ),
+        (
+            "introspection_signed_response_alg",
+            old.introspection_signed_response_alg != changed.introspection_signed_response_alg,
         ),
         ("require_mfa", old.require_mfa != changed.require_mfa),
         ("min_level", old.min_level != changed.min_level),

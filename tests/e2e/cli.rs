@@ -619,6 +619,7 @@ async fn clients_update_changes_a_client_in_a_running_server() {
         (vec!["--grant-type", "password"], "--grant-type"),
         (vec!["--id-token-alg", "HS256"], "--id-token-alg"),
         (vec!["--userinfo-alg", "HS256"], "--userinfo-alg"),
+        (vec!["--introspection-alg", "HS256"], "--introspection-alg"),
         (vec!["--require-par", "maybe"], "--require-par"),
     ] {
         let mut all = vec!["clients", "update", id.as_str()];
@@ -1044,35 +1045,40 @@ fn a_back_channel_logout_uri_is_checked_listed_and_changed() {
     assert_eq!(changes_of(&trail), [changed.clone(), changed]);
 }
 
-/// `clients add|update --userinfo-alg`: only an algorithm the provider keeps a key for;
-/// listed, changed, cleared with `none`, and audited by name.
+/// `clients add|update --userinfo-alg` and `--introspection-alg`: only an algorithm the
+/// provider keeps a key for; listed, changed, cleared with the option's reset word, and
+/// audited by name.
 #[test]
-fn a_userinfo_signing_alg_is_checked_listed_and_changed() {
-    let dir = tempfile::tempdir().unwrap();
-    let flag = "--userinfo-alg";
-    let add = with(&ADD_CLIENT, &["--json"]);
-    for bad in ["HS256", "PS256", "none"] {
-        refused(dir.path(), &with(&add, &[flag, bad]), "ES256, RS256");
+fn response_signing_algs_are_checked_listed_and_changed() {
+    for (flag, field, reset) in [
+        ("--userinfo-alg", "userinfo_signed_response_alg", "none"),
+        (
+            "--introspection-alg",
+            "introspection_signed_response_alg",
+            "default",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let add = with(&ADD_CLIENT, &["--json"]);
+        for bad in ["HS256", "PS256", reset] {
+            refused(dir.path(), &with(&add, &[flag, bad]), "ES256, RS256");
+        }
+        let (id, _) = add_client(dir.path(), &[flag, "RS256"]);
+        let alg = |dir: &std::path::Path| listed(dir, &id)[field].clone();
+        assert_eq!(alg(dir.path()), "RS256");
+        let update = ["clients", "update", &id];
+        refused(dir.path(), &with(&update, &[flag, "EdDSA"]), flag);
+        assert_eq!(alg(dir.path()), "RS256", "a refused change changes nothing");
+        for (to, listed_as) in [("ES256", Value::from("ES256")), (reset, Value::Null)] {
+            let (ok, _, err) = run(dir.path(), &with(&update, &[flag, to]), None);
+            assert!(ok, "{err}");
+            assert_eq!(alg(dir.path()), listed_as, "{flag} {to}");
+        }
+        let (trail, _) = audit_of(dir.path(), &id);
+        assert_eq!(trail[0]["details"][field], "RS256");
+        let changed = serde_json::json!([field]);
+        assert_eq!(changes_of(&trail), [changed.clone(), changed]);
     }
-    let (id, _) = add_client(dir.path(), &[flag, "RS256"]);
-    let alg = |dir: &std::path::Path| listed(dir, &id)["userinfo_signed_response_alg"].clone();
-    assert_eq!(alg(dir.path()), "RS256");
-    let update = ["clients", "update", &id];
-    refused(
-        dir.path(),
-        &with(&update, &[flag, "EdDSA"]),
-        "--userinfo-alg",
-    );
-    assert_eq!(alg(dir.path()), "RS256", "a refused change changes nothing");
-    for (to, listed_as) in [("ES256", Value::from("ES256")), ("none", Value::Null)] {
-        let (ok, _, err) = run(dir.path(), &with(&update, &[flag, to]), None);
-        assert!(ok, "{err}");
-        assert_eq!(alg(dir.path()), listed_as);
-    }
-    let (trail, _) = audit_of(dir.path(), &id);
-    assert_eq!(trail[0]["details"]["userinfo_signed_response_alg"], "RS256");
-    let changed = serde_json::json!(["userinfo_signed_response_alg"]);
-    assert_eq!(changes_of(&trail), [changed.clone(), changed]);
 }
 
 /// `clients update --auth-method`: a client moves between methods in a running server; a

@@ -112,20 +112,46 @@ async fn a_resource_server_that_accepts_a_jwt_gets_a_signed_answer(app: TestApp)
 }
 
 /// With the provider's default keys (ES256 primary, RS256 beside it), the answer is signed
-/// with RS256, RFC 9701 §6's default.
+/// with RS256, RFC 9701 §6's default, or with the algorithm the resource server registered
+/// (`introspection_signed_response_alg`), back to RS256 when that is cleared.
 #[tokio::test]
-async fn the_signed_answer_is_rs256_when_the_provider_keeps_an_rs256_key() {
+async fn the_signed_answer_is_in_the_registered_alg_else_rs256() {
     let app = spawn_with_default_algs().await;
+    let meta = get_json(&app.url("/.well-known/openid-configuration")).await;
+    assert_eq!(
+        meta["introspection_signing_alg_values_supported"],
+        serde_json::json!(["ES256", "RS256"])
+    );
     app.user("alice", "correct horse battery").await;
     let rp = app.confidential().await;
     let t = sign_in(&app, &rp, &Browser::new(), "alice", "correct horse battery").await;
-    let claims = signed_answer(
-        &app,
-        introspect(&app, &rp, t["refresh_token"].as_str().unwrap(), Some(JWT)).await,
-        "RS256",
-    )
-    .await;
-    assert_eq!(claims["aud"], rp.id.as_str());
-    assert_eq!(claims["token_introspection"]["token_type"], "refresh_token");
-    assert_eq!(claims["token_introspection"]["active"], true);
+    let rt = t["refresh_token"].as_str().unwrap();
+    let clients = app.app.db.clients();
+    for (registered, alg) in [(None, "RS256"), (Some("ES256"), "ES256"), (None, "RS256")] {
+        let stored = clients.get(&rp.id).await.unwrap().unwrap();
+        let changed = idp::store::NewClient {
+            introspection_signed_response_alg: registered.map(str::to_owned),
+            ..stored.registration()
+        };
+        assert!(clients.update(&rp.id, &changed, None).await.unwrap());
+        // A running server reads a changed client within a second.
+        let mut claims = Value::Null;
+        for _ in 0..40 {
+            let r = introspect(&app, &rp, rt, Some(JWT)).await;
+            let jwt = r.text().await.unwrap();
+            let (h, ..) = keys::decode_unverified(&jwt).unwrap();
+            if h.alg == alg {
+                claims = verify_with_jwks_as(&app, &jwt, alg).await.1;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            claims["aud"],
+            rp.id.as_str(),
+            "{registered:?}: signed with {alg}"
+        );
+        assert_eq!(claims["token_introspection"]["token_type"], "refresh_token");
+        assert_eq!(claims["token_introspection"]["active"], true);
+    }
 }

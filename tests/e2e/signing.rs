@@ -37,6 +37,7 @@ pub(crate) async fn api_client(app: &TestApp, name: &str, scope: &[&str]) -> (St
         jwks_uri: None,
         id_token_signed_response_alg: None,
         userinfo_signed_response_alg: None,
+        introspection_signed_response_alg: None,
         require_mfa: false,
         min_level: None,
         require_pushed_authorization_requests: false,

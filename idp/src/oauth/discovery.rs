@@ -38,7 +38,7 @@ pub fn document(app: &App) -> Value {
         "token_endpoint_auth_methods_supported": auth,
         "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
         "introspection_endpoint_auth_methods_supported": confidential,
-        "introspection_signing_alg_values_supported": [crate::oauth::introspection::signer(app).alg().as_str()],
+        "introspection_signing_alg_values_supported": app.keys.algs().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "revocation_endpoint_auth_methods_supported": auth,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": crate::oauth::claims::supported(),

@@ -1,5 +1,6 @@
 //! Token introspection (RFC 7662), answered as JSON or, to a caller that accepts
-//! `application/token-introspection+jwt`, as a signed JWT (RFC 9701).
+//! `application/token-introspection+jwt`, as a JWT signed with the algorithm it registered
+//! (`introspection_signed_response_alg`), RS256 by default (RFC 9701).
 //!
 //! Rules: the caller authenticates as a confidential client; an unknown, expired or
 //! revoked token is `{"active": false}` and nothing more; refresh tokens are only revealed
@@ -50,27 +51,37 @@ fn wants_jwt(headers: &HeaderMap) -> bool {
         })
 }
 
-/// The key that signs introspection answers: RS256, the default of RFC 9701 §6
-/// `introspection_signed_response_alg`, when the provider keeps an RS256 key (it does by
-/// default, `keys.extra_algs`); else the primary key.
-pub fn signer(app: &App) -> std::sync::Arc<keys::SigningKey> {
-    app.keys
-        .signer_for(keys::Alg::RS256)
-        .unwrap_or_else(|| app.keys.signer())
+/// The key that signs `caller`'s introspection answers: the one of its registered
+/// `introspection_signed_response_alg` (RFC 9701 §6); else RS256, the RFC's default, when
+/// the provider keeps an RS256 key (it does by default, `keys.extra_algs`); else the primary
+/// key.
+fn signer(app: &App, caller: &crate::store::Client) -> std::sync::Arc<keys::SigningKey> {
+    match caller.introspection_signed_response_alg.as_deref() {
+        Some(alg) => crate::oauth::tokens::signer_of(
+            app,
+            caller,
+            Some(alg),
+            "introspection_signed_response_alg",
+        ),
+        None => app
+            .keys
+            .signer_for(keys::Alg::RS256)
+            .unwrap_or_else(|| app.keys.signer()),
+    }
 }
 
 /// The answer as a JWT (RFC 9701 §5): `iss`, `aud` (the resource server that asked), `iat`,
 /// and the RFC 7662 answer, unchanged, as `token_introspection`; `typ`
 /// `token-introspection+jwt`, so that it cannot pass for an access or ID Token.
-fn signed(app: &App, caller: &str, answer: Value) -> Response {
+fn signed(app: &App, caller: &crate::store::Client, answer: Value) -> Response {
     let claims = json!({
         "iss": app.settings.issuer,
-        "aud": caller,
+        "aud": caller.id,
         "iat": app.now(),
         "token_introspection": answer,
     });
     let typ = JWT_MEDIA_TYPE.trim_start_matches("application/");
-    match keys::sign_jwt(&signer(app), Some(typ), &claims) {
+    match keys::sign_jwt(&signer(app, caller), Some(typ), &claims) {
         Ok(jwt) => (
             [
                 (axum::http::header::CONTENT_TYPE, JWT_MEDIA_TYPE),
@@ -83,12 +94,12 @@ fn signed(app: &App, caller: &str, answer: Value) -> Response {
     }
 }
 
-/// The RFC 7662 answer, and the id of the client that asked.
+/// The RFC 7662 answer, and the client that asked.
 async fn handle(
     app: &App,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(Value, String), OAuthError> {
+) -> Result<(Value, std::sync::Arc<crate::store::Client>), OAuthError> {
     let p = Params::parse(body);
     p.check_well_formed()?;
     let client = client_auth::authenticate(app, headers, &p).await?;
@@ -97,7 +108,7 @@ async fn handle(
             "public clients cannot introspect tokens",
         ));
     }
-    Ok((answer(app, &p, &client).await?, client.id.clone()))
+    Ok((answer(app, &p, &client).await?, client))
 }
 
 /// What `p`'s token is, as `client` may learn it.

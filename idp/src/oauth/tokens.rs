@@ -151,7 +151,12 @@ pub fn id_token_signer(app: &App, client: &Client) -> Arc<keys::SigningKey> {
 
 /// The current key of `alg` (a client's registered algorithm, named `field`), else the
 /// primary key.
-fn signer_of(app: &App, client: &Client, alg: Option<&str>, field: &str) -> Arc<keys::SigningKey> {
+pub(crate) fn signer_of(
+    app: &App,
+    client: &Client,
+    alg: Option<&str>,
+    field: &str,
+) -> Arc<keys::SigningKey> {
     match alg.and_then(|a| a.parse::<keys::Alg>().ok()) {
         None => app.keys.signer(),
         Some(alg) => app.keys.signer_for(alg).unwrap_or_else(|| {

@@ -35,6 +35,9 @@ pub struct Client {
     /// `userinfo_signed_response_alg` (e.g. `ES256`): UserInfo answers as a signed JWT;
     /// `None`: as plain JSON.
     pub userinfo_signed_response_alg: Option<String>,
+    /// `introspection_signed_response_alg` (RFC 9701 §6) of the signed introspection answers
+    /// this client asks for; `None`: RS256, the RFC's default.
+    pub introspection_signed_response_alg: Option<String>,
     /// Every sign-in for this client needs a second factor.
     pub require_mfa: bool,
     /// The lowest account level this client accepts (`None`: any).
@@ -77,6 +80,7 @@ impl Client {
             jwks_uri: self.jwks_uri.clone(),
             id_token_signed_response_alg: self.id_token_signed_response_alg.clone(),
             userinfo_signed_response_alg: self.userinfo_signed_response_alg.clone(),
+            introspection_signed_response_alg: self.introspection_signed_response_alg.clone(),
             require_mfa: self.require_mfa,
             min_level: self.min_level.clone(),
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
@@ -111,6 +115,8 @@ pub struct NewClient {
     pub id_token_signed_response_alg: Option<String>,
     /// `userinfo_signed_response_alg`, if UserInfo answers as a signed JWT.
     pub userinfo_signed_response_alg: Option<String>,
+    /// `introspection_signed_response_alg`, if not RS256.
+    pub introspection_signed_response_alg: Option<String>,
     /// Every sign-in needs a second factor.
     pub require_mfa: bool,
     /// The lowest account level accepted.
@@ -137,9 +143,9 @@ impl Clients<'_> {
              post_logout_redirect_uris, grant_types, scope, jwks, id_token_signed_response_alg, \
              require_mfa, min_level, require_pushed_authorization_requests, created_at, jwks_uri, \
              dpop_bound_access_tokens, require_signed_request_object, backchannel_logout_uri, \
-             userinfo_signed_response_alg) \
+             userinfo_signed_response_alg, introspection_signed_response_alg) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19)",
+             $18, $19, $20)",
         )
         .bind(id)
         .bind(&c.name)
@@ -160,6 +166,7 @@ impl Clients<'_> {
         .bind(i64::from(c.require_signed_request_object))
         .bind(c.backchannel_logout_uri.as_deref())
         .bind(c.userinfo_signed_response_alg.as_deref())
+        .bind(c.introspection_signed_response_alg.as_deref())
         .execute(self.0)
         .await
         .map_err(|e| conflict(e, "client"))?;
@@ -201,7 +208,8 @@ impl Clients<'_> {
              THEN COALESCE($10, secret_hash) END, jwks = $11, jwks_uri = $12, \
              dpop_bound_access_tokens = $13, auth_method = $15, \
              require_signed_request_object = $16, backchannel_logout_uri = $17, \
-             userinfo_signed_response_alg = $18 WHERE id = $14",
+             userinfo_signed_response_alg = $18, introspection_signed_response_alg = $19 \
+             WHERE id = $14",
         )
         .bind(&c.name)
         .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
@@ -221,6 +229,7 @@ impl Clients<'_> {
         .bind(i64::from(c.require_signed_request_object))
         .bind(c.backchannel_logout_uri.as_deref())
         .bind(c.userinfo_signed_response_alg.as_deref())
+        .bind(c.introspection_signed_response_alg.as_deref())
         .execute(self.0)
         .await?;
         Ok(r.rows_affected() > 0)
@@ -257,6 +266,7 @@ fn from_row(r: &Row) -> Result<Client, StoreError> {
         jwks_uri: r.try_get("jwks_uri")?,
         id_token_signed_response_alg: r.try_get("id_token_signed_response_alg")?,
         userinfo_signed_response_alg: r.try_get("userinfo_signed_response_alg")?,
+        introspection_signed_response_alg: r.try_get("introspection_signed_response_alg")?,
         require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
         min_level: r.try_get("min_level")?,
         require_pushed_authorization_requests: r

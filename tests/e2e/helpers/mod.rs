@@ -280,6 +280,7 @@ impl TestApp {
             jwks_uri: None,
             id_token_signed_response_alg: id_token_alg.map(str::to_owned),
             userinfo_signed_response_alg: None,
+            introspection_signed_response_alg: None,
             require_mfa: false,
             min_level: None,
             require_pushed_authorization_requests: false,
