@@ -674,24 +674,29 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         Some(a) if a == reset => Ok(None),
         Some(a) => check_alg(c, flag, a).map(|()| Some(a.to_owned())),
     };
-    let id_token_alg = alg(
-        u.id_token_alg.as_deref(),
-        "default",
-        "--id-token-alg",
-        &old.id_token_signed_response_alg,
-    )?;
-    let userinfo_alg = alg(
-        u.userinfo_alg.as_deref(),
-        "none",
-        "--userinfo-alg",
-        &old.userinfo_signed_response_alg,
-    )?;
-    let introspection_alg = alg(
-        u.introspection_alg.as_deref(),
-        "default",
-        "--introspection-alg",
-        &old.introspection_signed_response_alg,
-    )?;
+    let [id_token_alg, userinfo_alg, introspection_alg] = [
+        (
+            &u.id_token_alg,
+            "default",
+            "--id-token-alg",
+            &old.id_token_signed_response_alg,
+        ),
+        (
+            &u.userinfo_alg,
+            "none",
+            "--userinfo-alg",
+            &old.userinfo_signed_response_alg,
+        ),
+        (
+            &u.introspection_alg,
+            "default",
+            "--introspection-alg",
+            &old.introspection_signed_response_alg,
+        ),
+    ]
+    .map(|(given, reset, flag, old)| alg(given.as_deref(), reset, flag, old));
+    let (id_token_alg, userinfo_alg, introspection_alg) =
+        (id_token_alg?, userinfo_alg?, introspection_alg?);
     let min_level = match u.min_level.as_deref() {
         None => old.min_level.clone(),
         Some("any") => None,

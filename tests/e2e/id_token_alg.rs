@@ -9,7 +9,7 @@ use idp::oauth::types::{AuthMethod, GrantType};
 async fn each_client_gets_id_tokens_in_its_registered_alg() {
     let app = spawn_with_default_algs().await;
 
-    let meta = get_json(&app.url("/.well-known/openid-configuration")).await;
+    let meta = discovery(&app).await;
     assert_eq!(
         meta["id_token_signing_alg_values_supported"],
         serde_json::json!(["ES256", "RS256"])

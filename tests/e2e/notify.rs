@@ -216,16 +216,10 @@ async fn a_detached_message_is_delivered_without_being_waited_for() {
     // The outbox has it at once; the gateway gets it while its answer is still held back.
     assert_eq!(n.outbox.as_ref().unwrap().recent().len(), 1);
     g.received(1).await;
-    let answered = || g.answered.load(std::sync::atomic::Ordering::SeqCst);
-    assert_eq!(answered(), 0);
+    assert_eq!(g.answers(), 0);
     assert_eq!(g.seen.lock().unwrap()[0]["to"], "+79990001122");
-    g.release.notify_one();
-    let done = g.answered.clone();
-    eventually("the gateway answers", move || {
-        let done = done.clone();
-        async move { done.load(std::sync::atomic::Ordering::SeqCst) == 1 }
-    })
-    .await;
+    g.release_one().await;
+    assert_eq!(g.answers(), 1);
 
     // Without a transport or an outbox for the channel, it refuses at once.
     let bare = Notifier::new(None, None, None).unwrap();
@@ -365,18 +359,13 @@ async fn a_sign_in_does_not_wait_for_the_new_device_notice(store: Store) {
     .expect("the sign-in came back while the gateway held its notice");
     assert!(second["id_token"].is_string(), "{second}");
     g.received(1).await;
-    assert_eq!(g.answered.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(g.answers(), 0);
     let seen = g.seen.lock().unwrap().clone();
     assert_eq!(seen[0]["to"], "+79990001122");
     let texts = [idp::i18n::Lang::Ru, idp::i18n::Lang::En].map(|l| l.t("new_device_text"));
     assert!(texts.iter().any(|t| seen[0]["text"] == *t), "{seen:?}");
-    g.release.notify_one();
-    let answered = g.answered.clone();
-    eventually("the gateway answers", move || {
-        let answered = answered.clone();
-        async move { answered.load(std::sync::atomic::Ordering::SeqCst) == 1 }
-    })
-    .await;
+    g.release_one().await;
+    assert_eq!(g.answers(), 1);
     // Delivered: nothing is queued to be tried again.
     let queue = app.app.db.pending_notices();
     assert!(queue.due(i64::MAX, 10).await.unwrap().is_empty());

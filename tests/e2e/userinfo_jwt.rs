@@ -43,7 +43,7 @@ on_both_stores!(a_client_registered_for_signed_userinfo_gets_a_jwt);
 
 async fn a_client_registered_for_signed_userinfo_gets_a_jwt(app: TestApp) {
     let sub = app.user("alice", "correct horse battery").await;
-    let meta = get_json(&app.url("/.well-known/openid-configuration")).await;
+    let meta = discovery(&app).await;
     assert_eq!(
         meta["userinfo_signing_alg_values_supported"],
         serde_json::json!(["ES256"])

@@ -184,10 +184,15 @@ pub fn userinfo_jwt(
 ) -> Result<String, OAuthError> {
     let key = signer_of(app, client, Some(alg), "userinfo_signed_response_alg");
     let mut c = claims;
-    c.insert("iss".into(), app.settings.issuer.clone().into());
-    c.insert("aud".into(), client.id.as_str().into());
-    c.insert("iat".into(), app.now().into());
+    stamp(app, &mut c, &client.id, app.now());
     Ok(keys::sign_jwt(&key, Some("JWT"), &c)?)
+}
+
+/// Adds what every JWT vhod signs for `client` carries: `iss`, `aud` and `iat`.
+fn stamp(app: &App, c: &mut Map<String, Value>, client_id: &str, now: i64) {
+    c.insert("iss".into(), app.settings.issuer.clone().into());
+    c.insert("aud".into(), client_id.into());
+    c.insert("iat".into(), now.into());
 }
 
 /// Signs an ID token for `client` with the standard claims plus `extra` (user claims,
@@ -201,11 +206,9 @@ pub fn id_token(
     let client_id = client.id.as_str();
     let now = app.now();
     let mut c = extra;
-    c.insert("iss".into(), app.settings.issuer.clone().into());
+    stamp(app, &mut c, client_id, now);
     c.insert("sub".into(), sub.into());
-    c.insert("aud".into(), client_id.into());
     c.insert("azp".into(), client_id.into());
-    c.insert("iat".into(), now.into());
     c.insert("exp".into(), (now + app.settings.id_token_ttl).into());
     Ok(keys::sign_jwt(
         &id_token_signer(app, client),

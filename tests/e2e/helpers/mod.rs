@@ -430,6 +430,11 @@ pub fn pkce() -> (String, String) {
     (v, c)
 }
 
+/// `app`'s discovery document.
+pub async fn discovery(app: &TestApp) -> serde_json::Value {
+    get_json(&app.url("/.well-known/openid-configuration")).await
+}
+
 /// GET `url` and parse the JSON body.
 pub async fn get_json(url: &str) -> serde_json::Value {
     let r = http().get(url).send().await.expect("GET");
@@ -530,6 +535,23 @@ impl HeldGateway {
             .with_state(g.clone());
         tokio::spawn(async move { axum::serve(l, router).await });
         g
+    }
+
+    /// How many answers went.
+    pub fn answers(&self) -> usize {
+        self.answered.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Lets one held answer go and waits until it has gone.
+    pub async fn release_one(&self) {
+        let before = self.answers();
+        self.release.notify_one();
+        let answered = self.answered.clone();
+        eventually("the gateway answers", move || {
+            let answered = answered.clone();
+            async move { answered.load(std::sync::atomic::Ordering::SeqCst) > before }
+        })
+        .await;
     }
 
     /// Waits until `n` messages have arrived.
