@@ -63,12 +63,16 @@ add_client() { # name [extra args]
     --grant-type authorization_code --grant-type refresh_token --json "$@" 2>>"$DIR/cli.log"
 }
 C1=$(add_client conf --post-logout-redirect-uri "$LOGGED_OUT")
-C2=$(add_client conf2 --id-token-alg RS256)   # ID Tokens from the RS256 key
+# ID Tokens from the RS256 key; pairwise subject identifiers of a sector of its own.
+C2=$(add_client conf2 --id-token-alg RS256 --subject-type pairwise --sector rs.example)
 CP=$(add_client conf-post --auth-method client_secret_post)
-# Told of logouts at the runner's listener; a client of its own (conformance/src/config.rs).
+# Told of logouts at the runner's listener; a client of its own (conformance/src/config.rs),
+# with pairwise subject identifiers (sector: the redirect URI's host), so that the back-channel
+# plan's logouts, hints and sessions run on a pairwise sub.
 BC_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 BACKCHANNEL="http://127.0.0.1:$BC_PORT/backchannel_logout"
-CB=$(add_client conf-bc --post-logout-redirect-uri "$LOGGED_OUT" --backchannel-logout-uri "$BACKCHANNEL")
+CB=$(add_client conf-bc --post-logout-redirect-uri "$LOGGED_OUT" --backchannel-logout-uri "$BACKCHANNEL" \
+  --subject-type pairwise)
 PASSWORD='long enough password'
 echo "$PASSWORD" | "$VHOD" users add --data-dir "$DIR" --login alice --password-stdin \
   --email alice@example.com --phone +79990001122 --name "Alice Example" \

@@ -46,7 +46,7 @@ pub enum Command {
     Migrate,
     /// Manage relying-party clients.
     #[command(subcommand)]
-    Clients(ClientsCmd),
+    Clients(Box<ClientsCmd>),
     /// Manage citizen accounts.
     #[command(subcommand)]
     Users(UsersCmd),
@@ -163,6 +163,14 @@ pub struct UpdateClient {
     /// Stop telling the client of ended sessions.
     #[arg(long, conflicts_with = "backchannel_logout_uri")]
     pub no_backchannel_logout_uri: bool,
+    /// `public` or `pairwise` subject identifiers from now on. Every account the client
+    /// knows then gets another `sub` at this client: its users are new to it.
+    #[arg(long = "subject-type", value_name = "TYPE")]
+    pub subject_type: Option<String>,
+    /// The sector of a pairwise client's identifiers (a host name). Changing it changes
+    /// every `sub` the client is told.
+    #[arg(long, value_name = "HOST")]
+    pub sector: Option<String>,
     /// Replace a private_key_jwt client's public keys (a JWKS JSON file).
     #[arg(long)]
     pub jwks: Option<PathBuf>,
@@ -258,6 +266,17 @@ pub struct AddClient {
     /// ended (OpenID Connect Back-Channel Logout 1.0): https, or http on a loopback host.
     #[arg(long = "backchannel-logout-uri", value_name = "URL")]
     pub backchannel_logout_uri: Option<String>,
+    /// `public` (default): the client is told each account's own identifier as `sub`;
+    /// `pairwise` (OpenID Connect Core 1.0 §8.1): one of its sector's, which clients of other
+    /// sectors cannot match with theirs.
+    #[arg(long = "subject-type", value_name = "TYPE")]
+    pub subject_type: Option<String>,
+    /// The sector of a pairwise client's identifiers: a host name, shared by the clients of
+    /// one organisation that may know a citizen as the same `sub`. Default: the one host of
+    /// the client's redirect URIs (with redirect URIs on several hosts, or none, it must be
+    /// named).
+    #[arg(long, value_name = "HOST")]
+    pub sector: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -355,7 +374,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             crate::open_db(&c).await?;
             println!("migrations applied");
         }
-        Command::Clients(cmd) => clients(&c, cmd).await?,
+        Command::Clients(cmd) => clients(&c, *cmd).await?,
         Command::Users(cmd) => users(&c, cmd).await?,
         Command::Keys(cmd) => keys_cmd(&c, cmd).await?,
         Command::Audit(cmd) => return audit_cmd(&c, cmd).await,
@@ -415,6 +434,12 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 .as_deref()
                 .map(backchannel_uri_arg)
                 .transpose()?;
+            let sector_identifier = sector_arg(
+                a.subject_type.as_deref(),
+                a.sector.as_deref(),
+                None,
+                &a.redirect_uris,
+            )?;
             let kek = crate::load_kek(c)?;
             let (secret, hash) = match method {
                 AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
@@ -443,6 +468,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 dpop_bound_access_tokens: a.require_dpop,
                 require_signed_request_object: a.require_signed_request_object,
                 backchannel_logout_uri,
+                sector_identifier,
             };
             check_signed_request_objects(&new)?;
             db.clients().insert(&id, &new, now).await?;
@@ -468,6 +494,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                     "dpop_bound_access_tokens": new.dpop_bound_access_tokens,
                     "require_signed_request_object": new.require_signed_request_object,
                     "backchannel_logout_uri": new.backchannel_logout_uri,
+                    "sector_identifier": new.sector_identifier,
                 }),
             )
             .await?;
@@ -627,6 +654,61 @@ fn check_alg(c: &Config, flag: &str, alg: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The sector of a client's pairwise identifiers (OpenID Connect Core 1.0 §8.1), or `None`
+/// for public ones, from `--subject-type` and `--sector`. `kept`: the sector a pairwise client
+/// has now (an update without either option keeps it, and a client that stays pairwise keeps
+/// its sector unless a new one is named, so its identifiers do not change under it).
+fn sector_arg(
+    subject_type: Option<&str>,
+    sector: Option<&str>,
+    kept: Option<&str>,
+    redirect_uris: &[String],
+) -> anyhow::Result<Option<String>> {
+    let pairwise = match subject_type {
+        None => kept.is_some(),
+        Some("public") => false,
+        Some("pairwise") => true,
+        Some(t) => bail!("--subject-type {t:?}: public or pairwise"),
+    };
+    if !pairwise {
+        if sector.is_some() {
+            bail!("--sector is for --subject-type pairwise");
+        }
+        return Ok(None);
+    }
+    if let Some(host) = sector {
+        return match url::Host::parse(host) {
+            Ok(url::Host::Domain(d)) if !d.is_empty() && !d.contains(['/', ':', '@']) => {
+                Ok(Some(d.to_ascii_lowercase()))
+            }
+            Ok(url::Host::Ipv4(ip)) => Ok(Some(ip.to_string())),
+            _ => bail!("--sector {host:?}: a host name, such as rp.example"),
+        };
+    }
+    if let Some(k) = kept {
+        return Ok(Some(k.to_owned()));
+    }
+    let mut hosts: Vec<String> = redirect_uris
+        .iter()
+        .filter_map(|u| {
+            url::Url::parse(u)
+                .ok()?
+                .host_str()
+                .map(str::to_ascii_lowercase)
+        })
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    match hosts.as_slice() {
+        [one] => Ok(Some(one.clone())),
+        [] => bail!("--subject-type pairwise: the client has no redirect URI host; name its sector with --sector HOST"),
+        several => bail!(
+            "--subject-type pairwise: the redirect URIs are on several hosts ({}); name the sector that groups them with --sector HOST",
+            several.join(", ")
+        ),
+    }
+}
+
 /// `--min-level` must name a level.
 fn check_level(level: &str) -> anyhow::Result<()> {
     if !idp::oauth::discovery::ACR_VALUES.contains(&level) {
@@ -710,6 +792,12 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         (None, true) => None,
         (None, false) => old.backchannel_logout_uri.clone(),
     };
+    let sector_identifier = sector_arg(
+        u.subject_type.as_deref(),
+        u.sector.as_deref(),
+        old.sector_identifier.as_deref(),
+        &redirect_uris,
+    )?;
     let secret_method = |m: AuthMethod| {
         matches!(
             m,
@@ -774,6 +862,7 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
             .require_signed_request_object
             .unwrap_or(old.require_signed_request_object),
         backchannel_logout_uri,
+        sector_identifier,
     };
     check_signed_request_objects(&changed)?;
     let hash = secret.as_ref().map(|(_, h)| h.as_str());
@@ -827,6 +916,10 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         (
             "backchannel_logout_uri",
             old.backchannel_logout_uri != changed.backchannel_logout_uri,
+        ),
+        (
+            "sector_identifier",
+            old.sector_identifier != changed.sector_identifier,
         ),
         ("secret", secret.is_some()),
     ];

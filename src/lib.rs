@@ -161,6 +161,7 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
         identity_key: Kek::from_bytes(kek.derive_key(b"vhod/identity-seal/v1")),
         identity_index_key: kek.derive_key(b"vhod/identity-blind-index/v1"),
         recovery_key: kek.derive_key(b"vhod/recovery-code-hash/v1"),
+        pairwise: keys::subject::Pairwise::from_kek(&kek),
         dpop_nonces: dpop_nonces(&kek),
     };
     let notifier = open_notifier(c)?;
@@ -232,6 +233,10 @@ pub async fn open_signer(
     .await
     .map(|s| {
         s.with_webhooks(c.webhooks.settings())
+            .with_subjects(Arc::new(idp::app::SignerSubjects {
+                db: db.clone(),
+                pairwise: keys::subject::Pairwise::from_kek(kek),
+            }))
             .with_dpop_nonces(signer::DpopNonces {
                 nonces: dpop_nonces(kek),
                 required: c.require_dpop_nonce,

@@ -61,6 +61,7 @@ pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
         id_token_signed_response_alg: None,
         userinfo_signed_response_alg: None,
         introspection_signed_response_alg: None,
+        sector_identifier: None,
         require_mfa: false,
         min_level: None,
         require_pushed_authorization_requests: false,

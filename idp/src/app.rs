@@ -87,6 +87,8 @@ pub struct Secrets {
     pub recovery_key: [u8; 32],
     /// The DPoP nonces every node gives and accepts (RFC 9449 §8).
     pub dpop_nonces: keys::dpop::Nonces,
+    /// Makes and reads pairwise subject identifiers (OpenID Connect Core 1.0 §8.1).
+    pub pairwise: keys::subject::Pairwise,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -225,6 +227,24 @@ impl App {
         Ok(found)
     }
 
+    /// The `sub` that `client` is told for `account_id`: the account's id, or for a client
+    /// with pairwise identifiers the one of its sector (OpenID Connect Core 1.0 §8.1).
+    pub fn subject(&self, client: &Client, account_id: &str) -> String {
+        match &client.sector_identifier {
+            Some(sector) => self.secrets.pairwise.subject(sector, account_id),
+            None => account_id.to_owned(),
+        }
+    }
+
+    /// The account whose `sub` at `client` is `sub` (not checked to exist); `None` when
+    /// `sub` is not one this provider made for the client's sector.
+    pub fn account_of(&self, client: &Client, sub: &str) -> Option<String> {
+        match &client.sector_identifier {
+            Some(sector) => self.secrets.pairwise.account(sector, sub),
+            None => Some(sub.to_owned()),
+        }
+    }
+
     /// The serialised discovery document.
     pub fn discovery_json(&self) -> axum::body::Bytes {
         self.discovery
@@ -246,5 +266,50 @@ impl Deref for AppState {
     type Target = App;
     fn deref(&self) -> &App {
         &self.0
+    }
+}
+
+/// The signing API's reading of its clients' `sub` (a signing request names its signer so):
+/// each client as registered now, pairwise or not.
+pub struct SignerSubjects {
+    /// Where the clients are registered.
+    pub db: Db,
+    /// The provider's pairwise identifiers.
+    pub pairwise: keys::subject::Pairwise,
+}
+
+impl SignerSubjects {
+    async fn sector(&self, client_id: &str) -> Result<Option<String>, signer::SubjectError> {
+        Ok(self
+            .db
+            .clients()
+            .get(client_id)
+            .await?
+            .and_then(|c| c.sector_identifier))
+    }
+}
+
+#[async_trait::async_trait]
+impl signer::Subjects for SignerSubjects {
+    async fn account(
+        &self,
+        client_id: &str,
+        sub: &str,
+    ) -> Result<Option<String>, signer::SubjectError> {
+        Ok(match self.sector(client_id).await? {
+            Some(sector) => self.pairwise.account(&sector, sub),
+            None => Some(sub.to_owned()),
+        })
+    }
+
+    async fn subject(
+        &self,
+        client_id: &str,
+        account_id: &str,
+    ) -> Result<String, signer::SubjectError> {
+        Ok(match self.sector(client_id).await? {
+            Some(sector) => self.pairwise.subject(&sector, account_id),
+            None => account_id.to_owned(),
+        })
     }
 }

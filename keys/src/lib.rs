@@ -12,6 +12,7 @@ pub mod kek;
 mod public_key;
 pub mod signing;
 pub mod store;
+pub mod subject;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use jwk::{Jwk, Jwks};

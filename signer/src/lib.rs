@@ -21,6 +21,7 @@ mod oids;
 pub mod pades;
 pub mod requests;
 mod service;
+pub mod subjects;
 mod timestamp;
 mod trust;
 pub mod validate;
@@ -31,6 +32,7 @@ pub use cades::{CadesError, Packaging, SignerHandle};
 pub use limit::{LocalLimiter, RateLimiter};
 pub use pades::PadesError;
 pub use service::{migrate, DpopNonces, Signer};
+pub use subjects::{PublicSubjects, SubjectError, Subjects};
 pub use trust::{TrustAnchor, TrustAnchors, TrustError};
 pub use verdict::{Person, MAX_DOCUMENT, MAX_SIGNATURE};
 

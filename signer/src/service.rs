@@ -41,6 +41,8 @@ pub struct Signer {
     pub webhooks: WebhookSettings,
     /// The DPoP nonces the API gives and checks (RFC 9449 §9), when it uses them.
     pub dpop_nonces: Option<DpopNonces>,
+    /// How the API's clients name accounts (their `sub`, pairwise or not).
+    pub subjects: Arc<dyn crate::Subjects>,
 }
 
 /// DPoP nonces at the signer's API: the IdP's, so that a client's nonce is good at both.
@@ -79,6 +81,7 @@ impl Signer {
             limiter: Arc::new(LocalLimiter::default()),
             webhooks: WebhookSettings::default(),
             dpop_nonces: None,
+            subjects: Arc::new(crate::PublicSubjects),
             validation_cache: Arc::new(ValidationCache::new()),
             ca,
             keys,
@@ -98,6 +101,12 @@ impl Signer {
     /// The same signer giving and checking DPoP nonces (RFC 9449 §9).
     pub fn with_dpop_nonces(mut self, nonces: DpopNonces) -> Signer {
         self.dpop_nonces = Some(nonces);
+        self
+    }
+
+    /// The same signer reading and writing its clients' `sub` with `subjects`.
+    pub fn with_subjects(mut self, subjects: Arc<dyn crate::Subjects>) -> Signer {
+        self.subjects = subjects;
         self
     }
 

@@ -19,6 +19,7 @@ on_both_stores!(
     signing_out_everywhere_else_tells_the_other_sessions_clients,
     withdrawing_a_service_s_access_tells_that_service_only,
     another_account_signing_in_in_the_browser_ends_the_first_s_session,
+    a_pairwise_client_is_told_by_the_sub_it_knows,
 );
 
 const PW: &str = "correct horse battery";
@@ -116,22 +117,6 @@ async fn told_client(app: &TestApp, e: &Endpoints, path: &str) -> Rp {
     app.change_client(&rp.id, |c| c.backchannel_logout_uri = Some(uri))
         .await;
     rp
-}
-
-/// An authorization of `rp` in browser `b`, which is signed in already (consenting if
-/// asked), redeemed; the token response.
-async fn authorize_signed_in(app: &TestApp, rp: &Rp, b: &Browser, extra: &[(&str, &str)]) -> Value {
-    let (url, verifier) = authorize_url(app, rp, extra);
-    let landed = match b.get(&app.base, &url).await {
-        Landed::Page(200, _, html) if html.contains("value=\"allow\"") => {
-            b.submit(&app.base, &html, &[("decision", "allow")]).await
-        }
-        other => other,
-    };
-    let code = Landed::param(&landed.redirect(), "code").expect("code");
-    let (status, body) = redeem(app, rp, &code, &verifier).await;
-    assert_eq!(status, 200, "{body}");
-    body
 }
 
 /// The claims of a JWT, unverified (for the test's own ID tokens).
@@ -462,4 +447,22 @@ async fn a_session_made_at_one_node_is_told_of_when_it_ends_at_the_other() {
     check_logout_token(&b, &got[0], &rp, id_token).await;
     let rt = t["refresh_token"].as_str().unwrap();
     assert_eq!(refresh(&a, &rp, rt).await.0, 400, "ended at node A too");
+}
+
+/// A client with pairwise identifiers (OpenID Connect Core 1.0 §8.1) is told of the ended
+/// session by the `sub` of its sector, the one its ID Token carried; its `id_token_hint`
+/// named the session's citizen, so the logout was not asked about.
+async fn a_pairwise_client_is_told_by_the_sub_it_knows(app: TestApp) {
+    let e = Endpoints::start(&[]).await;
+    let account = app.user("alice", PW).await;
+    let rp = told_client(&app, &e, "/pairwise").await;
+    app.change_client(&rp.id, |c| c.sector_identifier = Some("rp.example".into()))
+        .await;
+    let b = Browser::new();
+    let t = sign_in(&app, &rp, &b, "alice", PW).await;
+    let id_token = t["id_token"].as_str().unwrap();
+    assert_ne!(claims_of(id_token)["sub"], account.as_str());
+    logout_with_hint(&app, &b, id_token).await;
+    let posts = e.await_posts("/pairwise", 1).await;
+    check_logout_token(&app, &posts[0], &rp, id_token).await;
 }

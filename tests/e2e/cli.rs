@@ -1081,6 +1081,111 @@ fn response_signing_algs_are_checked_listed_and_changed() {
     }
 }
 
+/// `clients add|update --subject-type pairwise [--sector HOST]`: the sector is the one host
+/// of the redirect URIs unless named, must be named when they are on several hosts or none,
+/// stays put when the redirect URIs change, and is listed and audited.
+#[test]
+fn pairwise_subjects_take_a_sector_from_the_redirect_uris_or_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairwise = ["--subject-type", "pairwise"];
+    refused(
+        dir.path(),
+        &with(&ADD_CLIENT, &["--subject-type", "secret"]),
+        "public or pairwise",
+    );
+    refused(
+        dir.path(),
+        &with(&ADD_CLIENT, &["--sector", "rp.example"]),
+        "--sector is for --subject-type pairwise",
+    );
+    let two_hosts = ["--redirect-uri", "https://Other.Example/cb"];
+    refused(
+        dir.path(),
+        &[with(&ADD_CLIENT, &pairwise), two_hosts.to_vec()].concat(),
+        "several hosts (127.0.0.1, other.example)",
+    );
+    refused(
+        dir.path(),
+        &with(
+            &ADD_CLIENT,
+            &[
+                "--subject-type",
+                "pairwise",
+                "--sector",
+                "https://rp.example/",
+            ],
+        ),
+        "a host name",
+    );
+    let machine = [
+        "clients",
+        "add",
+        "--name",
+        "Office",
+        "--grant-type",
+        "client_credentials",
+    ];
+    refused(
+        dir.path(),
+        &with(&machine, &pairwise),
+        "no redirect URI host; name its sector with --sector HOST",
+    );
+    let (derived, _) = add_client(dir.path(), &pairwise);
+    assert_eq!(
+        listed(dir.path(), &derived)["sector_identifier"],
+        "127.0.0.1"
+    );
+    let (named, _) = add_client(
+        dir.path(),
+        &[&pairwise[..], &two_hosts, &["--sector", "RP.example"]].concat(),
+    );
+    assert_eq!(
+        listed(dir.path(), &named)["sector_identifier"],
+        "rp.example"
+    );
+    let (public, _) = add_client(dir.path(), &[]);
+    assert_eq!(
+        listed(dir.path(), &public)["sector_identifier"],
+        Value::Null
+    );
+
+    // New redirect URIs keep the sector; a named one replaces it; public clears it.
+    let update = |id: &str, args: &[&str]| {
+        let (ok, _, err) = run(dir.path(), &with(&["clients", "update", id], args), None);
+        assert!(ok, "{err}");
+    };
+    update(&derived, &["--redirect-uri", "https://new.example/cb"]);
+    assert_eq!(
+        listed(dir.path(), &derived)["sector_identifier"],
+        "127.0.0.1"
+    );
+    update(&derived, &["--sector", "new.example"]);
+    assert_eq!(
+        listed(dir.path(), &derived)["sector_identifier"],
+        "new.example"
+    );
+    refused(
+        dir.path(),
+        &["clients", "update", &public, "--sector", "rp.example"],
+        "--sector is for --subject-type pairwise",
+    );
+    update(&public, &pairwise);
+    assert_eq!(
+        listed(dir.path(), &public)["sector_identifier"],
+        "127.0.0.1"
+    );
+    update(&public, &["--subject-type", "public"]);
+    assert_eq!(
+        listed(dir.path(), &public)["sector_identifier"],
+        Value::Null
+    );
+    let (trail, _) = audit_of(dir.path(), &derived);
+    assert_eq!(trail[0]["details"]["sector_identifier"], "127.0.0.1");
+    let changed = serde_json::json!(["sector_identifier"]);
+    let redirect = serde_json::json!(["redirect_uris"]);
+    assert_eq!(changes_of(&trail), [redirect, changed]);
+}
+
 /// `clients update --auth-method`: a client moves between methods in a running server; a
 /// new secret comes with a move to a secret method, and what the old method used is gone.
 #[tokio::test]

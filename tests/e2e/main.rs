@@ -28,6 +28,7 @@ mod mfa;
 mod notification_settings;
 mod notify;
 mod otp_factors;
+mod pairwise;
 mod par;
 mod passkeys;
 mod password_change;

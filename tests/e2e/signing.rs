@@ -38,6 +38,7 @@ pub(crate) async fn api_client(app: &TestApp, name: &str, scope: &[&str]) -> (St
         id_token_signed_response_alg: None,
         userinfo_signed_response_alg: None,
         introspection_signed_response_alg: None,
+        sector_identifier: None,
         require_mfa: false,
         min_level: None,
         require_pushed_authorization_requests: false,

@@ -191,12 +191,18 @@ async fn deliver(http: reqwest::Client, d: Delivery) {
     tracing::error!(%client_id, "back-channel logout given up");
 }
 
-/// A Logout Token (§2.4) for `client` about session `sid` of `sub`.
-fn logout_token(app: &App, client: &Client, sub: &str, sid: &str) -> Result<String, keys::Error> {
+/// A Logout Token (§2.4) for `client` about session `sid` of `account_id` (named by the
+/// `sub` the client knows).
+fn logout_token(
+    app: &App,
+    client: &Client,
+    account_id: &str,
+    sid: &str,
+) -> Result<String, keys::Error> {
     let now = app.now();
     let claims = json!({
         "iss": app.settings.issuer,
-        "sub": sub,
+        "sub": app.subject(client, account_id),
         "aud": client.id,
         "iat": now,
         "exp": now.saturating_add(LIFETIME),

@@ -32,7 +32,7 @@ pub fn document(app: &App) -> Value {
         "response_types_supported": ["code"],
         "response_modes_supported": ResponseMode::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "grant_types_supported": GrantType::ALL.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-        "subject_types_supported": ["public"],
+        "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": app.keys.algs().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "userinfo_signing_alg_values_supported": app.keys.algs().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": auth,

@@ -96,16 +96,24 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
         }
     };
     let current = session::current(app, headers).await.ok().flatten();
+    // The hint's `sub` is the one its client knows: the account's id, or a pairwise one.
     let hint_sub = hint
         .as_ref()
         .and_then(|c| c.get("sub"))
         .and_then(|s| s.as_str());
+    let hint_account = match (hint_sub, hint_aud.as_deref()) {
+        (Some(sub), Some(aud)) => match app.client(aud).await {
+            Ok(Some(c)) => app.account_of(&c, sub),
+            _ => None,
+        },
+        _ => None,
+    };
     let confirmed = p.get("logout") == Some("yes")
         && session::csrf_for(app, headers)
             .is_some_and(|t| p.get("csrf").is_some_and(|c| ct_eq(c, &t)));
     let silent = match &current {
         None => true,
-        Some(s) => hint_sub == Some(s.account_id.as_str()),
+        Some(s) => hint_account.as_deref() == Some(s.account_id.as_str()),
     };
     if !confirmed && !silent {
         let mut carry: Vec<(&str, String)> = Vec::new();

@@ -130,7 +130,7 @@ async fn answer(app: &App, p: &Params, client: &crate::store::Client) -> Result<
         if g.is_active(now) && g.client_id == client.id {
             return Ok(json!({
                 "active": true, "token_type": "refresh_token", "scope": g.scope,
-                "client_id": g.client_id, "sub": g.account_id, "exp": exp,
+                "client_id": g.client_id, "sub": app.subject(client, &g.account_id), "exp": exp,
                 "iat": g.created_at, "iss": app.settings.issuer,
             }));
         }

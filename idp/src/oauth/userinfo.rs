@@ -11,10 +11,12 @@ use crate::oauth::authorize::request::claim_names;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::params::Params;
 use crate::oauth::tokens::{live_grant, verify_access_token_claims, ValidAccessToken};
+use crate::store::Client;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 
 /// An access token as a request presented it.
 pub struct Presented {
@@ -72,7 +74,7 @@ async fn respond(
 ) -> Response {
     let dpop = token.as_ref().is_ok_and(|t| t.dpop);
     let answer = match claims(app, headers, method, token).await {
-        Ok((claims, client_id)) => answer(app, &client_id, claims).await,
+        Ok((claims, client)) => answer(app, &client, claims),
         Err(e) => Err(e),
     };
     let resp = match answer {
@@ -87,18 +89,15 @@ async fn respond(
 
 /// The claims as the token's client asked for them at registration: plain JSON, or a JWT
 /// signed with its `userinfo_signed_response_alg` (OpenID Connect Core 1.0 §5.3.2).
-async fn answer(
+fn answer(
     app: &App,
-    client_id: &str,
+    client: &Client,
     claims: serde_json::Map<String, serde_json::Value>,
 ) -> Result<Response, OAuthError> {
-    let Some(client) = app.client(client_id).await? else {
-        return Err(OAuthError::invalid_token("the client no longer exists"));
-    };
     let Some(alg) = client.userinfo_signed_response_alg.as_deref() else {
         return Ok(crate::http::json_no_store(&claims));
     };
-    let jwt = crate::oauth::tokens::userinfo_jwt(app, &client, alg, claims)?;
+    let jwt = crate::oauth::tokens::userinfo_jwt(app, client, alg, claims)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/jwt"),
@@ -154,16 +153,24 @@ async fn claims(
     headers: &HeaderMap,
     method: &str,
     token: Result<Presented, OAuthError>,
-) -> Result<(serde_json::Map<String, serde_json::Value>, String), OAuthError> {
+) -> Result<(serde_json::Map<String, serde_json::Value>, Arc<Client>), OAuthError> {
     let token = token?;
     let claims = verify_access_token_claims(app, &token.token).await?;
     check_binding(app, headers, method, &token, &claims).await?;
-    // The grant and the account in one query; a token's grant is always its subject's.
+    let client_id = claims
+        .get("client_id")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    let Some(client) = app.client(client_id).await? else {
+        return Err(OAuthError::invalid_token("the client no longer exists"));
+    };
+    // The token's `sub` is the one its client knows: the account's id, or a pairwise one.
     let sub = claims
         .get("sub")
         .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_owned();
+        .and_then(|s| app.account_of(&client, s))
+        .ok_or_else(|| OAuthError::invalid_token("the token's subject is unknown"))?;
+    // The grant and the account in one query; a token's grant is always its subject's.
     let (account, grant) = match claims.get("gid").and_then(|v| v.as_str()) {
         Some(gid) => match app.db.accounts().get_with_grant(&sub, gid).await? {
             Some((account, grant)) => (Some(account), Some(live_grant(grant, app.now())?)),
@@ -195,12 +202,6 @@ async fn claims(
         .and_then(|g| serde_json::from_str::<serde_json::Value>(&g.claims).ok());
     let requested = claim_names(claims_request.as_ref(), Some("userinfo"));
     let mut out = crate::oauth::claims::for_account(&account, &scopes, &requested);
-    out.insert("sub".into(), account.id.into());
-    let client_id = at
-        .claims
-        .get("client_id")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_owned();
-    Ok((out, client_id))
+    out.insert("sub".into(), app.subject(&client, &account.id).into());
+    Ok((out, client))
 }

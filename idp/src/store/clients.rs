@@ -52,6 +52,9 @@ pub struct Client {
     /// Where the client is told that a session it has tokens from has ended (OpenID
     /// Connect Back-Channel Logout 1.0).
     pub backchannel_logout_uri: Option<String>,
+    /// The sector of the client's pairwise subject identifiers (OpenID Connect Core 1.0
+    /// §8.1: a host name); `None`: the client is told every account's public identifier.
+    pub sector_identifier: Option<String>,
     /// Unix time of registration.
     pub created_at: i64,
 }
@@ -87,6 +90,7 @@ impl Client {
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
             require_signed_request_object: self.require_signed_request_object,
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            sector_identifier: self.sector_identifier.clone(),
         }
     }
 }
@@ -129,6 +133,8 @@ pub struct NewClient {
     pub require_signed_request_object: bool,
     /// Back-Channel Logout URI.
     pub backchannel_logout_uri: Option<String>,
+    /// The sector of pairwise subject identifiers; `None` for public ones.
+    pub sector_identifier: Option<String>,
 }
 
 /// Client registrations.
@@ -143,9 +149,9 @@ impl Clients<'_> {
              post_logout_redirect_uris, grant_types, scope, jwks, id_token_signed_response_alg, \
              require_mfa, min_level, require_pushed_authorization_requests, created_at, jwks_uri, \
              dpop_bound_access_tokens, require_signed_request_object, backchannel_logout_uri, \
-             userinfo_signed_response_alg, introspection_signed_response_alg) \
+             userinfo_signed_response_alg, introspection_signed_response_alg, sector_identifier) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20)",
+             $18, $19, $20, $21)",
         )
         .bind(id)
         .bind(&c.name)
@@ -167,6 +173,7 @@ impl Clients<'_> {
         .bind(c.backchannel_logout_uri.as_deref())
         .bind(c.userinfo_signed_response_alg.as_deref())
         .bind(c.introspection_signed_response_alg.as_deref())
+        .bind(c.sector_identifier.as_deref())
         .execute(self.0)
         .await
         .map_err(|e| conflict(e, "client"))?;
@@ -208,8 +215,8 @@ impl Clients<'_> {
              THEN COALESCE($10, secret_hash) END, jwks = $11, jwks_uri = $12, \
              dpop_bound_access_tokens = $13, auth_method = $15, \
              require_signed_request_object = $16, backchannel_logout_uri = $17, \
-             userinfo_signed_response_alg = $18, introspection_signed_response_alg = $19 \
-             WHERE id = $14",
+             userinfo_signed_response_alg = $18, introspection_signed_response_alg = $19, \
+             sector_identifier = $20 WHERE id = $14",
         )
         .bind(&c.name)
         .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
@@ -230,6 +237,7 @@ impl Clients<'_> {
         .bind(c.backchannel_logout_uri.as_deref())
         .bind(c.userinfo_signed_response_alg.as_deref())
         .bind(c.introspection_signed_response_alg.as_deref())
+        .bind(c.sector_identifier.as_deref())
         .execute(self.0)
         .await?;
         Ok(r.rows_affected() > 0)
@@ -275,6 +283,7 @@ fn from_row(r: &Row) -> Result<Client, StoreError> {
         dpop_bound_access_tokens: r.try_get::<i64, _>("dpop_bound_access_tokens")? != 0,
         require_signed_request_object: r.try_get::<i64, _>("require_signed_request_object")? != 0,
         backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
+        sector_identifier: r.try_get("sector_identifier")?,
         created_at: r.try_get("created_at")?,
     })
 }

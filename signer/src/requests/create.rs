@@ -169,6 +169,12 @@ pub(super) async fn create(
     if sub.is_empty() || sub.len() > 255 {
         return bad("sub must name the account that is to sign");
     }
+    // The `sub` this client was told, which for a pairwise client is not the account's id.
+    let account_id = match s.subjects.account(&who.client_id, sub).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return bad("sub names no account this client knows"),
+        Err(e) => return unavailable(&e),
+    };
     if req.format == Format::Pades {
         if let Some(d) = docs
             .iter()
@@ -200,7 +206,7 @@ pub(super) async fn create(
     let new = NewRequest {
         id: &id,
         client_id: &who.client_id,
-        account_id: sub,
+        account_id: &account_id,
         format: req.format,
         level: req.level,
         webhook_url: req.webhook_url.as_deref(),
@@ -213,7 +219,7 @@ pub(super) async fn create(
     }
     match s.request(&id).await {
         Ok(Some(r)) => {
-            let mut resp = (StatusCode::CREATED, read::json(&s, &r)).into_response();
+            let mut resp = (StatusCode::CREATED, read::json(&s, &r, sub)).into_response();
             if let Ok(v) = axum::http::HeaderValue::from_str(
                 &s.url(&format!("{}/requests/{id}", super::API_BASE)),
             ) {

@@ -13,8 +13,9 @@ use base64::Engine;
 use serde_json::json;
 use std::sync::Arc;
 
-/// The JSON body describing a request, as `POST` and `GET` answer it.
-pub(super) fn json(s: &Signer, r: &RequestInfo) -> Response {
+/// The JSON body describing a request, as `POST` and `GET` answer it; `sub` names the signer
+/// as the client knows them.
+pub(super) fn json(s: &Signer, r: &RequestInfo, sub: &str) -> Response {
     let signed = r.status == Status::Signed;
     let (sig_type, _) = r.format.signature_type();
     let documents: Vec<_> = r
@@ -41,7 +42,7 @@ pub(super) fn json(s: &Signer, r: &RequestInfo) -> Response {
     let mut body = json!({
         "id": r.id,
         "status": r.status.as_str(),
-        "sub": r.account_id,
+        "sub": sub,
         "format": r.format.as_str(),
         "level": r.level.as_str(),
         "sign_url": s.url(&format!("/account/sign/{}", r.id)),
@@ -110,9 +111,20 @@ pub(super) async fn status(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    match own_request(&s, &method, &uri, &headers, &id).await {
-        Ok(r) => json(&s, &r),
-        Err(r) => r,
+    let r = match own_request(&s, &method, &uri, &headers, &id).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    match s.subjects.subject(&r.client_id, &r.account_id).await {
+        Ok(sub) => json(&s, &r, &sub),
+        Err(e) => {
+            tracing::error!(error = %e, "the client's subject identifier not made");
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "the request could not be read; try again later",
+            )
+        }
     }
 }
 

@@ -281,6 +281,7 @@ impl TestApp {
             id_token_signed_response_alg: id_token_alg.map(str::to_owned),
             userinfo_signed_response_alg: None,
             introspection_signed_response_alg: None,
+            sector_identifier: None,
             require_mfa: false,
             min_level: None,
             require_pushed_authorization_requests: false,
@@ -735,6 +736,27 @@ pub async fn sign_in(
         .await
         .redirect();
     let code = Landed::param(&landed, "code").expect("code");
+    let (status, body) = redeem(app, rp, &code, &verifier).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// An authorization of `rp` in browser `b`, which is signed in already (consenting if
+/// asked), redeemed; the token response.
+pub async fn authorize_signed_in(
+    app: &TestApp,
+    rp: &Rp,
+    b: &Browser,
+    extra: &[(&str, &str)],
+) -> serde_json::Value {
+    let (url, verifier) = authorize_url(app, rp, extra);
+    let landed = match b.get(&app.base, &url).await {
+        Landed::Page(200, _, html) if html.contains("value=\"allow\"") => {
+            b.submit(&app.base, &html, &[("decision", "allow")]).await
+        }
+        other => other,
+    };
+    let code = Landed::param(&landed.redirect(), "code").expect("code");
     let (status, body) = redeem(app, rp, &code, &verifier).await;
     assert_eq!(status, 200, "{body}");
     body

@@ -58,8 +58,11 @@ pub fn check_id_token_hint(
             "id_token_hint was issued to another client",
         ));
     }
-    Ok(claims
-        .get("sub")
-        .and_then(|s| s.as_str())
-        .map(str::to_owned))
+    // The account the hint names: its `sub` is the one the client knows (pairwise or not).
+    match claims.get("sub").and_then(|s| s.as_str()) {
+        None => Ok(None),
+        Some(sub) => app.account_of(client, sub).map(Some).ok_or_else(|| {
+            OAuthError::invalid_request("id_token_hint names no account known to this client")
+        }),
+    }
 }

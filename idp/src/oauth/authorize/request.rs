@@ -36,7 +36,7 @@ pub struct AuthRequest {
     pub acr_values: Vec<String>,
     /// The `claims` parameter (OIDC Core §5.5), validated JSON.
     pub claims: Option<serde_json::Value>,
-    /// Subject of a valid `id_token_hint`.
+    /// The account a valid `id_token_hint` names (its `sub` read as the client knows it).
     pub hint_sub: Option<String>,
 }
 

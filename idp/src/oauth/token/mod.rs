@@ -135,10 +135,12 @@ pub(crate) fn tokens_for_grant(
     jkt: Option<&str>,
 ) -> Result<(String, i64, Option<String>), OAuthError> {
     use crate::oauth::tokens::{self, AccessToken};
+    // The same `sub` in both tokens: the account's, or its pairwise one at this client.
+    let sub = app.subject(client, &grant.account_id);
     let (access_token, expires_in) = tokens::access_token(
         app,
         &AccessToken {
-            sub: &grant.account_id,
+            sub: &sub,
             client_id: &client.id,
             scope,
             grant_id: Some(&grant.id),
@@ -171,7 +173,7 @@ pub(crate) fn tokens_for_grant(
         "at_hash".into(),
         crate::crypto::half_hash(&access_token).into(),
     );
-    let id_token = tokens::id_token(app, &account.id, client, extra)?;
+    let id_token = tokens::id_token(app, &sub, client, extra)?;
     Ok((access_token, expires_in, Some(id_token)))
 }
 
