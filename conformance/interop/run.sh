@@ -81,7 +81,8 @@ read -r CLIENT_ID CLIENT_SECRET < <(printf '%s' "$CLIENT_JSON" |
   "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(d["client_id"], d["client_secret"])') \
   || die "cannot parse client JSON: $CLIENT_JSON"
 # A second client, private_key_jwt, whose key also signs its Request Objects (RFC 9101); the
-# key pair is made here with WebCrypto, its public half registered with --jwks.
+# key pair is made here with WebCrypto, its public half registered with --jwks. It gets signed
+# UserInfo Responses and pairwise subject identifiers.
 "$NODE" --input-type=module -e '
 import { writeFileSync } from "node:fs"
 const { subtle } = globalThis.crypto
@@ -92,7 +93,8 @@ writeFileSync(process.argv[1], JSON.stringify({ kty, crv, x, y, d, kid }))
 writeFileSync(process.argv[2], JSON.stringify({ keys: [{ kty, crv, x, y, kid, alg: "ES256", use: "sig" }] }))
 ' "$WORK/jar-key.json" "$WORK/jar-jwks.json" || die "making the request-object key failed"
 JAR_JSON="$("$BIN" clients add --data-dir "$DATA" --name interop-jar --redirect-uri "$REDIRECT_URI" \
-  --auth-method private_key_jwt --jwks "$WORK/jar-jwks.json" --userinfo-alg ES256 --json)" \
+  --auth-method private_key_jwt --jwks "$WORK/jar-jwks.json" --userinfo-alg ES256 \
+  --subject-type pairwise --json)" \
   || die "vhod clients add (private_key_jwt) failed"
 JAR_CLIENT_ID="$(printf '%s' "$JAR_JSON" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')" \
   || die "cannot parse client JSON: $JAR_JSON"

@@ -6,7 +6,8 @@
 // request -> DPoP-bound tokens (code bound by dpop_jkt, userinfo and refresh with proofs; with
 // INTEROP_DPOP_NONCE=required, vhod requires its nonces and the library's retry is checked) ->
 // a private_key_jwt client's signed Request Objects (RFC 9101), sent by value and pushed ->
-// that client's signed UserInfo Response (it registered userinfo_signed_response_alg ES256).
+// that client's signed UserInfo Response (it registered userinfo_signed_response_alg ES256)
+// for the pairwise sub it is told (it registered pairwise subject identifiers).
 //
 // The browser is emulated with plain fetch (manual redirects, a tiny path-aware cookie jar);
 // everything an RP does is done by openid-client itself.
@@ -390,13 +391,16 @@ async function main() {
   const { url: jarUrl, tokens: jarTokens } = await signIn(jarConfig, user, { scope: 'openid email' }, { jar: jarKey })
   check([...jarUrl.searchParams.keys()].sort().join(' ') === 'client_id request',
     `the Request Object URL carries more than client_id and request: ${jarUrl.href}`)
-  check(jarTokens.claims().sub === claims.sub, 'Request Object: ID token for another subject')
+  // This client is registered with pairwise subject identifiers (OIDC Core §8.1): alice is
+  // another sub to it, the same in each of its tokens.
+  const jarSub = jarTokens.claims().sub
+  check(jarSub && jarSub !== claims.sub, `pairwise client told the public sub ${jarSub}`)
   check(jarTokens.scope === 'openid email', `Request Object: scope ${jarTokens.scope}`)
   const { url: jarParUrl, tokens: jarParTokens } =
     await signIn(jarConfig, user, { scope: 'openid' }, { jar: jarKey, push: true })
   check([...jarParUrl.searchParams.keys()].sort().join(' ') === 'client_id request_uri',
     `the pushed Request Object's URL carries more than client_id and request_uri: ${jarParUrl.href}`)
-  check(jarParTokens.claims().sub === claims.sub, 'pushed Request Object: ID token for another subject')
+  check(jarParTokens.claims().sub === jarSub, 'pushed Request Object: ID token for another subject')
 
   // 12. A signed UserInfo Response (OIDC Core §5.3.2): the same client registered with
   //     userinfo_signed_response_alg ES256; openid-client requires application/jwt and checks
@@ -404,8 +408,8 @@ async function main() {
   step = 'signed userinfo'
   check((meta.userinfo_signing_alg_values_supported || []).includes('ES256'),
     'discovery lists no ES256 in userinfo_signing_alg_values_supported')
-  const signedUi = await client.fetchUserInfo(jarConfig, jarTokens.access_token, claims.sub)
-  check(signedUi.sub === claims.sub, 'signed userinfo: another subject')
+  const signedUi = await client.fetchUserInfo(jarConfig, jarTokens.access_token, jarSub)
+  check(signedUi.sub === jarSub, 'signed userinfo: another subject')
   check(signedUi.aud === env('INTEROP_JAR_CLIENT_ID'), `signed userinfo: aud ${JSON.stringify(signedUi.aud)}`)
   check(signedUi.email === 'alice@example.com', `signed userinfo without email: ${JSON.stringify(signedUi)}`)
 
