@@ -348,10 +348,8 @@ async fn signing_out_everywhere_else_tells_the_other_sessions_clients(app: TestA
     }
     assert_ne!(sids[0], sids[1]);
     for b in [&one, &two] {
-        let (url, _) = authorize_url(&app, &rp, &[("prompt", "none")]);
-        let r = b.get(&app.base, &url).await.redirect();
         assert_eq!(
-            Landed::param(&r, "error").as_deref(),
+            prompt_none_error(&app, &rp, b).await.as_deref(),
             Some("login_required")
         );
     }

@@ -1130,24 +1130,16 @@ fn pairwise_subjects_take_a_sector_from_the_redirect_uris_or_by_name() {
         &with(&machine, &pairwise),
         "no redirect URI host; name its sector with --sector HOST",
     );
+    let sector = |id: &str| listed(dir.path(), id)["sector_identifier"].clone();
     let (derived, _) = add_client(dir.path(), &pairwise);
-    assert_eq!(
-        listed(dir.path(), &derived)["sector_identifier"],
-        "127.0.0.1"
-    );
+    assert_eq!(sector(&derived), "127.0.0.1");
     let (named, _) = add_client(
         dir.path(),
         &[&pairwise[..], &two_hosts, &["--sector", "RP.example"]].concat(),
     );
-    assert_eq!(
-        listed(dir.path(), &named)["sector_identifier"],
-        "rp.example"
-    );
+    assert_eq!(sector(&named), "rp.example");
     let (public, _) = add_client(dir.path(), &[]);
-    assert_eq!(
-        listed(dir.path(), &public)["sector_identifier"],
-        Value::Null
-    );
+    assert_eq!(sector(&public), Value::Null);
 
     // New redirect URIs keep the sector; a named one replaces it; public clears it.
     let update = |id: &str, args: &[&str]| {
@@ -1155,30 +1147,18 @@ fn pairwise_subjects_take_a_sector_from_the_redirect_uris_or_by_name() {
         assert!(ok, "{err}");
     };
     update(&derived, &["--redirect-uri", "https://new.example/cb"]);
-    assert_eq!(
-        listed(dir.path(), &derived)["sector_identifier"],
-        "127.0.0.1"
-    );
+    assert_eq!(sector(&derived), "127.0.0.1");
     update(&derived, &["--sector", "new.example"]);
-    assert_eq!(
-        listed(dir.path(), &derived)["sector_identifier"],
-        "new.example"
-    );
+    assert_eq!(sector(&derived), "new.example");
     refused(
         dir.path(),
         &["clients", "update", &public, "--sector", "rp.example"],
         "--sector is for --subject-type pairwise",
     );
     update(&public, &pairwise);
-    assert_eq!(
-        listed(dir.path(), &public)["sector_identifier"],
-        "127.0.0.1"
-    );
+    assert_eq!(sector(&public), "127.0.0.1");
     update(&public, &["--subject-type", "public"]);
-    assert_eq!(
-        listed(dir.path(), &public)["sector_identifier"],
-        Value::Null
-    );
+    assert_eq!(sector(&public), Value::Null);
     let (trail, _) = audit_of(dir.path(), &derived);
     assert_eq!(trail[0]["details"]["sector_identifier"], "127.0.0.1");
     let changed = serde_json::json!(["sector_identifier"]);

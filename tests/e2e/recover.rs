@@ -44,10 +44,8 @@ async fn begin(app: &TestApp, login: &str) -> (Browser, u16, String) {
 pub async fn assert_signed_out(app: &TestApp, rp: &Rp, rt: &str, old_browser: &Browser) {
     let (status, v) = refresh(app, rp, rt).await;
     assert_eq!((status, v["error"].as_str()), (400, Some("invalid_grant")));
-    let (url, _) = authorize_url(app, rp, &[("prompt", "none")]);
-    let landed = old_browser.get(&app.base, &url).await.redirect();
     assert_eq!(
-        Landed::param(&landed, "error").as_deref(),
+        prompt_none_error(app, rp, old_browser).await.as_deref(),
         Some("login_required"),
         "the old browser's session ended"
     );

@@ -30,19 +30,6 @@ async fn userinfo_status(app: &TestApp, at: &str) -> u16 {
         .as_u16()
 }
 
-async fn introspect(app: &TestApp, rp: &Rp, token: &str) -> Value {
-    http()
-        .post(app.url("/introspect"))
-        .basic_auth(&rp.id, rp.secret.as_deref())
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn session(app: &TestApp) -> (Rp, Value) {
     let rp = app.confidential().await;
     app.user("alice", "correct horse battery").await;
@@ -86,7 +73,7 @@ async fn refresh_rotates_and_reuse_revokes_the_grant(app: TestApp) {
     assert_eq!(st, 400, "the rotated token dies with the grant");
     assert_eq!(userinfo_status(&app, s(&t2, "access_token")).await, 401);
     assert_eq!(
-        introspect(&app, &rp, s(&t2, "access_token")).await["active"],
+        introspect_json(&app, &rp, s(&t2, "access_token")).await["active"],
         false
     );
 }
@@ -185,21 +172,21 @@ async fn userinfo_refuses_our_signature_under_another_payload(app: TestApp) {
         parts[2]
     );
     assert_eq!(userinfo_status(&app, &forged).await, 401);
-    assert_eq!(introspect(&app, &rp, &forged).await["active"], false);
+    assert_eq!(introspect_json(&app, &rp, &forged).await["active"], false);
     // The real one still works, before and after.
     assert_eq!(userinfo_status(&app, at).await, 200);
 }
 
 async fn introspection_reports_active_and_inactive_tokens(app: TestApp) {
     let (rp, t) = session(&app).await;
-    let at = introspect(&app, &rp, s(&t, "access_token")).await;
+    let at = introspect_json(&app, &rp, s(&t, "access_token")).await;
     assert_eq!(at["active"], true);
     assert_eq!(at["client_id"], rp.id.as_str());
     assert!(at["scope"].as_str().unwrap().contains("openid"));
-    let rt = introspect(&app, &rp, s(&t, "refresh_token")).await;
+    let rt = introspect_json(&app, &rp, s(&t, "refresh_token")).await;
     assert_eq!(rt["active"], true);
     assert_eq!(rt["token_type"], "refresh_token");
-    let junk = introspect(&app, &rp, "junk").await;
+    let junk = introspect_json(&app, &rp, "junk").await;
     assert_eq!(junk, serde_json::json!({"active": false}));
     let unauth = http()
         .post(app.url("/introspect"))
@@ -211,23 +198,23 @@ async fn introspection_reports_active_and_inactive_tokens(app: TestApp) {
     // Another client does not see this client's refresh token.
     let other = app.confidential().await;
     assert_eq!(
-        introspect(&app, &other, s(&t, "refresh_token")).await["active"],
+        introspect_json(&app, &other, s(&t, "refresh_token")).await["active"],
         false
     );
 }
 
 async fn revoking_refresh_token_revokes_the_grant(app: TestApp) {
     let (rp, t) = session(&app).await;
-    let r = http()
-        .post(app.url("/revoke"))
-        .basic_auth(&rp.id, rp.secret.as_deref())
-        .form(&[
+    let r = post_as(
+        &app,
+        &rp,
+        "/revoke",
+        &[
             ("token", s(&t, "refresh_token")),
             ("token_type_hint", "refresh_token"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 200);
     assert_eq!(refresh(&app, &rp, s(&t, "refresh_token")).await.0, 400);
     assert_eq!(
@@ -235,13 +222,7 @@ async fn revoking_refresh_token_revokes_the_grant(app: TestApp) {
         401,
         "access tokens of the grant die too"
     );
-    let again = http()
-        .post(app.url("/revoke"))
-        .basic_auth(&rp.id, rp.secret.as_deref())
-        .form(&[("token", "unknown")])
-        .send()
-        .await
-        .unwrap();
+    let again = post_as(&app, &rp, "/revoke", &[("token", "unknown")]).await;
     assert_eq!(
         again.status(),
         200,
@@ -252,27 +233,21 @@ async fn revoking_refresh_token_revokes_the_grant(app: TestApp) {
 async fn revoking_access_token_blocks_it(app: TestApp) {
     let (rp, t) = session(&app).await;
     let at = s(&t, "access_token");
-    let r = http()
-        .post(app.url("/revoke"))
-        .basic_auth(&rp.id, rp.secret.as_deref())
-        .form(&[("token", at)])
-        .send()
-        .await
-        .unwrap();
+    let r = post_as(&app, &rp, "/revoke", &[("token", at)]).await;
     assert_eq!(r.status(), 200);
     assert_eq!(userinfo_status(&app, at).await, 401);
-    assert_eq!(introspect(&app, &rp, at).await["active"], false);
+    assert_eq!(introspect_json(&app, &rp, at).await["active"], false);
     // Another client cannot revoke this client's tokens.
     let (st, t2) = refresh(&app, &rp, s(&t, "refresh_token")).await;
     assert_eq!(st, 200);
     let other = app.confidential().await;
-    http()
-        .post(app.url("/revoke"))
-        .basic_auth(&other.id, other.secret.as_deref())
-        .form(&[("token", s(&t2, "access_token"))])
-        .send()
-        .await
-        .unwrap();
+    post_as(
+        &app,
+        &other,
+        "/revoke",
+        &[("token", s(&t2, "access_token"))],
+    )
+    .await;
     assert_eq!(userinfo_status(&app, s(&t2, "access_token")).await, 200);
 }
 

@@ -735,8 +735,19 @@ pub async fn sign_in(
         .login_and_consent(&app.base, start, login, password)
         .await
         .redirect();
-    let code = Landed::param(&landed, "code").expect("code");
-    let (status, body) = redeem(app, rp, &code, &verifier).await;
+    redeem_landed(app, rp, &landed, &verifier).await
+}
+
+/// Redeems the code the browser landed with at `rp`'s redirect URI; the token response,
+/// which must be 200.
+async fn redeem_landed(
+    app: &TestApp,
+    rp: &Rp,
+    landed: &url::Url,
+    verifier: &str,
+) -> serde_json::Value {
+    let code = Landed::param(landed, "code").expect("code");
+    let (status, body) = redeem(app, rp, &code, verifier).await;
     assert_eq!(status, 200, "{body}");
     body
 }
@@ -756,10 +767,39 @@ pub async fn authorize_signed_in(
         }
         other => other,
     };
-    let code = Landed::param(&landed.redirect(), "code").expect("code");
-    let (status, body) = redeem(app, rp, &code, &verifier).await;
-    assert_eq!(status, 200, "{body}");
-    body
+    redeem_landed(app, rp, &landed.redirect(), &verifier).await
+}
+
+/// A form POST to `path` as client `rp`, authenticated with HTTP Basic (introspection,
+/// revocation).
+pub async fn post_as(
+    app: &TestApp,
+    rp: &Rp,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    http()
+        .post(app.url(path))
+        .basic_auth(&rp.id, rp.secret.as_deref())
+        .form(form)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// The RFC 7662 answer about `token` to `rp` (HTTP Basic), which must be 200.
+pub async fn introspect_json(app: &TestApp, rp: &Rp, token: &str) -> serde_json::Value {
+    let r = post_as(app, rp, "/introspect", &[("token", token)]).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.expect("introspection JSON")
+}
+
+/// The `error` that an authorization request of `rp` with `prompt=none` gets back in `b`
+/// (`login_required` once its session has ended); `None` if it got a code.
+pub async fn prompt_none_error(app: &TestApp, rp: &Rp, b: &Browser) -> Option<String> {
+    let (url, _) = authorize_url(app, rp, &[("prompt", "none")]);
+    let back = b.get(&app.base, &url).await.redirect();
+    Landed::param(&back, "error")
 }
 
 /// Runs a test body against both stores. The shared-store variant needs
