@@ -141,6 +141,10 @@ pub struct UpdateClient {
     /// for RS256.
     #[arg(long = "introspection-alg", value_name = "ALG")]
     pub introspection_alg: Option<String>,
+    /// Sign the authorization responses this client asks for in a JWT response mode
+    /// (JARM) with ALG, or `default` for RS256.
+    #[arg(long = "authorization-alg", value_name = "ALG")]
+    pub authorization_alg: Option<String>,
     /// Every sign-in needs a second factor: true or false.
     #[arg(long, value_name = "BOOL")]
     pub require_mfa: Option<bool>,
@@ -242,6 +246,12 @@ pub struct AddClient {
     /// keys.extra_algs. Default: RS256.
     #[arg(long = "introspection-alg", value_name = "ALG")]
     pub introspection_alg: Option<String>,
+    /// Sign the authorization responses this client asks for in a JWT response mode
+    /// (`response_mode=jwt`, `query.jwt` or `form_post.jwt`; JARM) with ALG
+    /// (`authorization_signed_response_alg`): ES256 or RS256, one of keys.alg and
+    /// keys.extra_algs. Default: RS256.
+    #[arg(long = "authorization-alg", value_name = "ALG")]
+    pub authorization_alg: Option<String>,
     /// Every sign-in for this client needs a second factor (accounts without one are told
     /// to add one; `unmet_authentication_requirements`).
     #[arg(long)]
@@ -426,6 +436,9 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
             if let Some(alg) = &a.introspection_alg {
                 check_alg(c, "--introspection-alg", alg)?;
             }
+            if let Some(alg) = &a.authorization_alg {
+                check_alg(c, "--authorization-alg", alg)?;
+            }
             if let Some(l) = &a.min_level {
                 check_level(l)?;
             }
@@ -462,6 +475,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 id_token_signed_response_alg: a.id_token_alg.clone(),
                 userinfo_signed_response_alg: a.userinfo_alg.clone(),
                 introspection_signed_response_alg: a.introspection_alg.clone(),
+                authorization_signed_response_alg: a.authorization_alg.clone(),
                 require_mfa: a.require_mfa,
                 min_level: a.min_level.clone(),
                 require_pushed_authorization_requests: a.require_par,
@@ -488,6 +502,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                     "id_token_signed_response_alg": new.id_token_signed_response_alg,
                     "userinfo_signed_response_alg": new.userinfo_signed_response_alg,
                     "introspection_signed_response_alg": new.introspection_signed_response_alg,
+                    "authorization_signed_response_alg": new.authorization_signed_response_alg,
                     "require_mfa": new.require_mfa,
                     "min_level": new.min_level,
                     "require_pushed_authorization_requests": new.require_pushed_authorization_requests,
@@ -756,7 +771,7 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         Some(a) if a == reset => Ok(None),
         Some(a) => check_alg(c, flag, a).map(|()| Some(a.to_owned())),
     };
-    let [id_token_alg, userinfo_alg, introspection_alg] = [
+    let [id_token_alg, userinfo_alg, introspection_alg, authorization_alg] = [
         (
             &u.id_token_alg,
             "default",
@@ -775,10 +790,20 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
             "--introspection-alg",
             &old.introspection_signed_response_alg,
         ),
+        (
+            &u.authorization_alg,
+            "default",
+            "--authorization-alg",
+            &old.authorization_signed_response_alg,
+        ),
     ]
     .map(|(given, reset, flag, old)| alg(given.as_deref(), reset, flag, old));
-    let (id_token_alg, userinfo_alg, introspection_alg) =
-        (id_token_alg?, userinfo_alg?, introspection_alg?);
+    let (id_token_alg, userinfo_alg, introspection_alg, authorization_alg) = (
+        id_token_alg?,
+        userinfo_alg?,
+        introspection_alg?,
+        authorization_alg?,
+    );
     let min_level = match u.min_level.as_deref() {
         None => old.min_level.clone(),
         Some("any") => None,
@@ -852,6 +877,7 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         id_token_signed_response_alg: id_token_alg,
         userinfo_signed_response_alg: userinfo_alg,
         introspection_signed_response_alg: introspection_alg,
+        authorization_signed_response_alg: authorization_alg,
         require_mfa: u.require_mfa.unwrap_or(old.require_mfa),
         min_level,
         require_pushed_authorization_requests: u
@@ -895,6 +921,10 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         (
             "introspection_signed_response_alg",
             old.introspection_signed_response_alg != changed.introspection_signed_response_alg,
+        ),
+        (
+            "authorization_signed_response_alg",
+            old.authorization_signed_response_alg != changed.authorization_signed_response_alg,
         ),
         ("require_mfa", old.require_mfa != changed.require_mfa),
         ("min_level", old.min_level != changed.min_level),

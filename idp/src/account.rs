@@ -62,6 +62,7 @@ pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
         userinfo_signed_response_alg: None,
         introspection_signed_response_alg: None,
         sector_identifier: None,
+        authorization_signed_response_alg: None,
         require_mfa: false,
         min_level: None,
         require_pushed_authorization_requests: false,

@@ -620,6 +620,7 @@ async fn clients_update_changes_a_client_in_a_running_server() {
         (vec!["--id-token-alg", "HS256"], "--id-token-alg"),
         (vec!["--userinfo-alg", "HS256"], "--userinfo-alg"),
         (vec!["--introspection-alg", "HS256"], "--introspection-alg"),
+        (vec!["--authorization-alg", "none"], "--authorization-alg"),
         (vec!["--require-par", "maybe"], "--require-par"),
     ] {
         let mut all = vec!["clients", "update", id.as_str()];
@@ -1045,8 +1046,8 @@ fn a_back_channel_logout_uri_is_checked_listed_and_changed() {
     assert_eq!(changes_of(&trail), [changed.clone(), changed]);
 }
 
-/// `clients add|update --userinfo-alg` and `--introspection-alg`: only an algorithm the
-/// provider keeps a key for; listed, changed, cleared with the option's reset word, and
+/// `clients add|update --userinfo-alg`, `--introspection-alg` and `--authorization-alg`:
+/// only an algorithm the provider keeps a key for; listed, changed, cleared with the option's reset word, and
 /// audited by name.
 #[test]
 fn response_signing_algs_are_checked_listed_and_changed() {
@@ -1055,6 +1056,11 @@ fn response_signing_algs_are_checked_listed_and_changed() {
         (
             "--introspection-alg",
             "introspection_signed_response_alg",
+            "default",
+        ),
+        (
+            "--authorization-alg",
+            "authorization_signed_response_alg",
             "default",
         ),
     ] {

@@ -22,6 +22,7 @@ mod factors;
 mod id_token_alg;
 mod identity;
 mod introspection_jwt;
+mod jarm;
 mod jwks_uri;
 mod logout;
 mod mfa;

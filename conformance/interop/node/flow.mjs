@@ -7,7 +7,8 @@
 // INTEROP_DPOP_NONCE=required, vhod requires its nonces and the library's retry is checked) ->
 // a private_key_jwt client's signed Request Objects (RFC 9101), sent by value and pushed ->
 // that client's signed UserInfo Response (it registered userinfo_signed_response_alg ES256)
-// for the pairwise sub it is told (it registered pairwise subject identifiers).
+// for the pairwise sub it is told (it registered pairwise subject identifiers) -> JWT Secured
+// Authorization Responses (JARM, response_mode=jwt), plain and pushed.
 //
 // The browser is emulated with plain fetch (manual redirects, a tiny path-aware cookie jar);
 // everything an RP does is done by openid-client itself.
@@ -175,7 +176,7 @@ async function authorize(authUrl, redirectUri, login, password) {
 // One sign-in through the library with a fresh PKCE verifier, state and nonce: `params` go into
 // the authorization request (pushed through PAR with `push`), the browser signs in, and the
 // code is redeemed with `options` (e.g. a DPoP handle); the ID token is checked as usual.
-// Returns the URL the browser was sent to and the tokens.
+// Returns the URL the browser was sent to, the one it came back to, and the tokens.
 async function signIn(config, user, params, { push = false, jar, options } = {}) {
   const verifier = client.randomPKCECodeVerifier()
   const state = client.randomState()
@@ -202,7 +203,7 @@ async function signIn(config, user, params, { push = false, jar, options } = {})
     expectedNonce: nonce,
     idTokenExpected: true,
   }, undefined, options)
-  return { url, tokens }
+  return { url, callback, tokens }
 }
 
 async function main() {
@@ -412,6 +413,33 @@ async function main() {
   check(signedUi.sub === jarSub, 'signed userinfo: another subject')
   check(signedUi.aud === env('INTEROP_JAR_CLIENT_ID'), `signed userinfo: aud ${JSON.stringify(signedUi.aud)}`)
   check(signedUi.email === 'alice@example.com', `signed userinfo without email: ${JSON.stringify(signedUi)}`)
+
+  // 13. JWT Secured Authorization Response Mode (JARM): a client configured for it asks for
+  //     response_mode=jwt, and the code, state and issuer come back as one JWT, `response`,
+  //     which openid-client verifies against vhod's JWKS with iss, aud and exp. The client
+  //     registered no authorization_signed_response_alg, so the library expects RS256,
+  //     JARM's default (vhod keeps an RS256 key by default); pushed (RFC 9126) as well.
+  step = 'JARM'
+  check((meta.response_modes_supported || []).includes('jwt'), 'discovery lists no jwt response mode')
+  check((meta.authorization_signing_alg_values_supported || []).includes('RS256'),
+    'discovery lists no RS256 in authorization_signing_alg_values_supported')
+  const jarmConfig = await client.discovery(
+    issuer,
+    clientId,
+    { redirect_uris: [redirectUri], response_types: ['code'], authorization_signed_response_alg: 'RS256' },
+    client.ClientSecretBasic(clientSecret),
+    { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] },
+  )
+  client.useJwtResponseMode(jarmConfig)
+  const jarm = await signIn(jarmConfig, user, { scope: 'openid email' })
+  check(jarm.url.searchParams.get('response_mode') === 'jwt', `JARM: the library did not ask for it: ${jarm.url.href}`)
+  check([...jarm.callback.searchParams.keys()].join(' ') === 'response',
+    `JARM: the redirect carries more than the response JWT: ${jarm.callback.href}`)
+  check(jarm.tokens.claims().sub === claims.sub, 'JARM: ID token for another subject')
+  const jarmPar = await signIn(jarmConfig, user, { scope: 'openid', response_mode: 'jwt' }, { push: true })
+  check([...jarmPar.callback.searchParams.keys()].join(' ') === 'response',
+    `JARM (pushed): the redirect carries more than the response JWT: ${jarmPar.callback.href}`)
+  check(jarmPar.tokens.claims().sub === claims.sub, 'JARM (pushed): ID token for another subject')
 
   console.log(`interop ${LIB}: ok`)
 }

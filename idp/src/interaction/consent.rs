@@ -71,14 +71,7 @@ pub async fn consent(
     if form.get("decision") != Some("allow") {
         let _ = app.cache.delete(&format!("int:{}", ix.id)).await;
         let e = OAuthError::new(ErrorCode::AccessDenied, "the person declined");
-        return response::error(
-            &app,
-            req.response_mode,
-            &req.redirect_uri,
-            &e,
-            req.state.as_deref(),
-            lang,
-        );
+        return response::error_to(&app, req, &e, lang);
     }
     let claims = req.claim_names(None);
     if let Err(e) = app
@@ -93,14 +86,7 @@ pub async fn consent(
         )
         .await
     {
-        return response::error(
-            &app,
-            req.response_mode,
-            &req.redirect_uri,
-            &OAuthError::from(e),
-            req.state.as_deref(),
-            lang,
-        );
+        return response::error_to(&app, req, &OAuthError::from(e), lang);
     }
     finish(&app, &ix, &headers, None).await
 }

@@ -330,16 +330,7 @@ async fn finish(app: &App, ix: &Interaction, headers: &HeaderMap, level: Option<
                 .pages
                 .error(StatusCode::NOT_FOUND, lang, "err_expired", None, None)
         }
-        Err(e) => {
-            return response::error(
-                app,
-                req.response_mode,
-                &req.redirect_uri,
-                &OAuthError::from(e),
-                req.state.as_deref(),
-                lang,
-            )
-        }
+        Err(e) => return response::error_to(app, req, &OAuthError::from(e), lang),
     }
     let Some(s) = &ix.session else {
         return app

@@ -39,6 +39,7 @@ pub fn document(app: &App) -> Value {
         "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
         "introspection_endpoint_auth_methods_supported": confidential,
         "introspection_signing_alg_values_supported": app.keys.algs().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "authorization_signing_alg_values_supported": app.keys.algs().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "revocation_endpoint_auth_methods_supported": auth,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": crate::oauth::claims::supported(),

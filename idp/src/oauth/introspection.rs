@@ -51,25 +51,6 @@ fn wants_jwt(headers: &HeaderMap) -> bool {
         })
 }
 
-/// The key that signs `caller`'s introspection answers: the one of its registered
-/// `introspection_signed_response_alg` (RFC 9701 §6); else RS256, the RFC's default, when
-/// the provider keeps an RS256 key (it does by default, `keys.extra_algs`); else the primary
-/// key.
-fn signer(app: &App, caller: &crate::store::Client) -> std::sync::Arc<keys::SigningKey> {
-    match caller.introspection_signed_response_alg.as_deref() {
-        Some(alg) => crate::oauth::tokens::signer_of(
-            app,
-            caller,
-            Some(alg),
-            "introspection_signed_response_alg",
-        ),
-        None => app
-            .keys
-            .signer_for(keys::Alg::RS256)
-            .unwrap_or_else(|| app.keys.signer()),
-    }
-}
-
 /// The answer as a JWT (RFC 9701 §5): `iss`, `aud` (the resource server that asked), `iat`,
 /// and the RFC 7662 answer, unchanged, as `token_introspection`; `typ`
 /// `token-introspection+jwt`, so that it cannot pass for an access or ID Token.
@@ -81,7 +62,16 @@ fn signed(app: &App, caller: &crate::store::Client, answer: Value) -> Response {
         "token_introspection": answer,
     });
     let typ = JWT_MEDIA_TYPE.trim_start_matches("application/");
-    match keys::sign_jwt(&signer(app, caller), Some(typ), &claims) {
+    match keys::sign_jwt(
+        &crate::oauth::tokens::rs256_by_default(
+            app,
+            &caller.id,
+            caller.introspection_signed_response_alg.as_deref(),
+            "introspection_signed_response_alg",
+        ),
+        Some(typ),
+        &claims,
+    ) {
         Ok(jwt) => (
             [
                 (axum::http::header::CONTENT_TYPE, JWT_MEDIA_TYPE),

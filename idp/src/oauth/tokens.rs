@@ -143,17 +143,36 @@ impl std::fmt::Debug for Issued {
 pub fn id_token_signer(app: &App, client: &Client) -> Arc<keys::SigningKey> {
     signer_of(
         app,
-        client,
+        &client.id,
         client.id_token_signed_response_alg.as_deref(),
         "id_token_signed_response_alg",
     )
+}
+
+/// The key for an answer whose standard makes RS256 the default (RFC 9701 introspection
+/// answers, JARM authorization responses): the current key of the client's registered `alg`
+/// (named `field`); else RS256 when the provider keeps an RS256 key (it does by default,
+/// `keys.extra_algs`); else the primary key.
+pub(crate) fn rs256_by_default(
+    app: &App,
+    client_id: &str,
+    alg: Option<&str>,
+    field: &str,
+) -> Arc<keys::SigningKey> {
+    match alg {
+        Some(_) => signer_of(app, client_id, alg, field),
+        None => app
+            .keys
+            .signer_for(keys::Alg::RS256)
+            .unwrap_or_else(|| app.keys.signer()),
+    }
 }
 
 /// The current key of `alg` (a client's registered algorithm, named `field`), else the
 /// primary key.
 pub(crate) fn signer_of(
     app: &App,
-    client: &Client,
+    client_id: &str,
     alg: Option<&str>,
     field: &str,
 ) -> Arc<keys::SigningKey> {
@@ -163,7 +182,7 @@ pub(crate) fn signer_of(
             // Registration checks the alg against the configuration; this happens only if
             // the configuration dropped it since. The client's validation will say so.
             tracing::error!(
-                client_id = %client.id,
+                client_id,
                 alg = alg.as_str(),
                 field,
                 "no signing key for the client's algorithm; using the primary key"
@@ -182,7 +201,7 @@ pub fn userinfo_jwt(
     alg: &str,
     claims: Map<String, Value>,
 ) -> Result<String, OAuthError> {
-    let key = signer_of(app, client, Some(alg), "userinfo_signed_response_alg");
+    let key = signer_of(app, &client.id, Some(alg), "userinfo_signed_response_alg");
     let mut c = claims;
     stamp(app, &mut c, &client.id, app.now());
     Ok(keys::sign_jwt(&key, Some("JWT"), &c)?)

@@ -65,6 +65,13 @@ wire_enum!(
         Query = "query",
         /// An auto-submitted HTML form POSTed to the redirect URI.
         FormPost = "form_post",
+        /// JARM §2.3.1: the parameters as a signed JWT, `response`, in the query.
+        QueryJwt = "query.jwt",
+        /// JARM §2.3.3: the signed JWT in an auto-submitted form.
+        FormPostJwt = "form_post.jwt",
+        /// JARM §2.3.4: the response type's default mode with a JWT; `query.jwt` for
+        /// `code`.
+        Jwt = "jwt",
     }
 );
 

@@ -38,6 +38,9 @@ pub struct Client {
     /// `introspection_signed_response_alg` (RFC 9701 §6) of the signed introspection answers
     /// this client asks for; `None`: RS256, the RFC's default.
     pub introspection_signed_response_alg: Option<String>,
+    /// `authorization_signed_response_alg` (JARM §3) of the signed authorization responses
+    /// this client gets in a JWT response mode; `None`: RS256, JARM's default.
+    pub authorization_signed_response_alg: Option<String>,
     /// Every sign-in for this client needs a second factor.
     pub require_mfa: bool,
     /// The lowest account level this client accepts (`None`: any).
@@ -84,6 +87,7 @@ impl Client {
             id_token_signed_response_alg: self.id_token_signed_response_alg.clone(),
             userinfo_signed_response_alg: self.userinfo_signed_response_alg.clone(),
             introspection_signed_response_alg: self.introspection_signed_response_alg.clone(),
+            authorization_signed_response_alg: self.authorization_signed_response_alg.clone(),
             require_mfa: self.require_mfa,
             min_level: self.min_level.clone(),
             require_pushed_authorization_requests: self.require_pushed_authorization_requests,
@@ -121,6 +125,8 @@ pub struct NewClient {
     pub userinfo_signed_response_alg: Option<String>,
     /// `introspection_signed_response_alg`, if not RS256.
     pub introspection_signed_response_alg: Option<String>,
+    /// `authorization_signed_response_alg`, if not RS256.
+    pub authorization_signed_response_alg: Option<String>,
     /// Every sign-in needs a second factor.
     pub require_mfa: bool,
     /// The lowest account level accepted.
@@ -149,9 +155,10 @@ impl Clients<'_> {
              post_logout_redirect_uris, grant_types, scope, jwks, id_token_signed_response_alg, \
              require_mfa, min_level, require_pushed_authorization_requests, created_at, jwks_uri, \
              dpop_bound_access_tokens, require_signed_request_object, backchannel_logout_uri, \
-             userinfo_signed_response_alg, introspection_signed_response_alg, sector_identifier) \
+             userinfo_signed_response_alg, introspection_signed_response_alg, sector_identifier, \
+             authorization_signed_response_alg) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21)",
+             $18, $19, $20, $21, $22)",
         )
         .bind(id)
         .bind(&c.name)
@@ -174,6 +181,7 @@ impl Clients<'_> {
         .bind(c.userinfo_signed_response_alg.as_deref())
         .bind(c.introspection_signed_response_alg.as_deref())
         .bind(c.sector_identifier.as_deref())
+        .bind(c.authorization_signed_response_alg.as_deref())
         .execute(self.0)
         .await
         .map_err(|e| conflict(e, "client"))?;
@@ -216,7 +224,7 @@ impl Clients<'_> {
              dpop_bound_access_tokens = $13, auth_method = $15, \
              require_signed_request_object = $16, backchannel_logout_uri = $17, \
              userinfo_signed_response_alg = $18, introspection_signed_response_alg = $19, \
-             sector_identifier = $20 WHERE id = $14",
+             sector_identifier = $20, authorization_signed_response_alg = $21 WHERE id = $14",
         )
         .bind(&c.name)
         .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
@@ -238,6 +246,7 @@ impl Clients<'_> {
         .bind(c.userinfo_signed_response_alg.as_deref())
         .bind(c.introspection_signed_response_alg.as_deref())
         .bind(c.sector_identifier.as_deref())
+        .bind(c.authorization_signed_response_alg.as_deref())
         .execute(self.0)
         .await?;
         Ok(r.rows_affected() > 0)
@@ -275,6 +284,7 @@ fn from_row(r: &Row) -> Result<Client, StoreError> {
         id_token_signed_response_alg: r.try_get("id_token_signed_response_alg")?,
         userinfo_signed_response_alg: r.try_get("userinfo_signed_response_alg")?,
         introspection_signed_response_alg: r.try_get("introspection_signed_response_alg")?,
+        authorization_signed_response_alg: r.try_get("authorization_signed_response_alg")?,
         require_mfa: r.try_get::<i64, _>("require_mfa")? != 0,
         min_level: r.try_get("min_level")?,
         require_pushed_authorization_requests: r

@@ -282,6 +282,7 @@ impl TestApp {
             userinfo_signed_response_alg: None,
             introspection_signed_response_alg: None,
             sector_identifier: None,
+            authorization_signed_response_alg: None,
             require_mfa: false,
             min_level: None,
             require_pushed_authorization_requests: false,

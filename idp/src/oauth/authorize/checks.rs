@@ -53,6 +53,7 @@ pub fn build(
         client_id: client.id.clone(),
         redirect_uri,
         response_mode: mode,
+        authorization_alg: client.authorization_signed_response_alg.clone(),
         scope,
         state: p.get("state").map(str::to_owned),
         nonce: p.get("nonce").map(str::to_owned),

@@ -99,12 +99,19 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
         Err(e) => return page_error(app, lang, e),
     };
     let state = p.get("state");
+    let reply = |mode| response::Reply {
+        mode,
+        redirect_uri: &redirect_uri,
+        client_id: &client.id,
+        alg: client.authorization_signed_response_alg.as_deref(),
+    };
     let mode = match checks::check_response_mode(&p) {
         Ok(m) => m,
-        Err((m, e)) => return response::error(app, m, &redirect_uri, &e, state, lang),
+        Err((m, e)) => return response::error(app, &reply(m), &e, state, lang),
     };
+    let to = reply(mode);
     if let Some(e) = object_error {
-        return response::error(app, mode, &redirect_uri, &e, state, lang);
+        return response::error(app, &to, &e, state, lang);
     }
     let must_push = client.require_pushed_authorization_requests
         || (app.settings.require_par && client.id != crate::account::CLIENT_ID);
@@ -112,15 +119,15 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
         let e = OAuthError::invalid_request(
             "this client must push its authorization requests (RFC 9126)",
         );
-        return response::error(app, mode, &redirect_uri, &e, state, lang);
+        return response::error(app, &to, &e, state, lang);
     }
     let req = match checks::build(app, &client, redirect_uri.clone(), mode, &p) {
         Ok(r) => r,
-        Err(e) => return response::error(app, mode, &redirect_uri, &e, state, lang),
+        Err(e) => return response::error(app, &to, &e, state, lang),
     };
     match decide(app, &req, headers, lang).await {
         Ok(r) => r,
-        Err(e) => response::error(app, mode, &redirect_uri, &e, state, lang),
+        Err(e) => response::error(app, &to, &e, state, lang),
     }
 }
 

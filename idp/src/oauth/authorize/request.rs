@@ -12,6 +12,10 @@ pub struct AuthRequest {
     pub redirect_uri: String,
     /// How to answer.
     pub response_mode: ResponseMode,
+    /// The client's `authorization_signed_response_alg`, for the JWT response modes (JARM);
+    /// `None`: RS256.
+    #[serde(default)]
+    pub authorization_alg: Option<String>,
     /// Requested scopes the client may have.
     pub scope: Vec<String>,
     /// Opaque client state, echoed.
@@ -41,6 +45,16 @@ pub struct AuthRequest {
 }
 
 impl AuthRequest {
+    /// Where and how its answer goes.
+    pub fn reply(&self) -> super::response::Reply<'_> {
+        super::response::Reply {
+            mode: self.response_mode,
+            redirect_uri: &self.redirect_uri,
+            client_id: &self.client_id,
+            alg: self.authorization_alg.as_deref(),
+        }
+    }
+
     /// Whether `prompt` contains `p`.
     pub fn prompts(&self, p: Prompt) -> bool {
         self.prompt.contains(&p)

@@ -100,31 +100,37 @@ pub async fn issue_code(
         .await?;
     Ok(respond(
         app,
-        req.response_mode,
-        &req.redirect_uri,
+        &req.reply(),
         vec![("code", code)],
         req.state.as_deref(),
         lang,
     ))
 }
 
+/// Where and how an authorization response goes: the verified redirect URI in the response
+/// mode asked for; for the JWT modes (JARM), also the client the response is addressed to
+/// and its `authorization_signed_response_alg`.
+#[derive(Clone, Copy, Debug)]
+pub struct Reply<'a> {
+    /// The response mode.
+    pub mode: ResponseMode,
+    /// The verified redirect URI.
+    pub redirect_uri: &'a str,
+    /// The client (`aud` of a JWT response).
+    pub client_id: &'a str,
+    /// The client's registered algorithm for JWT responses; `None`: RS256.
+    pub alg: Option<&'a str>,
+}
+
 /// Sends an error back to the verified redirect URI of `req`.
 pub fn error_to(app: &App, req: &AuthRequest, e: &OAuthError, lang: Lang) -> Response {
-    error(
-        app,
-        req.response_mode,
-        &req.redirect_uri,
-        e,
-        req.state.as_deref(),
-        lang,
-    )
+    error(app, &req.reply(), e, req.state.as_deref(), lang)
 }
 
 /// An error response to the client's redirect URI, in its response mode, with `state`.
 pub fn error(
     app: &App,
-    mode: ResponseMode,
-    redirect_uri: &str,
+    to: &Reply<'_>,
     e: &OAuthError,
     state: Option<&str>,
     lang: Lang,
@@ -136,13 +142,12 @@ pub fn error(
     if e.code == ErrorCode::ServerError {
         tracing::warn!("authorization failed with a server error");
     }
-    respond(app, mode, redirect_uri, fields, state, lang)
+    respond(app, to, fields, state, lang)
 }
 
 fn respond(
     app: &App,
-    mode: ResponseMode,
-    redirect_uri: &str,
+    to: &Reply<'_>,
     mut fields: Vec<(&'static str, String)>,
     state: Option<&str>,
     lang: Lang,
@@ -150,35 +155,87 @@ fn respond(
     if let Some(s) = state.filter(|s| s.len() <= 2048) {
         fields.push(("state", s.to_owned()));
     }
-    fields.push(("iss", app.settings.issuer.clone()));
-    match mode {
-        ResponseMode::Query => {
-            let mut url = redirect_uri.to_owned();
-            let mut ser = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in &fields {
-                ser.append_pair(k, v);
-            }
-            url.push(if url.contains('?') { '&' } else { '?' });
-            url.push_str(&ser.finish());
-            redirect(&url)
+    let redirect_uri = to.redirect_uri;
+    let (in_query, fields) = match to.mode {
+        ResponseMode::Query | ResponseMode::FormPost => {
+            fields.push(("iss", app.settings.issuer.clone()));
+            (to.mode == ResponseMode::Query, fields)
         }
-        ResponseMode::FormPost => {
-            let nonce = random_token(16);
-            let mut r = app.pages.page(
-                StatusCode::OK,
-                "form_post.html",
-                lang,
-                context! { action => redirect_uri, fields => fields, nonce => &nonce },
-            );
-            let csp = format!("default-src 'none'; script-src 'nonce-{nonce}'; form-action {}; frame-ancestors 'none'; base-uri 'none'", origin_of(redirect_uri));
-            if let Ok(v) = HeaderValue::from_str(&csp) {
-                r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        ResponseMode::QueryJwt | ResponseMode::FormPostJwt | ResponseMode::Jwt => {
+            // RFC 9207 §2.4: with JARM, the issuer travels as the JWT's `iss` only.
+            match signed(app, to, fields) {
+                Some(jwt) => (
+                    to.mode != ResponseMode::FormPostJwt,
+                    vec![("response", jwt)],
+                ),
+                None => {
+                    return app.pages.error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        lang,
+                        "err_server",
+                        None,
+                        None,
+                    )
+                }
             }
-            r
+        }
+    };
+    if in_query {
+        let mut url = redirect_uri.to_owned();
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &fields {
+            ser.append_pair(k, v);
+        }
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&ser.finish());
+        return redirect(&url);
+    }
+    let nonce = random_token(16);
+    let mut r = app.pages.page(
+        StatusCode::OK,
+        "form_post.html",
+        lang,
+        context! { action => redirect_uri, fields => fields, nonce => &nonce },
+    );
+    let csp = format!("default-src 'none'; script-src 'nonce-{nonce}'; form-action {}; frame-ancestors 'none'; base-uri 'none'", origin_of(redirect_uri));
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    r
+}
+
+/// How long a JWT authorization response may be used: JARM §2.1 asks for a short lifetime,
+/// and the code inside lives at most a minute anyway.
+const JWT_RESPONSE_TTL: i64 = 600;
+
+/// The response parameters as a JWT (JARM §2.1): `iss`, `aud` (the client), `exp` and `iat`
+/// beside them, signed with the client's `authorization_signed_response_alg`, else RS256
+/// (JARM's default) when the provider keeps an RS256 key (it does by default), else the
+/// primary key. `None` if signing failed.
+fn signed(app: &App, to: &Reply<'_>, fields: Vec<(&'static str, String)>) -> Option<String> {
+    let key = crate::oauth::tokens::rs256_by_default(
+        app,
+        to.client_id,
+        to.alg,
+        "authorization_signed_response_alg",
+    );
+    let now = app.now();
+    let mut claims = serde_json::Map::new();
+    claims.insert("iss".into(), app.settings.issuer.clone().into());
+    claims.insert("aud".into(), to.client_id.into());
+    claims.insert("exp".into(), (now + JWT_RESPONSE_TTL).into());
+    claims.insert("iat".into(), now.into());
+    for (k, v) in fields {
+        claims.insert(k.into(), v.into());
+    }
+    match keys::sign_jwt(&key, None, &claims) {
+        Ok(jwt) => Some(jwt),
+        Err(e) => {
+            tracing::error!(error = %e, "could not sign an authorization response");
+            None
         }
     }
 }
-
 fn origin_of(uri: &str) -> String {
     url::Url::parse(uri)
         .ok()
