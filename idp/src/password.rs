@@ -3,7 +3,9 @@
 //! Hashing runs on the blocking pool so a burst of sign-ins cannot stall the protocol
 //! endpoints. Unknown logins are checked against a dummy hash so they cost the same time.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, Error, Output, ParamsString, PasswordHash, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 fn argon() -> Argon2<'static> {
@@ -12,12 +14,40 @@ fn argon() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes a password into a PHC string.
-pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
+/// Hashes a password into a PHC string: argon2id with today's parameters and a random salt,
+/// computed as [`check`] computes it.
+pub fn hash(password: &str) -> Result<String, Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(argon()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+    let mut salt_buf = [0u8; 64];
+    let raw_salt = salt.decode_b64(&mut salt_buf)?;
+    let mut out = [0u8; 32];
+    let (algorithm, version) = (
+        argon2_rust::Algorithm::Argon2id,
+        argon2_rust::Version::V0x13,
+    );
+    if !compute(
+        algorithm,
+        version,
+        argon().params(),
+        password,
+        raw_salt,
+        &mut out,
+    ) {
+        return Err(Error::Crypto);
+    }
+    phc(&salt, &out)
+}
+
+/// The PHC string of an argon2id hash with today's parameters.
+fn phc(salt: &SaltString, output: &[u8]) -> Result<String, Error> {
+    Ok(PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon().params())?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(output)?),
+    }
+    .to_string())
 }
 
 /// Hashes on the blocking pool.
@@ -39,13 +69,13 @@ thread_local! {
 
 /// Checks `password` against a PHC string with this thread's reusable working memory.
 ///
-/// The PHC string is read with RustCrypto's `password-hash` (the format of every stored
-/// hash, which [`hash`] writes); the argon2 computation itself is `argon2-rust`'s, a port of
-/// the reference implementation with runtime-dispatched SIMD that gives the same output
-/// bit for bit (checked below against RustCrypto's `argon2` over every algorithm, version
-/// and several shapes) in half the CPU time of RustCrypto's on AVX-512 machines (6.4 against
-/// 13.0 ms for OWASP's parameters, measured side by side; `benches/README.md`). A sign-in's
-/// CPU is mostly this computation, so that is half the cost of every password sign-in.
+/// PHC strings are read (and, by [`hash`], written) with RustCrypto's `password-hash`; the
+/// argon2 computation itself is `argon2-rust`'s, a port of the reference implementation with
+/// runtime-dispatched SIMD that gives the same output bit for bit (checked in the tests
+/// below against RustCrypto's `argon2` over every algorithm, version and several shapes) in
+/// half the CPU time of RustCrypto's on AVX-512 machines (6.4 against 13.0 ms for OWASP's
+/// parameters, measured side by side; `benches/README.md`). A sign-in's CPU is mostly this
+/// computation, so that is half the cost of every password sign-in.
 fn check(password: &str, phc: &str) -> bool {
     let Ok(h) = PasswordHash::new(phc) else {
         return false;
@@ -64,27 +94,40 @@ fn check(password: &str, phc: &str) -> bool {
         Some(Ok(Version::V0x10)) => argon2_rust::Version::V0x10,
         Some(Err(_)) => return false,
     };
-    let Ok(phc_params) = Params::try_from(&h) else {
-        return false;
-    };
-    let Ok(params) = argon2_rust::Params::builder()
-        .memory(argon2_rust::params::Memory::kib(u64::from(
-            phc_params.m_cost(),
-        )))
-        .passes(phc_params.t_cost())
-        .lanes(phc_params.p_cost())
-        .tag_len(argon2_rust::params::TagLen::bytes(expected.len() as u64))
-        .build()
-    else {
+    let Ok(params) = Params::try_from(&h) else {
         return false;
     };
     let mut salt_buf = [0u8; 64];
     let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
         return false;
     };
-    let argon = argon2_rust::Argon2::new(algorithm, version, params);
     let mut out = vec![0u8; expected.len()];
-    let hashed = HASHER.with(|cell| {
+    compute(algorithm, version, &params, password, salt, &mut out)
+        && crate::crypto::ct_eq_bytes(&out, expected.as_bytes())
+}
+
+/// Computes argon2 of `password` with `params` (memory, passes, lanes and associated data
+/// as a PHC string gives them) into `out`, whose length is the tag's, with this thread's
+/// reusable working memory. False if the parameters cannot be used.
+fn compute(
+    algorithm: argon2_rust::Algorithm,
+    version: argon2_rust::Version,
+    params: &Params,
+    password: &str,
+    salt: &[u8],
+    out: &mut [u8],
+) -> bool {
+    let Ok(p) = argon2_rust::Params::builder()
+        .memory(argon2_rust::params::Memory::kib(u64::from(params.m_cost())))
+        .passes(params.t_cost())
+        .lanes(params.p_cost())
+        .tag_len(argon2_rust::params::TagLen::bytes(out.len() as u64))
+        .build()
+    else {
+        return false;
+    };
+    let argon = argon2_rust::Argon2::new(algorithm, version, p);
+    HASHER.with(|cell| {
         let mut cell = cell.borrow_mut();
         let hasher = match cell.as_mut() {
             Some(h) => {
@@ -96,10 +139,9 @@ fn check(password: &str, phc: &str) -> bool {
         // No secret (a pepper is not part of a PHC string); `data=`, if given, is the
         // associated data.
         hasher
-            .hash_into_with_ad(password.as_bytes(), salt, &[], phc_params.data(), &mut out)
+            .hash_into_with_ad(password.as_bytes(), salt, &[], params.data(), out)
             .is_ok()
-    });
-    hashed && crate::crypto::ct_eq_bytes(&out, expected.as_bytes())
+    })
 }
 
 /// At most this many password checks run at once (twice the cores): each holds 19 MiB, so
@@ -134,29 +176,19 @@ pub async fn verify(password: String, phc: String) -> bool {
 /// compared, so it costs what checking a real hash does, and no password is known to match
 /// it. Built without hashing: start-up does not spend a hash's CPU time and 19 MiB on it.
 pub fn dummy_hash() -> String {
-    use argon2::password_hash::{rand_core::RngCore, Output, ParamsString};
-    let argon = argon();
+    use argon2::password_hash::rand_core::RngCore;
     let salt = SaltString::generate(&mut OsRng);
     let mut output = [0u8; 32];
     OsRng.fill_bytes(&mut output);
-    match (ParamsString::try_from(argon.params()), Output::new(&output)) {
-        (Ok(params), Ok(hash)) => PasswordHash {
-            algorithm: argon2::ARGON2ID_IDENT,
-            version: Some(Version::V0x13.into()),
-            params,
-            salt: Some(salt.as_salt()),
-            hash: Some(hash),
-        }
-        .to_string(),
-        // Not reached with the constant parameters above; a real hash is as good.
-        _ => hash(&crate::crypto::random_token(16)).unwrap_or_default(),
-    }
+    // The error is not reached with the constant parameters; a real hash is as good.
+    phc(&salt, &output)
+        .unwrap_or_else(|_| hash(&crate::crypto::random_token(16)).unwrap_or_default())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use argon2::password_hash::PasswordVerifier;
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
     #[test]
     fn reusable_memory_check_agrees_with_the_reference_verifier() {
