@@ -1,5 +1,5 @@
 //! Authorization responses: a code (or an error) sent back by redirect or form post, always
-//! with `iss` (RFC 9207).
+//! with `iss` (RFC 9207), or in the JWT response modes as one signed JWT (JARM).
 
 use super::request::AuthRequest;
 use crate::app::App;
@@ -162,7 +162,8 @@ fn respond(
             (to.mode == ResponseMode::Query, fields)
         }
         ResponseMode::QueryJwt | ResponseMode::FormPostJwt | ResponseMode::Jwt => {
-            // RFC 9207 §2.4: with JARM, the issuer travels as the JWT's `iss` only.
+            // RFC 9207 §2: with JARM, the JWT's `iss` claim protects as the parameter would, so
+            // there is no `iss` parameter beside it.
             match signed(app, to, fields) {
                 Some(jwt) => (
                     to.mode != ResponseMode::FormPostJwt,
@@ -204,8 +205,8 @@ fn respond(
     r
 }
 
-/// How long a JWT authorization response may be used: JARM §2.1 asks for a short lifetime,
-/// and the code inside lives at most a minute anyway.
+/// How long a JWT authorization response may be used: JARM §2.1 recommends at most ten
+/// minutes, and the code inside lives at most a minute anyway.
 const JWT_RESPONSE_TTL: i64 = 600;
 
 /// The response parameters as a JWT (JARM §2.1): `iss`, `aud` (the client), `exp` and `iat`
