@@ -310,11 +310,9 @@ async fn sign_ins_are_listed_new_devices_noticed_and_data_exported(app: TestApp)
     assert_eq!(notices(&app), 0, "the very first sign-in is not news");
     // The same browser again (its session is fresh, so force a new sign-in).
     let (url, verifier) = authorize_url(&app, &rp, &[("prompt", "login")]);
-    let start = a.get(&app.base, &url).await;
     let landed = a
-        .login_and_consent(&app.base, start, "kate", "correct horse battery")
-        .await
-        .redirect();
+        .sign_in_at(&app.base, &url, "kate", "correct horse battery")
+        .await;
     let (status, _) = redeem(
         &app,
         &rp,

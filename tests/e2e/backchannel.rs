@@ -400,11 +400,7 @@ async fn another_account_signing_in_in_the_browser_ends_the_first_s_session(app:
     let b = Browser::new();
     let first = sign_in(&app, &rp, &b, "galya", PW).await;
     let (url, verifier) = authorize_url(&app, &rp, &[("prompt", "select_account")]);
-    let start = b.get(&app.base, &url).await;
-    let back = b
-        .login_and_consent(&app.base, start, "hana", PW)
-        .await
-        .redirect();
+    let back = b.sign_in_at(&app.base, &url, "hana", PW).await;
     let code = Landed::param(&back, "code").expect("code");
     let (status, second) = redeem(&app, &rp, &code, &verifier).await;
     assert_eq!(status, 200, "{second}");

@@ -94,11 +94,9 @@ async fn code_at(app: &TestApp, url: &str) -> String {
         app.user("alice", "correct horse battery").await;
     }
     let browser = Browser::new();
-    let start = browser.get(&app.base, url).await;
     let landed = browser
-        .login_and_consent(&app.base, start, "alice", "correct horse battery")
-        .await
-        .redirect();
+        .sign_in_at(&app.base, url, "alice", "correct horse battery")
+        .await;
     Landed::param(&landed, "code").unwrap()
 }
 

@@ -58,11 +58,7 @@ async fn a_jwt_response_mode_carries_the_code_or_the_error_signed(app: TestApp) 
     // query.jwt: the code and state inside the JWT, nothing beside it.
     let b = Browser::new();
     let (url, verifier) = authorize_url(&app, &rp, &[("response_mode", "query.jwt")]);
-    let start = b.get(&app.base, &url).await;
-    let landed = b
-        .login_and_consent(&app.base, start, "alice", PW)
-        .await
-        .redirect();
+    let landed = b.sign_in_at(&app.base, &url, "alice", PW).await;
     assert!(landed.as_str().starts_with(&rp.redirect_uri), "{landed}");
     let claims = response_in_query(&app, &landed, "ES256").await;
     assert_eq!(claims["aud"], rp.id.as_str());
@@ -149,10 +145,7 @@ async fn the_response_is_in_the_registered_alg_else_rs256() {
     let rp = app.confidential().await;
     let b = Browser::new();
     let (url, _) = authorize_url(&app, &rp, &[]);
-    let start = b.get(&app.base, &url).await;
-    b.login_and_consent(&app.base, start, "alice", PW)
-        .await
-        .redirect();
+    b.sign_in_at(&app.base, &url, "alice", PW).await;
     for (registered, alg) in [(None, "RS256"), (Some("ES256"), "ES256"), (None, "RS256")] {
         app.change_client(&rp.id, |c| {
             c.authorization_signed_response_alg = registered.map(str::to_owned)

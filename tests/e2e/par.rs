@@ -119,11 +119,7 @@ async fn a_pushed_request_signs_in_with_only_its_request_uri(app: TestApp) {
         &[("state", "outer-state"), ("scope", "openid phone")],
     );
     let b = Browser::new();
-    let start = b.get(&app.base, &url).await;
-    let back = b
-        .login_and_consent(&app.base, start, "alice", PW)
-        .await
-        .redirect();
+    let back = b.sign_in_at(&app.base, &url, "alice", PW).await;
     assert!(back.as_str().starts_with(&rp.redirect_uri), "{back}");
     assert_eq!(
         Landed::param(&back, "state").as_deref(),

@@ -42,11 +42,7 @@ async fn a_client_requiring_mfa_steps_sessions_up_or_refuses(app: TestApp) {
     account(&app, "erin", "simplified").await;
     let b = Browser::new();
     let (url, _) = authorize_url(&app, &strict, &[]);
-    let start = b.get(&app.base, &url).await;
-    let landed = b
-        .login_and_consent(&app.base, start, "erin", PW)
-        .await
-        .redirect();
+    let landed = b.sign_in_at(&app.base, &url, "erin", PW).await;
     assert_eq!(
         error_of(&landed).as_deref(),
         Some("unmet_authentication_requirements")
@@ -100,11 +96,7 @@ async fn a_client_requiring_a_level_refuses_lower_accounts(app: TestApp) {
     account(&app, "hank", "standard").await;
     let (url, _) = authorize_url(&app, &rp, &[]);
     let b = Browser::new();
-    let start = b.get(&app.base, &url).await;
-    let landed = b
-        .login_and_consent(&app.base, start, "gail", PW)
-        .await
-        .redirect();
+    let landed = b.sign_in_at(&app.base, &url, "gail", PW).await;
     assert_eq!(
         error_of(&landed).as_deref(),
         Some("unmet_authentication_requirements")

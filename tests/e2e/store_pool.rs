@@ -22,11 +22,9 @@ async fn pool_size_defaults_by_backend_and_serves_concurrent_flows(app: TestApp)
         async move {
             let b = Browser::new();
             let (url, verifier) = authorize_url(app, rp, &[]);
-            let start = b.get(&app.base, &url).await;
             let landed = b
-                .login_and_consent(&app.base, start, "olga", "correct horse battery")
-                .await
-                .redirect();
+                .sign_in_at(&app.base, &url, "olga", "correct horse battery")
+                .await;
             let code = Landed::param(&landed, "code").unwrap();
             let (status, body) = redeem(app, rp, &code, &verifier).await;
             assert_eq!(status, 200, "{body}");

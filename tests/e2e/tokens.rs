@@ -43,11 +43,9 @@ async fn fresh_code(app: &TestApp) -> (Rp, String, String) {
     app.user("alice", "correct horse battery").await;
     let browser = Browser::new();
     let (url, verifier) = authorize_url(app, &rp, &[]);
-    let start = browser.get(&app.base, &url).await;
     let back = browser
-        .login_and_consent(&app.base, start, "alice", "correct horse battery")
-        .await
-        .redirect();
+        .sign_in_at(&app.base, &url, "alice", "correct horse battery")
+        .await;
     (rp, Landed::param(&back, "code").unwrap(), verifier)
 }
 

@@ -185,6 +185,15 @@ impl Browser {
         }
     }
 
+    /// Opens the authorization request `url`, signs in as `login` (allowing on the consent
+    /// page if one follows) and returns where the browser was sent: the client's redirect URI.
+    pub async fn sign_in_at(&self, base: &str, url: &str, login: &str, password: &str) -> url::Url {
+        let start = self.get(base, url).await;
+        self.login_and_consent(base, start, login, password)
+            .await
+            .redirect()
+    }
+
     /// Signs in on a login page and allows on the consent page if one follows.
     pub async fn login_and_consent(
         &self,

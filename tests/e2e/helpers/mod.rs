@@ -731,11 +731,7 @@ pub async fn sign_in(
     password: &str,
 ) -> serde_json::Value {
     let (url, verifier) = authorize_url(app, rp, &[]);
-    let start = browser.get(&app.base, &url).await;
-    let landed = browser
-        .login_and_consent(&app.base, start, login, password)
-        .await
-        .redirect();
+    let landed = browser.sign_in_at(&app.base, &url, login, password).await;
     redeem_landed(app, rp, &landed, &verifier).await
 }
 
