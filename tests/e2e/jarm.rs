@@ -35,6 +35,24 @@ async fn claims_of(app: &TestApp, jwt: &str, alg: &str) -> Value {
     claims
 }
 
+/// The verified claims of the one field, `response`, of a `form_post.jwt` page addressed to
+/// `rp`'s redirect URI.
+async fn response_in_form(app: &TestApp, rp: &Rp, html: &str, alg: &str) -> Value {
+    assert_eq!(form_action(html).as_deref(), Some(rp.redirect_uri.as_str()));
+    let fields = hidden_inputs(html);
+    let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["response"], "{html}");
+    claims_of(app, &fields[0].1, alg).await
+}
+
+/// Redeems the code a verified response carries, which must give tokens.
+async fn redeem_response(app: &TestApp, rp: &Rp, claims: &Value, verifier: &str) -> Value {
+    let code = claims["code"].as_str().expect("a code in the response");
+    let (status, tokens) = redeem(app, rp, code, verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens
+}
+
 on_both_stores!(a_jwt_response_mode_carries_the_code_or_the_error_signed);
 
 async fn a_jwt_response_mode_carries_the_code_or_the_error_signed(app: TestApp) {
@@ -64,17 +82,14 @@ async fn a_jwt_response_mode_carries_the_code_or_the_error_signed(app: TestApp) 
     assert_eq!(claims["aud"], rp.id.as_str());
     assert_eq!(claims["state"], "st-123");
     assert!(claims.get("error").is_none(), "{claims}");
-    let code = claims["code"].as_str().expect("code");
-    let (status, tokens) = redeem(&app, &rp, code, &verifier).await;
-    assert_eq!(status, 200, "{tokens}");
+    let tokens = redeem_response(&app, &rp, &claims, &verifier).await;
     verify_with_jwks(&app, tokens["id_token"].as_str().unwrap()).await;
 
     // `jwt` is query.jwt for response_type=code.
     let (url, verifier) = authorize_url(&app, &rp, &[("response_mode", "jwt")]);
     let landed = b.get(&app.base, &url).await.redirect();
     let claims = response_in_query(&app, &landed, "ES256").await;
-    let (status, _) = redeem(&app, &rp, claims["code"].as_str().unwrap(), &verifier).await;
-    assert_eq!(status, 200);
+    redeem_response(&app, &rp, &claims, &verifier).await;
 
     // form_post.jwt: a form to the redirect URI with the one field `response`.
     let (url, verifier) = authorize_url(
@@ -84,17 +99,9 @@ async fn a_jwt_response_mode_carries_the_code_or_the_error_signed(app: TestApp) 
     );
     let (status, _, html) = b.get(&app.base, &url).await.page();
     assert_eq!(status, 200);
-    assert_eq!(
-        form_action(&html).as_deref(),
-        Some(rp.redirect_uri.as_str())
-    );
-    let fields = hidden_inputs(&html);
-    assert_eq!(fields.len(), 1, "{fields:?}");
-    assert_eq!(fields[0].0, "response");
-    let claims = claims_of(&app, &fields[0].1, "ES256").await;
+    let claims = response_in_form(&app, &rp, &html, "ES256").await;
     assert_eq!(claims["state"], "st-form");
-    let (status, _) = redeem(&app, &rp, claims["code"].as_str().unwrap(), &verifier).await;
-    assert_eq!(status, 200);
+    redeem_response(&app, &rp, &claims, &verifier).await;
 
     // Errors too: prompt=none without a session.
     let (url, _) = authorize_url(
@@ -118,9 +125,7 @@ async fn a_jwt_response_mode_carries_the_code_or_the_error_signed(app: TestApp) 
         .submit(&app.base, &consent, &[("decision", "deny")])
         .await
         .page();
-    let fields = hidden_inputs(&html);
-    assert_eq!(fields.len(), 1, "{fields:?}");
-    let claims = claims_of(&app, &fields[0].1, "ES256").await;
+    let claims = response_in_form(&app, &other, &html, "ES256").await;
     assert_eq!(claims["error"], "access_denied");
     assert_eq!(claims["aud"], other.id.as_str());
 
@@ -162,8 +167,7 @@ async fn the_response_is_in_the_registered_alg_else_rs256() {
         let (url, verifier) = authorize_url(&app, &rp, &[("response_mode", "jwt")]);
         let landed = b.get(&app.base, &url).await.redirect();
         let claims = response_in_query(&app, &landed, alg).await;
-        let (status, _) = redeem(&app, &rp, claims["code"].as_str().unwrap(), &verifier).await;
-        assert_eq!(status, 200, "{registered:?}");
+        redeem_response(&app, &rp, &claims, &verifier).await;
     }
 }
 

@@ -63,11 +63,12 @@ fn signed(app: &App, caller: &crate::store::Client, answer: Value) -> Response {
     });
     let typ = JWT_MEDIA_TYPE.trim_start_matches("application/");
     match keys::sign_jwt(
-        &crate::oauth::tokens::rs256_by_default(
+        &crate::oauth::tokens::signer_of(
             app,
             &caller.id,
             caller.introspection_signed_response_alg.as_deref(),
             "introspection_signed_response_alg",
+            Some(keys::Alg::RS256),
         ),
         Some(typ),
         &claims,

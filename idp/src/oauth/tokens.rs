@@ -146,38 +146,25 @@ pub fn id_token_signer(app: &App, client: &Client) -> Arc<keys::SigningKey> {
         &client.id,
         client.id_token_signed_response_alg.as_deref(),
         "id_token_signed_response_alg",
+        None,
     )
 }
 
-/// The key for an answer whose standard makes RS256 the default (RFC 9701 introspection
-/// answers, JARM authorization responses): the current key of the client's registered `alg`
-/// (named `field`); else RS256 when the provider keeps an RS256 key (it does by default,
-/// `keys.extra_algs`); else the primary key.
-pub(crate) fn rs256_by_default(
-    app: &App,
-    client_id: &str,
-    alg: Option<&str>,
-    field: &str,
-) -> Arc<keys::SigningKey> {
-    match alg {
-        Some(_) => signer_of(app, client_id, alg, field),
-        None => app
-            .keys
-            .signer_for(keys::Alg::RS256)
-            .unwrap_or_else(|| app.keys.signer()),
-    }
-}
-
-/// The current key of `alg` (a client's registered algorithm, named `field`), else the
+/// The current key of `alg`, a client's registered algorithm (named `field`, for the log),
+/// else the key of `default`, the algorithm the answer's standard names when the client
+/// registered none (RS256 for RFC 9701 introspection answers and JARM responses), else the
 /// primary key.
 pub(crate) fn signer_of(
     app: &App,
     client_id: &str,
     alg: Option<&str>,
     field: &str,
+    default: Option<keys::Alg>,
 ) -> Arc<keys::SigningKey> {
     match alg.and_then(|a| a.parse::<keys::Alg>().ok()) {
-        None => app.keys.signer(),
+        None => default
+            .and_then(|d| app.keys.signer_for(d))
+            .unwrap_or_else(|| app.keys.signer()),
         Some(alg) => app.keys.signer_for(alg).unwrap_or_else(|| {
             // Registration checks the alg against the configuration; this happens only if
             // the configuration dropped it since. The client's validation will say so.
@@ -201,7 +188,13 @@ pub fn userinfo_jwt(
     alg: &str,
     claims: Map<String, Value>,
 ) -> Result<String, OAuthError> {
-    let key = signer_of(app, &client.id, Some(alg), "userinfo_signed_response_alg");
+    let key = signer_of(
+        app,
+        &client.id,
+        Some(alg),
+        "userinfo_signed_response_alg",
+        None,
+    );
     let mut c = claims;
     stamp(app, &mut c, &client.id, app.now());
     Ok(keys::sign_jwt(&key, Some("JWT"), &c)?)

@@ -214,11 +214,12 @@ const JWT_RESPONSE_TTL: i64 = 600;
 /// (JARM's default) when the provider keeps an RS256 key (it does by default), else the
 /// primary key. `None` if signing failed.
 fn signed(app: &App, to: &Reply<'_>, fields: Vec<(&'static str, String)>) -> Option<String> {
-    let key = crate::oauth::tokens::rs256_by_default(
+    let key = crate::oauth::tokens::signer_of(
         app,
         to.client_id,
         to.alg,
         "authorization_signed_response_alg",
+        Some(keys::Alg::RS256),
     );
     let now = app.now();
     let mut claims = serde_json::Map::new();
