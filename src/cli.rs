@@ -586,9 +586,12 @@ async fn audit_client(
 fn parse_grants(given: &[String]) -> anyhow::Result<Vec<GrantType>> {
     given
         .iter()
-        .map(|g| {
-            g.parse::<GrantType>()
-                .map_err(|e| anyhow::anyhow!("--grant-type: {e}"))
+        .map(|g| match g.as_str() {
+            // RFC 8628's grant type is a URN; the short name is easier to type.
+            "device_code" => Ok(GrantType::DeviceCode),
+            _ => g
+                .parse::<GrantType>()
+                .map_err(|e| anyhow::anyhow!("--grant-type: {e}")),
         })
         .collect()
 }

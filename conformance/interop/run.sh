@@ -98,6 +98,11 @@ JAR_JSON="$("$BIN" clients add --data-dir "$DATA" --name interop-jar --redirect-
   || die "vhod clients add (private_key_jwt) failed"
 JAR_CLIENT_ID="$(printf '%s' "$JAR_JSON" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')" \
   || die "cannot parse client JSON: $JAR_JSON"
+# A public client of the device authorization grant (RFC 8628): no redirect URI.
+DEVICE_JSON="$("$BIN" clients add --data-dir "$DATA" --name interop-tv --public \
+  --grant-type device_code --scope "email" --json)" || die "vhod clients add (device) failed"
+DEVICE_CLIENT_ID="$(printf '%s' "$DEVICE_JSON" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')" \
+  || die "cannot parse client JSON: $DEVICE_JSON"
 printf '%s\n' "$PASSWORD" | "$BIN" users add --data-dir "$DATA" --login "$LOGIN" --password-stdin \
   --email alice@example.com --name "Alice Example" >/dev/null || die "vhod users add failed"
 
@@ -124,7 +129,8 @@ done
 
 export INTEROP_ISSUER="$ISSUER" INTEROP_CLIENT_ID="$CLIENT_ID" INTEROP_CLIENT_SECRET="$CLIENT_SECRET" \
   INTEROP_REDIRECT_URI="$REDIRECT_URI" INTEROP_LOGIN="$LOGIN" INTEROP_PASSWORD="$PASSWORD" \
-  INTEROP_DPOP_NONCE=required INTEROP_JAR_CLIENT_ID="$JAR_CLIENT_ID" INTEROP_JAR_KEY="$WORK/jar-key.json"
+  INTEROP_DPOP_NONCE=required INTEROP_JAR_CLIENT_ID="$JAR_CLIENT_ID" INTEROP_JAR_KEY="$WORK/jar-key.json" \
+  INTEROP_DEVICE_CLIENT_ID="$DEVICE_CLIENT_ID"
 
 # --- flows ---------------------------------------------------------------------------------
 failed=0

@@ -91,6 +91,54 @@ impl Lang {
 /// (key, Russian, English).
 const TEXTS: &[(&str, &str, &str)] = &[
     ("brand", "Вход", "Vhod"),
+    ("device_title", "Вход на устройстве", "Sign in on a device"),
+    (
+        "device_intro",
+        "Введите код, который показывает телевизор, терминал или программа.",
+        "Type the code your television, terminal or program shows.",
+    ),
+    ("device_code_label", "Код с устройства", "The code on the device"),
+    ("device_button", "Продолжить", "Continue"),
+    (
+        "device_warning",
+        "Вводите только код с вашего собственного устройства. Никогда не вводите код, который вам продиктовали или прислали.",
+        "Only type a code from a device of your own. Never type a code someone read out or sent to you.",
+    ),
+    (
+        "device_consent_warning",
+        "Вы входите на другом устройстве. Продолжайте, только если код на нём вы получили сами, только что.",
+        "You are signing in on another device. Go on only if you got its code yourself, just now.",
+    ),
+    (
+        "device_wrong_code",
+        "Такого кода нет или он больше не действует. Проверьте код на экране устройства.",
+        "There is no such code, or it no longer works. Check the code on the device's screen.",
+    ),
+    (
+        "device_too_many",
+        "Слишком много неверных кодов. Попробуйте позже.",
+        "Too many wrong codes. Try again later.",
+    ),
+    (
+        "device_expired",
+        "Время на вход истекло. Начните вход на устройстве заново.",
+        "The time to sign in ran out. Start signing in on the device again.",
+    ),
+    (
+        "device_answered",
+        "На этот запрос уже ответили.",
+        "This request was already answered.",
+    ),
+    (
+        "device_approved",
+        "Готово. Вернитесь к устройству: вход на нём продолжится сам.",
+        "Done. Go back to the device: it will finish signing in by itself.",
+    ),
+    (
+        "device_refused",
+        "Вход на устройстве отклонён. Устройство не получит доступ.",
+        "Signing in on the device was refused. The device gets no access.",
+    ),
     (
         "sign_in_title",
         "Вход в учётную запись",

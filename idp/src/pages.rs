@@ -74,6 +74,7 @@ impl Pages {
                 include_str!("../templates/passkey_sign_in.html"),
             ),
             ("consent.html", include_str!("../templates/consent.html")),
+            ("device.html", include_str!("../templates/device.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("logout.html", include_str!("../templates/logout.html")),
             ("validate.html", include_str!("../templates/validate.html")),

@@ -76,6 +76,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         route: || post(oauth::par::push),
     },
     Endpoint {
+        metadata: Some("device_authorization_endpoint"),
+        path: "/device_authorization",
+        route: || post(oauth::device::authorize),
+    },
+    Endpoint {
         metadata: Some("end_session_endpoint"),
         path: "/logout",
         route: || get(oauth::end_session::get).post(oauth::end_session::post),
@@ -109,6 +114,11 @@ pub fn router(state: AppState) -> Router {
             get(interaction::passkey_start).post(interaction::passkey),
         )
         .route("/interaction/{id}/consent", post(interaction::consent))
+        .route("/device", get(oauth::device::start))
+        .route(
+            "/device/{id}",
+            get(oauth::device::show).post(oauth::device::enter),
+        )
         .route("/static/vhod.css", get(stylesheet))
         .route("/static/passkey.js", get(passkey_script))
         .route("/healthz", get(|| async { "ok" }))

@@ -186,6 +186,48 @@ async fn clients_users_and_keys_added_by_cli_work_in_a_running_server() {
         "the list never shows secrets"
     );
 
+    // A public device client (RFC 8628) needs no redirect URI; `device_code` is the short
+    // name of the grant's URN, which the list shows. It can ask for codes at once.
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "clients",
+            "add",
+            "--name",
+            "TV",
+            "--public",
+            "--grant-type",
+            "device_code",
+            "--json",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let tv: Value = serde_json::from_str(&out).unwrap();
+    let tv = tv["client_id"].as_str().unwrap();
+    let (ok, out, _) = run(dir.path(), &["clients", "list", "--json"], None);
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    let entry = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == tv)
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(ok);
+    assert_eq!(
+        entry["grant_types"],
+        serde_json::json!(["urn:ietf:params:oauth:grant-type:device_code"])
+    );
+    let r = http()
+        .post(format!("{base}/device_authorization"))
+        .form(&[("client_id", tv), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let codes: Value = r.json().await.unwrap();
+    assert!(codes["user_code"].is_string(), "{codes}");
+
     // --require-par: the running server refuses this client's plain authorization
     // requests and takes its pushed ones.
     let (par_id, par_secret) = add_client(dir.path(), &["--require-par"]);

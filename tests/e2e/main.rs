@@ -17,6 +17,7 @@ mod certificates;
 mod cli;
 mod client_auth;
 mod code_flow;
+mod device;
 mod dpop;
 mod factors;
 mod id_token_alg;

@@ -8,14 +8,15 @@
 // a private_key_jwt client's signed Request Objects (RFC 9101), sent by value and pushed ->
 // that client's signed UserInfo Response (it registered userinfo_signed_response_alg ES256)
 // for the pairwise sub it is told (it registered pairwise subject identifiers) -> JWT Secured
-// Authorization Responses (JARM, response_mode=jwt), plain and pushed.
+// Authorization Responses (JARM, response_mode=jwt), plain and pushed -> the Device
+// Authorization Grant (RFC 8628) for a public client, approved in the emulated browser.
 //
 // The browser is emulated with plain fetch (manual redirects, a tiny path-aware cookie jar);
 // everything an RP does is done by openid-client itself.
 //
 // Environment: INTEROP_ISSUER, INTEROP_CLIENT_ID, INTEROP_CLIENT_SECRET, INTEROP_REDIRECT_URI,
 // INTEROP_LOGIN, INTEROP_PASSWORD, INTEROP_JAR_CLIENT_ID and INTEROP_JAR_KEY (a private_key_jwt
-// client and its private JWK). Prints `interop openid-client: ok` on success.
+// client and its private JWK), INTEROP_DEVICE_CLIENT_ID (a public device client). Prints `interop openid-client: ok` on success.
 
 import { readFileSync } from 'node:fs'
 import * as client from 'openid-client'
@@ -169,6 +170,34 @@ async function authorize(authUrl, redirectUri, login, password) {
     throw new Error(`no login or consent form on ${res.url}: ${res.text.slice(0, 300)}`)
   }
   throw new Error('too many steps before reaching the redirect URI')
+}
+
+// The person's side of the device authorization grant (RFC 8628): opens the verification
+// URI the device shows, types the user code, signs in and allows; returns the final page.
+async function approveDevice(verificationUri, userCode, login, password) {
+  const b = new Browser()
+  let res = await b.request('GET', verificationUri)
+  for (let step = 0; step < 10; step++) {
+    if (res.status >= 300 && res.status < 400) {
+      res = await b.request('GET', new URL(res.location, res.url).href)
+      continue
+    }
+    check(res.status === 200, `device: unexpected ${res.status} from ${res.url}: ${res.text.slice(0, 300)}`)
+    const codeForm = res.text.includes('name="user_code"') && findForm(res.text, '', res.url)
+    const loginForm = findForm(res.text, '/login', res.url)
+    const consentForm = findForm(res.text, '/consent', res.url)
+    if (loginForm) {
+      res = await b.request('POST', loginForm.action, { ...loginForm.hidden, login, password })
+    } else if (consentForm) {
+      check(res.text.includes('id="device-warning"'), 'device: the consent page does not warn about codes from others')
+      res = await b.request('POST', consentForm.action, { ...consentForm.hidden, decision: 'allow' })
+    } else if (codeForm) {
+      res = await b.request('POST', codeForm.action, { ...codeForm.hidden, user_code: userCode })
+    } else {
+      return res
+    }
+  }
+  throw new Error('device: too many steps')
 }
 
 // --- the RP flow -------------------------------------------------------------------------
@@ -440,6 +469,31 @@ async function main() {
   check([...jarmPar.callback.searchParams.keys()].join(' ') === 'response',
     `JARM (pushed): the redirect carries more than the response JWT: ${jarmPar.callback.href}`)
   check(jarmPar.tokens.claims().sub === claims.sub, 'JARM (pushed): ID token for another subject')
+
+  // 14. Device Authorization Grant (RFC 8628) for a public client without a redirect URI:
+  //     the library asks for the codes and polls (authorization_pending, at the interval it
+  //     was given) while the person approves in a browser; the ID token is checked as usual.
+  step = 'device authorization grant'
+  check(meta.device_authorization_endpoint === `${meta.issuer}/device_authorization`,
+    `discovery device_authorization_endpoint: ${meta.device_authorization_endpoint}`)
+  const tvConfig = await client.discovery(
+    issuer,
+    env('INTEROP_DEVICE_CLIENT_ID'),
+    {},
+    client.None(),
+    { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] },
+  )
+  const device = await client.initiateDeviceAuthorization(tvConfig, { scope: 'openid email' })
+  check(/^[A-Z]{4}-[A-Z]{4}$/.test(device.user_code), `device: user_code ${device.user_code}`)
+  check(device.verification_uri === `${meta.issuer}/device`, `device: verification_uri ${device.verification_uri}`)
+  const polled = client.pollDeviceAuthorizationGrant(tvConfig, device)
+  const done = await approveDevice(device.verification_uri_complete, device.user_code, login, password)
+  check(done.text.includes('id="device-approved"'), `device: not approved: ${done.text.slice(0, 300)}`)
+  const tvTokens = await polled
+  check(tvTokens.claims().sub === claims.sub, 'device: ID token for another subject')
+  check(tvTokens.claims().aud === env('INTEROP_DEVICE_CLIENT_ID'), 'device: ID token for another audience')
+  const tvInfo = await client.fetchUserInfo(tvConfig, tvTokens.access_token, claims.sub)
+  check(tvInfo.email === 'alice@example.com', `device: userinfo ${JSON.stringify(tvInfo)}`)
 
   console.log(`interop ${LIB}: ok`)
 }

@@ -46,7 +46,7 @@ pub(super) async fn page(app: &App, ix: &Interaction, headers: &HeaderMap) -> Re
         headers,
         StatusCode::OK,
         "consent.html",
-        context! { client_name, items },
+        context! { client_name, items, device => ix.request.device.is_some() },
     )
 }
 
@@ -71,7 +71,7 @@ pub async fn consent(
     if form.get("decision") != Some("allow") {
         let _ = app.cache.delete(&format!("int:{}", ix.id)).await;
         let e = OAuthError::new(ErrorCode::AccessDenied, "the person declined");
-        return response::error_to(&app, req, &e, lang);
+        return response::error_to(&app, req, &e, lang).await;
     }
     let claims = req.claim_names(None);
     if let Err(e) = app
@@ -86,7 +86,7 @@ pub async fn consent(
         )
         .await
     {
-        return response::error_to(&app, req, &OAuthError::from(e), lang);
+        return response::error_to(&app, req, &OAuthError::from(e), lang).await;
     }
     finish(&app, &ix, &headers, None).await
 }

@@ -494,12 +494,7 @@ pub(super) async fn requirements_unmet(
     let client = app.client(&ix.request.client_id).await.ok().flatten()?;
     let e = crate::oauth::authorize::unmet(&client, account, has_factor, &ix.request)?;
     let _ = app.cache.consume(&super::key(&ix.id)).await;
-    Some(crate::oauth::authorize::response::error_to(
-        app,
-        &ix.request,
-        &e,
-        lang,
-    ))
+    Some(crate::oauth::authorize::response::error_to(app, &ix.request, &e, lang).await)
 }
 
 /// Counts a failed password for a real account; at `LOCK_AFTER` in a row the account is

@@ -330,7 +330,7 @@ async fn finish(app: &App, ix: &Interaction, headers: &HeaderMap, level: Option<
                 .pages
                 .error(StatusCode::NOT_FOUND, lang, "err_expired", None, None)
         }
-        Err(e) => return response::error_to(app, req, &OAuthError::from(e), lang),
+        Err(e) => return response::error_to(app, req, &OAuthError::from(e), lang).await,
     }
     let Some(s) = &ix.session else {
         return app
@@ -339,7 +339,7 @@ async fn finish(app: &App, ix: &Interaction, headers: &HeaderMap, level: Option<
     };
     let mut r = match response::issue_code(app, req, s, level, lang).await {
         Ok(r) => r,
-        Err(e) => response::error_to(app, req, &e, lang),
+        Err(e) => response::error_to(app, req, &e, lang).await,
     };
     let path = format!("/interaction/{}", ix.id);
     if let Some(c) = crate::http::set_cookie(COOKIE, "", &path, 0, app.settings.secure_cookies) {

@@ -61,6 +61,12 @@ pub enum ErrorCode {
     /// that has expired (RFC 9449 §8–9): 400 at the token endpoint, 401 at a resource; the
     /// answer's `DPoP-Nonce` header has the nonce to use.
     UseDpopNonce,
+    /// Device flow: the person has not answered yet; poll again (RFC 8628 §3.5).
+    AuthorizationPending,
+    /// Device flow: polling faster than the interval; wait five seconds more (RFC 8628 §3.5).
+    SlowDown,
+    /// Device flow: the device code expired; start again (RFC 8628 §3.5).
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -68,6 +74,9 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::InvalidClient => "invalid_client",
             ErrorCode::InvalidGrant => "invalid_grant",
             ErrorCode::UnauthorizedClient => "unauthorized_client",

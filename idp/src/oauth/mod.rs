@@ -5,6 +5,7 @@ pub mod backchannel;
 pub mod claims;
 pub mod client_auth;
 pub mod client_keys;
+pub mod device;
 pub mod discovery;
 pub mod dpop;
 pub mod end_session;

@@ -55,6 +55,9 @@ wire_enum!(
         RefreshToken = "refresh_token",
         /// RFC 6749 §4.4.
         ClientCredentials = "client_credentials",
+        /// RFC 8628 §3.4: a device without a browser polls for the tokens a person approved
+        /// elsewhere.
+        DeviceCode = "urn:ietf:params:oauth:grant-type:device_code",
     }
 );
 

@@ -66,5 +66,6 @@ pub fn build(
         acr_values: split_list(p.get("acr_values").unwrap_or("")),
         claims,
         hint_sub,
+        device: None,
     })
 }

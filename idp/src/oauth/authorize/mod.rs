@@ -304,7 +304,10 @@ async fn reauthenticate(
     Ok(Some(interaction::start(app, ix).await?))
 }
 
-async fn decide(
+/// What the session, the request and the client call for: a code at once (single sign-on),
+/// an error for `prompt=none`, or the login or consent page. Also where a device's request
+/// (RFC 8628) goes once the person typed its code.
+pub(crate) async fn decide(
     app: &App,
     req: &AuthRequest,
     headers: &HeaderMap,

@@ -42,6 +42,10 @@ pub struct AuthRequest {
     pub claims: Option<serde_json::Value>,
     /// The account a valid `id_token_hint` names (its `sub` read as the client knows it).
     pub hint_sub: Option<String>,
+    /// For a device's request (RFC 8628), the cache key of its device code: the answer goes
+    /// to the polling device, not to a redirect URI (there is none).
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 impl AuthRequest {

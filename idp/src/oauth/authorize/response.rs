@@ -72,7 +72,6 @@ pub async fn issue_code(
         },
     };
     let code = random_token(32);
-    crate::metrics::CODES_ISSUED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let now = app.now();
     let rec = CodeRecord {
         client_id: req.client_id.clone(),
@@ -90,6 +89,11 @@ pub async fn issue_code(
         grant_id: random_token(16),
         expires_at: now + app.settings.code_ttl,
     };
+    if let Some(device) = &req.device {
+        // RFC 8628: the approval waits for the polling device; the person is told so.
+        return crate::oauth::device::approve(app, device, &rec, lang).await;
+    }
+    crate::metrics::CODES_ISSUED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let json = serde_json::to_vec(&rec).map_err(OAuthError::server)?;
     app.cache
         .put(
@@ -122,8 +126,12 @@ pub struct Reply<'a> {
     pub alg: Option<&'a str>,
 }
 
-/// Sends an error back to the verified redirect URI of `req`.
-pub fn error_to(app: &App, req: &AuthRequest, e: &OAuthError, lang: Lang) -> Response {
+/// Sends an error back to the verified redirect URI of `req`; for a device's request, keeps
+/// it for the polling device and tells the person.
+pub async fn error_to(app: &App, req: &AuthRequest, e: &OAuthError, lang: Lang) -> Response {
+    if let Some(device) = &req.device {
+        return crate::oauth::device::refuse(app, device, e, lang).await;
+    }
     error(app, &req.reply(), e, req.state.as_deref(), lang)
 }
 

@@ -5,13 +5,13 @@
 //! it lives at most `code_ttl` (60 s); it belongs to the authenticated client; the
 //! `redirect_uri` matches the one it was sent to; `code_verifier` hashes to the challenge.
 
-use super::{new_refresh, tokens_for_grant, TokenResponse};
+use super::{redeem, TokenResponse};
 use crate::app::App;
 use crate::crypto::{ct_eq, sha256_b64};
 use crate::oauth::authorize::response::{code_key, CodeRecord};
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
-use crate::store::{Client, Grant};
+use crate::store::Client;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -71,65 +71,19 @@ pub(super) async fn exchange(
             "the authorization code is bound to another DPoP key (dpop_jkt)",
         ));
     }
-    let scope = rec.scope.join(" ");
-    let grant = Grant {
-        id: rec.grant_id.clone(),
-        account_id: rec.account_id.clone(),
-        client_id: client.id.clone(),
-        scope: scope.clone(),
-        claims: rec
-            .claims
-            .as_ref()
-            .map(|c| c.to_string())
-            .unwrap_or_default(),
-        sid: rec.sid.clone(),
-        auth_time: rec.auth_time,
-        acr: rec.acr.clone(),
-        amr: rec.amr.join(" "),
-        created_at: now,
-        expires_at: now + app.settings.refresh_token_ttl,
-        revoked_at: None,
-        // A public client's refresh tokens are bound to the key it proved (RFC 9449 §5);
-        // a confidential client's are protected by its authentication instead.
-        dpop_jkt: jkt.filter(|_| client.is_public()).map(str::to_owned),
-    };
-    let refresh = new_refresh(client);
-    let stored = app
-        .db
-        .accounts()
-        .get_and_grant(&grant, refresh.as_ref().map(|(_, h)| h.as_str()))
-        .await?;
-    let account = match stored {
-        None => return Err(OAuthError::invalid_grant("the account no longer exists")),
-        Some((_, false)) => {
-            return Err(OAuthError::invalid_grant(
-                "the authorization code was already used",
-            ))
-        }
-        Some((account, true)) => account,
-    };
-    let (access_token, expires_in, id_token) = tokens_for_grant(
+    let (response, grant_id) = redeem(
         app,
         client,
-        &grant,
-        &account,
-        &scope,
-        rec.nonce.as_deref(),
+        &rec,
         jkt,
-    )?;
-    let refresh_token = refresh.map(|(rt, _)| rt);
-    let issued = format!("{} {}", client.id, grant.id);
+        "the authorization code was already used",
+    )
+    .await?;
+    let issued = format!("{} {}", client.id, grant_id);
     app.cache
         .put(&used_key(code), issued.as_bytes(), ttl)
         .await?;
-    Ok(TokenResponse::new(
-        access_token,
-        jkt,
-        expires_in,
-        refresh_token,
-        id_token,
-        scope,
-    ))
+    Ok(response)
 }
 
 /// Marks a code whose first redemption is still being answered.

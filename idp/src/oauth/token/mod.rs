@@ -119,7 +119,73 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<TokenResp
         GrantType::AuthorizationCode => authorization_code::exchange(app, &client, &p, jkt).await,
         GrantType::RefreshToken => refresh_token::exchange(app, &client, &p, jkt).await,
         GrantType::ClientCredentials => client_credentials::exchange(app, &client, &p, jkt),
+        GrantType::DeviceCode => crate::oauth::device::exchange(app, &client, &p, jkt).await,
     }
+}
+
+/// Turns what a person approved (a code's record, or a device's approval) into a stored
+/// grant and its tokens: the grant is written with the account read in one transaction (a
+/// grant id seen before fails with `used`), then its access token, ID token and, if the
+/// client may refresh, a refresh token. Gives the answer and the grant's id.
+pub(crate) async fn redeem(
+    app: &App,
+    client: &Client,
+    rec: &crate::oauth::authorize::response::CodeRecord,
+    jkt: Option<&str>,
+    used: &'static str,
+) -> Result<(TokenResponse, String), OAuthError> {
+    let now = app.now();
+    let scope = rec.scope.join(" ");
+    let grant = crate::store::Grant {
+        id: rec.grant_id.clone(),
+        account_id: rec.account_id.clone(),
+        client_id: client.id.clone(),
+        scope: scope.clone(),
+        claims: rec
+            .claims
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        sid: rec.sid.clone(),
+        auth_time: rec.auth_time,
+        acr: rec.acr.clone(),
+        amr: rec.amr.join(" "),
+        created_at: now,
+        expires_at: now + app.settings.refresh_token_ttl,
+        revoked_at: None,
+        // A public client's refresh tokens are bound to the key it proved (RFC 9449 §5);
+        // a confidential client's are protected by its authentication instead.
+        dpop_jkt: jkt.filter(|_| client.is_public()).map(str::to_owned),
+    };
+    let refresh = new_refresh(client);
+    let stored = app
+        .db
+        .accounts()
+        .get_and_grant(&grant, refresh.as_ref().map(|(_, h)| h.as_str()))
+        .await?;
+    let account = match stored {
+        None => return Err(OAuthError::invalid_grant("the account no longer exists")),
+        Some((_, false)) => return Err(OAuthError::invalid_grant(used)),
+        Some((account, true)) => account,
+    };
+    let (access_token, expires_in, id_token) = tokens_for_grant(
+        app,
+        client,
+        &grant,
+        &account,
+        &scope,
+        rec.nonce.as_deref(),
+        jkt,
+    )?;
+    let response = TokenResponse::new(
+        access_token,
+        jkt,
+        expires_in,
+        refresh.map(|(rt, _)| rt),
+        id_token,
+        scope,
+    );
+    Ok((response, grant.id))
 }
 
 /// Signs a grant's access token and, when `openid` is in `scope`, its ID token (OIDC Core
