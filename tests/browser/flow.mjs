@@ -17,7 +17,11 @@
 //      from the login page: the ID token's `amr` has `hwk` and no `pwd`;
 //   6. a newcomer sent by the client follows the sign-in page's link to create an account,
 //      confirms an address and chooses a password, and goes straight on to the consent page
-//      and back to the client, signed in with the new account (`amr` `pwd`).
+//      and back to the client, signed in with the new account (`amr` `pwd`);
+//   7. a television's app (a public client of RFC 8628's device authorization grant) shows
+//      a code; signed in on the phone, the person opens /device, types it in lower case,
+//      sees the consent page name the television and warn about codes from others, allows,
+//      and is told to go back to the device, whose next poll gets an ID token for them.
 //
 // Every main page is shot full-page at phone and desktop widths into BROWSER_SCREENSHOTS, and
 // must not scroll sideways on the phone. The pages are in Russian, the default language, so
@@ -33,7 +37,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { chromium } from 'playwright-core'
 import * as t from './lib.mjs'
-import { startVhod } from './server.mjs'
+import { DEVICE_CLIENT_NAME, startVhod } from './server.mjs'
 
 function env(name) {
   const v = process.env[name]
@@ -43,7 +47,7 @@ function env(name) {
 
 const SHOTS = env('BROWSER_SCREENSHOTS')
 const CLIENT_NAME = 'Городская библиотека'
-let ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI // set once vhod is up (main)
+let ISSUER, CLIENT_ID, CLIENT_SECRET, DEVICE_CLIENT_ID, REDIRECT_URI // set once vhod is up (main)
 const EMAIL = `citizen-${Date.now()}@example.com`
 const PASSWORD = 'зелёный трамвай едет к морю'
 const used = new Set() // TOTP steps the server has seen (each is accepted once)
@@ -363,7 +367,7 @@ async function passkeys(rp) {
 async function main() {
   fs.mkdirSync(SHOTS, { recursive: true })
   const vhod = await startVhod(env('VHOD_BIN'), CLIENT_NAME)
-  ;({ issuer: ISSUER, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } = vhod)
+  ;({ issuer: ISSUER, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, deviceClientId: DEVICE_CLIENT_ID } = vhod)
   REDIRECT_URI = `http://127.0.0.1:${vhod.callbackPort}/cb`
   let browser, rp
   try {
@@ -385,7 +389,7 @@ async function main() {
   console.log(`browser test: ok (screenshots in ${SHOTS})`)
 }
 
-/** Steps 1-6 (above), each in the browser context a person would have. */
+/** Steps 1-7 (above), each in the browser context a person would have. */
 async function people(browser, rp) {
   const options = { locale: 'ru-RU', viewport: t.PHONE }
   try {
@@ -407,6 +411,8 @@ async function people(browser, rp) {
     const third = await browser.newContext(options)
     page = await third.newPage()
     await newcomer(third, rp)
+    // ... and, signed in on the phone, lets a television in.
+    await device()
     await third.close()
   } catch (e) {
     let where = ''
@@ -440,6 +446,57 @@ async function newcomer(context, rp) {
   const ui = await userinfo(pending.meta, tok.body.access_token)
   assert.equal(ui.status, 200)
   assert.equal(ui.body.email, email)
+}
+
+/** Step 7: the device authorization grant, with the person already signed in on the phone. */
+async function device() {
+  step = 'device: the television asks for codes'
+  const meta = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json()
+  const form = (params) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: DEVICE_CLIENT_ID, ...params }),
+  })
+  const asked = await fetch(meta.device_authorization_endpoint, form({ scope: 'openid profile' }))
+  assert.equal(asked.status, 200)
+  const codes = await asked.json()
+  const poll = async () => {
+    const r = await fetch(meta.token_endpoint, form({
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      device_code: codes.device_code,
+    }))
+    return { status: r.status, body: await r.json() }
+  }
+  const pending = await poll()
+  assert.equal(pending.body.error, 'authorization_pending', told(pending))
+
+  step = 'device: the person types the code'
+  await page.goto(codes.verification_uri)
+  await t.heading(page, 'Вход на устройстве')
+  await shot('device-code')
+  await page.getByLabel('Код с устройства').fill(codes.user_code.toLowerCase())
+  await t.press(page, 'Продолжить')
+
+  step = 'device: consent'
+  await t.heading(page, 'Разрешить доступ')
+  const main = await t.text(page, 'main')
+  assert.ok(main.includes(DEVICE_CLIENT_NAME), 'the consent page names the television')
+  assert.match(main, literally('Продолжайте, только если код на нём вы получили сами'))
+  await shot('device-consent')
+  await t.press(page, 'Разрешить')
+  await t.heading(page, 'Вход на устройстве')
+  assert.match(await t.text(page, 'main'), literally('Вернитесь к устройству'))
+  await shot('device-done')
+
+  step = 'device: the television polls'
+  const tok = await poll()
+  assert.equal(tok.status, 200, told(tok))
+  const jwks = await (await fetch(meta.jwks_uri)).json()
+  const claims = t.verifyIdToken(tok.body.id_token, jwks, { issuer: ISSUER, clientId: DEVICE_CLIENT_ID })
+  assert.deepEqual(claims.amr, ['pwd'])
+  const ui = await userinfo(meta, tok.body.access_token)
+  assert.equal(ui.status, 200)
+  assert.equal(ui.body.sub, claims.sub)
 }
 
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))

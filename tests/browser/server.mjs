@@ -1,5 +1,5 @@
-// A fresh vhod for the browser test: a temporary data directory, a test client registered
-// with the CLI (`vhod clients add --json`), then `vhod serve` in development mode (so the
+// A fresh vhod for the browser test: a temporary data directory, a test client and a device
+// client registered with the CLI (`vhod clients add --json`), then `vhod serve` in development mode (so the
 // outbox page /dev/outbox exists) on a free loopback port, ready once /readyz answers 200.
 // The issuer is `http://localhost:PORT`: passkeys need a host name (browsers refuse an IP
 // address as a WebAuthn RP ID), and localhost is a secure context over plain HTTP.
@@ -25,9 +25,13 @@ function freePort() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** The name of the device client `startVhod` registers. */
+export const DEVICE_CLIENT_NAME = 'Телевизор в гостиной'
+
 /**
  * Starts `bin` with a client named `clientName` whose redirect URI is on another free port.
- * Resolves with `{ issuer, clientId, clientSecret, callbackPort, logTail(n), stop() }`.
+ * Also registers a public device client (`DEVICE_CLIENT_NAME`). Resolves with
+ * `{ issuer, clientId, clientSecret, deviceClientId, callbackPort, logTail(n), stop() }`.
  */
 export async function startVhod(bin, clientName) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vhod-browser.'))
@@ -50,6 +54,14 @@ export async function startVhod(bin, clientName) {
     { env, stdio: ['ignore', 'pipe', 'inherit'] },
   )
   const { client_id: clientId, client_secret: clientSecret } = JSON.parse(added)
+  // A television's app: a public client of the device authorization grant (RFC 8628).
+  const device = execFileSync(
+    bin,
+    ['clients', 'add', '--data-dir', data, '--name', DEVICE_CLIENT_NAME, '--public',
+      '--grant-type', 'device_code', '--json'],
+    { env, stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  const { client_id: deviceClientId } = JSON.parse(device)
 
   const log = fs.openSync(logFile, 'w')
   const child = spawn(bin, ['serve', '--data-dir', data], { env, stdio: ['ignore', log, log] })
@@ -79,7 +91,7 @@ export async function startVhod(bin, clientName) {
       throw new Error(`vhod exited (${exited}) before becoming ready:\n${tail}`)
     }
     const ok = await fetch(`${issuer}/readyz`).then((r) => r.ok, () => false)
-    if (ok) return { issuer, clientId, clientSecret, callbackPort, logTail, stop }
+    if (ok) return { issuer, clientId, clientSecret, deviceClientId, callbackPort, logTail, stop }
     await sleep(200)
   }
   const tail = logTail(50)
