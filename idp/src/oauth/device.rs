@@ -260,8 +260,13 @@ pub(crate) async fn approve(
 }
 
 /// The request ends in `e` (refused consent, a requirement the account cannot meet): kept
-/// for the device as `access_denied`, and the person is told.
+/// for the device as `access_denied`, and the person is told. A failure of ours (a backend
+/// down) ends nothing: the person is asked to try again later, and the code still works
+/// until it expires.
 pub(crate) async fn refuse(app: &App, request: &str, e: &OAuthError, lang: Lang) -> Response {
+    if e.code.status().is_server_error() {
+        return app.pages.unavailable(lang);
+    }
     let why = e
         .public_description()
         .unwrap_or("the request was refused")
