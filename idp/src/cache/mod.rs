@@ -13,6 +13,14 @@ pub use redis_cache::RedisCache;
 
 use std::time::Duration;
 
+/// A counter's value as [`Cache::incr`] stores it (decimal text); 0 when unreadable.
+pub fn parse_count(raw: &[u8]) -> u64 {
+    std::str::from_utf8(raw)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// The longest time to live either backend stores (longer requests are clamped to it).
 pub const MAX_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 

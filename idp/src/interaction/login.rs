@@ -6,6 +6,7 @@
 
 use super::{finish, load_form, render, save, Interaction};
 use crate::app::{App, AppState};
+use crate::cache::parse_count;
 use crate::i18n::Lang;
 use crate::session::{self, Session};
 use crate::store::history::SessionRow;
@@ -532,11 +533,4 @@ pub(super) async fn count_failure(app: &App, counters: &[&str]) {
             tracing::error!(error = %e, "counter update failed");
         }
     }
-}
-
-pub(crate) fn parse_count(raw: &[u8]) -> u64 {
-    std::str::from_utf8(raw)
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
 }

@@ -225,8 +225,7 @@ pub(crate) async fn exchange(
         .cache
         .get(&format!("device-slow:{request}"))
         .await?
-        .and_then(|v| String::from_utf8_lossy(&v).trim().parse::<i64>().ok())
-        .unwrap_or(0);
+        .map_or(0, |v| crate::cache::parse_count(&v) as i64);
     let interval = INTERVAL + 5 * slowed;
     let polled = format!("device-poll:{request}");
     if !app
@@ -388,9 +387,7 @@ pub async fn enter(
     let ip = crate::http::client_ip(peer, &headers, &app.settings.trusted_proxies);
     let wrong = format!("fail:device:{ip}");
     let tries = match app.cache.get(&wrong).await {
-        Ok(v) => v
-            .and_then(|v| String::from_utf8_lossy(&v).trim().parse::<u64>().ok())
-            .unwrap_or(0),
+        Ok(v) => v.map_or(0, |v| crate::cache::parse_count(&v)),
         Err(_) => return app.pages.unavailable(lang),
     };
     if tries >= WRONG_CODES_PER_IP {
