@@ -345,3 +345,45 @@ async fn device_requests_are_held_to_the_rules(app: TestApp) {
         .page();
     assert_eq!(status, 429, "{page}");
 }
+
+on_both_stores!(the_first_answer_to_a_device_code_wins);
+
+async fn the_first_answer_to_a_device_code_wins(app: TestApp) {
+    app.user("alice", PW).await;
+    app.user("bob", PW).await;
+    let rp = app
+        .client(AuthMethod::None, &[GrantType::DeviceCode], None)
+        .await;
+    let (device_code, user_code) = codes(&app, &rp).await;
+
+    // Two people type the same code before either answers: both reach the consent page.
+    let first = Browser::new();
+    let second = Browser::new();
+    let mut consents = Vec::new();
+    for (b, login) in [(&first, "alice"), (&second, "bob")] {
+        let (_, _, page) = type_code(&app, b, &user_code).await.page();
+        let (_, _, consent) = b
+            .submit(&app.base, &page, &[("login", login), ("password", PW)])
+            .await
+            .page();
+        assert_device_consent(&consent);
+        consents.push(consent);
+    }
+
+    // The first answer (a refusal) is the device's; the later approval is turned away with
+    // a page saying the code was answered, and gives the device nothing.
+    let (_, _, refused) = first
+        .submit(&app.base, &consents[0], &[("decision", "deny")])
+        .await
+        .page();
+    assert!(refused.contains("id=\"device-refused\""), "{refused}");
+    let (status, _, late) = second
+        .submit(&app.base, &consents[1], &[("decision", "allow")])
+        .await
+        .page();
+    assert_eq!(status, 409, "{late}");
+    assert!(!late.contains("id=\"device-approved\""), "{late}");
+    assert!(late.contains("На этот запрос уже ответили."), "{late}");
+    assert_eq!(poll_error(&app, &rp, &device_code).await, "access_denied");
+    assert_eq!(poll_error(&app, &rp, &device_code).await, "invalid_grant");
+}
