@@ -124,6 +124,13 @@ pub struct UpdateClient {
     /// Forget every post-logout redirect URI.
     #[arg(long, conflicts_with = "post_logout_redirect_uris")]
     pub no_post_logout_redirect_uris: bool,
+    /// Resource server (RFC 8707) the client may ask access tokens for, an absolute URI
+    /// (repeatable): replaces the registered ones.
+    #[arg(long = "resource")]
+    pub resources: Vec<String>,
+    /// Forget every resource server.
+    #[arg(long, conflicts_with = "resources")]
+    pub no_resources: bool,
     /// Grant type (repeatable): replaces the allowed ones.
     #[arg(long = "grant-type")]
     pub grant_types: Vec<String>,
@@ -207,6 +214,10 @@ pub struct AddClient {
     /// Post-logout redirect URI (repeatable).
     #[arg(long = "post-logout-redirect-uri")]
     pub post_logout_redirect_uris: Vec<String>,
+    /// Resource server (RFC 8707) the client may ask access tokens for, an absolute URI
+    /// (repeatable).
+    #[arg(long = "resource")]
+    pub resources: Vec<String>,
     /// A public client (no secret; `--auth-method none`).
     #[arg(long)]
     pub public: bool,
@@ -453,6 +464,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 None,
                 &a.redirect_uris,
             )?;
+            let resources = resources_arg(&a.resources)?;
             let kek = crate::load_kek(c)?;
             let (secret, hash) = match method {
                 AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
@@ -483,6 +495,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 require_signed_request_object: a.require_signed_request_object,
                 backchannel_logout_uri,
                 sector_identifier,
+                resources,
             };
             check_signed_request_objects(&new)?;
             db.clients().insert(&id, &new, now).await?;
@@ -510,6 +523,7 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                     "require_signed_request_object": new.require_signed_request_object,
                     "backchannel_logout_uri": new.backchannel_logout_uri,
                     "sector_identifier": new.sector_identifier,
+                    "resources": new.resources,
                 }),
             )
             .await?;
@@ -580,6 +594,18 @@ async fn audit_client(
         })
         .await?;
     Ok(())
+}
+
+/// `--resource` values: absolute URIs without fragments (RFC 8707 §2), once each.
+fn resources_arg(given: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for r in given {
+        idp::oauth::resource::check_uri(r).map_err(|e| anyhow::anyhow!("--resource {r:?}: {e}"))?;
+        if !out.contains(r) {
+            out.push(r.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// `--grant-type` values.
@@ -761,6 +787,13 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
     } else {
         u.post_logout_redirect_uris.clone()
     };
+    let resources = if u.no_resources {
+        Vec::new()
+    } else if u.resources.is_empty() {
+        old.resources.clone()
+    } else {
+        resources_arg(&u.resources)?
+    };
     let method: AuthMethod = match &u.auth_method {
         Some(m) => m
             .parse()
@@ -892,6 +925,7 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
             .unwrap_or(old.require_signed_request_object),
         backchannel_logout_uri,
         sector_identifier,
+        resources,
     };
     check_signed_request_objects(&changed)?;
     let hash = secret.as_ref().map(|(_, h)| h.as_str());
@@ -954,6 +988,7 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
             "sector_identifier",
             old.sector_identifier != changed.sector_identifier,
         ),
+        ("resources", old.resources != changed.resources),
         ("secret", secret.is_some()),
     ];
     let names: Vec<&str> = fields.iter().filter(|(_, c)| *c).map(|(n, _)| *n).collect();

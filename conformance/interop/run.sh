@@ -75,7 +75,10 @@ REDIRECT_URI="http://127.0.0.1:9/cb"
 LOGIN="alice"
 PASSWORD="pass phrase long"
 
-CLIENT_JSON="$("$BIN" clients add --data-dir "$DATA" --name interop --redirect-uri "$REDIRECT_URI" --json)" \
+# Its API (RFC 8707), which it may ask access tokens for.
+RESOURCE="https://api.interop.example/"
+CLIENT_JSON="$("$BIN" clients add --data-dir "$DATA" --name interop --redirect-uri "$REDIRECT_URI" \
+  --resource "$RESOURCE" --json)" \
   || die "vhod clients add failed"
 read -r CLIENT_ID CLIENT_SECRET < <(printf '%s' "$CLIENT_JSON" |
   "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(d["client_id"], d["client_secret"])') \
@@ -130,7 +133,7 @@ done
 export INTEROP_ISSUER="$ISSUER" INTEROP_CLIENT_ID="$CLIENT_ID" INTEROP_CLIENT_SECRET="$CLIENT_SECRET" \
   INTEROP_REDIRECT_URI="$REDIRECT_URI" INTEROP_LOGIN="$LOGIN" INTEROP_PASSWORD="$PASSWORD" \
   INTEROP_DPOP_NONCE=required INTEROP_JAR_CLIENT_ID="$JAR_CLIENT_ID" INTEROP_JAR_KEY="$WORK/jar-key.json" \
-  INTEROP_DEVICE_CLIENT_ID="$DEVICE_CLIENT_ID"
+  INTEROP_DEVICE_CLIENT_ID="$DEVICE_CLIENT_ID" INTEROP_RESOURCE="$RESOURCE"
 
 # --- flows ---------------------------------------------------------------------------------
 failed=0

@@ -62,6 +62,7 @@ pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
         userinfo_signed_response_alg: None,
         introspection_signed_response_alg: None,
         sector_identifier: None,
+        resources: Vec::new(),
         authorization_signed_response_alg: None,
         require_mfa: false,
         min_level: None,

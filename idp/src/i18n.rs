@@ -259,6 +259,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Сервис запрашивает доступ к вашим данным:",
         "This service asks for access to your data:",
     ),
+    (
+        "consent_resources",
+        "Доступ будет у сервисов по адресам:",
+        "The access will be for the services at:",
+    ),
     ("consent_allow", "Разрешить", "Allow"),
     ("consent_deny", "Отказать", "Deny"),
     (

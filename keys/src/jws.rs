@@ -103,6 +103,16 @@ pub struct Decoded<'a> {
     pub signature: Vec<u8>,
 }
 
+/// Whether a JWT's `aud` claim (RFC 7519 §4.1.3: one string or an array of them) names
+/// `who`.
+pub fn audience_includes(aud: Option<&serde_json::Value>, who: &str) -> bool {
+    match aud {
+        Some(serde_json::Value::String(a)) => a == who,
+        Some(serde_json::Value::Array(all)) => all.iter().any(|a| a.as_str() == Some(who)),
+        _ => false,
+    }
+}
+
 /// Decodes a compact JWS strictly (three parts, base64url, JSON header with an `alg` that is
 /// not `none`), without checking the signature.
 pub fn decode_unverified(

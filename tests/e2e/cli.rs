@@ -1088,6 +1088,69 @@ fn a_back_channel_logout_uri_is_checked_listed_and_changed() {
     assert_eq!(changes_of(&trail), [changed.clone(), changed]);
 }
 
+/// `clients add|update --resource`: absolute URIs without fragments (RFC 8707 §2), listed,
+/// replaced and dropped by `clients update`, each change in the trail.
+#[test]
+fn resource_servers_are_checked_listed_and_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = with(&ADD_CLIENT, &["--json"]);
+    for (bad, reason) in [
+        ("https://api.example/#x", "fragment"),
+        ("/api", "absolute URI"),
+        ("https://api.example/ x", "white space"),
+    ] {
+        refused(dir.path(), &with(&add, &["--resource", bad]), reason);
+    }
+    let (id, _) = add_client(
+        dir.path(),
+        &[
+            "--resource",
+            "https://tax.example.gov/api",
+            "--resource",
+            "urn:example:pension",
+            "--resource",
+            "https://tax.example.gov/api",
+        ],
+    );
+    let resources = |dir: &std::path::Path| listed(dir, &id)["resources"].clone();
+    assert_eq!(
+        resources(dir.path()),
+        serde_json::json!(["https://tax.example.gov/api", "urn:example:pension"]),
+        "once each, in order"
+    );
+    let update = ["clients", "update", &id];
+    refused(
+        dir.path(),
+        &with(&update, &["--resource", "api.example"]),
+        "absolute URI",
+    );
+    assert_eq!(
+        resources(dir.path()).as_array().map(Vec::len),
+        Some(2),
+        "a refused change changes nothing"
+    );
+    let (ok, _, err) = run(
+        dir.path(),
+        &with(&update, &["--resource", "https://other.example/"]),
+        None,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        resources(dir.path()),
+        serde_json::json!(["https://other.example/"])
+    );
+    let (ok, _, err) = run(dir.path(), &with(&update, &["--no-resources"]), None);
+    assert!(ok, "{err}");
+    assert_eq!(resources(dir.path()), serde_json::json!([]));
+    let (trail, _) = audit_of(dir.path(), &id);
+    assert_eq!(
+        trail[0]["details"]["resources"],
+        serde_json::json!(["https://tax.example.gov/api", "urn:example:pension"])
+    );
+    let changed = serde_json::json!(["resources"]);
+    assert_eq!(changes_of(&trail), [changed.clone(), changed]);
+}
+
 /// `clients add|update --userinfo-alg`, `--introspection-alg` and `--authorization-alg`:
 /// only an algorithm the provider keeps a key for; listed, changed, cleared with the option's reset word, and
 /// audited by name.

@@ -41,6 +41,7 @@ mod register;
 mod registry;
 mod request_object;
 mod requirements;
+mod resource;
 mod signing;
 mod signing_pades;
 mod signing_passkey;

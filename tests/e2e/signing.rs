@@ -39,6 +39,7 @@ pub(crate) async fn api_client(app: &TestApp, name: &str, scope: &[&str]) -> (St
         userinfo_signed_response_alg: None,
         introspection_signed_response_alg: None,
         sector_identifier: None,
+        resources: Vec::new(),
         authorization_signed_response_alg: None,
         require_mfa: false,
         min_level: None,

@@ -9,14 +9,16 @@
 // that client's signed UserInfo Response (it registered userinfo_signed_response_alg ES256)
 // for the pairwise sub it is told (it registered pairwise subject identifiers) -> JWT Secured
 // Authorization Responses (JARM, response_mode=jwt), plain and pushed -> the Device
-// Authorization Grant (RFC 8628) for a public client, approved in the emulated browser.
+// Authorization Grant (RFC 8628) for a public client, approved in the emulated browser ->
+// Resource Indicators (RFC 8707): a token for the client's API, not taken at UserInfo.
 //
 // The browser is emulated with plain fetch (manual redirects, a tiny path-aware cookie jar);
 // everything an RP does is done by openid-client itself.
 //
 // Environment: INTEROP_ISSUER, INTEROP_CLIENT_ID, INTEROP_CLIENT_SECRET, INTEROP_REDIRECT_URI,
 // INTEROP_LOGIN, INTEROP_PASSWORD, INTEROP_JAR_CLIENT_ID and INTEROP_JAR_KEY (a private_key_jwt
-// client and its private JWK), INTEROP_DEVICE_CLIENT_ID (a public device client). Prints `interop openid-client: ok` on success.
+// client and its private JWK), INTEROP_DEVICE_CLIENT_ID (a public device client),
+// INTEROP_RESOURCE (the resource server the first client registered). Prints `interop openid-client: ok` on success.
 
 import { readFileSync } from 'node:fs'
 import * as client from 'openid-client'
@@ -494,6 +496,40 @@ async function main() {
   check(tvTokens.claims().aud === env('INTEROP_DEVICE_CLIENT_ID'), 'device: ID token for another audience')
   const tvInfo = await client.fetchUserInfo(tvConfig, tvTokens.access_token, claims.sub)
   check(tvInfo.email === 'alice@example.com', `device: userinfo ${JSON.stringify(tvInfo)}`)
+
+  // 15. Resource Indicators (RFC 8707): the client (registered with --resource) names its
+  //     API at the authorization and token endpoints; the access token is for that API
+  //     alone (its aud), so UserInfo does not take it; a refresh keeps it.
+  step = 'resource indicators'
+  const api = env('INTEROP_RESOURCE')
+  const rVerifier = client.randomPKCECodeVerifier()
+  const rState = client.randomState()
+  const rUrl = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid offline_access',
+    code_challenge: await client.calculatePKCECodeChallenge(rVerifier),
+    code_challenge_method: 'S256',
+    state: rState,
+    prompt: 'consent',
+    resource: api,
+  })
+  const rCallback = await authorize(rUrl, redirectUri, login, password)
+  const rTokens = await client.authorizationCodeGrant(
+    config, rCallback, { pkceCodeVerifier: rVerifier, expectedState: rState, idTokenExpected: true },
+    { resource: api },
+  )
+  const audOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).aud
+  check(audOf(rTokens.access_token) === api, `resource: access token aud ${audOf(rTokens.access_token)}`)
+  check(rTokens.claims().aud === clientId, 'resource: the ID token is not the client\'s')
+  const notForUs = await refused(() => client.fetchUserInfo(config, rTokens.access_token, claims.sub))
+  check(notForUs && (notForUs.status === 401 || notForUs.error === 'invalid_token'),
+    `resource: userinfo took a token for ${api}: ${notForUs ? describe(notForUs) : 'no error'}`)
+  const rRefreshed = await client.refreshTokenGrant(config, rTokens.refresh_token, { resource: api })
+  check(audOf(rRefreshed.access_token) === api, `resource: refreshed aud ${audOf(rRefreshed.access_token)}`)
+  const widened = await refused(() => client.refreshTokenGrant(config, rRefreshed.refresh_token,
+    { resource: 'https://elsewhere.example/' }))
+  check(widened && widened.error === 'invalid_target',
+    `resource: a resource not granted: ${widened ? describe(widened) : 'no error'}`)
 
   console.log(`interop ${LIB}: ok`)
 }

@@ -46,7 +46,12 @@ pub(super) async fn page(app: &App, ix: &Interaction, headers: &HeaderMap) -> Re
         headers,
         StatusCode::OK,
         "consent.html",
-        context! { client_name, items, device => ix.request.device.is_some() },
+        context! {
+            client_name,
+            items,
+            device => ix.request.device.is_some(),
+            resources => &ix.request.resources,
+        },
     )
 }
 

@@ -63,6 +63,9 @@ struct DeviceRequest {
     acr_values: Vec<String>,
     #[serde(default)]
     claims: Option<serde_json::Value>,
+    /// Resource servers (RFC 8707) the tokens may be for.
+    #[serde(default)]
+    resources: Vec<String>,
     expires_at: i64,
 }
 
@@ -142,6 +145,7 @@ async fn begin(
     }
     let scope = check_scope(&client, &p)?;
     let claims = check_claims(&p)?;
+    let resources = crate::oauth::resource::requested(&client, &p)?;
     let device_code = random_token(32);
     let request = request_key(&device_code);
     let now = app.now();
@@ -150,6 +154,7 @@ async fn begin(
         scope,
         acr_values: crate::oauth::types::split_list(p.get("acr_values").unwrap_or("")),
         claims,
+        resources,
         expires_at: now + TTL,
     };
     let json = serde_json::to_vec(&req).map_err(OAuthError::server)?;
@@ -216,7 +221,7 @@ pub(crate) async fn exchange(
         return match answer {
             Answer::Approved(rec) => {
                 let used = "the device code was already used";
-                Ok(redeem(app, client, &rec, jkt, used).await?.0)
+                Ok(redeem(app, client, &rec, p, jkt, used).await?.0)
             }
             Answer::Refused(why) => Err(OAuthError::new(ErrorCode::AccessDenied, why)),
         };
@@ -432,6 +437,7 @@ pub async fn enter(
         claims: req.claims,
         hint_sub: None,
         device: Some(request),
+        resources: req.resources,
     };
     let mut r = match crate::oauth::authorize::decide(&app, &auth, &headers, lang).await {
         Ok(r) => r,

@@ -67,6 +67,9 @@ pub enum ErrorCode {
     SlowDown,
     /// Device flow: the device code expired; start again (RFC 8628 §3.5).
     ExpiredToken,
+    /// A `resource` is malformed, not one the client may ask for, or not one the grant was
+    /// given (RFC 8707 §2).
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -77,6 +80,7 @@ impl ErrorCode {
             ErrorCode::AuthorizationPending => "authorization_pending",
             ErrorCode::SlowDown => "slow_down",
             ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::InvalidClient => "invalid_client",
             ErrorCode::InvalidGrant => "invalid_grant",
             ErrorCode::UnauthorizedClient => "unauthorized_client",

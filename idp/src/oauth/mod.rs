@@ -15,6 +15,7 @@ pub mod jwks;
 pub mod par;
 pub mod params;
 pub mod request_object;
+pub mod resource;
 pub mod revocation;
 pub mod token;
 pub mod tokens;

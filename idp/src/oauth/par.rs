@@ -54,6 +54,7 @@ const KEPT: &[&str] = &[
     "ui_locales",
     "claims",
     "dpop_jkt",
+    crate::oauth::params::RESOURCE,
 ];
 
 fn cache_key(reference: &str) -> String {

@@ -20,7 +20,13 @@ pub struct Params {
     pub duplicates: Vec<String>,
     /// Names whose value exceeded [`MAX_VALUE_LEN`].
     pub oversized: Vec<String>,
+    /// A `resource` value held white space, so it cannot be one URI (RFC 8707 §2).
+    pub bad_resource: bool,
 }
+
+/// The one parameter that may be given more than once: each `resource` names a resource
+/// server (RFC 8707 §2). Its values are kept in one entry, joined by spaces (a URI has none).
+pub const RESOURCE: &str = "resource";
 
 impl Params {
     /// Parses a raw query string (absent = no parameters).
@@ -39,6 +45,11 @@ impl Params {
                 p.oversized.push(k.chars().take(64).collect());
                 continue;
             }
+            if k == RESOURCE {
+                p.bad_resource |= v.contains(char::is_whitespace);
+                p.add_resource(&v);
+                continue;
+            }
             if p.map.contains_key(k.as_ref()) {
                 if !p.duplicates.iter().any(|d| d == k.as_ref()) {
                     p.duplicates.push(k.chars().take(64).collect());
@@ -48,6 +59,26 @@ impl Params {
             p.map.insert(k.into_owned(), v.into_owned());
         }
         p
+    }
+
+    /// Adds a `resource` value to those given.
+    pub fn add_resource(&mut self, v: &str) {
+        match self.map.get_mut(RESOURCE) {
+            Some(all) => {
+                all.push(' ');
+                all.push_str(v);
+            }
+            None => {
+                self.map.insert(RESOURCE.to_owned(), v.to_owned());
+            }
+        }
+    }
+
+    /// The `resource` values given, in order.
+    pub fn resources(&self) -> Vec<&str> {
+        self.get(RESOURCE)
+            .map(|v| v.split(' ').collect())
+            .unwrap_or_default()
     }
 
     /// A parameter's value.

@@ -26,7 +26,7 @@
 use crate::app::App;
 use crate::oauth::client_keys::{key_for, of_client, ClientKeysError};
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::params::Params;
+use crate::oauth::params::{Params, RESOURCE};
 use crate::store::Client;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -109,6 +109,21 @@ pub async fn apply(
         if ENVELOPE.contains(&name.as_str()) {
             continue;
         }
+        if name == RESOURCE {
+            // One URI or an array of them (RFC 8707 §2), replacing the query's.
+            let uris: Vec<&str> = match v {
+                Value::Array(a) => a.iter().map(|x| x.as_str().unwrap_or(" ")).collect(),
+                Value::String(s) => vec![s.as_str()],
+                _ => vec![" "],
+            };
+            merged.remove(RESOURCE);
+            merged.bad_resource = false;
+            for u in uris {
+                merged.bad_resource |= u.is_empty() || u.contains(char::is_whitespace);
+                merged.add_resource(u);
+            }
+            continue;
+        }
         let text = match v {
             Value::Null => continue,
             Value::String(s) if s.is_empty() => continue,
@@ -155,13 +170,7 @@ async fn claims_of(
         json(payload).ok_or_else(malformed)?
     } else if SIGNING_ALGS.contains(&alg) {
         let claims = verified(app, client, raw, header.get("kid")).await?;
-        let aud_ok = match claims.get("aud") {
-            Some(Value::String(a)) => *a == app.settings.issuer,
-            Some(Value::Array(a)) => a
-                .iter()
-                .any(|x| x.as_str() == Some(app.settings.issuer.as_str())),
-            _ => false,
-        };
+        let aud_ok = keys::jws::audience_includes(claims.get("aud"), &app.settings.issuer);
         if claims.get("iss").and_then(Value::as_str) != Some(client.id.as_str()) || !aud_ok {
             return Err(invalid(
                 "a signed Request Object's iss must be the client and its aud this issuer",

@@ -28,6 +28,16 @@ pub struct AccessToken<'a> {
     pub sid: Option<&'a str>,
     /// The thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1).
     pub jkt: Option<&'a str>,
+    /// The resource servers it is for (RFC 8707, RFC 9068 §3); empty: this provider.
+    pub audience: &'a [String],
+}
+
+/// A token's `aud`: one value as a string, several as an array (RFC 7519 §4.1.3).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Aud<'a> {
+    One(&'a str),
+    Many(&'a [String]),
 }
 
 /// `cnf` (RFC 7800) of a DPoP-bound token.
@@ -40,7 +50,7 @@ struct Cnf<'a> {
 struct AtClaims<'a> {
     iss: &'a str,
     sub: &'a str,
-    aud: &'a str,
+    aud: Aud<'a>,
     client_id: &'a str,
     iat: i64,
     exp: i64,
@@ -65,7 +75,11 @@ pub fn access_token(app: &App, at: &AccessToken<'_>) -> Result<(String, i64), OA
     let claims = AtClaims {
         iss: &app.settings.issuer,
         sub: at.sub,
-        aud: &app.settings.issuer,
+        aud: match at.audience {
+            [] => Aud::One(&app.settings.issuer),
+            [one] => Aud::One(one),
+            many => Aud::Many(many),
+        },
         client_id: at.client_id,
         iat: now,
         exp: now + ttl,

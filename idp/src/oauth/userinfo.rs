@@ -156,6 +156,12 @@ async fn claims(
 ) -> Result<(serde_json::Map<String, serde_json::Value>, Arc<Client>), OAuthError> {
     let token = token?;
     let claims = verify_access_token_claims(app, &token.token).await?;
+    // A token for other resource servers (RFC 8707) is not taken here.
+    if !keys::jws::audience_includes(claims.get("aud"), &app.settings.issuer) {
+        return Err(OAuthError::invalid_token(
+            "the access token is for another resource server (aud)",
+        ));
+    }
     check_binding(app, headers, method, &token, &claims).await?;
     let client_id = claims
         .get("client_id")

@@ -58,6 +58,8 @@ pub struct Client {
     /// The sector of the client's pairwise subject identifiers (OpenID Connect Core 1.0
     /// §8.1: a host name); `None`: the client is told every account's public identifier.
     pub sector_identifier: Option<String>,
+    /// The resource servers (RFC 8707, absolute URIs) the client may ask access tokens for.
+    pub resources: Vec<String>,
     /// Unix time of registration.
     pub created_at: i64,
 }
@@ -95,6 +97,7 @@ impl Client {
             require_signed_request_object: self.require_signed_request_object,
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
             sector_identifier: self.sector_identifier.clone(),
+            resources: self.resources.clone(),
         }
     }
 }
@@ -141,6 +144,8 @@ pub struct NewClient {
     pub backchannel_logout_uri: Option<String>,
     /// The sector of pairwise subject identifiers; `None` for public ones.
     pub sector_identifier: Option<String>,
+    /// Resource servers it may ask access tokens for (RFC 8707).
+    pub resources: Vec<String>,
 }
 
 /// Client registrations.
@@ -156,9 +161,9 @@ impl Clients<'_> {
              require_mfa, min_level, require_pushed_authorization_requests, created_at, jwks_uri, \
              dpop_bound_access_tokens, require_signed_request_object, backchannel_logout_uri, \
              userinfo_signed_response_alg, introspection_signed_response_alg, sector_identifier, \
-             authorization_signed_response_alg) \
+             authorization_signed_response_alg, resources) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21, $22)",
+             $18, $19, $20, $21, $22, $23)",
         )
         .bind(id)
         .bind(&c.name)
@@ -182,6 +187,7 @@ impl Clients<'_> {
         .bind(c.introspection_signed_response_alg.as_deref())
         .bind(c.sector_identifier.as_deref())
         .bind(c.authorization_signed_response_alg.as_deref())
+        .bind(c.resources.join(" "))
         .execute(self.0)
         .await
         .map_err(|e| conflict(e, "client"))?;
@@ -224,7 +230,8 @@ impl Clients<'_> {
              dpop_bound_access_tokens = $13, auth_method = $15, \
              require_signed_request_object = $16, backchannel_logout_uri = $17, \
              userinfo_signed_response_alg = $18, introspection_signed_response_alg = $19, \
-             sector_identifier = $20, authorization_signed_response_alg = $21 WHERE id = $14",
+             sector_identifier = $20, authorization_signed_response_alg = $21, resources = $22 \
+             WHERE id = $14",
         )
         .bind(&c.name)
         .bind(serde_json::to_string(&c.redirect_uris).unwrap_or_default())
@@ -247,6 +254,7 @@ impl Clients<'_> {
         .bind(c.introspection_signed_response_alg.as_deref())
         .bind(c.sector_identifier.as_deref())
         .bind(c.authorization_signed_response_alg.as_deref())
+        .bind(c.resources.join(" "))
         .execute(self.0)
         .await?;
         Ok(r.rows_affected() > 0)
@@ -294,6 +302,7 @@ fn from_row(r: &Row) -> Result<Client, StoreError> {
         require_signed_request_object: r.try_get::<i64, _>("require_signed_request_object")? != 0,
         backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
         sector_identifier: r.try_get("sector_identifier")?,
+        resources: crate::oauth::types::split_list(&r.try_get::<String, _>("resources")?),
         created_at: r.try_get("created_at")?,
     })
 }

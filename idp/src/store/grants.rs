@@ -36,6 +36,9 @@ pub struct Grant {
     /// The thumbprint of the DPoP key a public client's refresh tokens are bound to
     /// (RFC 9449 §5): every refresh must prove it.
     pub dpop_jkt: Option<String>,
+    /// The resource servers (RFC 8707) the grant's access tokens may be for, space-separated;
+    /// empty: this provider only.
+    pub resources: String,
 }
 
 impl Grant {
@@ -227,7 +230,7 @@ impl Grants<'_> {
 }
 
 /// A grant's columns, in [`from_named_row`]'s order.
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 14] = [
     "id",
     "account_id",
     "client_id",
@@ -241,10 +244,11 @@ const COLUMNS: [&str; 13] = [
     "expires_at",
     "revoked_at",
     "dpop_jkt",
+    "resources",
 ];
 
 /// The same, as `grant_columns!` (`store/mod.rs`) names them in joins.
-const PREFIXED: [&str; 13] = [
+const PREFIXED: [&str; 14] = [
     "g_id",
     "g_account_id",
     "g_client_id",
@@ -258,6 +262,7 @@ const PREFIXED: [&str; 13] = [
     "g_expires_at",
     "g_revoked_at",
     "g_dpop_jkt",
+    "g_resources",
 ];
 
 /// A grant from the `g_`-prefixed columns of a join.
@@ -267,8 +272,8 @@ const PREFIXED: [&str; 13] = [
 pub(super) fn grant_row(g: &Grant) -> Query<'static> {
     query(
         "INSERT INTO grants (id, account_id, client_id, scope, claims, sid, auth_time, acr, amr, \
-         created_at, expires_at, dpop_jkt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         $12) \
+         created_at, expires_at, dpop_jkt, resources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+         $10, $11, $12, $13) \
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(&g.id)
@@ -283,6 +288,7 @@ pub(super) fn grant_row(g: &Grant) -> Query<'static> {
     .bind(g.created_at)
     .bind(g.expires_at)
     .bind(g.dpop_jkt.clone())
+    .bind(g.resources.clone())
 }
 
 pub(super) fn refresh_row(hash: &str, grant: &str, now: i64, exp: i64) -> Query<'static> {
@@ -303,7 +309,7 @@ fn from_row(r: &Row) -> Result<Grant, StoreError> {
     from_named_row(r, &COLUMNS)
 }
 
-fn from_named_row(r: &Row, n: &[&str; 13]) -> Result<Grant, StoreError> {
+fn from_named_row(r: &Row, n: &[&str; 14]) -> Result<Grant, StoreError> {
     Ok(Grant {
         id: r.try_get(n[0])?,
         account_id: r.try_get(n[1])?,
@@ -318,5 +324,6 @@ fn from_named_row(r: &Row, n: &[&str; 13]) -> Result<Grant, StoreError> {
         expires_at: r.try_get(n[10])?,
         revoked_at: r.try_get(n[11])?,
         dpop_jkt: r.try_get(n[12])?,
+        resources: r.try_get(n[13])?,
     })
 }

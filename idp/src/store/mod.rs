@@ -13,7 +13,7 @@ macro_rules! grant_columns {
         "g.id AS g_id, g.account_id AS g_account_id, g.client_id AS g_client_id, \
          g.scope AS g_scope, g.claims AS g_claims, g.sid AS g_sid, g.auth_time AS g_auth_time, \
          g.acr AS g_acr, g.amr AS g_amr, g.created_at AS g_created_at, \
-         g.expires_at AS g_expires_at, g.revoked_at AS g_revoked_at, g.dpop_jkt AS g_dpop_jkt"
+         g.expires_at AS g_expires_at, g.revoked_at AS g_revoked_at, g.dpop_jkt AS g_dpop_jkt, g.resources AS g_resources"
     };
 }
 

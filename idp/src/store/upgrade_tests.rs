@@ -80,6 +80,7 @@ async fn rebuilding_the_sign_in_and_grant_tables_keeps_their_rows() {
         expires_at: 90_000,
         revoked_at: None,
         dpop_jkt: None,
+        resources: String::new(),
     };
     // Written as the store wrote them then: the columns added since did not exist.
     for (id, rt, revoked_at) in [("g-1", "rt-1", None), ("g-2", "rt-2", Some(1_500i64))] {

@@ -154,6 +154,12 @@ async fn check(
             "the access token was issued by another issuer",
         ));
     }
+    // A token for other resource servers (RFC 8707) is not taken here.
+    if !keys::jws::audience_includes(claims.get("aud"), &s.issuer) {
+        return Err(Refusal::Invalid(
+            "the access token is for another resource server (aud)",
+        ));
+    }
     let exp = claims.get("exp").and_then(|v| v.as_i64());
     if exp.is_none_or(|exp| exp <= s.clock.now()) {
         return Err(Refusal::Invalid("the access token has expired"));

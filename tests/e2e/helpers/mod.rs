@@ -282,6 +282,7 @@ impl TestApp {
             userinfo_signed_response_alg: None,
             introspection_signed_response_alg: None,
             sector_identifier: None,
+            resources: Vec::new(),
             authorization_signed_response_alg: None,
             require_mfa: false,
             min_level: None,

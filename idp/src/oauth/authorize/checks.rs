@@ -2,7 +2,7 @@
 //! `authorize::handle`: client and redirect URI (`check_client`), response mode
 //! (`check_response`), well-formedness (`check_well_formed`), response type, scope
 //! (`check_scope`), PKCE (`check_pkce`), prompt and max_age (`check_prompt`), claims
-//! (`check_claims`), id_token_hint.
+//! (`check_claims`), id_token_hint, resource indicators (`oauth::resource`).
 
 pub use super::check_claims::check_claims;
 pub use super::check_client::{check_client, check_redirect_uri};
@@ -49,6 +49,7 @@ pub fn build(
     let max_age = check_max_age(p)?;
     let claims = check_claims(p)?;
     let hint_sub = check_id_token_hint(app, client, p)?;
+    let resources = crate::oauth::resource::requested(client, p)?;
     Ok(AuthRequest {
         client_id: client.id.clone(),
         redirect_uri,
@@ -67,5 +68,6 @@ pub fn build(
         claims,
         hint_sub,
         device: None,
+        resources,
     })
 }

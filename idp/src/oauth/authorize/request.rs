@@ -46,6 +46,9 @@ pub struct AuthRequest {
     /// to the polling device, not to a redirect URI (there is none).
     #[serde(default)]
     pub device: Option<String>,
+    /// The resource servers (RFC 8707) the tokens may be for; empty: this provider.
+    #[serde(default)]
+    pub resources: Vec<String>,
 }
 
 impl AuthRequest {

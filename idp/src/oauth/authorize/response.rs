@@ -44,6 +44,9 @@ pub struct CodeRecord {
     pub sid: String,
     /// The grant the tokens will belong to (fixed now so a reuse can revoke it).
     pub grant_id: String,
+    /// The resource servers (RFC 8707) its tokens may be for.
+    #[serde(default)]
+    pub resources: Vec<String>,
     /// Expiry, unix seconds.
     pub expires_at: i64,
 }
@@ -88,6 +91,7 @@ pub async fn issue_code(
         sid: s.sid.clone(),
         grant_id: random_token(16),
         expires_at: now + app.settings.code_ttl,
+        resources: req.resources.clone(),
     };
     if let Some(device) = &req.device {
         // RFC 8628: the approval waits for the polling device; the person is told so.

@@ -75,6 +75,7 @@ pub(super) async fn exchange(
         app,
         client,
         &rec,
+        p,
         jkt,
         "the authorization code was already used",
     )

@@ -1,7 +1,8 @@
 //! `client_credentials` grant (RFC 6749 §4.4): a confidential client acting for itself.
 //!
 //! Rules: public clients may not use it; scopes must be among the client's registered
-//! scopes; no refresh token and no ID token are issued.
+//! scopes; `resource` (RFC 8707) names resource servers the client registered, which the
+//! access token is then for; no refresh token and no ID token are issued.
 
 use super::TokenResponse;
 use crate::app::App;
@@ -45,6 +46,7 @@ pub(super) fn exchange(
             asked.join(" ")
         }
     };
+    let audience = crate::oauth::resource::requested(client, p)?;
     let (access_token, expires_in) = tokens::access_token(
         app,
         &AccessToken {
@@ -56,6 +58,7 @@ pub(super) fn exchange(
             acr: None,
             sid: None,
             jkt,
+            audience: &audience,
         },
     )?;
     Ok(TokenResponse {

@@ -131,11 +131,15 @@ pub(crate) async fn redeem(
     app: &App,
     client: &Client,
     rec: &crate::oauth::authorize::response::CodeRecord,
+    p: &Params,
     jkt: Option<&str>,
     used: &'static str,
 ) -> Result<(TokenResponse, String), OAuthError> {
     let now = app.now();
     let scope = rec.scope.join(" ");
+    let resources = rec.resources.join(" ");
+    // RFC 8707 §2.2: the request may narrow what the authorization gave, never widen it.
+    let audience = crate::oauth::resource::narrowed(&resources, p)?;
     let grant = crate::store::Grant {
         id: rec.grant_id.clone(),
         account_id: rec.account_id.clone(),
@@ -156,6 +160,7 @@ pub(crate) async fn redeem(
         // A public client's refresh tokens are bound to the key it proved (RFC 9449 §5);
         // a confidential client's are protected by its authentication instead.
         dpop_jkt: jkt.filter(|_| client.is_public()).map(str::to_owned),
+        resources,
     };
     let refresh = new_refresh(client);
     let stored = app
@@ -168,15 +173,13 @@ pub(crate) async fn redeem(
         Some((_, false)) => return Err(OAuthError::invalid_grant(used)),
         Some((account, true)) => account,
     };
-    let (access_token, expires_in, id_token) = tokens_for_grant(
-        app,
-        client,
-        &grant,
-        &account,
-        &scope,
-        rec.nonce.as_deref(),
-        jkt,
-    )?;
+    let asked = Asked {
+        scope: &scope,
+        audience: &audience,
+        nonce: rec.nonce.as_deref(),
+    };
+    let (access_token, expires_in, id_token) =
+        tokens_for_grant(app, client, &grant, &account, &asked, jkt)?;
     let response = TokenResponse::new(
         access_token,
         jkt,
@@ -188,19 +191,29 @@ pub(crate) async fn redeem(
     Ok((response, grant.id))
 }
 
-/// Signs a grant's access token and, when `openid` is in `scope`, its ID token (OIDC Core
-/// §3.1.3.6, §12.2): `auth_time`, `acr`, `amr`, `sid`, `at_hash`, the `nonce` of the
+/// What one token request of a grant gets.
+pub(crate) struct Asked<'a> {
+    /// Space-separated scopes.
+    pub scope: &'a str,
+    /// The resource servers (RFC 8707) the access token is for; empty: this provider.
+    pub audience: &'a [String],
+    /// The `nonce` of the authorization request, for the ID token.
+    pub nonce: Option<&'a str>,
+}
+
+/// Signs a grant's access token and, when `openid` is in the scope asked, its ID token (OIDC
+/// Core §3.1.3.6, §12.2): `auth_time`, `acr`, `amr`, `sid`, `at_hash`, the `nonce` of the
 /// authorization request, and the claims the `claims` parameter asked for in the ID token.
 pub(crate) fn tokens_for_grant(
     app: &App,
     client: &Client,
     grant: &crate::store::Grant,
     account: &crate::store::Account,
-    scope: &str,
-    nonce: Option<&str>,
+    asked: &Asked<'_>,
     jkt: Option<&str>,
 ) -> Result<(String, i64, Option<String>), OAuthError> {
     use crate::oauth::tokens::{self, AccessToken};
+    let (scope, nonce) = (asked.scope, asked.nonce);
     // The same `sub` in both tokens: the account's, or its pairwise one at this client.
     let sub = app.subject(client, &grant.account_id);
     let (access_token, expires_in) = tokens::access_token(
@@ -214,6 +227,7 @@ pub(crate) fn tokens_for_grant(
             acr: Some(&grant.acr),
             sid: Some(&grant.sid),
             jkt,
+            audience: asked.audience,
         },
     )?;
     if !crate::oauth::types::split_list(scope)

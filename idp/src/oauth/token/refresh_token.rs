@@ -30,6 +30,7 @@ pub(super) async fn exchange(
         if grant.client_id == client.id && grant.is_active(now) {
             check_binding(&grant, jkt)?;
             scope_asked(&grant, p)?;
+            crate::oauth::resource::narrowed(&grant.resources, p)?;
         }
     }
     let grant = match app.db.grants().use_refresh(&hash, now).await? {
@@ -60,14 +61,20 @@ pub(super) async fn exchange(
     }
     check_binding(&grant, jkt)?;
     let scope = scope_asked(&grant, p)?;
+    let audience = crate::oauth::resource::narrowed(&grant.resources, p)?;
     let account = app
         .db
         .accounts()
         .get(&grant.account_id)
         .await?
         .ok_or_else(|| OAuthError::invalid_grant("the account no longer exists"))?;
+    let asked = super::Asked {
+        scope: &scope,
+        audience: &audience,
+        nonce: None,
+    };
     let (access_token, expires_in, id_token) =
-        tokens_for_grant(app, client, &grant, &account, &scope, None, jkt)?;
+        tokens_for_grant(app, client, &grant, &account, &asked, jkt)?;
     let refresh_token = refresh_for(app, client, &grant.id, grant.expires_at).await?;
     Ok(TokenResponse::new(
         access_token,
