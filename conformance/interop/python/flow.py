@@ -5,19 +5,23 @@ discovery -> authorization code + PKCE S256 -> token -> ID token checked against
 (signature with the same joserfc calls Authlib's own OpenID client uses, claims with
 authlib.oidc.core.CodeIDToken) -> userinfo -> refresh (rotation: new token differs, old one
 gets invalid_grant) -> userinfo with the refreshed access token -> the replay also revoked
-the grant.
+the grant -> Resource Indicators (RFC 8707): a token for the client's API, not taken at
+UserInfo.
 
 The RP side is authlib.integrations.requests_client.OAuth2Session; the browser is a plain
 requests.Session with redirects off. Authlib has no RFC 9207 support, so `iss` in the
 authorization response is checked here.
 
 Environment: INTEROP_ISSUER, INTEROP_CLIENT_ID, INTEROP_CLIENT_SECRET, INTEROP_REDIRECT_URI,
-INTEROP_LOGIN, INTEROP_PASSWORD. Prints `interop authlib: ok` on success.
+INTEROP_LOGIN, INTEROP_PASSWORD, INTEROP_RESOURCE (the resource server the client registered).
+Prints `interop authlib: ok` on success.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import os
 import re
 import sys
@@ -247,6 +251,45 @@ def main() -> None:
                      headers={"Authorization": f"Bearer {refreshed['access_token']}"}, timeout=10)
     check(r.status_code == 401 and "invalid_token" in r.headers.get("WWW-Authenticate", ""),
           f"revoked access token at userinfo: {r.status_code} {r.headers.get('WWW-Authenticate')}")
+
+    # 9. Resource Indicators (RFC 8707): the client (registered with --resource) names its API
+    #    at the authorization and token endpoints; the access token is for that API alone
+    #    (its aud), UserInfo does not take it, and a refresh for another resource is refused.
+    step = "resource indicators"
+    api = env("INTEROP_RESOURCE")
+    rp = OAuth2Session(
+        client_id,
+        client_secret,
+        token_endpoint_auth_method="client_secret_basic",
+        scope="openid offline_access",
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256",
+    )
+    code_verifier = generate_token(48)
+    auth_url, state = rp.create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=code_verifier, prompt="consent", resource=api
+    )
+    callback = authorize(auth_url, redirect_uri, login, password)
+    tokens = rp.fetch_token(
+        meta["token_endpoint"], authorization_response=callback, state=state, code_verifier=code_verifier,
+        resource=api,
+    )
+
+    def aud_of(jwt: str):
+        payload = jwt.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["aud"]
+
+    check(aud_of(tokens["access_token"]) == api, f"resource: access token aud {aud_of(tokens['access_token'])!r}")
+    check(aud_of(tokens["id_token"]) == client_id, "resource: the ID token is not the client's")
+    r = rp.get(meta["userinfo_endpoint"], timeout=10)
+    check(r.status_code == 401 and "invalid_token" in r.headers.get("WWW-Authenticate", ""),
+          f"resource: userinfo took a token for {api}: {r.status_code}")
+    refreshed = rp.refresh_token(meta["token_endpoint"], refresh_token=tokens["refresh_token"], resource=api)
+    check(aud_of(refreshed["access_token"]) == api, f"resource: refreshed aud {aud_of(refreshed['access_token'])!r}")
+    expect_oauth_error(
+        lambda: rp.refresh_token(meta["token_endpoint"], refresh_token=refreshed["refresh_token"],
+                                 resource="https://elsewhere.example/"),
+        "invalid_target", "refresh for a resource the grant was not given")
 
     print(f"interop {LIB}: ok")
 
