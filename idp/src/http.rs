@@ -154,6 +154,43 @@ impl signer::RateLimiter for CacheLimiter {
     }
 }
 
+/// What a flow's form handler takes, as one extractor: the state, the peer's address (which
+/// [`client_ip`] reads the client's from), the flow id (the path's one parameter), the
+/// headers and the form body (within the route's body limit). Each such handler listed these
+/// five extractors before.
+pub struct FormPost(
+    pub crate::app::AppState,
+    pub std::net::SocketAddr,
+    pub String,
+    pub HeaderMap,
+    pub axum::body::Bytes,
+);
+
+impl axum::extract::FromRequest<crate::app::AppState> for FormPost {
+    type Rejection = axum::response::Response;
+    async fn from_request(
+        req: axum::extract::Request,
+        app: &crate::app::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::extract::{ConnectInfo, FromRequestParts, Path};
+        use axum::response::IntoResponse;
+        let (mut parts, body) = req.into_parts();
+        let ConnectInfo(peer) =
+            ConnectInfo::<std::net::SocketAddr>::from_request_parts(&mut parts, app)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let Path(id) = Path::<String>::from_request_parts(&mut parts, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let headers = parts.headers.clone();
+        let req = axum::extract::Request::from_parts(parts, body);
+        let body = <axum::body::Bytes as axum::extract::FromRequest<_>>::from_request(req, app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(FormPost(app.clone(), peer, id, headers, body))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::client_ip;

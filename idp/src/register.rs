@@ -16,17 +16,17 @@
 use crate::app::{App, AppState};
 use crate::crypto::sha256_b64;
 use crate::flow::{Binding, Bound, Kind, SentCode};
+use crate::http::FormPost;
 use crate::i18n::Lang;
 use crate::notify::{Message, Recipient};
 use crate::password_policy::{hash_new, NewPasswordError};
 use crate::store::{NewAccount, StoreError};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Seconds between two sends in one registration.
@@ -267,13 +267,7 @@ async fn send_code(app: &App, f: &mut Flow, ip: &str) -> Result<(), (StatusCode,
 }
 
 /// `POST /register/{id}/contact`: the address; sends the first code.
-pub async fn contact(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn contact(FormPost(app, peer, id, headers, body): FormPost) -> Response {
     let (mut f, form) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -310,13 +304,7 @@ pub async fn contact(
 }
 
 /// `POST /register/{id}/resend`.
-pub async fn resend(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn resend(FormPost(app, peer, id, headers, body): FormPost) -> Response {
     let (mut f, _) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -359,13 +347,7 @@ pub async fn code(
 }
 
 /// `POST /register/{id}/password`: creates the account.
-pub async fn password(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn password(FormPost(app, peer, id, headers, body): FormPost) -> Response {
     let (f, form) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,

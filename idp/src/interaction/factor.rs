@@ -10,16 +10,16 @@
 use super::login::{self, signed_in};
 use super::{load_form, render, save, Interaction, PendingMfa};
 use crate::app::{App, AppState};
+use crate::http::FormPost;
 use crate::oauth::error::OAuthError;
 use crate::oauth::params::Params;
 use crate::otp_factor::{self, Factors, Method};
 use crate::store::Account;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
-use std::net::SocketAddr;
 
 /// Asks `account` for its first factor: records the step, sends the code when the factor is
 /// SMS or e-mail, and sends the browser to the code page.
@@ -242,13 +242,7 @@ pub async fn resend(
 }
 
 /// `POST /interaction/{id}/otp`: the code sent by SMS or e-mail.
-pub async fn otp(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn otp(FormPost(app, peer, id, headers, body): FormPost) -> Response {
     let (s, form) = match load_step(&app, &id, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,

@@ -7,15 +7,15 @@
 use super::{finish, load_form, render, save, Interaction};
 use crate::app::{App, AppState};
 use crate::cache::parse_count;
+use crate::http::FormPost;
 use crate::i18n::Lang;
 use crate::session::{self, Session};
 use crate::store::history::SessionRow;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Consecutive failures per login before each further attempt must wait.
@@ -87,13 +87,7 @@ pub async fn switch_account(
 }
 
 /// `POST /interaction/{id}/login`.
-pub async fn login(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn login(FormPost(app, peer, id, headers, body): FormPost) -> Response {
     let (mut ix, form) = match load_form(&app, &id, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return *r,

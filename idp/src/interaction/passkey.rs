@@ -17,17 +17,16 @@
 use super::login;
 use super::{load, load_form, render, save, Interaction, PendingMfa};
 use crate::app::{App, AppState};
+use crate::http::FormPost;
 use crate::i18n::Lang;
 use crate::oauth::authorize::response::redirect;
 use crate::passkey::assertion::{check_own, keys_of, request_options, row_of, verify};
 use crate::passkey::{put_state, relying_party, take_state};
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, Passkey, PasskeyAuthentication, PublicKeyCredential, Webauthn,
 };
@@ -136,13 +135,7 @@ pub async fn start(
 }
 
 /// `POST /interaction/{id}/passkey`: the browser's answer.
-pub async fn passkey(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn passkey(FormPost(app, peer, id, headers, body): FormPost) -> Response {
     let (ix, form) = match load_form(&app, &id, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return *r,

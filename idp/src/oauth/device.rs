@@ -19,6 +19,7 @@
 use crate::app::{App, AppState};
 use crate::crypto::{random_token, sha256_b64};
 use crate::flow::{Binding, Bound, Kind};
+use crate::http::FormPost;
 use crate::i18n::Lang;
 use crate::oauth::authorize::checks::{check_claims, check_scope};
 use crate::oauth::authorize::request::AuthRequest;
@@ -30,12 +31,11 @@ use crate::oauth::types::{GrantType, Prompt, ResponseMode};
 use crate::session::get_json;
 use crate::store::Client;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::time::Duration;
 
 /// How long a device code and its user code work, seconds (`expires_in`).
@@ -377,13 +377,7 @@ fn form(app: &App, e: &Entry, status: StatusCode, error: Option<&str>) -> Respon
 }
 
 /// `POST /device/{id}`: the typed user code; a right one goes on to sign-in and consent.
-pub async fn enter(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn enter(FormPost(app, peer, id, headers, body): FormPost) -> Response {
     let (e, form_) = match FLOW.load_form::<Entry>(&app, &id, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,

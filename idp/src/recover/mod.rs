@@ -24,16 +24,16 @@ pub use factor::{choose as choose_factor, factor, passkey, send as send_factor_c
 use crate::app::{App, AppState};
 use crate::crypto::sha256_b64;
 use crate::flow::{Binding, Bound, Kind, SentCode};
+use crate::http::FormPost;
 use crate::notify::{Message, Recipient};
 use crate::otp_factor::Method;
 use crate::password_policy::{hash_new, NewPasswordError};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::time::Duration;
 
 const SENDS_PER_FLOW: u32 = 3;
@@ -158,13 +158,7 @@ fn mask(r: &Recipient) -> String {
 }
 
 /// `POST /recover/{id}/login`: the login (or address); sends a code to a confirmed address.
-pub async fn login(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn login(FormPost(app, peer, id, headers, body): FormPost) -> Response {
     let (mut f, form) = match FLOW.load_form::<Flow>(&app, &id, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
