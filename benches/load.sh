@@ -174,7 +174,11 @@ assert db.execute("UPDATE accounts SET password_hash = ? WHERE login = 'bob'", (
 db.commit()
 PY
   j() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-  VHOD_LOG=warn VHOD_LISTEN="127.0.0.1:$PORT" taskset -c 0 "$VHOD" serve --data-dir "$DATA" >"$WORK/vhod.log" 2>&1 &
+  # The flows come from one address, thousands a minute: the per-address limit on
+  # authorization requests (300 a minute by default) is raised out of their way, not turned
+  # off, so each flow still pays for its count.
+  VHOD_LOG=warn VHOD_LISTEN="127.0.0.1:$PORT" VHOD_AUTHORIZATION_REQUESTS_PER_MINUTE=100000000 \
+    taskset -c 0 "$VHOD" serve --data-dir "$DATA" >"$WORK/vhod.log" 2>&1 &
   VPID=$!; PIDS+=("$VPID"); wait_up "$ISS" "$WORK/vhod.log"
   VISS=$ISS; VWEB_ID=$(j client_id <<<"$WEB"); VWEB_SECRET=$(j client_secret <<<"$WEB")
   measure vhod "$ISS" "$VPID" "$(j client_id <<<"$CC")" "$(j client_secret <<<"$CC")" "grant_type=client_credentials&scope=profile" \

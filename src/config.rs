@@ -355,6 +355,12 @@ pub struct Config {
     pub require_dpop_nonce: bool,
     /// Clients' keys fetched from their `jwks_uri`.
     pub client_jwks: ClientJwksConfig,
+    /// Authorization requests (at `/authorize` and `/device_authorization`) one client
+    /// address may make a minute; 0 for no limit.
+    pub authorization_requests_per_minute: u64,
+    /// The most the in-process cache may hold, MiB (without Redis); past it new sign-ins,
+    /// codes and sessions are refused until entries expire, and nothing live is evicted.
+    pub cache_max_mb: u64,
 }
 
 impl Default for Config {
@@ -382,6 +388,8 @@ impl Default for Config {
             require_pushed_authorization_requests: false,
             require_dpop_nonce: false,
             client_jwks: ClientJwksConfig::default(),
+            authorization_requests_per_minute: idp::oauth::limit::DEFAULT_PER_MINUTE,
+            cache_max_mb: (idp::cache::memory::DEFAULT_MAX_BYTES >> 20) as u64,
         }
     }
 }
@@ -513,6 +521,12 @@ impl Config {
         if let Some(v) = parse_env("VHOD_CLIENT_JWKS_TIMEOUT_MS")? {
             c.client_jwks.timeout_ms = v;
         }
+        if let Some(v) = parse_env("VHOD_AUTHORIZATION_REQUESTS_PER_MINUTE")? {
+            c.authorization_requests_per_minute = v;
+        }
+        if let Some(v) = parse_env("VHOD_CACHE_MAX_MB")? {
+            c.cache_max_mb = v;
+        }
         if let Some(v) = parse_env("VHOD_ACCESS_TOKEN_TTL")? {
             c.lifetimes.access_token = v;
         }
@@ -575,6 +589,10 @@ impl Config {
         }
         if !(1..=600).contains(&self.lifetimes.pushed_request) {
             bail!("lifetimes.pushed_request must be between 1 and 600 seconds");
+        }
+        // Less than 16 MiB would refuse sign-ins at a few thousand; more than 1 TiB is a slip.
+        if !(16..=1 << 20).contains(&self.cache_max_mb) {
+            bail!("cache_max_mb must be between 16 and 1048576");
         }
         if self.notify.retry_max_attempts < 1 {
             bail!("notify.retry_max_attempts must be at least 1");

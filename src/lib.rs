@@ -131,7 +131,9 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
                 .await
                 .context("connecting to Redis")?,
         ),
-        None => Arc::new(MemoryCache::new()),
+        None => Arc::new(MemoryCache::with_max_bytes(
+            usize::try_from(c.cache_max_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
+        )),
     };
     let mut settings = Settings::new(&c.issuer());
     settings.code_ttl = c.lifetimes.code;
@@ -140,6 +142,7 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     settings.refresh_token_ttl = c.lifetimes.refresh_token;
     settings.session_ttl = c.lifetimes.session;
     settings.par_ttl = c.lifetimes.pushed_request;
+    settings.authorization_requests_per_minute = c.authorization_requests_per_minute;
     settings.require_par = c.require_pushed_authorization_requests;
     settings.require_dpop_nonce = c.require_dpop_nonce;
     settings.client_jwks = c.client_jwks.settings();

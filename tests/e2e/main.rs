@@ -25,6 +25,7 @@ mod identity;
 mod introspection_jwt;
 mod jarm;
 mod jwks_uri;
+mod limits;
 mod logout;
 mod mfa;
 mod notification_settings;

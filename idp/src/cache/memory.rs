@@ -1,4 +1,5 @@
-//! The in-process cache for a single node: sharded maps with lazy expiry and a bounded sweep.
+//! The in-process cache for a single node: sharded maps with lazy expiry, a bounded sweep
+//! and a bound on the memory it holds.
 
 use super::{Cache, CacheError, MAX_TTL};
 use std::cmp::Reverse;
@@ -17,29 +18,92 @@ const SWEEP_PER_TICK: usize = 1024;
 /// How often the background sweeper runs.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
+/// What the cache may hold unless told otherwise: 256 MiB.
+pub const DEFAULT_MAX_BYTES: usize = 256 << 20;
+
+/// What an entry is counted as beyond its key and value: the map's and the expiry queue's
+/// bookkeeping (the key is held twice, once in each).
+const ENTRY_OVERHEAD: usize = 128;
+
 struct Entry {
     value: Vec<u8>,
     expires: Instant,
 }
 
+/// The memory an entry is counted as.
+fn cost(key: &str, value: &[u8]) -> usize {
+    2 * key.len() + value.len() + ENTRY_OVERHEAD
+}
+
 /// One shard: the entries plus an expiry queue (which may hold stale deadlines of overwritten
 /// keys; those are skipped when popped, and the queue is rebuilt if they pile up).
-#[derive(Default)]
 struct Shard {
     map: HashMap<String, Entry>,
     queue: BinaryHeap<Reverse<(Instant, String)>>,
+    /// What the live and not yet swept entries are counted as (see [`cost`]).
+    bytes: usize,
+    /// The most `bytes` may reach by storing values.
+    cap: usize,
+    /// The most `bytes` may reach by starting counters: an eighth more than `cap`, kept for
+    /// them, so that a full cache still counts failed sign-ins and requests over a limit
+    /// (a limit that could not count would not hold).
+    counter_cap: usize,
 }
 
 impl Shard {
+    fn new(cap: usize) -> Shard {
+        Shard {
+            map: HashMap::new(),
+            queue: BinaryHeap::new(),
+            bytes: 0,
+            cap,
+            counter_cap: cap.saturating_add(cap / 8),
+        }
+    }
+
     /// The live entry under `key`, removing it first if it has expired.
     fn live(&mut self, key: &str, now: Instant) -> Option<&mut Entry> {
         if self.map.get(key).is_some_and(|e| e.expires <= now) {
-            self.map.remove(key);
+            self.remove(key);
         }
         self.map.get_mut(key)
     }
 
-    fn insert(&mut self, key: &str, value: Vec<u8>, expires: Instant, now: Instant) {
+    /// Removes `key`'s entry, expired or not.
+    fn remove(&mut self, key: &str) -> Option<Entry> {
+        let e = self.map.remove(key)?;
+        self.bytes = self.bytes.saturating_sub(cost(key, &e.value));
+        Some(e)
+    }
+
+    /// Whether the shard can take `add` more bytes without going over `cap` (after sweeping
+    /// every expired entry if it cannot at first).
+    fn room(&mut self, add: usize, cap: usize, now: Instant) -> bool {
+        if self.bytes.saturating_add(add) <= cap {
+            return true;
+        }
+        self.sweep(now, usize::MAX);
+        self.bytes.saturating_add(add) <= cap
+    }
+
+    /// Stores `value` under `key`, or refuses with [`CacheError::Full`] when the shard would
+    /// go over `cap`; then nothing is changed.
+    fn insert(
+        &mut self,
+        key: &str,
+        value: Vec<u8>,
+        expires: Instant,
+        now: Instant,
+        cap: usize,
+    ) -> Result<(), CacheError> {
+        let old = self.map.get(key).map_or(0, |e| cost(key, &e.value));
+        let new = cost(key, &value);
+        if new > old && !self.room(new - old, cap, now) {
+            return Err(CacheError::Full);
+        }
+        // The sweep may have removed the old entry: count what is there now.
+        let old = self.map.get(key).map_or(0, |e| cost(key, &e.value));
+        self.bytes = self.bytes.saturating_sub(old).saturating_add(new);
         self.map.insert(key.to_owned(), Entry { value, expires });
         self.queue.push(Reverse((expires, key.to_owned())));
         if self.queue.len() > 2 * self.map.len() + 1024 {
@@ -50,6 +114,7 @@ impl Shard {
             self.queue = live.collect();
         }
         self.sweep(now, SWEEP_PER_WRITE);
+        Ok(())
     }
 
     /// Removes up to `limit` expired entries, soonest deadline first.
@@ -61,7 +126,7 @@ impl Shard {
             }
             if let Some(Reverse((at, key))) = self.queue.pop() {
                 if self.map.get(&key).is_some_and(|e| e.expires == at) {
-                    self.map.remove(&key);
+                    self.remove(&key);
                 }
             }
         }
@@ -94,6 +159,13 @@ fn deadline(now: Instant, ttl: Duration) -> Instant {
 /// Expired entries vanish on access; each write also drops a few expired entries of its shard,
 /// and when built inside a Tokio runtime a background task (holding only a weak reference,
 /// so it ends with the cache) sweeps every shard once a second.
+///
+/// It holds at most a set number of bytes (keys, values and bookkeeping, counted per shard:
+/// each of the 16 may hold a sixteenth), and an eighth more for counters ([`Cache::incr`]),
+/// so that the limits counted in it still count when values fill it. A write that would go
+/// over is refused with [`CacheError::Full`] and changes nothing: nothing live is ever
+/// evicted to make room, so a flood of new sign-ins cannot push out the sessions and codes
+/// people are using, and the process does not grow until the kernel kills it.
 #[derive(Clone)]
 pub struct MemoryCache {
     inner: Arc<Inner>,
@@ -106,9 +178,16 @@ impl Default for MemoryCache {
 }
 
 impl MemoryCache {
-    /// An empty cache (spawns the sweeper if a Tokio runtime is running).
+    /// An empty cache holding at most [`DEFAULT_MAX_BYTES`] (spawns the sweeper if a Tokio
+    /// runtime is running).
     pub fn new() -> MemoryCache {
-        let shards = (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect();
+        MemoryCache::with_max_bytes(DEFAULT_MAX_BYTES)
+    }
+
+    /// An empty cache holding at most `max_bytes` (see [`MemoryCache`]).
+    pub fn with_max_bytes(max_bytes: usize) -> MemoryCache {
+        let cap = (max_bytes / SHARDS).max(1);
+        let shards = (0..SHARDS).map(|_| Mutex::new(Shard::new(cap))).collect();
         let inner = Arc::new(Inner {
             shards,
             hasher: RandomState::new(),
@@ -127,6 +206,11 @@ impl MemoryCache {
     /// Whether no entries are stored.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// What the stored entries are counted as, in bytes (see [`MemoryCache`]).
+    pub fn bytes(&self) -> usize {
+        self.inner.shards.iter().map(|s| lock(s).bytes).sum()
     }
 
     /// Number of queued expiry deadlines, stale ones included.
@@ -153,10 +237,9 @@ async fn sweeper(inner: Weak<Inner>) {
 impl Cache for MemoryCache {
     async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         let now = Instant::now();
-        self.inner
-            .shard(key)
-            .insert(key, value.to_vec(), deadline(now, ttl), now);
-        Ok(())
+        let mut s = self.inner.shard(key);
+        let cap = s.cap;
+        s.insert(key, value.to_vec(), deadline(now, ttl), now, cap)
     }
 
     async fn put_if_absent(
@@ -170,7 +253,8 @@ impl Cache for MemoryCache {
         if s.live(key, now).is_some() {
             return Ok(false);
         }
-        s.insert(key, value.to_vec(), deadline(now, ttl), now);
+        let cap = s.cap;
+        s.insert(key, value.to_vec(), deadline(now, ttl), now, cap)?;
         Ok(true)
     }
 
@@ -185,11 +269,11 @@ impl Cache for MemoryCache {
     async fn consume(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         let mut s = self.inner.shard(key);
         s.live(key, Instant::now());
-        Ok(s.map.remove(key).map(|e| e.value))
+        Ok(s.remove(key).map(|e| e.value))
     }
 
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
-        self.inner.shard(key).map.remove(key);
+        self.inner.shard(key).remove(key);
         Ok(())
     }
 
@@ -202,10 +286,16 @@ impl Cache for MemoryCache {
                 .and_then(|v| v.parse::<u64>().ok())
                 .and_then(|n| n.checked_add(1))
                 .ok_or_else(|| CacheError::Backend(format!("value of {key:?} is not a counter")))?;
-            e.value = n.to_string().into_bytes();
+            let (old, value) = (e.value.len(), n.to_string().into_bytes());
+            // A counter grows by a digit at most now and then: counted, never refused.
+            s.bytes = s.bytes.saturating_add(value.len().saturating_sub(old));
+            if let Some(e) = s.map.get_mut(key) {
+                e.value = value;
+            }
             return Ok(n);
         }
-        s.insert(key, b"1".to_vec(), deadline(now, ttl), now);
+        let cap = s.counter_cap;
+        s.insert(key, b"1".to_vec(), deadline(now, ttl), now, cap)?;
         Ok(1)
     }
 

@@ -21,6 +21,26 @@ pub fn parse_count(raw: &[u8]) -> u64 {
         .unwrap_or(0)
 }
 
+/// Logs that the cache refused a write because it is full, at most once a minute (a flood
+/// of refusals must not flood the log).
+pub fn log_full() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let last = LAST.load(Ordering::Relaxed);
+    if now >= last.saturating_add(60)
+        && LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        tracing::warn!(
+            "the cache is full: new sign-ins, codes and sessions are refused until entries expire"
+        );
+    }
+}
+
 /// The longest time to live either backend stores (longer requests are clamped to it).
 pub const MAX_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
@@ -39,6 +59,10 @@ pub enum CacheError {
     /// A stored value is not the JSON the caller expected.
     #[error("cache value could not be decoded: {0}")]
     Decode(#[source] serde_json::Error),
+    /// The cache holds all it may (the in-process cache's bound, or Redis at its
+    /// `maxmemory` refusing writes): nothing was stored. It empties as entries expire.
+    #[error("cache full: nothing more can be stored until entries expire")]
+    Full,
 }
 
 /// Short-lived protocol state (codes, sessions, interactions, OTP challenges, rate counters,

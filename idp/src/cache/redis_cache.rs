@@ -32,6 +32,10 @@ impl std::fmt::Debug for RedisCache {
 }
 
 fn backend(e: redis::RedisError) -> CacheError {
+    // Redis at its `maxmemory` with a no-eviction policy answers writes with OOM.
+    if e.code() == Some("OOM") {
+        return CacheError::Full;
+    }
     CacheError::Backend(format!("redis: {e}"))
 }
 

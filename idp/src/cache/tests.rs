@@ -284,3 +284,181 @@ async fn redis_connect_error_hides_password() {
     assert!(!msg.contains("s3cret"), "{msg}");
     assert!(msg.contains("127.0.0.1:1"), "{msg}");
 }
+
+/// Fills `c` with `size`-byte values under fresh keys until writes are refused; the keys
+/// written.
+async fn fill(c: &MemoryCache, size: usize) -> Vec<String> {
+    let value = vec![b'v'; size];
+    let mut keys = Vec::new();
+    let (mut refused_in_a_row, mut i) = (0, 0);
+    // A shard with room escapes 300 refusals in a row (each new key lands in one of 16
+    // shards at random) about once in 250 million.
+    while refused_in_a_row < 300 {
+        i += 1;
+        let key = format!("k{size}-{i}");
+        match c.put(&key, &value, LONG).await {
+            Ok(()) => {
+                keys.push(key);
+                refused_in_a_row = 0;
+            }
+            Err(CacheError::Full) => refused_in_a_row += 1,
+            Err(e) => panic!("{e}"),
+        }
+        assert!(keys.len() < 100_000, "never full");
+    }
+    keys
+}
+
+#[tokio::test]
+async fn memory_refuses_writes_past_its_bound_and_changes_nothing() {
+    // 16 shards of 4 KiB each.
+    let c = MemoryCache::with_max_bytes(64 << 10);
+    let keys = fill(&c, 1000).await;
+    // 4 KiB per shard holds three 1000-byte entries (each counted with its key and the
+    // bookkeeping, 1 140 to 1 144 bytes), not four: 48 in all.
+    assert_eq!(keys.len(), 48);
+    assert!(c.bytes() <= 64 << 10, "{}", c.bytes());
+    let before = c.bytes();
+    // Refused: a new key, a counter, a put_if_absent; nothing was stored.
+    let big = vec![b'x'; 1000];
+    assert!(matches!(
+        c.put("new", &big, LONG).await,
+        Err(CacheError::Full)
+    ));
+    assert_eq!(c.get("new").await.unwrap(), None);
+    assert!(matches!(
+        c.put_if_absent("new", &big, LONG).await,
+        Err(CacheError::Full)
+    ));
+    assert_eq!(c.bytes(), before);
+    // Everything stored is still there, and may be overwritten with a value no larger.
+    for k in &keys {
+        assert_eq!(c.get(k).await.unwrap().map(|v| v.len()), Some(1000));
+    }
+    c.put(&keys[0], b"smaller", LONG).await.unwrap();
+    assert_eq!(
+        c.get(&keys[0]).await.unwrap().as_deref(),
+        Some(&b"smaller"[..])
+    );
+    // A growing overwrite that does not fit is refused and keeps the old value.
+    assert!(matches!(
+        c.put(&keys[1], &[b'x'; 2000], LONG).await,
+        Err(CacheError::Full)
+    ));
+    assert_eq!(c.get(&keys[1]).await.unwrap().map(|v| v.len()), Some(1000));
+    // Taking values out gives the room back: empty, the count is zero.
+    c.consume(&keys[1]).await.unwrap();
+    for k in &keys {
+        c.delete(k).await.unwrap();
+    }
+    assert_eq!(c.bytes(), 0);
+    assert!(c.is_empty());
+    let again = fill(&c, 1000).await;
+    assert_eq!(again.len(), 48);
+}
+
+#[tokio::test]
+async fn memory_makes_room_from_expired_entries() {
+    let c = MemoryCache::with_max_bytes(64 << 10);
+    let value = vec![b'v'; 1000];
+    let mut short = 0;
+    while c.put(&format!("s{short}"), &value, SHORT).await.is_ok() {
+        short += 1;
+        assert!(short < 100, "never full");
+    }
+    sleep_past(SHORT).await;
+    // Nothing has been swept yet (no reads, and the sweeper runs once a second): the writes
+    // that find their shard full sweep it first.
+    let long = fill(&c, 1000).await;
+    assert_eq!(long.len(), 48, "after {short} that expired");
+    for k in &long {
+        assert!(c.get(k).await.unwrap().is_some());
+    }
+}
+
+#[tokio::test]
+async fn memory_counters_count_within_the_bound() {
+    let c = MemoryCache::with_max_bytes(64 << 10);
+    for _ in 0..1000 {
+        c.incr("n", LONG).await.unwrap();
+    }
+    assert_eq!(c.get("n").await.unwrap().as_deref(), Some(&b"1000"[..]));
+    let one = c.bytes();
+    c.delete("n").await.unwrap();
+    assert_eq!(c.bytes(), 0);
+    assert!(one > 4 && one < 300, "{one}");
+    // Filled with values to the last small one, the cache still starts counters (failed
+    // sign-ins, requests over a limit) in the room kept for them: 512 bytes a shard, three
+    // or four counters of 141 bytes each with what the values left.
+    assert_eq!(fill(&c, 1000).await.len(), 48);
+    fill(&c, 16).await;
+    assert!(matches!(
+        c.put("another", b"v", LONG).await,
+        Err(CacheError::Full)
+    ));
+    let (mut started, mut refused_in_a_row, mut i) = (Vec::new(), 0, 0);
+    while refused_in_a_row < 300 {
+        i += 1;
+        let key = format!("f{i:05}");
+        match c.incr(&key, LONG).await {
+            Ok(n) => {
+                assert_eq!(n, 1);
+                started.push(key);
+                refused_in_a_row = 0;
+            }
+            Err(CacheError::Full) => refused_in_a_row += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!((48..=64).contains(&started.len()), "{}", started.len());
+    // A counter already started still counts.
+    assert_eq!(c.incr(&started[0], LONG).await.unwrap(), 2);
+}
+
+/// A Redis at its `maxmemory` (a server of the test's own, so the shared one is left as
+/// it is) refuses writes with OOM, which reads as [`CacheError::Full`]; reads still work.
+#[tokio::test]
+async fn redis_at_maxmemory_is_full() {
+    if std::env::var("VHOD_TEST_REDIS_URL").is_err() {
+        eprintln!("note: VHOD_TEST_REDIS_URL unset, Redis variant skipped (CI sets it)");
+        return;
+    }
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .args(["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server (Debian's redis-server package) must be installed");
+    let url = format!("redis://127.0.0.1:{port}/");
+    let mut connected = None;
+    for _ in 0..100 {
+        if let Ok(c) = RedisCache::connect(&url, "vhod:test:").await {
+            connected = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let c = connected.expect("the test's redis-server started");
+    c.put("first", b"kept", LONG).await.unwrap();
+    let value = vec![b'v'; 64 << 10];
+    let mut refused = None;
+    for i in 0..200 {
+        if let Err(e) = c.put(&format!("k{i}"), &value, LONG).await {
+            refused = Some(e);
+            break;
+        }
+    }
+    let kept = c.get("first").await;
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        matches!(refused, Some(CacheError::Full)),
+        "expected Full, got {refused:?}"
+    );
+    assert_eq!(kept.unwrap().as_deref(), Some(&b"kept"[..]));
+}

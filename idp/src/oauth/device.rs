@@ -31,7 +31,7 @@ use crate::oauth::types::{GrantType, Prompt, ResponseMode};
 use crate::session::get_json;
 use crate::store::Client;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
@@ -117,8 +117,13 @@ fn normalize(typed: &str) -> Option<String> {
 }
 
 /// `POST /device_authorization` (RFC 8628 §3.1–3.2).
-pub async fn authorize(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match begin(&app, &headers, &body).await {
+pub async fn authorize(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match begin(&app, peer, &headers, &body).await {
         Ok(v) => {
             let mut r = axum::Json(v).into_response();
             r.headers_mut()
@@ -131,6 +136,7 @@ pub async fn authorize(State(app): State<AppState>, headers: HeaderMap, body: By
 
 async fn begin(
     app: &App,
+    peer: std::net::SocketAddr,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<serde_json::Value, OAuthError> {
@@ -146,6 +152,11 @@ async fn begin(
     let scope = check_scope(&client, &p)?;
     let claims = check_claims(&p)?;
     let resources = crate::oauth::resource::requested(&client, &p)?;
+    // A good request from an address over the limit stores nothing.
+    let ip = crate::http::client_ip(peer, headers, &app.settings.trusted_proxies);
+    if let Some(wait) = crate::oauth::limit::authorization(app, ip).await? {
+        return Err(OAuthError::too_many(wait));
+    }
     let device_code = random_token(32);
     let request = request_key(&device_code);
     let now = app.now();

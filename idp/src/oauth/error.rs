@@ -1,7 +1,8 @@
 //! OAuth 2.0 / OIDC errors: a closed set of RFC error codes, each mapped to its HTTP status.
 //!
-//! Descriptions are shown for 4xx only; a 5xx always says `server_error` with a generic text
-//! and the detail goes to the log (node-oidc-provider `lib/helpers/errors.js` does the same).
+//! A `server_error` (500) always has a generic text and the detail goes to the log
+//! (node-oidc-provider `lib/helpers/errors.js` does the same); the other codes'
+//! descriptions, this crate's own words, are shown.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -129,6 +130,9 @@ pub struct OAuthError {
     /// At a resource, for a request that used the DPoP scheme: the challenge is `DPoP`
     /// (RFC 9449 §7.1), and a bad proof is a 401.
     pub dpop_challenge: bool,
+    /// Over a rate limit: the answer is a 429 with `Retry-After` in these seconds (RFC 6585
+    /// §4; RFC 9126 §2.3 names it for pushed requests).
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -139,6 +143,18 @@ impl OAuthError {
             description: Some(description.into()),
             basic_challenge: false,
             dpop_challenge: false,
+            retry_after: None,
+        }
+    }
+    /// Over [`crate::oauth::limit`]'s limit: `temporarily_unavailable`, answered with a 429
+    /// and `Retry-After` (at the authorization endpoint it goes back to the client instead).
+    pub fn too_many(wait: u64) -> Self {
+        OAuthError {
+            retry_after: Some(wait),
+            ..Self::new(
+                ErrorCode::TemporarilyUnavailable,
+                crate::oauth::limit::description(wait),
+            )
         }
     }
     /// `invalid_request` with a description.
@@ -165,11 +181,13 @@ impl OAuthError {
             description: None,
             basic_challenge: false,
             dpop_challenge: false,
+            retry_after: None,
         }
     }
-    /// The description a client may see (none for 5xx).
+    /// The description a client may see: a generic one for `server_error`, whose detail is
+    /// only logged; `temporarily_unavailable` says why, in words of this crate's own.
     pub fn public_description(&self) -> Option<&str> {
-        if self.code.status().is_server_error() {
+        if self.code == ErrorCode::ServerError {
             Some("the server could not complete the request")
         } else {
             self.description.as_deref()
@@ -185,7 +203,18 @@ impl From<crate::store::StoreError> for OAuthError {
 
 impl From<crate::cache::CacheError> for OAuthError {
     fn from(e: crate::cache::CacheError) -> Self {
-        OAuthError::server(e)
+        match e {
+            // Not a fault: the server is at capacity (RFC 6749 §4.1.2.1's
+            // `temporarily_unavailable`, 503), and says so in the log once per refusal.
+            crate::cache::CacheError::Full => {
+                crate::cache::log_full();
+                OAuthError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the server is at capacity; try again in a few minutes",
+                )
+            }
+            e => OAuthError::server(e),
+        }
     }
 }
 
@@ -205,6 +234,7 @@ struct Body<'a> {
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match self.code {
+            _ if self.retry_after.is_some() => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce if self.dpop_challenge => {
                 StatusCode::UNAUTHORIZED
             }
@@ -246,6 +276,9 @@ impl IntoResponse for OAuthError {
         };
         if let Some(v) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             h.insert(header::WWW_AUTHENTICATE, v);
+        }
+        if let Some(wait) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(wait));
         }
         resp
     }

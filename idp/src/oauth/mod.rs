@@ -12,6 +12,7 @@ pub mod end_session;
 pub mod error;
 pub mod introspection;
 pub mod jwks;
+pub mod limit;
 pub mod par;
 pub mod params;
 pub mod request_object;

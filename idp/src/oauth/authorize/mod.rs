@@ -25,27 +25,34 @@ use crate::oauth::params::Params;
 use crate::oauth::types::{split_list, Prompt};
 use crate::session::{self, Session};
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use checks::PageError;
 use request::AuthRequest;
+use std::net::SocketAddr;
 
 /// `GET /authorize`.
 pub async fn get(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    handle(&app, Params::from_query(q.as_deref()), &headers).await
+    handle(&app, peer, Params::from_query(q.as_deref()), &headers).await
 }
 
 /// `POST /authorize` (form-encoded body).
-pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    handle(&app, Params::parse(&body), &headers).await
+pub async fn post(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    handle(&app, peer, Params::parse(&body), &headers).await
 }
 
-async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
+async fn handle(app: &App, peer: SocketAddr, p: Params, headers: &HeaderMap) -> Response {
     let lang = Lang::choose(&split_list(p.get("ui_locales").unwrap_or("")), headers);
     // A pushed request (RFC 9126 §4) stands in for everything but `client_id`. Any other
     // `request_uri` (a Request Object by reference, OIDC Core §6.2) is not fetched: it goes
@@ -125,6 +132,16 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
         Ok(r) => r,
         Err(e) => return response::error(app, &to, &e, state, lang),
     };
+    // Counted once the request is known to be good, so the refusal can go back to the
+    // client (RFC 6749 §4.1.2.1: `temporarily_unavailable`), and before anything is stored.
+    let ip = crate::http::client_ip(peer, headers, &app.settings.trusted_proxies);
+    match crate::oauth::limit::authorization(app, ip).await {
+        Ok(None) => {}
+        Ok(Some(wait)) => {
+            return response::error(app, &to, &OAuthError::too_many(wait), state, lang)
+        }
+        Err(e) => return response::error(app, &to, &OAuthError::from(e), state, lang),
+    }
     match decide(app, &req, headers, lang).await {
         Ok(r) => r,
         Err(e) => response::error(app, &to, &e, state, lang),
