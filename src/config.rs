@@ -355,8 +355,9 @@ pub struct Config {
     pub require_dpop_nonce: bool,
     /// Clients' keys fetched from their `jwks_uri`.
     pub client_jwks: ClientJwksConfig,
-    /// Authorization requests (at `/authorize` and `/device_authorization`) one client
-    /// address may make a minute; 0 for no limit.
+    /// Authorization requests that start a sign-in or consent at `/authorize`, and device
+    /// requests at `/device_authorization`, one client address may make a minute; 0 for no
+    /// limit.
     pub authorization_requests_per_minute: u64,
     /// The most the in-process cache may hold, MiB (without Redis); past it new sign-ins,
     /// codes and sessions are refused until entries expire, and nothing live is evicted.

@@ -28,8 +28,9 @@ pub struct Settings {
     pub interaction_ttl: i64,
     /// How long a pushed authorization request's `request_uri` lasts, seconds (RFC 9126).
     pub par_ttl: i64,
-    /// How many authorization requests (at `/authorize` and `/device_authorization`) one
-    /// client address may make a minute; 0 for no limit ([`crate::oauth::limit`]).
+    /// How many authorization requests that start an interaction at `/authorize`, and
+    /// device requests at `/device_authorization`, one client address may make a minute; 0
+    /// for no limit ([`crate::oauth::limit`]).
     pub authorization_requests_per_minute: u64,
     /// Every client must push its authorization requests (RFC 9126 §5); the account area,
     /// vhod's own client, is exempt.

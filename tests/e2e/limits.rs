@@ -1,7 +1,8 @@
 //! What keeps one address, or a flood, from filling the short-lived state: a limit on the
-//! authorization requests an address may make a minute (at `/authorize` and
-//! `/device_authorization` together, an IPv6 address with its /64), and a bound on what the
-//! in-process cache holds, past which new state is refused and nothing live is evicted.
+//! authorization requests an address may start a minute (those that open a sign-in at
+//! `/authorize`, and device requests, together; an IPv6 address with its /64; single
+//! sign-on is not counted), and a bound on what the in-process cache holds, past which new
+//! state is refused and nothing live is evicted.
 
 use crate::helpers::*;
 use crate::on_both_store_kinds;
@@ -125,10 +126,34 @@ async fn authorization_requests_are_limited_per_address(store: Store) {
     // ...and the next /64 has its own.
     let r = authorize_from(&url, "2001:db8:7:2::a").await;
     assert_eq!(r.status().as_u16(), 200);
-    // Without a trusted proxy's header the peer (127.0.0.1 here) is the address: its own
-    // count, untouched until now.
+    // Without a trusted proxy's header the peer (127.0.0.1 here) is the address, with its
+    // own count: alice signs in (one), two more sign-ins start (three), the next is refused.
+    app.user("alice", "correct horse battery").await;
+    let alice = Browser::new();
+    let cb = alice
+        .sign_in_at(&app.base, &url, "alice", "correct horse battery")
+        .await;
+    assert!(Landed::param(&cb, "code").is_some(), "{cb}");
+    for _ in 0..2 {
+        let r = http().get(&url).send().await.expect("authorize");
+        assert_eq!(r.status().as_u16(), 200);
+    }
     let r = http().get(&url).send().await.expect("authorize");
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(refused(&app, &r).0, "temporarily_unavailable");
+    // Requests her session answers at once start nothing and are not counted: single
+    // sign-on and prompt=none still give her codes from the same address.
+    for extra in [vec![("ui_locales", "en")], vec![("prompt", "none")]] {
+        let (again, _) = authorize_url(&app, &rp, &extra);
+        let cb = alice.get(&app.base, &again).await.redirect();
+        assert!(Landed::param(&cb, "code").is_some(), "{cb}");
+    }
+    // But one that asks her to sign in again (prompt=login) starts an interaction: refused.
+    let (relogin, _) = authorize_url(&app, &rp, &[("prompt", "login")]);
+    let cb = alice.get(&app.base, &relogin).await.redirect();
+    assert_eq!(
+        Landed::param(&cb, "error").as_deref(),
+        Some("temporarily_unavailable")
+    );
 }
 
 /// A cache at its bound refuses new state (a sign-in, a device request) with

@@ -444,7 +444,7 @@ pub async fn enter(FormPost(app, peer, id, headers, body): FormPost) -> Response
         device: Some(request),
         resources: req.resources,
     };
-    let mut r = match crate::oauth::authorize::decide(&app, &auth, &headers, lang).await {
+    let mut r = match crate::oauth::authorize::decide(&app, &auth, &headers, lang, None).await {
         Ok(r) => r,
         Err(err) => crate::oauth::authorize::response::error_to(&app, &auth, &err, lang).await,
     };

@@ -1,9 +1,12 @@
 //! How many authorization requests one client address may start in a minute.
 //!
-//! Each authorization request that gets as far as a sign-in, a consent page or a device's
-//! code keeps state in the cache until it is answered or expires (half an hour for a
-//! sign-in, ten minutes for a device). Without a limit one address could fill the cache
-//! with requests nobody will answer. The count is a fixed window per address in the shared
+//! An authorization request that starts an interaction (the login, consent or second-factor
+//! page) or a device's request keeps state in the cache until it is answered or expires
+//! (half an hour for an interaction, ten minutes for a device). Without a limit one address
+//! could fill the cache with requests nobody will answer. A request that a session answers
+//! at once (single sign-on, `prompt=none`) stores only a code for a minute and is not
+//! counted: many people behind one address (an office, a carrier's NAT) renewing their
+//! sign-ins silently do not use up the address's count. The count is a fixed window per address in the shared
 //! cache, so every node counts together; the address is the one [`crate::http::client_ip`]
 //! finds (behind a trusted proxy, the one it appended to `X-Forwarded-For`), and an IPv6
 //! address counts with its whole /64, the block one subscriber is usually given.

@@ -30,7 +30,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use checks::PageError;
 use request::AuthRequest;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// `GET /authorize`.
 pub async fn get(
@@ -132,17 +132,8 @@ async fn handle(app: &App, peer: SocketAddr, p: Params, headers: &HeaderMap) -> 
         Ok(r) => r,
         Err(e) => return response::error(app, &to, &e, state, lang),
     };
-    // Counted once the request is known to be good, so the refusal can go back to the
-    // client (RFC 6749 §4.1.2.1: `temporarily_unavailable`), and before anything is stored.
     let ip = crate::http::client_ip(peer, headers, &app.settings.trusted_proxies);
-    match crate::oauth::limit::authorization(app, ip).await {
-        Ok(None) => {}
-        Ok(Some(wait)) => {
-            return response::error(app, &to, &OAuthError::too_many(wait), state, lang)
-        }
-        Err(e) => return response::error(app, &to, &OAuthError::from(e), state, lang),
-    }
-    match decide(app, &req, headers, lang).await {
+    match decide(app, &req, headers, lang, Some(ip)).await {
         Ok(r) => r,
         Err(e) => response::error(app, &to, &e, state, lang),
     }
@@ -263,6 +254,7 @@ async fn step_up(
     app: &App,
     req: &AuthRequest,
     s: &Session,
+    ip: Option<IpAddr>,
 ) -> Result<Option<Response>, OAuthError> {
     let Some(client) = app.client(&req.client_id).await? else {
         return Ok(None);
@@ -290,6 +282,7 @@ async fn step_up(
             session: s.clone(),
             login: account.login.clone(),
         });
+        count_start(app, ip).await?;
         let r = interaction::start_step_up(app, ix, &account, factors, s.auth_time).await?;
         return Ok(Some(r));
     }
@@ -303,6 +296,7 @@ async fn reauthenticate(
     app: &App,
     req: &AuthRequest,
     s: Session,
+    ip: Option<IpAddr>,
 ) -> Result<Option<Response>, OAuthError> {
     if req.prompts(Prompt::SelectAccount)
         || req.prompts(Prompt::Create)
@@ -318,17 +312,33 @@ async fn reauthenticate(
         session: s,
         login: account.login,
     });
+    count_start(app, ip).await?;
     Ok(Some(interaction::start(app, ix).await?))
+}
+
+/// Counts a request about to start an interaction (state kept for half an hour) against
+/// its address's limit ([`crate::oauth::limit`]): over it, `temporarily_unavailable`
+/// (RFC 6749 §4.1.2.1) goes back to the client and nothing is stored. A request a session
+/// answers at once is not counted, nor one without an address (a device's request, counted
+/// when the device made it).
+async fn count_start(app: &App, ip: Option<IpAddr>) -> Result<(), OAuthError> {
+    let Some(ip) = ip else { return Ok(()) };
+    match crate::oauth::limit::authorization(app, ip).await? {
+        None => Ok(()),
+        Some(wait) => Err(OAuthError::too_many(wait)),
+    }
 }
 
 /// What the session, the request and the client call for: a code at once (single sign-on),
 /// an error for `prompt=none`, or the login or consent page. Also where a device's request
-/// (RFC 8628) goes once the person typed its code.
+/// (RFC 8628) goes once the person typed its code. A request that starts an interaction
+/// from `ip` counts against that address's limit.
 pub(crate) async fn decide(
     app: &App,
     req: &AuthRequest,
     headers: &HeaderMap,
     lang: Lang,
+    ip: Option<IpAddr>,
 ) -> Result<Response, OAuthError> {
     let current = session::current(app, headers).await?;
     let (usable, stale) = match current {
@@ -336,12 +346,12 @@ pub(crate) async fn decide(
         other => (None, other),
     };
     if let Some(s) = &usable {
-        if let Some(r) = step_up(app, req, s).await? {
+        if let Some(r) = step_up(app, req, s, ip).await? {
             return Ok(r);
         }
     }
     if let Some(s) = stale.filter(|_| !req.prompts(Prompt::None)) {
-        if let Some(r) = reauthenticate(app, req, s).await? {
+        if let Some(r) = reauthenticate(app, req, s, ip).await? {
             return Ok(r);
         }
     }
@@ -365,6 +375,7 @@ pub(crate) async fn decide(
             return response::issue_code(app, req, s, None, lang).await;
         }
     }
+    count_start(app, ip).await?;
     if req.prompts(Prompt::Create) {
         return interaction::start_registration(app, Interaction::new(req.clone(), None)).await;
     }
