@@ -6,7 +6,7 @@
 
 use crate::helpers::*;
 use crate::on_both_stores;
-use idp::oauth::types::{AuthMethod, GrantType};
+use idp::oauth::types::GrantType;
 use serde_json::Value;
 
 const PW: &str = "correct horse battery";
@@ -108,11 +108,7 @@ on_both_stores!(a_device_gets_tokens_once_the_person_approves_elsewhere);
 async fn a_device_gets_tokens_once_the_person_approves_elsewhere(app: TestApp) {
     let account = app.user("alice", PW).await;
     let rp = app
-        .client(
-            AuthMethod::ClientSecretBasic,
-            &[GrantType::DeviceCode, GrantType::RefreshToken],
-            None,
-        )
+        .basic_client(&[GrantType::DeviceCode, GrantType::RefreshToken])
         .await;
     let meta = discovery(&app).await;
     assert_eq!(
@@ -196,9 +192,7 @@ on_both_stores!(a_refused_or_expired_device_request_ends_for_the_device);
 
 async fn a_refused_or_expired_device_request_ends_for_the_device(app: TestApp) {
     app.user("alice", PW).await;
-    let rp = app
-        .client(AuthMethod::None, &[GrantType::DeviceCode], None)
-        .await;
+    let rp = app.public_client(&[GrantType::DeviceCode]).await;
 
     // Refused on the consent page: the device hears access_denied.
     let (device_code, user_code) = codes(&app, &rp).await;
@@ -256,20 +250,8 @@ on_both_stores!(device_requests_are_held_to_the_rules);
 
 async fn device_requests_are_held_to_the_rules(app: TestApp) {
     app.user("alice", PW).await;
-    let rp = app
-        .client(
-            AuthMethod::ClientSecretBasic,
-            &[GrantType::DeviceCode],
-            None,
-        )
-        .await;
-    let other = app
-        .client(
-            AuthMethod::ClientSecretBasic,
-            &[GrantType::DeviceCode],
-            None,
-        )
-        .await;
+    let rp = app.basic_client(&[GrantType::DeviceCode]).await;
+    let other = app.basic_client(&[GrantType::DeviceCode]).await;
     let code_only = app.confidential().await;
 
     // RFC 6749 errors at the device authorization endpoint.
@@ -351,9 +333,7 @@ on_both_stores!(the_first_answer_to_a_device_code_wins);
 async fn the_first_answer_to_a_device_code_wins(app: TestApp) {
     app.user("alice", PW).await;
     app.user("bob", PW).await;
-    let rp = app
-        .client(AuthMethod::None, &[GrantType::DeviceCode], None)
-        .await;
+    let rp = app.public_client(&[GrantType::DeviceCode]).await;
     let (device_code, user_code) = codes(&app, &rp).await;
 
     // Two people type the same code before either answers: both reach the consent page.

@@ -6,7 +6,7 @@
 
 use crate::helpers::*;
 use crate::on_both_store_kinds;
-use idp::oauth::types::{AuthMethod, GrantType};
+use idp::oauth::types::GrantType;
 
 on_both_store_kinds!(authorization_requests_are_limited_per_address);
 
@@ -69,9 +69,7 @@ async fn authorization_requests_are_limited_per_address(store: Store) {
         return;
     };
     let rp = app.confidential().await;
-    let device = app
-        .client(AuthMethod::None, &[GrantType::DeviceCode], None)
-        .await;
+    let device = app.public_client(&[GrantType::DeviceCode]).await;
     let (url, _) = authorize_url(&app, &rp, &[("ui_locales", "en")]);
     // Three sign-ins start from one address: each gets its login page.
     for _ in 0..3 {
@@ -166,9 +164,7 @@ async fn a_full_cache_refuses_new_state_and_keeps_what_it_holds() {
         .await
         .expect("embedded app");
     let rp = app.confidential().await;
-    let device = app
-        .client(AuthMethod::None, &[GrantType::DeviceCode], None)
-        .await;
+    let device = app.public_client(&[GrantType::DeviceCode]).await;
     app.user("alice", "correct horse battery").await;
     // Alice signs in before the cache fills: her browser holds a session.
     let alice = Browser::new();

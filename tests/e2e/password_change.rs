@@ -105,9 +105,8 @@ async fn a_change_keeps_this_browser_and_ends_the_rest(app: TestApp) {
     assert!(t["access_token"].is_string(), "{t}");
     let (url, _) = authorize_url(&app, &rp, &[]);
     let fresh = Browser::new();
-    let (_, _, html) = fresh.get(&app.base, &url).await.page();
     let (status, _, _) = fresh
-        .submit(&app.base, &html, &[("login", "olga"), ("password", OLD)])
+        .submit_login_at(&app.base, &url, "olga", OLD)
         .await
         .page();
     assert_eq!(status, 401);

@@ -101,11 +101,7 @@ async fn a_reset_ends_old_sessions_and_tokens_and_lifts_the_lock(app: TestApp) {
     assert!(t["id_token"].is_string());
     let (url, _) = authorize_url(&app, &rp, &[]);
     let b = Browser::new();
-    let (_, _, html) = b.get(&app.base, &url).await.page();
-    let (status, _, _) = b
-        .submit(&app.base, &html, &[("login", "ivan"), ("password", OLD)])
-        .await
-        .page();
+    let (status, _, _) = b.submit_login_at(&app.base, &url, "ivan", OLD).await.page();
     assert_eq!(status, 401, "the old password no longer works");
 }
 

@@ -7,7 +7,7 @@ use crate::helpers::*;
 use crate::on_both_stores;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use idp::oauth::types::{AuthMethod, GrantType};
+use idp::oauth::types::GrantType;
 use serde_json::{json, Value};
 
 const PW: &str = "correct horse battery";
@@ -111,11 +111,7 @@ async fn access_tokens_are_for_the_resource_servers_asked(app: TestApp) {
     // The consent page names them.
     let (url, verifier) = authorize_url(&app, &rp, &[("resource", TAX), ("resource", PENSION)]);
     let b = Browser::new();
-    let (_, _, login) = b.get(&app.base, &url).await.page();
-    let (_, _, consent) = b
-        .submit(&app.base, &login, &[("login", "alice"), ("password", PW)])
-        .await
-        .page();
+    let (_, _, consent) = b.submit_login_at(&app.base, &url, "alice", PW).await.page();
     assert!(consent.contains("id=\"resources\""), "{consent}");
     for r in [TAX, PENSION] {
         // As the template engine escapes it.
@@ -279,13 +275,7 @@ async fn resource_indicators_are_held_to_the_rules(app: TestApp) {
     assert_eq!(refused["error"], "invalid_target", "{refused}");
 
     // The device authorization endpoint checks them too.
-    let device = app
-        .client(
-            AuthMethod::ClientSecretBasic,
-            &[GrantType::DeviceCode],
-            None,
-        )
-        .await;
+    let device = app.basic_client(&[GrantType::DeviceCode]).await;
     app.change_client(&device.id, |c| c.resources = vec![TAX.into()])
         .await;
     for (resource, status, error) in [(PENSION, 400, "invalid_target"), (TAX, 200, "")] {
@@ -297,13 +287,7 @@ async fn resource_indicators_are_held_to_the_rules(app: TestApp) {
     }
 
     // The signing API is this provider's: a token for another resource server is refused.
-    let signer = app
-        .client(
-            AuthMethod::ClientSecretBasic,
-            &[GrantType::ClientCredentials],
-            None,
-        )
-        .await;
+    let signer = app.basic_client(&[GrantType::ClientCredentials]).await;
     app.change_client(&signer.id, |c| {
         c.scope = vec!["sign".into()];
         c.resources = vec![TAX.into()];

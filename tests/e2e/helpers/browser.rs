@@ -185,6 +185,20 @@ impl Browser {
         }
     }
 
+    /// Opens the authorization request `url` and submits its login page once as `login`
+    /// with `password`: where that lands (the consent page, an error page, a redirect).
+    pub async fn submit_login_at(
+        &self,
+        base: &str,
+        url: &str,
+        login: &str,
+        password: &str,
+    ) -> Landed {
+        let (_, _, html) = self.get(base, url).await.page();
+        self.submit(base, &html, &[("login", login), ("password", password)])
+            .await
+    }
+
     /// Opens the authorization request `url`, signs in as `login` (allowing on the consent
     /// page if one follows) and returns where the browser was sent: the client's redirect URI.
     pub async fn sign_in_at(&self, base: &str, url: &str, login: &str, password: &str) -> url::Url {

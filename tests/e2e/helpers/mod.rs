@@ -240,6 +240,17 @@ impl TestApp {
         self.client_signed(method, grants, jwks, None).await
     }
 
+    /// Registers a confidential client (`client_secret_basic`) for `grants`.
+    pub async fn basic_client(&self, grants: &[GrantType]) -> Rp {
+        self.client(AuthMethod::ClientSecretBasic, grants, None)
+            .await
+    }
+
+    /// Registers a public client (no client authentication) for `grants`.
+    pub async fn public_client(&self, grants: &[GrantType]) -> Rp {
+        self.client(AuthMethod::None, grants, None).await
+    }
+
     /// Registers a client whose ID Tokens are signed with `id_token_alg`.
     pub async fn client_signed(
         &self,
