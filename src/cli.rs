@@ -174,6 +174,16 @@ pub struct UpdateClient {
     /// Stop telling the client of ended sessions.
     #[arg(long, conflicts_with = "backchannel_logout_uri")]
     pub no_backchannel_logout_uri: bool,
+    /// Load the client's page at URL in the logout page (front-channel logout); it must have
+    /// the scheme, host and port of one of the client's redirect URIs.
+    #[arg(long = "frontchannel-logout-uri", value_name = "URL")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Stop loading the client's page in the logout page.
+    #[arg(long, conflicts_with = "frontchannel_logout_uri")]
+    pub no_frontchannel_logout_uri: bool,
+    /// Give the front-channel logout page `iss` and `sid`: true or false.
+    #[arg(long = "frontchannel-logout-session-required", value_name = "BOOL")]
+    pub frontchannel_logout_session_required: Option<bool>,
     /// `public` or `pairwise` subject identifiers from now on. Every account the client
     /// knows then gets another `sub` at this client: its users are new to it.
     #[arg(long = "subject-type", value_name = "TYPE")]
@@ -287,6 +297,18 @@ pub struct AddClient {
     /// ended (OpenID Connect Back-Channel Logout 1.0): https, or http on a loopback host.
     #[arg(long = "backchannel-logout-uri", value_name = "URL")]
     pub backchannel_logout_uri: Option<String>,
+    /// The client's page that logs it out when the provider's logout page loads it in an
+    /// iframe (OpenID Connect Front-Channel Logout 1.0): with the scheme, host and port of one
+    /// of its redirect URIs; https, or http on a loopback host.
+    #[arg(long = "frontchannel-logout-uri", value_name = "URL")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Give that page `iss` and `sid`, so that the client can tell which session ended
+    /// (`frontchannel_logout_session_required`).
+    #[arg(
+        long = "frontchannel-logout-session-required",
+        requires = "frontchannel_logout_uri"
+    )]
+    pub frontchannel_logout_session_required: bool,
     /// `public` (default): the client is told each account's own identifier as `sub`;
     /// `pairwise` (OpenID Connect Core 1.0 §8.1): one of its sector's, which clients of other
     /// sectors cannot match with theirs.
@@ -494,10 +516,12 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                 dpop_bound_access_tokens: a.require_dpop,
                 require_signed_request_object: a.require_signed_request_object,
                 backchannel_logout_uri,
+                frontchannel_logout_uri: a.frontchannel_logout_uri.clone(),
+                frontchannel_logout_session_required: a.frontchannel_logout_session_required,
                 sector_identifier,
                 resources,
             };
-            check_signed_request_objects(&new)?;
+            check_together(&new)?;
             db.clients().insert(&id, &new, now).await?;
             audit_client(
                 c,
@@ -522,6 +546,8 @@ async fn clients(c: &Config, cmd: ClientsCmd) -> anyhow::Result<()> {
                     "dpop_bound_access_tokens": new.dpop_bound_access_tokens,
                     "require_signed_request_object": new.require_signed_request_object,
                     "backchannel_logout_uri": new.backchannel_logout_uri,
+                    "frontchannel_logout_uri": new.frontchannel_logout_uri,
+                    "frontchannel_logout_session_required": new.frontchannel_logout_session_required,
                     "sector_identifier": new.sector_identifier,
                     "resources": new.resources,
                 }),
@@ -649,13 +675,23 @@ fn jwks_uri_arg(u: &str) -> anyhow::Result<String> {
     Ok(u.to_owned())
 }
 
-/// What a registration must hold together, whether new or changed.
-/// A client that must sign its Request Objects needs keys to verify them with.
-fn check_signed_request_objects(c: &NewClient) -> anyhow::Result<()> {
+/// What a registration must hold together, whether new or changed:
+/// - a client that must sign its Request Objects needs keys to verify them with;
+/// - a front-channel logout URI shares its origin with a redirect URI (which an update may
+///   have changed) and asks for `iss` and `sid` only when there is one.
+fn check_together(c: &NewClient) -> anyhow::Result<()> {
     if c.require_signed_request_object && c.jwks.is_none() && c.jwks_uri.is_none() {
         bail!(
             "--require-signed-request-object needs the client's keys (--auth-method private_key_jwt with --jwks or --jwks-uri)"
         );
+    }
+    match &c.frontchannel_logout_uri {
+        Some(u) => idp::oauth::frontchannel::check_uri(u, &c.redirect_uris)
+            .map_err(|why| anyhow::anyhow!("--frontchannel-logout-uri {u:?} {why}"))?,
+        None if c.frontchannel_logout_session_required => {
+            bail!("--frontchannel-logout-session-required needs a --frontchannel-logout-uri")
+        }
+        None => {}
     }
     Ok(())
 }
@@ -853,6 +889,11 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         (None, true) => None,
         (None, false) => old.backchannel_logout_uri.clone(),
     };
+    let frontchannel_logout_uri = match (&u.frontchannel_logout_uri, u.no_frontchannel_logout_uri) {
+        (Some(uri), _) => Some(uri.clone()),
+        (None, true) => None,
+        (None, false) => old.frontchannel_logout_uri.clone(),
+    };
     let sector_identifier = sector_arg(
         u.subject_type.as_deref(),
         u.sector.as_deref(),
@@ -924,10 +965,16 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
             .require_signed_request_object
             .unwrap_or(old.require_signed_request_object),
         backchannel_logout_uri,
+        frontchannel_logout_session_required: match u.frontchannel_logout_session_required {
+            Some(b) => b,
+            // Without a page to give them to, `iss` and `sid` are not asked for.
+            None => frontchannel_logout_uri.is_some() && old.frontchannel_logout_session_required,
+        },
+        frontchannel_logout_uri,
         sector_identifier,
         resources,
     };
-    check_signed_request_objects(&changed)?;
+    check_together(&changed)?;
     let hash = secret.as_ref().map(|(_, h)| h.as_str());
     if !db.clients().update(&u.id, &changed, hash).await? {
         bail!("no client {}", u.id);
@@ -983,6 +1030,15 @@ async fn update_client(c: &Config, db: &idp::store::Db, u: UpdateClient) -> anyh
         (
             "backchannel_logout_uri",
             old.backchannel_logout_uri != changed.backchannel_logout_uri,
+        ),
+        (
+            "frontchannel_logout_uri",
+            old.frontchannel_logout_uri != changed.frontchannel_logout_uri,
+        ),
+        (
+            "frontchannel_logout_session_required",
+            old.frontchannel_logout_session_required
+                != changed.frontchannel_logout_session_required,
         ),
         (
             "sector_identifier",

@@ -70,6 +70,8 @@ pub async fn ensure_client(app: &App) -> Result<(), StoreError> {
         dpop_bound_access_tokens: false,
         require_signed_request_object: false,
         backchannel_logout_uri: None,
+        frontchannel_logout_uri: None,
+        frontchannel_logout_session_required: false,
     };
     match clients.insert(CLIENT_ID, &new, app.now()).await {
         // Another node registered it at the same moment.

@@ -623,6 +623,16 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Вы вышли из учётной записи.",
         "You have signed out.",
     ),
+    (
+        "logout_services",
+        "Выходим и из сервисов, в которые вы входили с этой учётной записью…",
+        "Signing you out of the services you used with this account too…",
+    ),
+    (
+        "logout_frame",
+        "Выход из сервиса",
+        "Signing out of a service",
+    ),
     ("continue", "Продолжить", "Continue"),
     (
         "noscript_continue",

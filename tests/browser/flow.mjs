@@ -21,7 +21,10 @@
 //   7. a television's app (a public client of RFC 8628's device authorization grant) shows
 //      a code; signed in on the phone, the person opens /device, types it in lower case,
 //      sees the consent page name the television and warn about codes from others, allows,
-//      and is told to go back to the device, whose next poll gets an ID token for them.
+//      and is told to go back to the device, whose next poll gets an ID token for them;
+//   8. the client signs the newcomer out (RP-initiated logout): the logout page loads the
+//      client's front-channel logout page with `iss` and `sid` in an iframe, then goes back to
+//      the client with `state`, and the account page asks for a sign-in again.
 //
 // Every main page is shot full-page at phone and desktop widths into BROWSER_SCREENSHOTS, and
 // must not scroll sideways on the phone. The pages are in Russian, the default language, so
@@ -389,7 +392,7 @@ async function main() {
   console.log(`browser test: ok (screenshots in ${SHOTS})`)
 }
 
-/** Steps 1-7 (above), each in the browser context a person would have. */
+/** Steps 1-8 (above), each in the browser context a person would have. */
 async function people(browser, rp) {
   const options = { locale: 'ru-RU', viewport: t.PHONE }
   try {
@@ -410,9 +413,11 @@ async function people(browser, rp) {
     // ... and a newcomer registers on the way to the client.
     const third = await browser.newContext(options)
     page = await third.newPage()
-    await newcomer(third, rp)
+    const newcomerSession = await newcomer(third, rp)
     // ... and, signed in on the phone, lets a television in.
     await device()
+    // ... and the client signs them out, in its own pages too.
+    await frontChannelLogout(rp, newcomerSession)
     await third.close()
   } catch (e) {
     let where = ''
@@ -446,6 +451,42 @@ async function newcomer(context, rp) {
   const ui = await userinfo(pending.meta, tok.body.access_token)
   assert.equal(ui.status, 200)
   assert.equal(ui.body.email, email)
+  return { idToken: tok.body.id_token, sid: claims.sid }
+}
+
+/**
+ * Step 8: the client signs the newcomer out (RP-initiated logout with `id_token_hint`). The
+ * logout page loads the client's front-channel logout page in an iframe, with `iss` and the
+ * session's `sid`, then the browser goes back to the client's post-logout page with `state`.
+ */
+async function frontChannelLogout(rp, { idToken, sid }) {
+  step = 'front-channel logout'
+  assert.ok(sid, 'the ID token names its session')
+  rp.clear()
+  const meta = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json()
+  assert.equal(meta.frontchannel_logout_supported, true)
+  assert.equal(meta.frontchannel_logout_session_supported, true)
+  const state = t.random()
+  const logout = new URL(meta.end_session_endpoint)
+  logout.search = new URLSearchParams({
+    id_token_hint: idToken,
+    post_logout_redirect_uri: new URL('/bye', REDIRECT_URI).href,
+    state,
+  })
+  const back = rp.next()
+  await page.goto(logout.href)
+  const bye = await back
+  assert.equal(bye.pathname, '/bye')
+  assert.equal(bye.searchParams.get('state'), state)
+  await t.heading(page, 'Test client: callback')
+  assert.equal(rp.frontChannel.length, 1, `front-channel requests: ${rp.frontChannel.join(' ')}`)
+  const fc = rp.frontChannel[0]
+  assert.equal(fc.searchParams.get('iss'), ISSUER)
+  assert.equal(fc.searchParams.get('sid'), sid)
+
+  step = 'front-channel logout: signed out'
+  await page.goto(`${ISSUER}/account`)
+  await t.heading(page, 'Вход в учётную запись')
 }
 
 /** Step 7: the device authorization grant, with the person already signed in on the phone. */

@@ -4,7 +4,8 @@
 // - totp(): RFC 6238 (HMAC-SHA1, 30-second steps, 6 digits) over RFC 4226 dynamic truncation,
 //   checked against the RFC 6238 Appendix B vector before use.
 // - pkce(): RFC 7636 S256 pair.
-// - callbackServer(): the relying party's redirect URI; next() resolves with a request's URL.
+// - callbackServer(): the relying party's redirect URI; next() resolves with a request's URL;
+//   requests to /fc (its front-channel logout page) are kept apart in frontChannel.
 // - tokenRequest(): the token endpoint with client_secret_basic (RFC 6749 §2.3.1).
 // - verifyIdToken(): an ID token's signature against the JWKS (ES256 or RS256) and the OIDC
 //   Core §3.1.3.7 claims the test relies on (iss, aud, nonce, exp).
@@ -77,10 +78,19 @@ export const random = () => b64url(crypto.randomBytes(16))
  */
 export async function callbackServer(port) {
   const waiting = []
+  const frontChannel = []
   const server = http.createServer((req, res) => {
+    const url = new URL(req.url, `http://127.0.0.1:${port}`)
+    // The front-channel logout page (loaded in the provider's logout page, in an iframe) is
+    // recorded apart: it must not pass for the callback a step is waiting for.
+    if (url.pathname === '/fc') {
+      frontChannel.push(url)
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+      res.end('<!doctype html><title>Test client</title><p>Signed out of the test client.')
+      return
+    }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
     res.end('<!doctype html><title>Test client</title><h1>Test client: callback</h1>')
-    const url = new URL(req.url, `http://127.0.0.1:${port}`)
     for (const w of waiting.splice(0)) w(url)
   })
   await new Promise((resolve, reject) => {
@@ -89,6 +99,9 @@ export async function callbackServer(port) {
   })
   return {
     next: () => new Promise((resolve) => waiting.push(resolve)),
+    /** The front-channel logout requests so far, oldest first; `clear()` forgets them. */
+    frontChannel,
+    clear: () => frontChannel.splice(0),
     close: () => new Promise((resolve) => server.close(resolve)),
   }
 }

@@ -4,7 +4,8 @@
 # through the consent page, views the account pages, revokes the client and checks that its
 # refresh token no longer works, then adds a passkey (a virtual authenticator over the Chrome
 # DevTools Protocol) and signs in to the client with it alone; last, a newcomer registers from
-# the client's sign-in page and goes on to the client (flow.mjs; server.mjs starts a
+# the client's sign-in page and goes on to the client, lets a television in, and is signed
+# out by the client, whose front-channel logout page the logout page loads (flow.mjs; server.mjs starts a
 # fresh vhod in development mode on http://localhost:PORT with a temporary data dir and
 # registers the client with the CLI). Screenshots of the main
 # pages at phone and desktop widths land in $CARGO_TARGET_DIR/browser/screenshots

@@ -1,4 +1,5 @@
-// A fresh vhod for the browser test: a temporary data directory, a test client and a device
+// A fresh vhod for the browser test: a temporary data directory, a test client (with a
+// post-logout redirect URI and a front-channel logout page on its callback port) and a device
 // client registered with the CLI (`vhod clients add --json`), then `vhod serve` in development mode (so the
 // outbox page /dev/outbox exists) on a free loopback port, ready once /readyz answers 200.
 // The issuer is `http://localhost:PORT`: passkeys need a host name (browsers refuse an IP
@@ -50,7 +51,10 @@ export async function startVhod(bin, clientName) {
   const added = execFileSync(
     bin,
     ['clients', 'add', '--data-dir', data, '--name', clientName,
-      '--redirect-uri', `http://127.0.0.1:${callbackPort}/cb`, '--json'],
+      '--redirect-uri', `http://127.0.0.1:${callbackPort}/cb`,
+      '--post-logout-redirect-uri', `http://127.0.0.1:${callbackPort}/bye`,
+      '--frontchannel-logout-uri', `http://127.0.0.1:${callbackPort}/fc`,
+      '--frontchannel-logout-session-required', '--json'],
     { env, stdio: ['ignore', 'pipe', 'inherit'] },
   )
   const { client_id: clientId, client_secret: clientSecret } = JSON.parse(added)

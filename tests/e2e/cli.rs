@@ -1088,6 +1088,103 @@ fn a_back_channel_logout_uri_is_checked_listed_and_changed() {
     assert_eq!(changes_of(&trail), [changed.clone(), changed]);
 }
 
+/// `--frontchannel-logout-uri` must share the scheme, host and port of a redirect URI (also
+/// after `clients update` changes them), is shown in the list with
+/// `frontchannel_logout_session_required`, changed and dropped, each change in the trail.
+#[test]
+fn a_front_channel_logout_uri_shares_a_redirect_uris_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let flag = "--frontchannel-logout-uri";
+    let add = with(&ADD_CLIENT, &["--json"]);
+    for (bad, reason) in [
+        ("http://127.0.0.1:10/fc", "scheme, host and port"),
+        ("http://localhost:9/fc", "scheme, host and port"),
+        ("https://127.0.0.1:9/fc", "scheme, host and port"),
+        ("http://127.0.0.1:9/fc#x", "fragment"),
+        ("/fc", "not an absolute URL"),
+    ] {
+        refused(dir.path(), &with(&add, &[flag, bad]), reason);
+    }
+    refused(
+        dir.path(),
+        &with(&add, &["--frontchannel-logout-session-required"]),
+        "--frontchannel-logout-uri",
+    );
+    let (id, _) = add_client(
+        dir.path(),
+        &[
+            flag,
+            "http://127.0.0.1:9/fc?a=1",
+            "--frontchannel-logout-session-required",
+        ],
+    );
+    let fields = |dir: &std::path::Path| {
+        let c = listed(dir, &id);
+        (
+            c["frontchannel_logout_uri"].clone(),
+            c["frontchannel_logout_session_required"].clone(),
+        )
+    };
+    assert_eq!(
+        fields(dir.path()),
+        (Value::from("http://127.0.0.1:9/fc?a=1"), Value::Bool(true))
+    );
+    let update = ["clients", "update", &id];
+    // Moving the redirect URIs elsewhere would leave the page on a foreign origin.
+    refused(
+        dir.path(),
+        &with(&update, &["--redirect-uri", "https://rp.example/cb"]),
+        "scheme, host and port",
+    );
+    let (ok, _, err) = run(
+        dir.path(),
+        &with(
+            &update,
+            &[
+                "--redirect-uri",
+                "https://rp.example/cb",
+                flag,
+                "https://rp.example/fc",
+                "--frontchannel-logout-session-required",
+                "false",
+            ],
+        ),
+        None,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        fields(dir.path()),
+        (Value::from("https://rp.example/fc"), Value::Bool(false))
+    );
+    let (ok, _, err) = run(
+        dir.path(),
+        &with(&update, &["--no-frontchannel-logout-uri"]),
+        None,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(fields(dir.path()), (Value::Null, Value::Bool(false)));
+    let (trail, _) = audit_of(dir.path(), &id);
+    assert_eq!(
+        trail[0]["details"]["frontchannel_logout_uri"],
+        "http://127.0.0.1:9/fc?a=1"
+    );
+    assert_eq!(
+        trail[0]["details"]["frontchannel_logout_session_required"],
+        true
+    );
+    assert_eq!(
+        changes_of(&trail),
+        [
+            serde_json::json!([
+                "redirect_uris",
+                "frontchannel_logout_uri",
+                "frontchannel_logout_session_required"
+            ]),
+            serde_json::json!(["frontchannel_logout_uri"]),
+        ]
+    );
+}
+
 /// `clients add|update --resource`: absolute URIs without fragments (RFC 8707 §2), listed,
 /// replaced and dropped by `clients update`, each change in the trail.
 #[test]

@@ -20,6 +20,7 @@ mod code_flow;
 mod device;
 mod dpop;
 mod factors;
+mod frontchannel;
 mod id_token_alg;
 mod identity;
 mod introspection_jwt;

@@ -47,6 +47,8 @@ pub(crate) async fn api_client(app: &TestApp, name: &str, scope: &[&str]) -> (St
         dpop_bound_access_tokens: false,
         require_signed_request_object: false,
         backchannel_logout_uri: None,
+        frontchannel_logout_uri: None,
+        frontchannel_logout_session_required: false,
     };
     app.app
         .db

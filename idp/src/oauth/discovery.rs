@@ -55,7 +55,8 @@ pub fn document(app: &App) -> Value {
         "claim_types_supported": ["normal"],
         "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
         "authorization_response_iss_parameter_supported": true,
-        "frontchannel_logout_supported": false,
+        "frontchannel_logout_supported": true,
+        "frontchannel_logout_session_supported": true,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
     });

@@ -4,12 +4,15 @@
 //! client named by `id_token_hint` (or `client_id`, which must agree with it); otherwise the
 //! person sees a page and is never redirected. With a valid `id_token_hint` for the
 //! signed-in person the logout happens at once; otherwise the person confirms it with a
-//! CSRF-protected form. `state` is passed back.
+//! CSRF-protected form. `state` is passed back. When clients of the session registered a
+//! front-channel logout URI, the person sees a page that loads them before going on
+//! ([`frontchannel`]).
 
 use crate::app::{App, AppState};
 use crate::crypto::ct_eq;
 use crate::i18n::Lang;
 use crate::oauth::authorize::response::redirect;
+use crate::oauth::frontchannel;
 use crate::oauth::params::Params;
 use crate::oauth::tokens::verify_own_id_token;
 use crate::oauth::types::split_list;
@@ -140,26 +143,32 @@ async fn handle(app: &App, p: Params, headers: &HeaderMap) -> Response {
             context! { done => false, csrf, carry },
         );
     }
+    // The clients to load in the front channel, found while the session is still there.
+    let frames = match &current {
+        Some(s) => frontchannel::frames(app, &s.account_id, &s.sid).await,
+        None => Vec::new(),
+    };
     let clear = session::end(app, headers).await.ok().flatten();
-    let mut r = match target {
-        Some(uri) => {
-            let mut url = uri;
-            if let Some(st) = p.get("state") {
-                url.push(if url.contains('?') { '&' } else { '?' });
-                url.push_str(
-                    &form_urlencoded::Serializer::new(String::new())
-                        .append_pair("state", st)
-                        .finish(),
-                );
-            }
-            redirect(&url)
+    let next = target.map(|mut url| {
+        if let Some(st) = p.get("state") {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(
+                &form_urlencoded::Serializer::new(String::new())
+                    .append_pair("state", st)
+                    .finish(),
+            );
         }
-        None => app.pages.page(
+        url
+    });
+    let mut r = match (next, frames.is_empty()) {
+        (Some(url), true) => redirect(&url),
+        (None, true) => app.pages.page(
             StatusCode::OK,
             "logout.html",
             lang,
             context! { done => true },
         ),
+        (next, false) => frontchannel::page(app, lang, &frames, next.as_deref()),
     };
     if let Some(c) = clear {
         r.headers_mut().append(header::SET_COOKIE, c);

@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod dpop;
 pub mod end_session;
 pub mod error;
+pub mod frontchannel;
 pub mod introspection;
 pub mod jwks;
 pub mod limit;

@@ -55,6 +55,11 @@ pub struct Client {
     /// Where the client is told that a session it has tokens from has ended (OpenID
     /// Connect Back-Channel Logout 1.0).
     pub backchannel_logout_uri: Option<String>,
+    /// The client's page that logs it out when the provider's logout page loads it in an
+    /// iframe (OpenID Connect Front-Channel Logout 1.0 §2).
+    pub frontchannel_logout_uri: Option<String>,
+    /// Whether that page is given `iss` and `sid` (`frontchannel_logout_session_required`).
+    pub frontchannel_logout_session_required: bool,
     /// The sector of the client's pairwise subject identifiers (OpenID Connect Core 1.0
     /// §8.1: a host name); `None`: the client is told every account's public identifier.
     pub sector_identifier: Option<String>,
@@ -96,6 +101,8 @@ impl Client {
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
             require_signed_request_object: self.require_signed_request_object,
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            frontchannel_logout_uri: self.frontchannel_logout_uri.clone(),
+            frontchannel_logout_session_required: self.frontchannel_logout_session_required,
             sector_identifier: self.sector_identifier.clone(),
             resources: self.resources.clone(),
         }
@@ -142,6 +149,10 @@ pub struct NewClient {
     pub require_signed_request_object: bool,
     /// Back-Channel Logout URI.
     pub backchannel_logout_uri: Option<String>,
+    /// Front-Channel Logout URI.
+    pub frontchannel_logout_uri: Option<String>,
+    /// Whether the Front-Channel Logout URI is given `iss` and `sid`.
+    pub frontchannel_logout_session_required: bool,
     /// The sector of pairwise subject identifiers; `None` for public ones.
     pub sector_identifier: Option<String>,
     /// Resource servers it may ask access tokens for (RFC 8707).
@@ -161,9 +172,10 @@ impl Clients<'_> {
              require_mfa, min_level, require_pushed_authorization_requests, created_at, jwks_uri, \
              dpop_bound_access_tokens, require_signed_request_object, backchannel_logout_uri, \
              userinfo_signed_response_alg, introspection_signed_response_alg, sector_identifier, \
-             authorization_signed_response_alg, resources) \
+             authorization_signed_response_alg, resources, frontchannel_logout_uri, \
+             frontchannel_logout_session_required) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21, $22, $23)",
+             $18, $19, $20, $21, $22, $23, $24, $25)",
         )
         .bind(id)
         .bind(&c.name)
@@ -188,6 +200,8 @@ impl Clients<'_> {
         .bind(c.sector_identifier.as_deref())
         .bind(c.authorization_signed_response_alg.as_deref())
         .bind(c.resources.join(" "))
+        .bind(c.frontchannel_logout_uri.as_deref())
+        .bind(i64::from(c.frontchannel_logout_session_required))
         .execute(self.0)
         .await
         .map_err(|e| conflict(e, "client"))?;
@@ -230,7 +244,8 @@ impl Clients<'_> {
              dpop_bound_access_tokens = $13, auth_method = $15, \
              require_signed_request_object = $16, backchannel_logout_uri = $17, \
              userinfo_signed_response_alg = $18, introspection_signed_response_alg = $19, \
-             sector_identifier = $20, authorization_signed_response_alg = $21, resources = $22 \
+             sector_identifier = $20, authorization_signed_response_alg = $21, resources = $22, \
+             frontchannel_logout_uri = $23, frontchannel_logout_session_required = $24 \
              WHERE id = $14",
         )
         .bind(&c.name)
@@ -255,6 +270,8 @@ impl Clients<'_> {
         .bind(c.sector_identifier.as_deref())
         .bind(c.authorization_signed_response_alg.as_deref())
         .bind(c.resources.join(" "))
+        .bind(c.frontchannel_logout_uri.as_deref())
+        .bind(i64::from(c.frontchannel_logout_session_required))
         .execute(self.0)
         .await?;
         Ok(r.rows_affected() > 0)
@@ -301,6 +318,10 @@ fn from_row(r: &Row) -> Result<Client, StoreError> {
         dpop_bound_access_tokens: r.try_get::<i64, _>("dpop_bound_access_tokens")? != 0,
         require_signed_request_object: r.try_get::<i64, _>("require_signed_request_object")? != 0,
         backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
+        frontchannel_logout_uri: r.try_get("frontchannel_logout_uri")?,
+        frontchannel_logout_session_required: r
+            .try_get::<i64, _>("frontchannel_logout_session_required")?
+            != 0,
         sector_identifier: r.try_get("sector_identifier")?,
         resources: crate::oauth::types::split_list(&r.try_get::<String, _>("resources")?),
         created_at: r.try_get("created_at")?,

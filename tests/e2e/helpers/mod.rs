@@ -301,6 +301,8 @@ impl TestApp {
             dpop_bound_access_tokens: false,
             require_signed_request_object: false,
             backchannel_logout_uri: None,
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: false,
         };
         self.app
             .db
