@@ -73,6 +73,12 @@ BC_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 BACKCHANNEL="http://127.0.0.1:$BC_PORT/backchannel_logout"
 CB=$(add_client conf-bc --post-logout-redirect-uri "$LOGGED_OUT" --backchannel-logout-uri "$BACKCHANNEL" \
   --subject-type pairwise)
+# Loaded by the logout page in an iframe (front-channel logout), at the runner's listener: the
+# URI must share a redirect URI's scheme, host and port, so the client has a second one there.
+FC_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FRONTCHANNEL="http://127.0.0.1:$FC_PORT/frontchannel_logout"
+CF=$(add_client conf-fc --redirect-uri "http://127.0.0.1:$FC_PORT/cb" --post-logout-redirect-uri "$LOGGED_OUT" \
+  --frontchannel-logout-uri "$FRONTCHANNEL" --frontchannel-logout-session-required)
 PASSWORD='long enough password'
 echo "$PASSWORD" | "$VHOD" users add --data-dir "$DIR" --login alice --password-stdin \
   --email alice@example.com --phone +79990001122 --name "Alice Example" \
@@ -84,8 +90,10 @@ client() { # json auth_method
 jq -n --argjson c1 "$(client "$C1" client_secret_basic)" --argjson c2 "$(client "$C2" client_secret_basic)" \
   --argjson cp "$(client "$CP" client_secret_post)" --arg pw "$PASSWORD" --arg lo "$LOGGED_OUT" \
   --argjson cb "$(client "$CB" client_secret_basic)" --arg bc "$BACKCHANNEL" \
+  --argjson cf "$(client "$CF" client_secret_basic)" --arg fc "$FRONTCHANNEL" \
   '{client: ($c1 + {post_logout_redirect_uri: $lo}), client2: $c2, post_client: $cp,
     backchannel_client: ($cb + {post_logout_redirect_uri: $lo, backchannel_logout_uri: $bc}),
+    frontchannel_client: ($cf + {post_logout_redirect_uri: $lo, frontchannel_logout_uri: $fc}),
     user: {login: "alice", password: $pw}, ca_file: "ca.pem",
     browser: {login_field: "login", password_field: "password", approve_values: ["allow"]}}' >"$DIR/config.json"
 

@@ -100,16 +100,7 @@ impl Browser {
                 };
                 let next = resp.url.join(loc)?;
                 if stop.iter().any(|s| same_endpoint(&next, s)) {
-                    let params = params_of(&next);
-                    return Ok(Flow {
-                        outcome: Outcome::Redirect {
-                            url: next.to_string(),
-                            params,
-                            form_post: false,
-                        },
-                        login_shown,
-                        consent_shown,
-                    });
+                    return Ok(arrived(&next, login_shown, consent_shown));
                 }
                 resp = self.http.get(&next, &[]).await?;
                 continue;
@@ -150,6 +141,15 @@ impl Browser {
                     login_shown,
                     consent_shown,
                 });
+            }
+            if logout.is_some() {
+                if let Some(next) = self.front_channel(&resp).await? {
+                    if stop.iter().any(|s| same_endpoint(&next, s)) {
+                        return Ok(arrived(&next, login_shown, consent_shown));
+                    }
+                    resp = self.http.get(&next, &[]).await?;
+                    continue;
+                }
             }
             if let Some(confirm) = logout {
                 let button = forms.iter().find_map(|f| {
@@ -220,6 +220,27 @@ impl Browser {
         bail!("more than 30 steps without reaching the redirect URI")
     }
 
+    /// What a browser that runs no scripts does with a logout page that loads other pages
+    /// in iframes (Front-Channel Logout 1.0 §3): it loads each of them, and goes where the
+    /// page's `Refresh` header or meta refresh sends it, if anywhere (`None`: the page stays).
+    /// An iframe that does not load is the client's affair, not the logout's: its failure is
+    /// logged with the exchanges and otherwise ignored.
+    async fn front_channel(&self, page: &Resp) -> Result<Option<Url>> {
+        for src in html::iframe_sources(&page.body) {
+            if let Ok(u) = page.url.join(&src) {
+                let _ = self.http.get(&u, &[]).await;
+            }
+        }
+        let next = page
+            .header("refresh")
+            .and_then(html::refresh_url)
+            .or_else(|| html::meta_refresh(&page.body));
+        Ok(match next {
+            Some(n) => Some(page.url.join(&n)?),
+            None => None,
+        })
+    }
+
     /// The consent form and button: one whose value approves, else the first form.
     pub fn pick_consent<'a>(&self, forms: &'a [Form]) -> Option<(&'a Form, Option<usize>)> {
         for want in &self.rules.approve_values {
@@ -246,6 +267,19 @@ impl Browser {
             u.query_pairs_mut().clear().extend_pairs(fields);
             self.http.get(&u, &[]).await
         }
+    }
+}
+
+/// The flow's end when the browser is sent to `stop` URL `next`: the response in its query.
+fn arrived(next: &Url, login_shown: bool, consent_shown: bool) -> Flow {
+    Flow {
+        outcome: Outcome::Redirect {
+            url: next.to_string(),
+            params: params_of(next),
+            form_post: false,
+        },
+        login_shown,
+        consent_shown,
     }
 }
 

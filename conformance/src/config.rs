@@ -32,6 +32,12 @@ pub struct Client {
     /// `oidcc-backchannel-rp-initiated-logout-certification-test-plan`.
     #[serde(default)]
     pub backchannel_logout_uri: Option<String>,
+    /// The `frontchannel_logout_uri` registered for this client, with
+    /// `frontchannel_logout_session_required` (Front-Channel Logout §2): the runner listens
+    /// on its host and port for the request the OP's logout page makes, for
+    /// `oidcc-frontchannel-rp-initiated-logout-certification-test-plan`.
+    #[serde(default)]
+    pub frontchannel_logout_uri: Option<String>,
     /// `response_mode` sent with every authorization request (the form-post plan sets
     /// `form_post`).
     #[serde(default)]
@@ -86,6 +92,11 @@ pub struct Config {
     /// never reach the runner's listener.
     #[serde(default)]
     pub backchannel_client: Option<Client>,
+    /// The client of the front-channel logout plan, registered with a
+    /// `frontchannel_logout_uri` (and `frontchannel_logout_session_required`) and a
+    /// `post_logout_redirect_uri`; a client of its own for the same reason.
+    #[serde(default)]
+    pub frontchannel_client: Option<Client>,
     pub user: User,
     #[serde(default)]
     pub browser: Browser,

@@ -168,23 +168,9 @@ pub fn forms(html: &str) -> Vec<Form> {
     let mut current: Option<Form> = None;
     // Controls with a `form` attribute, attached once every form is known.
     let mut owned: Vec<(String, Field)> = Vec::new();
-    let mut pos = 0;
-    while let Some(off) = html.get(pos..).and_then(|r| r.find('<')) {
-        let at = pos + off;
-        if lower[at..].starts_with("<!--") {
-            pos = lower[at..].find("-->").map_or(html.len(), |e| at + e + 3);
-            continue;
-        }
-        let Some(tag) = parse_tag(html, at) else {
-            pos = at + 1;
-            continue;
-        };
-        pos = tag.end;
+    scan_tags(html, |tag| {
+        let mut pos = tag.end;
         match tag.name.as_str() {
-            "script" | "style" => {
-                let close = format!("</{}", tag.name);
-                pos = lower[pos..].find(&close).map_or(html.len(), |e| pos + e);
-            }
             "form" => {
                 if let Some(f) = current.take() {
                     out.push(f);
@@ -207,7 +193,7 @@ pub fn forms(html: &str) -> Vec<Form> {
             "input" | "button" | "textarea" => {
                 let owner = tag.attr("form");
                 if owner.is_none() && current.is_none() {
-                    continue;
+                    return pos;
                 }
                 let default_kind = if tag.name == "button" {
                     "submit"
@@ -246,7 +232,8 @@ pub fn forms(html: &str) -> Vec<Form> {
             }
             _ => {}
         }
-    }
+        pos
+    });
     if let Some(f) = current.take() {
         out.push(f);
     }
@@ -259,4 +246,84 @@ pub fn forms(html: &str) -> Vec<Form> {
         }
     }
     out
+}
+
+/// Calls `visit` with every tag of `html` outside comments, `<script>` and `<style>`, in
+/// document order; `visit` returns where to go on scanning (the tag's end, or past content it
+/// read itself, as a `<textarea>`'s).
+fn scan_tags(html: &str, mut visit: impl FnMut(Tag) -> usize) {
+    let lower = html.to_ascii_lowercase();
+    let mut pos = 0;
+    while let Some(off) = html.get(pos..).and_then(|r| r.find('<')) {
+        let at = pos + off;
+        if lower[at..].starts_with("<!--") {
+            pos = lower[at..].find("-->").map_or(html.len(), |e| at + e + 3);
+            continue;
+        }
+        let Some(tag) = parse_tag(html, at) else {
+            pos = at + 1;
+            continue;
+        };
+        pos = tag.end;
+        if tag.name == "script" || tag.name == "style" {
+            let close = format!("</{}", tag.name);
+            pos = lower[pos..].find(&close).map_or(html.len(), |e| pos + e);
+        } else {
+            pos = visit(tag).max(pos);
+        }
+    }
+}
+
+/// The start tags named `names` outside comments, `<script>` and `<style>`, in document
+/// order.
+fn start_tags(html: &str, names: &[&str]) -> Vec<Tag> {
+    let mut out = Vec::new();
+    scan_tags(html, |tag| {
+        let end = tag.end;
+        if names.contains(&tag.name.as_str()) {
+            out.push(tag);
+        }
+        end
+    });
+    out
+}
+
+/// The `src` of every `<iframe>` of a page, unescaped (what a browser loads with it: the
+/// front-channel logout pages of Front-Channel Logout 1.0 §3).
+pub fn iframe_sources(html: &str) -> Vec<String> {
+    start_tags(html, &["iframe"])
+        .iter()
+        .filter_map(|t| t.attr("src"))
+        .filter(|s| !s.trim().is_empty())
+        .collect()
+}
+
+/// The URL of the page's `<meta http-equiv="refresh" content="N; url=…">`, if it has one.
+pub fn meta_refresh(html: &str) -> Option<String> {
+    start_tags(html, &["meta"])
+        .iter()
+        .filter(|t| {
+            t.attr("http-equiv")
+                .is_some_and(|v| v.eq_ignore_ascii_case("refresh"))
+        })
+        .find_map(|t| t.attr("content").and_then(|c| refresh_url(&c)))
+}
+
+/// The URL of a `Refresh` header's or meta refresh's value (HTML §7.11.1 "shared declarative
+/// refresh steps": `N`, then `;` or `,`, then an optional `url=`, the URL optionally
+/// quoted). `None` when it names no URL (a reload of the same page).
+pub fn refresh_url(value: &str) -> Option<String> {
+    let rest = value
+        .trim_start()
+        .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let rest = rest.trim_start().strip_prefix([';', ','])?.trim_start();
+    let rest = match rest.get(..4) {
+        Some(p) if p.eq_ignore_ascii_case("url=") => rest[4..].trim_start(),
+        _ => rest,
+    };
+    let url = match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
+        _ => rest.trim_end(),
+    };
+    (!url.is_empty()).then(|| url.to_owned())
 }

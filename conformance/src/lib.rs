@@ -78,9 +78,19 @@ pub async fn run(
                 None => skip = Some("no backchannel_client is configured"),
             }
         }
+        if plan.frontchannel {
+            match cfg.frontchannel_client.clone() {
+                Some(c) => cfg.client = c,
+                None => skip = Some("no frontchannel_client is configured"),
+            }
+        }
         let op = Arc::new(op::Op::discover(issuer, cfg, &http).await?);
         if plan.form_post && !op.lists("response_modes_supported", "form_post") {
             skip = Some("the OP does not list form_post in response_modes_supported");
+        }
+        let front = op.meta.get("frontchannel_logout_supported");
+        if plan.frontchannel && front != Some(&serde_json::Value::Bool(true)) {
+            skip = Some("the OP does not say frontchannel_logout_supported");
         }
         for name in plan.modules {
             if !only.is_empty() && !only.iter().any(|o| o == name) {

@@ -4,7 +4,7 @@
 
 use crate::browser::{fill, Browser, Outcome};
 use crate::config;
-use crate::html::{forms, unescape};
+use crate::html::{forms, iframe_sources, refresh_url, unescape};
 use crate::http::{Http, Log};
 use crate::idtoken::{validate, Expect};
 use crate::jose::{b64e, half_hash};
@@ -90,6 +90,8 @@ async fn fake_op() -> String {
         .expect("bind");
     let base = format!("http://{}", l.local_addr().expect("addr"));
     tokio::spawn(async move {
+        // Whether the front-channel logout page's iframe was loaded.
+        let mut frame_loaded = false;
         while let Ok((mut s, _)) = l.accept().await {
             let mut buf = vec![0u8; 8192];
             let n = s.read(&mut buf).await.unwrap_or(0);
@@ -115,6 +117,22 @@ async fn fake_op() -> String {
                 ("200 OK", "", r#"<form method="post" action="/consent"><input type="hidden" name="csrf" value="c2"><button name="decision" value="deny">Deny</button><button name="decision" value="allow">Allow</button></form>"#.to_owned())
             } else if line.starts_with("POST /consent") && req.ends_with("csrf=c2&decision=allow") {
                 ("200 OK", "", r#"<body onload="document.forms[0].submit()"><form method="post" action="http://127.0.0.1:9/cb"><input type="hidden" name="code" value="C&#x2f;1"><input type="hidden" name="state" value="st"></form>"#.to_owned())
+            } else if line.starts_with("GET /fc-logout-header") {
+                // Front-channel logout: a page with the client's page in an iframe (and one
+                // in a comment, which a browser does not load) that moves on by a header.
+                ("200 OK", "refresh: 3; url=/after-fc\r\n", r#"<p>Signed out</p><!-- <iframe src="/ghost"></iframe> --><iframe class="fc" src="/fc?from=op&amp;sid=1"></iframe>"#.to_owned())
+            } else if line.starts_with("GET /fc-logout-meta") {
+                ("200 OK", "", r#"<head><meta http-equiv="Refresh" content="0;URL='/after-fc'"></head><iframe src="/fc?sid=2"></iframe>"#.to_owned())
+            } else if line.starts_with("GET /fc?") {
+                frame_loaded = true;
+                ("200 OK", "", String::new())
+            } else if line.starts_with("GET /after-fc") && frame_loaded {
+                frame_loaded = false;
+                (
+                    "302 Found",
+                    "location: http://127.0.0.1:9/cb?state=fc\r\n",
+                    String::new(),
+                )
             } else if line.starts_with("GET /logout") {
                 // node-oidc-provider's shape: buttons outside the form, tied by form="id".
                 ("200 OK", "", r#"<form id="op.logoutForm" method="post" action="/logout/confirm"><input type="hidden" name="xsrf" value="x1"></form><button type="submit" form="op.logoutForm" value="yes" name="logout">Yes</button><button type="submit" form="op.logoutForm">No</button>"#.to_owned())
@@ -264,4 +282,49 @@ async fn logout_confirmation_uses_form_owner_and_form_post_on_error_status() {
         1,
         "only controls naming an existing form join it"
     );
+}
+
+/// Front-Channel Logout 1.0 §3 as a browser without scripts does it: the logout page's
+/// iframes are loaded before its `Refresh` header or meta refresh is followed.
+#[tokio::test]
+async fn a_front_channel_logout_page_loads_its_iframes_then_moves_on() {
+    let base = fake_op().await;
+    let b = Browser::new(http(), user(), config::Browser::default());
+    let stop = [url::Url::parse("http://127.0.0.1:9/cb").expect("url")];
+    for page in ["fc-logout-header", "fc-logout-meta"] {
+        let start = url::Url::parse(&format!("{base}/{page}")).expect("url");
+        let flow = b.logout(&start, &stop, true).await.expect("flow");
+        match flow.outcome {
+            Outcome::Redirect { params, .. } => {
+                assert_eq!(
+                    params.get("state").map(String::as_str),
+                    Some("fc"),
+                    "{page}"
+                );
+            }
+            Outcome::Page { status, html, .. } => {
+                panic!("{page}: stuck at page {status} (iframe not loaded?): {html}")
+            }
+        }
+    }
+    assert_eq!(
+        iframe_sources(
+            r#"<!-- <iframe src="/a"> --><script>"<iframe src='/b'>"</script><iframe src="/c?x=1&amp;y=2"><iframe src=" ">"#
+        ),
+        ["/c?x=1&y=2"]
+    );
+    for (value, url) in [
+        (
+            "3; url=https://rp.example/bye?state=1",
+            Some("https://rp.example/bye?state=1"),
+        ),
+        ("0;URL='/x'", Some("/x")),
+        ("  5 , \"/y\" ", Some("/y")),
+        ("2.5; /z", Some("/z")),
+        ("5", None),
+        ("5;", None),
+        ("soon; url=/x", None),
+    ] {
+        assert_eq!(refresh_url(value).as_deref(), url, "{value:?}");
+    }
 }

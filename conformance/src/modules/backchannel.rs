@@ -9,10 +9,9 @@
 //! answers 200 with `Cache-Control: no-store`. Afterwards a `prompt=none` request must fail
 //! (the user is logged out).
 
-use super::flow::{now, random, Ctx};
-use super::logout::{check_logged_out, sign_in};
+use super::flow::{now, Ctx};
+use super::logout::{check_logged_out, logout_and_return, sign_in, SignedIn};
 use super::Outcome;
-use crate::browser::Outcome as End;
 use crate::jose;
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::Value;
@@ -27,26 +26,29 @@ const WAIT: Duration = Duration::from_secs(15);
 
 /// One request the listener received.
 #[derive(Debug)]
-struct Received {
-    method: String,
-    path: String,
-    content_type: String,
-    body: String,
+pub(super) struct Received {
+    pub(super) method: String,
+    pub(super) path: String,
+    /// The query string, without `?` (empty when none).
+    pub(super) query: String,
+    pub(super) content_type: String,
+    pub(super) body: String,
 }
 
 /// Listens on `uri`'s host and port; every request is sent down the channel and answered
-/// 200 with `Cache-Control: no-store` (§2.8). The server stops when the handle drops.
-async fn listen(uri: &Url) -> Result<(tokio::sync::mpsc::Receiver<Received>, Listener)> {
+/// 200 with `Cache-Control: no-store` (§2.8; Front-Channel Logout §2 asks the same of a
+/// client's front-channel page). The server stops when the handle drops.
+pub(super) async fn listen(uri: &Url) -> Result<(tokio::sync::mpsc::Receiver<Received>, Listener)> {
     use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
     let host = uri
         .host_str()
-        .context("backchannel_logout_uri has no host")?;
+        .with_context(|| format!("{uri} has no host"))?;
     let port = uri
         .port_or_known_default()
-        .context("backchannel_logout_uri has no port")?;
+        .with_context(|| format!("{uri} has no port"))?;
     let l = tokio::net::TcpListener::bind((host.trim_matches(['[', ']']), port))
         .await
-        .with_context(|| format!("listening on {host}:{port} for the back-channel logout"))?;
+        .with_context(|| format!("listening on {host}:{port} for the OP's logout requests"))?;
     let (tx, rx) = tokio::sync::mpsc::channel(8);
     let handler = move |method: Method, u: Uri, headers: HeaderMap, body: String| {
         let tx = tx.clone();
@@ -59,6 +61,7 @@ async fn listen(uri: &Url) -> Result<(tokio::sync::mpsc::Receiver<Received>, Lis
             let got = Received {
                 method: method.to_string(),
                 path: u.path().to_owned(),
+                query: u.query().unwrap_or("").to_owned(),
                 content_type,
                 body,
             };
@@ -73,8 +76,50 @@ async fn listen(uri: &Url) -> Result<(tokio::sync::mpsc::Receiver<Received>, Lis
     Ok((rx, Listener(task)))
 }
 
+/// A logout whose effect at a client's own URI a module watches.
+pub(super) struct Watched {
+    /// The client's configured `{kind}_logout_uri`.
+    pub(super) configured: Option<String>,
+    /// `backchannel` or `frontchannel`.
+    pub(super) kind: &'static str,
+    /// What a page instead of the post-logout redirect means ([`logout_and_return`]).
+    pub(super) stuck: &'static str,
+    /// How long the OP has to reach the URI after the logout.
+    pub(super) wait: Duration,
+    /// Why a request was expected there, for the failure when none came.
+    pub(super) missing: &'static str,
+}
+
+/// Listens at the watched URI, signs in and logs out ([`logout_and_return`]), and waits for
+/// the OP's request to the URI; the URI, the signed-in session and the request come back.
+pub(super) async fn log_out_watching(
+    ctx: &mut Ctx,
+    w: Watched,
+) -> Result<(Url, SignedIn, Received)> {
+    let kind = w.kind;
+    let uri = w.configured.with_context(|| {
+        format!("{kind}_client.{kind}_logout_uri is not configured; register one")
+    })?;
+    let uri = Url::parse(&uri).with_context(|| format!("{kind}_logout_uri"))?;
+    let (mut rx, _listener) = listen(&uri).await?;
+    let s = sign_in(ctx).await?;
+    logout_and_return(ctx, &s, w.stuck).await?;
+    let got = tokio::time::timeout(w.wait, rx.recv())
+        .await
+        .ok()
+        .flatten()
+        .with_context(|| {
+            format!(
+                "no request reached the {kind}_logout_uri within {} s of the logout ({})",
+                w.wait.as_secs(),
+                w.missing
+            )
+        })?;
+    Ok((uri, s, got))
+}
+
 /// Stops the listener when dropped.
-struct Listener(tokio::task::JoinHandle<()>);
+pub(super) struct Listener(tokio::task::JoinHandle<()>);
 
 impl Drop for Listener {
     fn drop(&mut self) {
@@ -84,46 +129,15 @@ impl Drop for Listener {
 
 /// Runs the module.
 pub async fn rp_initiated(ctx: &mut Ctx) -> Result<Outcome> {
-    let uri = ctx
-        .client()
-        .backchannel_logout_uri
-        .clone()
-        .context("backchannel_client.backchannel_logout_uri is not configured; register one")?;
-    let uri = Url::parse(&uri).context("backchannel_logout_uri")?;
-    let (mut rx, _listener) = listen(&uri).await?;
-    let s = sign_in(ctx).await?;
-    let state = random();
-    let mut url = ctx.op.endpoint("end_session_endpoint")?;
-    url.query_pairs_mut()
-        .append_pair("id_token_hint", &s.t.id.raw)
-        .append_pair("post_logout_redirect_uri", s.post_logout.as_str())
-        .append_pair("state", &state);
-    let flow =
-        s.b.logout(&url, std::slice::from_ref(&s.post_logout), true)
-            .await?;
-    let params = match flow.outcome {
-        End::Page { status, url, .. } => bail!(
-            "the OP showed a page (HTTP {status} at {url}) instead of redirecting to the \
-             registered post_logout_redirect_uri (RP-Initiated Logout §3)"
-        ),
-        End::Redirect { params, .. } => params,
+    let watched = Watched {
+        configured: ctx.client().backchannel_logout_uri.clone(),
+        kind: "backchannel",
+        stuck: "was shown instead of a redirect to the registered post_logout_redirect_uri \
+                (RP-Initiated Logout §3)",
+        wait: WAIT,
+        missing: "Back-Channel Logout §2.5: the OP POSTs a Logout Token there",
     };
-    ensure!(
-        params.get("state") == Some(&state),
-        "post-logout redirect state {:?} != the state sent (RP-Initiated Logout §3)",
-        params.get("state")
-    );
-    let got = tokio::time::timeout(WAIT, rx.recv())
-        .await
-        .ok()
-        .flatten()
-        .with_context(|| {
-            format!(
-                "no request reached the backchannel_logout_uri within {} s of the logout \
-                 (Back-Channel Logout §2.5)",
-                WAIT.as_secs()
-            )
-        })?;
+    let (uri, s, got) = log_out_watching(ctx, watched).await?;
     let claims = check_request(ctx, &uri, &got)?;
     check_claims(ctx, &claims, &s.t.id.claims)?;
     let err = check_logged_out(ctx, &s.b).await?;

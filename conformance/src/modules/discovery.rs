@@ -315,6 +315,18 @@ pub async fn logout_endpoint_verification(ctx: &mut Ctx) -> Result<Outcome> {
     f.finish(format!("end_session_endpoint {ese}"))
 }
 
+/// What every logout plan's discovery module checks first: all endpoints https, and an
+/// `end_session_endpoint` (RP-Initiated Logout §2.1).
+fn logout_basics(meta: &Value, f: &mut Findings) {
+    endpoints_https(meta, f);
+    f.check(
+        meta.get("end_session_endpoint")
+            .and_then(Value::as_str)
+            .is_some(),
+        || "end_session_endpoint missing (RP-Initiated Logout §2.1)".into(),
+    );
+}
+
 /// `oidcc-backchannel-logout-discovery-endpoint-verification`: what `-rp-initiated-logout-`'s
 /// checks, and `backchannel_logout_supported` (Back-Channel Logout §2.1) true; without
 /// `backchannel_logout_session_supported` an RP cannot rely on `sid` (a warning).
@@ -330,13 +342,7 @@ pub async fn backchannel_endpoint_verification(ctx: &mut Ctx) -> Result<Outcome>
         ctx.warn("backchannel_logout_session_supported is not true: Logout Tokens may lack sid");
     }
     let mut f = Findings::default();
-    endpoints_https(&meta, &mut f);
-    f.check(
-        meta.get("end_session_endpoint")
-            .and_then(Value::as_str)
-            .is_some(),
-        || "end_session_endpoint missing (RP-Initiated Logout §2.1)".into(),
-    );
+    logout_basics(&meta, &mut f);
     f.check(supported == Some(true), || {
         format!(
             "backchannel_logout_supported is {supported:?}, not true (Back-Channel Logout §2.1)"
@@ -345,6 +351,33 @@ pub async fn backchannel_endpoint_verification(ctx: &mut Ctx) -> Result<Outcome>
     f.finish(format!(
         "backchannel_logout_supported true, backchannel_logout_session_supported {sessions:?}"
     ))
+}
+
+/// `oidcc-frontchannel-logout-discovery-endpoint-verification`: what `-rp-initiated-logout-`'s
+/// checks, `frontchannel_logout_supported` (Front-Channel Logout §3) true, and
+/// `frontchannel_logout_session_supported` true, which the Foundation's certification of this
+/// profile requires (`iss` and `sid` in the front-channel request).
+pub async fn frontchannel_endpoint_verification(ctx: &mut Ctx) -> Result<Outcome> {
+    let meta = ctx.op.meta.clone();
+    let flag = |k: &str| meta.get(k).and_then(Value::as_bool);
+    let (supported, sessions) = (
+        flag("frontchannel_logout_supported"),
+        flag("frontchannel_logout_session_supported"),
+    );
+    let mut f = Findings::default();
+    logout_basics(&meta, &mut f);
+    f.check(supported == Some(true), || {
+        format!(
+            "frontchannel_logout_supported is {supported:?}, not true (Front-Channel Logout §3)"
+        )
+    });
+    f.check(sessions == Some(true), || {
+        format!(
+            "frontchannel_logout_session_supported is {sessions:?}, not true (Front-Channel \
+             Logout §3; certification needs iss and sid)"
+        )
+    });
+    f.finish("frontchannel_logout_supported and frontchannel_logout_session_supported true".into())
 }
 
 #[cfg(test)]

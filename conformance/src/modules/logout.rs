@@ -131,6 +131,32 @@ fn foreign(ctx: &Ctx, sub: &str) -> Result<String> {
 }
 
 /// After logout, `prompt=none` must come back with an error needing a UI.
+/// Logs `s` out at the end-session endpoint with its `id_token_hint`, the registered
+/// `post_logout_redirect_uri` and a fresh `state` (confirming if asked): the browser must
+/// come back to that URI with the `state` (RP-Initiated Logout §3). `stuck` says, after "the
+/// OP's page (HTTP … at …)", what a page instead of that redirect means for the module.
+pub(super) async fn logout_and_return(ctx: &Ctx, s: &SignedIn, stuck: &str) -> Result<()> {
+    let state = random();
+    let mut url = ctx.op.endpoint("end_session_endpoint")?;
+    url.query_pairs_mut()
+        .append_pair("id_token_hint", &s.t.id.raw)
+        .append_pair("post_logout_redirect_uri", s.post_logout.as_str())
+        .append_pair("state", &state);
+    let flow =
+        s.b.logout(&url, std::slice::from_ref(&s.post_logout), true)
+            .await?;
+    let params = match flow.outcome {
+        End::Page { status, url, .. } => bail!("the OP's page (HTTP {status} at {url}) {stuck}"),
+        End::Redirect { params, .. } => params,
+    };
+    ensure!(
+        params.get("state") == Some(&state),
+        "post-logout redirect state {:?} != the state sent (RP-Initiated Logout §3)",
+        params.get("state")
+    );
+    Ok(())
+}
+
 pub(super) async fn check_logged_out(ctx: &mut Ctx, b: &Browser) -> Result<String> {
     let req = AuthReq::new(ctx.client(), "openid").set("prompt", "none");
     let flow = ctx.authorize(b, &req, false).await?;

@@ -7,6 +7,7 @@ mod backchannel;
 mod discovery;
 mod errors;
 mod flow;
+mod frontchannel;
 mod logout;
 mod request_object;
 mod scopes;
@@ -69,6 +70,9 @@ pub struct Plan {
     pub form_post: bool,
     /// Its modules run with the configuration's `backchannel_client` as the main client.
     pub backchannel: bool,
+    /// Its modules run with the configuration's `frontchannel_client` as the main client, and
+    /// only against an OP that says `frontchannel_logout_supported`.
+    pub frontchannel: bool,
 }
 
 pub const BASIC_PLAN: &str = "oidcc-basic-certification-test-plan";
@@ -80,24 +84,28 @@ pub const PLANS: &[Plan] = &[
         modules: BASIC_MODULES,
         form_post: false,
         backchannel: false,
+        frontchannel: false,
     },
     Plan {
         name: "oidcc-config-certification-test-plan",
         modules: &["oidcc-discovery-endpoint-verification"],
         form_post: false,
         backchannel: false,
+        frontchannel: false,
     },
     Plan {
         name: "oidcc-formpost-basic-certification-test-plan",
         modules: BASIC_MODULES,
         form_post: true,
         backchannel: false,
+        frontchannel: false,
     },
     Plan {
         name: "oidcc-rp-initiated-logout-certification-test-plan",
         modules: LOGOUT_MODULES,
         form_post: false,
         backchannel: false,
+        frontchannel: false,
     },
     Plan {
         name: "oidcc-backchannel-rp-initiated-logout-certification-test-plan",
@@ -107,6 +115,17 @@ pub const PLANS: &[Plan] = &[
         ],
         form_post: false,
         backchannel: true,
+        frontchannel: false,
+    },
+    Plan {
+        name: "oidcc-frontchannel-rp-initiated-logout-certification-test-plan",
+        modules: &[
+            "oidcc-frontchannel-logout-discovery-endpoint-verification",
+            "oidcc-frontchannel-rp-initiated-logout",
+        ],
+        form_post: false,
+        backchannel: false,
+        frontchannel: true,
     },
 ];
 
@@ -226,6 +245,10 @@ pub async fn run(name: &str, ctx: &mut Ctx) -> Result<Outcome> {
             discovery::backchannel_endpoint_verification(ctx).await
         }
         "oidcc-backchannel-rp-initiated-logout" => backchannel::rp_initiated(ctx).await,
+        "oidcc-frontchannel-logout-discovery-endpoint-verification" => {
+            discovery::frontchannel_endpoint_verification(ctx).await
+        }
+        "oidcc-frontchannel-rp-initiated-logout" => frontchannel::rp_initiated(ctx).await,
         other => match logout::VARIANTS.iter().find(|(n, _)| *n == other) {
             Some((_, v)) => logout::run(ctx, *v).await,
             None => anyhow::bail!("unknown module {other}"),
