@@ -359,6 +359,8 @@ pub struct Config {
     /// requests at `/device_authorization`, one client address may make a minute; 0 for no
     /// limit.
     pub authorization_requests_per_minute: u64,
+    /// Authorization requests one client may push to `/par` a minute; 0 for no limit.
+    pub pushed_requests_per_minute: u64,
     /// The most the in-process cache may hold, MiB (without Redis); past it new sign-ins,
     /// codes and sessions are refused until entries expire, and nothing live is evicted.
     pub cache_max_mb: u64,
@@ -390,6 +392,7 @@ impl Default for Config {
             require_dpop_nonce: false,
             client_jwks: ClientJwksConfig::default(),
             authorization_requests_per_minute: idp::oauth::limit::DEFAULT_PER_MINUTE,
+            pushed_requests_per_minute: idp::oauth::limit::DEFAULT_PUSHES_PER_MINUTE,
             cache_max_mb: (idp::cache::memory::DEFAULT_MAX_BYTES >> 20) as u64,
         }
     }
@@ -524,6 +527,9 @@ impl Config {
         }
         if let Some(v) = parse_env("VHOD_AUTHORIZATION_REQUESTS_PER_MINUTE")? {
             c.authorization_requests_per_minute = v;
+        }
+        if let Some(v) = parse_env("VHOD_PUSHED_REQUESTS_PER_MINUTE")? {
+            c.pushed_requests_per_minute = v;
         }
         if let Some(v) = parse_env("VHOD_CACHE_MAX_MB")? {
             c.cache_max_mb = v;

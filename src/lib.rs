@@ -143,6 +143,7 @@ pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>
     settings.session_ttl = c.lifetimes.session;
     settings.par_ttl = c.lifetimes.pushed_request;
     settings.authorization_requests_per_minute = c.authorization_requests_per_minute;
+    settings.pushed_requests_per_minute = c.pushed_requests_per_minute;
     settings.require_par = c.require_pushed_authorization_requests;
     settings.require_dpop_nonce = c.require_dpop_nonce;
     settings.client_jwks = c.client_jwks.settings();

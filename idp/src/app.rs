@@ -32,6 +32,9 @@ pub struct Settings {
     /// device requests at `/device_authorization`, one client address may make a minute; 0
     /// for no limit ([`crate::oauth::limit`]).
     pub authorization_requests_per_minute: u64,
+    /// How many authorization requests one client may push a minute (RFC 9126 §2.3); 0 for
+    /// no limit ([`crate::oauth::limit`]).
+    pub pushed_requests_per_minute: u64,
     /// Every client must push its authorization requests (RFC 9126 §5); the account area,
     /// vhod's own client, is exempt.
     pub require_par: bool,
@@ -67,6 +70,7 @@ impl Settings {
             interaction_ttl: 1800,
             par_ttl: 60,
             authorization_requests_per_minute: crate::oauth::limit::DEFAULT_PER_MINUTE,
+            pushed_requests_per_minute: crate::oauth::limit::DEFAULT_PUSHES_PER_MINUTE,
             require_par: false,
             require_dpop_nonce: false,
             development: true,

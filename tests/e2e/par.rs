@@ -15,6 +15,7 @@ on_both_stores!(
 on_both_store_kinds!(
     a_request_uri_expires,
     a_server_can_require_pushed_requests_of_every_client,
+    pushes_are_limited_per_client,
 );
 
 const PW: &str = "correct horse battery";
@@ -43,6 +44,16 @@ fn request(rp: &Rp) -> (Vec<(String, String)>, String) {
 
 /// Pushes `form` with client_secret_basic; returns status and JSON.
 async fn push(app: &TestApp, rp: &Rp, form: &[(String, String)]) -> (u16, serde_json::Value) {
+    let (status, _, body) = push_answer(app, rp, form).await;
+    (status, body)
+}
+
+/// [`push`], with the `Retry-After` header too.
+async fn push_answer(
+    app: &TestApp,
+    rp: &Rp,
+    form: &[(String, String)],
+) -> (u16, Option<u64>, serde_json::Value) {
     let r = http()
         .post(app.url("/par"))
         .basic_auth(&rp.id, rp.secret.as_deref())
@@ -50,7 +61,16 @@ async fn push(app: &TestApp, rp: &Rp, form: &[(String, String)]) -> (u16, serde_
         .send()
         .await
         .expect("push");
-    (r.status().as_u16(), r.json().await.unwrap_or_default())
+    let retry_after = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    (
+        r.status().as_u16(),
+        retry_after,
+        r.json().await.unwrap_or_default(),
+    )
 }
 
 /// The authorization URL that carries only `client_id` and `request_uri` (and `extra`).
@@ -405,4 +425,46 @@ async fn a_server_can_require_pushed_requests_of_every_client(store: Store) {
         .page();
     assert_eq!(status, 200);
     assert!(html.contains("name=\"password\""), "{html}");
+}
+
+/// `pushed_requests_per_minute` (RFC 9126 §2.3): a client past its pushes for the minute gets
+/// a 429 with `Retry-After` and nothing stored; a bad push still gets its own error, another
+/// client pushes on, and what was pushed before still signs in.
+async fn pushes_are_limited_per_client(store: Store) {
+    let Some(app) = spawn_configured(store, |c| c.pushed_requests_per_minute = 2).await else {
+        return;
+    };
+    let rp = app.confidential().await;
+    let other = app.confidential().await;
+    app.user("alice", PW).await;
+    let (first, verifier) = pushed(&app, &rp).await;
+    pushed(&app, &rp).await;
+    let (form, _) = request(&rp);
+    let (status, retry_after, body) = push_answer(&app, &rp, &form).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("pushed authorization requests")),
+        "{body}"
+    );
+    assert!(body.get("request_uri").is_none());
+    assert!(
+        retry_after.is_some_and(|s| (1..=60).contains(&s)),
+        "{retry_after:?}"
+    );
+    // A push that is wrong anyway is told what is wrong with it.
+    let bad: Form = form
+        .iter()
+        .filter(|(k, _)| k != "redirect_uri")
+        .cloned()
+        .collect();
+    let (status, body) = push(&app, &rp, &bad).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    pushed(&app, &other).await;
+    signs_in_by_reference(&app, &rp, &first, &verifier).await;
 }

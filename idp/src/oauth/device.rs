@@ -155,7 +155,10 @@ async fn begin(
     // A good request from an address over the limit stores nothing.
     let ip = crate::http::client_ip(peer, headers, &app.settings.trusted_proxies);
     if let Some(wait) = crate::oauth::limit::authorization(app, ip).await? {
-        return Err(OAuthError::too_many(wait));
+        return Err(OAuthError::too_many(
+            wait,
+            crate::oauth::limit::description(wait),
+        ));
     }
     let device_code = random_token(32);
     let request = request_key(&device_code);

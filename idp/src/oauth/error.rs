@@ -146,15 +146,13 @@ impl OAuthError {
             retry_after: None,
         }
     }
-    /// Over [`crate::oauth::limit`]'s limit: `temporarily_unavailable`, answered with a 429
-    /// and `Retry-After` (at the authorization endpoint it goes back to the client instead).
-    pub fn too_many(wait: u64) -> Self {
+    /// Over one of [`crate::oauth::limit`]'s limits: `temporarily_unavailable` with
+    /// `description`, answered with a 429 and `Retry-After` (at the authorization endpoint it
+    /// goes back to the client instead).
+    pub fn too_many(wait: u64, description: String) -> Self {
         OAuthError {
             retry_after: Some(wait),
-            ..Self::new(
-                ErrorCode::TemporarilyUnavailable,
-                crate::oauth::limit::description(wait),
-            )
+            ..Self::new(ErrorCode::TemporarilyUnavailable, description)
         }
     }
     /// `invalid_request` with a description.

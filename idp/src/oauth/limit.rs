@@ -1,4 +1,5 @@
-//! How many authorization requests one client address may start in a minute.
+//! How many authorization requests one client address may start in a minute, and how many
+//! one client may push.
 //!
 //! An authorization request that starts an interaction (the login, consent or second-factor
 //! page) or a device's request keeps state in the cache until it is answered or expires
@@ -22,6 +23,13 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 /// The default number of authorization requests one address may make in [`WINDOW`].
 pub const DEFAULT_PER_MINUTE: u64 = 300;
 
+/// The default number of authorization requests one client may push in [`WINDOW`]
+/// (RFC 9126 §2.3 allows a 429). A relying party's back end pushes for every one of its
+/// users, so the number is a busy service's peak, not a person's: it is there so that one
+/// client, its credentials stolen or its code in a loop, cannot fill the cache that every
+/// other client's sign-ins need (each push is kept for `par_ttl`, a minute by default).
+pub const DEFAULT_PUSHES_PER_MINUTE: u64 = 6000;
+
 /// What `ip` is counted as: itself, or for IPv6 its /64 (an IPv4 address mapped into IPv6
 /// is the IPv4 address).
 fn bucket(ip: IpAddr) -> String {
@@ -41,25 +49,49 @@ fn bucket(ip: IpAddr) -> String {
 /// limit (or there is none), otherwise the whole seconds until its window ends.
 pub async fn authorization(app: &App, ip: IpAddr) -> Result<Option<u64>, CacheError> {
     let limit = app.settings.authorization_requests_per_minute;
-    if limit == 0 {
-        return Ok(None);
-    }
-    let key = format!("rl:authz:{}", bucket(ip));
-    let n = app.cache.incr(&key, WINDOW).await?;
-    if n <= limit {
-        return Ok(None);
-    }
-    if n == limit + 1 {
+    let over = count(app, &format!("rl:authz:{}", bucket(ip)), limit).await?;
+    if over.is_some_and(|(first, _)| first) {
         // Once a window: a flood must not flood the log too.
         tracing::warn!(address = %bucket(ip), limit, "authorization requests over the limit");
     }
-    let left = app.cache.ttl(&key).await?.unwrap_or(WINDOW).min(WINDOW);
-    Ok(Some(left.as_secs().max(1)))
+    Ok(over.map(|(_, wait)| wait))
+}
+
+/// Counts one pushed authorization request of client `client_id` (RFC 9126 §2.3): `None`
+/// while the client is within its limit (or there is none), otherwise the whole seconds
+/// until its window ends.
+pub async fn pushed(app: &App, client_id: &str) -> Result<Option<u64>, CacheError> {
+    let limit = app.settings.pushed_requests_per_minute;
+    let over = count(app, &format!("rl:par:{client_id}"), limit).await?;
+    if over.is_some_and(|(first, _)| first) {
+        tracing::warn!(%client_id, limit, "pushed authorization requests over the limit");
+    }
+    Ok(over.map(|(_, wait)| wait))
+}
+
+/// Counts one request under `key` against `limit` a window (0: no limit): `None` within it,
+/// otherwise whether this is the first request over it (to log once a window) and the whole
+/// seconds until the window ends.
+async fn count(app: &App, key: &str, limit: u64) -> Result<Option<(bool, u64)>, CacheError> {
+    if limit == 0 {
+        return Ok(None);
+    }
+    let n = app.cache.incr(key, WINDOW).await?;
+    if n <= limit {
+        return Ok(None);
+    }
+    let left = app.cache.ttl(key).await?.unwrap_or(WINDOW).min(WINDOW);
+    Ok(Some((n == limit + 1, left.as_secs().max(1))))
 }
 
 /// The description of the refusal, for a client and a log.
 pub fn description(wait: u64) -> String {
     format!("too many authorization requests from this address; try again in {wait} s")
+}
+
+/// The description of a refused push, for the client and a log.
+pub fn pushed_description(wait: u64) -> String {
+    format!("too many pushed authorization requests from this client; try again in {wait} s")
 }
 
 #[cfg(test)]

@@ -126,6 +126,13 @@ async fn handle(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<String, O
         }
         kept.insert("dpop_jkt".into(), jkt);
     }
+    // A good push from a client over its limit stores nothing (RFC 9126 §2.3: 429).
+    if let Some(wait) = crate::oauth::limit::pushed(app, &client.id).await? {
+        return Err(OAuthError::too_many(
+            wait,
+            crate::oauth::limit::pushed_description(wait),
+        ));
+    }
     let stored = serde_json::to_vec(&kept).map_err(OAuthError::server)?;
     let reference = crate::crypto::random_token(32);
     let ttl = Duration::from_secs(u64::try_from(app.settings.par_ttl).unwrap_or(60));

@@ -325,7 +325,10 @@ async fn count_start(app: &App, ip: Option<IpAddr>) -> Result<(), OAuthError> {
     let Some(ip) = ip else { return Ok(()) };
     match crate::oauth::limit::authorization(app, ip).await? {
         None => Ok(()),
-        Some(wait) => Err(OAuthError::too_many(wait)),
+        Some(wait) => Err(OAuthError::too_many(
+            wait,
+            crate::oauth::limit::description(wait),
+        )),
     }
 }
 
