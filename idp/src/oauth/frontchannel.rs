@@ -15,8 +15,9 @@
 //!
 //! A client's front-channel URI must have the scheme, host and port of one of its registered
 //! redirect URIs (§2: "MUST be the same"), so that registering one lets a client frame
-//! nothing but its own pages; and like every URL the provider calls for a client, it is
-//! `https`, or plain `http` on a loopback host.
+//! nothing but its own pages; and like the other URLs a client registers for the provider
+//! (its key set's, its back-channel logout URI), it is `https`, or plain `http` on a
+//! loopback host.
 
 use crate::app::App;
 use crate::i18n::Lang;
@@ -97,7 +98,7 @@ pub fn page(app: &App, lang: Lang, frames: &[String], next: Option<&str>) -> Res
         StatusCode::OK,
         "logout.html",
         lang,
-        context! { done => true, frames, next, nonce => &nonce, wait => WAIT_SECS },
+        context! { done => true, frames, next, nonce => &nonce },
     );
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&csp(frames, &nonce)) {
