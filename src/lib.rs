@@ -120,17 +120,41 @@ pub fn open_notifier(c: &Config) -> anyhow::Result<idp::notify::Notifier> {
     .context("notification settings")
 }
 
+/// Redis must never drop a key to make room ([`RedisCache::eviction_policy`]): production
+/// refuses a server that would, development warns; a server that will not say is a warning.
+async fn check_eviction(c: &Config, redis: &RedisCache) -> anyhow::Result<()> {
+    let why = "it could drop sessions, one-time codes and the records that keep codes and \
+               tokens single-use; set maxmemory-policy noeviction";
+    match redis
+        .eviction_policy()
+        .await
+        .context("reading Redis' maxmemory-policy")?
+    {
+        Some(p) if p == "noeviction" => {}
+        Some(p) if c.mode == Mode::Production => {
+            bail!("production mode refuses a Redis that evicts keys (maxmemory-policy {p}): {why}")
+        }
+        Some(p) => tracing::warn!(policy = %p, "Redis evicts keys when full: {why}"),
+        None => tracing::warn!(
+            "Redis would not tell its maxmemory-policy (CONFIG GET refused); it must be noeviction: {why}"
+        ),
+    }
+    Ok(())
+}
+
 /// Builds the application from a configuration, with a given clock.
 pub async fn build(c: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
     c.validate()?;
     let db = open_db(c).await?;
     let (ring, kek) = open_keys(c, &db, clock.clone()).await?;
     let cache: Arc<dyn Cache> = match &c.redis_url {
-        Some(url) => Arc::new(
-            RedisCache::connect(url, &c.redis_prefix)
+        Some(url) => {
+            let redis = RedisCache::connect(url, &c.redis_prefix)
                 .await
-                .context("connecting to Redis")?,
-        ),
+                .context("connecting to Redis")?;
+            check_eviction(c, &redis).await?;
+            Arc::new(redis)
+        }
         None => Arc::new(MemoryCache::with_max_bytes(
             usize::try_from(c.cache_max_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
         )),

@@ -429,6 +429,71 @@ fn production_mode_refuses_unsafe_settings() {
     assert!(!out.status.success());
 }
 
+/// Production refuses a Redis that would drop keys when full: sessions, one-time codes and
+/// the records that keep codes and tokens single-use could vanish.
+#[test]
+fn production_refuses_a_redis_that_evicts() {
+    if std::env::var("VHOD_TEST_REDIS_URL").is_err() {
+        eprintln!("note: VHOD_TEST_REDIS_URL unset, Redis variant skipped (CI sets it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut redis = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server");
+    let up = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let mut serve = vhod(dir.path())
+        .arg("serve")
+        .envs([
+            ("VHOD_MODE", "production"),
+            ("VHOD_KEK", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            ("VHOD_ISSUER", "https://id.example"),
+            ("VHOD_LISTEN", "127.0.0.1:0"),
+            ("VHOD_REDIS_URL", &format!("redis://127.0.0.1:{port}/")),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A server that starts instead of refusing is stopped, and the test fails, not hangs.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let exited = loop {
+        if let Some(status) = serve.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = serve.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut serve.stderr.take().unwrap(), &mut err).unwrap();
+    let _ = serve.wait();
+    let _ = redis.kill();
+    let _ = redis.wait();
+    assert!(up, "the test's redis-server started");
+    assert!(
+        exited.is_some_and(|s| !s.success()),
+        "must refuse to start: {err}"
+    );
+    assert!(err.contains("maxmemory-policy allkeys-lru"), "{err}");
+}
+
 #[tokio::test]
 async fn users_moved_in_with_a_totp_secret_are_asked_for_a_code() {
     use crate::helpers::{pkce, redeem_at, Browser, Landed, Rp};

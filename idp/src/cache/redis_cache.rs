@@ -88,6 +88,26 @@ impl RedisCache {
         Ok(c)
     }
 
+    /// The server's `maxmemory-policy`, or `None` when it will not say (`CONFIG` is renamed
+    /// or refused on many managed services).
+    ///
+    /// Anything but `noeviction` lets Redis drop keys when it is full, and every key here has
+    /// a lifetime, so even the `volatile-*` policies may drop any of them: sessions, one-time
+    /// codes, and the records that keep codes, tokens' `jti` and DPoP proofs single-use.
+    pub async fn eviction_policy(&self) -> Result<Option<String>, CacheError> {
+        let mut c = self.conn.clone();
+        let answer: redis::RedisResult<Vec<String>> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("maxmemory-policy")
+            .query_async(&mut c)
+            .await;
+        match answer {
+            Ok(pair) => Ok(pair.get(1).cloned()),
+            Err(e) if e.kind() == redis::ErrorKind::IoError => Err(backend(e)),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// Checks the server answers PING.
     pub async fn ping(&self) -> Result<(), CacheError> {
         let mut c = self.conn.clone();

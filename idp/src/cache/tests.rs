@@ -415,35 +415,55 @@ async fn memory_counters_count_within_the_bound() {
     assert_eq!(c.incr(&started[0], LONG).await.unwrap(), 2);
 }
 
-/// A Redis at its `maxmemory` (a server of the test's own, so the shared one is left as
-/// it is) refuses writes with OOM, which reads as [`CacheError::Full`]; reads still work.
-#[tokio::test]
-async fn redis_at_maxmemory_is_full() {
+/// A `redis-server` of the test's own (so the shared one is left as it is), started with
+/// `args`, and a cache connected to it; the server stops when the first value drops.
+/// `None` where CI's Redis is not configured (the machine has no Redis to test with then).
+async fn own_redis(args: &[&str]) -> Option<(OwnRedis, RedisCache)> {
     if std::env::var("VHOD_TEST_REDIS_URL").is_err() {
         eprintln!("note: VHOD_TEST_REDIS_URL unset, Redis variant skipped (CI sets it)");
-        return;
+        return None;
     }
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut server = std::process::Command::new("redis-server")
+    let server = std::process::Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no"])
-        .args(["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"])
+        .args(args)
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("redis-server (Debian's redis-server package) must be installed");
+    let server = OwnRedis(server);
     let url = format!("redis://127.0.0.1:{port}/");
-    let mut connected = None;
     for _ in 0..100 {
         if let Ok(c) = RedisCache::connect(&url, "vhod:test:").await {
-            connected = Some(c);
-            break;
+            return Some((server, c));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let c = connected.expect("the test's redis-server started");
+    panic!("the test's redis-server did not start");
+}
+
+/// Stops a test's own `redis-server` when dropped.
+struct OwnRedis(std::process::Child);
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A Redis at its `maxmemory` refuses writes with OOM, which reads as
+/// [`CacheError::Full`]; reads still work.
+#[tokio::test]
+async fn redis_at_maxmemory_is_full() {
+    let Some((_server, c)) =
+        own_redis(&["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]).await
+    else {
+        return;
+    };
     c.put("first", b"kept", LONG).await.unwrap();
     let value = vec![b'v'; 64 << 10];
     let mut refused = None;
@@ -454,11 +474,33 @@ async fn redis_at_maxmemory_is_full() {
         }
     }
     let kept = c.get("first").await;
-    let _ = server.kill();
-    let _ = server.wait();
     assert!(
         matches!(refused, Some(CacheError::Full)),
         "expected Full, got {refused:?}"
     );
     assert_eq!(kept.unwrap().as_deref(), Some(&b"kept"[..]));
+}
+
+/// A Redis says which keys it would drop when full (start-up refuses, in production, one
+/// that would drop any); one whose `CONFIG` command is renamed away says nothing.
+#[tokio::test]
+async fn redis_tells_whether_it_evicts() {
+    for (args, policy) in [
+        (["--maxmemory-policy", "noeviction"], Some("noeviction")),
+        (["--maxmemory-policy", "volatile-lru"], Some("volatile-lru")),
+        (["--rename-command", "CONFIG"], None),
+    ] {
+        let mut args = args.to_vec();
+        if policy.is_none() {
+            args.push("");
+        }
+        let Some((_server, c)) = own_redis(&args).await else {
+            return;
+        };
+        assert_eq!(
+            c.eviction_policy().await.unwrap().as_deref(),
+            policy,
+            "{args:?}"
+        );
+    }
 }
