@@ -256,8 +256,11 @@ fn scan_tags(html: &str, mut visit: impl FnMut(Tag) -> usize) {
     let mut pos = 0;
     while let Some(off) = html.get(pos..).and_then(|r| r.find('<')) {
         let at = pos + off;
-        if lower[at..].starts_with("<!--") {
-            pos = lower[at..].find("-->").map_or(html.len(), |e| at + e + 3);
+        // Slices with `get`: an OP's page is input, and a bad offset must end the scan, not
+        // the run (ASCII lower-casing keeps every offset of `html` a boundary of `lower`).
+        let from_here = lower.get(at..).unwrap_or("");
+        if from_here.starts_with("<!--") {
+            pos = from_here.find("-->").map_or(html.len(), |e| at + e + 3);
             continue;
         }
         let Some(tag) = parse_tag(html, at) else {
@@ -267,7 +270,10 @@ fn scan_tags(html: &str, mut visit: impl FnMut(Tag) -> usize) {
         pos = tag.end;
         if tag.name == "script" || tag.name == "style" {
             let close = format!("</{}", tag.name);
-            pos = lower[pos..].find(&close).map_or(html.len(), |e| pos + e);
+            pos = lower
+                .get(pos..)
+                .and_then(|r| r.find(&close))
+                .map_or(html.len(), |e| pos + e);
         } else {
             pos = visit(tag).max(pos);
         }
@@ -318,11 +324,14 @@ pub fn refresh_url(value: &str) -> Option<String> {
         .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
     let rest = rest.trim_start().strip_prefix([';', ','])?.trim_start();
     let rest = match rest.get(..4) {
-        Some(p) if p.eq_ignore_ascii_case("url=") => rest[4..].trim_start(),
+        Some(p) if p.eq_ignore_ascii_case("url=") => rest.get(4..).unwrap_or("").trim_start(),
         _ => rest,
     };
     let url = match rest.chars().next() {
-        Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
+        Some(q @ ('"' | '\'')) => rest
+            .get(q.len_utf8()..)
+            .and_then(|r| r.split(q).next())
+            .unwrap_or(""),
         _ => rest.trim_end(),
     };
     (!url.is_empty()).then(|| url.to_owned())

@@ -328,3 +328,23 @@ async fn a_front_channel_logout_page_loads_its_iframes_then_moves_on() {
         assert_eq!(refresh_url(value).as_deref(), url, "{value:?}");
     }
 }
+
+/// The page readers take whatever an OP sends: non-ASCII text, tags cut off anywhere,
+/// unterminated quotes and comments, without panicking.
+#[test]
+fn page_readers_take_any_text() {
+    let page = r#"<p>Выход — готово ✓</p><iframe src="/fc?ф=1"><meta http-equiv=refresh content="0; url='/дальше'"><form action="/x"><input name="имя" value="знач"></form><!-- не закрыт <script>"#;
+    for end in 0..=page.len() {
+        let Some(cut) = page.get(..end) else { continue };
+        let _ = forms(cut);
+        let _ = iframe_sources(cut);
+        let _ = crate::html::meta_refresh(cut);
+        let _ = refresh_url(cut);
+    }
+    assert_eq!(iframe_sources(page), ["/fc?ф=1"]);
+    assert_eq!(crate::html::meta_refresh(page).as_deref(), Some("/дальше"));
+    assert_eq!(forms(page)[0].fields[0].value, "знач");
+    for value in ["1; url=\"", "1;'", "1; URL=", "١; url=/x", "3;url=„/x“"] {
+        let _ = refresh_url(value);
+    }
+}
