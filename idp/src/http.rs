@@ -29,6 +29,23 @@ pub fn set_cookie(
     HeaderValue::from_str(&s).ok()
 }
 
+/// Lets every request that is ready compute its answer before any answer is written.
+///
+/// Under load one runtime thread answers the requests of many connections, each in turn,
+/// and writing an answer into a socket wakes the peer that waits on it: on loopback and in
+/// a virtual machine that wake-up (an interrupt to the peer's core) is paid by the writer,
+/// about a tenth of a token grant's CPU. Yielding once before the answer goes back to hyper
+/// puts it behind the requests already queued, so the answers of one batch leave together
+/// and a peer that is being woken is not woken again. The idea is Netty's
+/// `FlushConsolidationHandler`. A request that finds nothing else queued loses one trip
+/// through the scheduler; the delay under load is bounded by the batch (the runtime polls
+/// for I/O at least every 61 tasks).
+pub async fn after_queued<F: std::future::Future>(answer: F) -> F::Output {
+    let r = answer.await;
+    tokio::task::yield_now().await;
+    r
+}
+
 /// Adds the security headers every response carries (a handler may set its own CSP first).
 /// One plain function over the response, run by a single `MapResponseLayer` in the router's
 /// layer stack: a tower layer per header cost a boxed service clone and a future per header

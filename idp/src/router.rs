@@ -8,7 +8,7 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
-use tower::util::MapResponseLayer;
+use tower::util::{MapFutureLayer, MapResponseLayer};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -281,7 +281,8 @@ pub fn router(state: AppState) -> Router {
         .layer(MapResponseLayer::new(move |r| {
             crate::http::security_headers(r, secure)
         }))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(MapFutureLayer::new(crate::http::after_queued));
     // The signer's routes set their own body limits (documents are far larger than forms);
     // the innermost limit is the one that holds.
     r.with_state(state)
