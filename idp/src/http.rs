@@ -210,8 +210,26 @@ impl axum::extract::FromRequest<crate::app::AppState> for FormPost {
 
 #[cfg(test)]
 mod tests {
-    use super::client_ip;
+    use super::{after_queued, client_ip};
     use axum::http::HeaderMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_answer_waits_for_the_requests_already_queued() {
+        // Three "requests" queued on the one thread; the answer computed first is handed
+        // back only after all of them have run, and it is the answer itself.
+        let ran = Arc::new(AtomicUsize::new(0));
+        for _ in 0..3 {
+            let ran = ran.clone();
+            tokio::spawn(async move {
+                ran.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        let answer = after_queued(async { ran.load(Ordering::SeqCst) + 100 }).await;
+        assert_eq!(answer, 100, "the answer was computed before the others ran");
+        assert_eq!(ran.load(Ordering::SeqCst), 3, "the answer came back first");
+    }
 
     #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
