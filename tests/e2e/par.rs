@@ -451,7 +451,7 @@ async fn pushes_are_limited_per_client(store: Store) {
     );
     assert!(body.get("request_uri").is_none());
     assert!(
-        retry_after.is_some_and(|s| (1..=60).contains(&s)),
+        retry_after.is_some_and(|s| (1..=120).contains(&s)),
         "{retry_after:?}"
     );
     // A push that is wrong anyway is told what is wrong with it.

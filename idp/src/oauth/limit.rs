@@ -7,10 +7,20 @@
 //! could fill the cache with requests nobody will answer. A request that a session answers
 //! at once (single sign-on, `prompt=none`) stores only a code for a minute and is not
 //! counted: many people behind one address (an office, a carrier's NAT) renewing their
-//! sign-ins silently do not use up the address's count. The count is a fixed window per address in the shared
+//! sign-ins silently do not use up the address's count. The count is kept in the shared
 //! cache, so every node counts together; the address is the one [`crate::http::client_ip`]
 //! finds (behind a trusted proxy, the one it appended to `X-Forwarded-For`), and an IPv6
 //! address counts with its whole /64, the block one subscriber is usually given.
+//!
+//! The window slides: each key has one counter per minute of the clock, and a request is
+//! let through while this minute's count plus the last minute's, weighted by the part of
+//! the last minute that is still within sixty seconds, stays within the limit (the sliding
+//! window counter of Cloudflare's rate limiting). A window that began with the first request
+//! and ended a minute later let a burst at its end and another at the next one's start
+//! through, twice the limit within seconds; here the last minute's burst still weighs on
+//! the start of the next. Refused requests are not counted: a caller over the limit still
+//! gets the limit's worth through, and one that waits the `Retry-After` it was given gets
+//! through then.
 
 use crate::app::App;
 use crate::cache::CacheError;
@@ -69,19 +79,99 @@ pub async fn pushed(app: &App, client_id: &str) -> Result<Option<u64>, CacheErro
     Ok(over.map(|(_, wait)| wait))
 }
 
-/// Counts one request under `key` against `limit` a window (0: no limit): `None` within it,
-/// otherwise whether this is the first request over it (to log once a window) and the whole
-/// seconds until the window ends.
+/// Counts one request under `key` against `limit` a sliding window (0: no limit): `None`
+/// when it is let through (and counted), otherwise whether this is the first refusal of the
+/// minute (to log once a minute) and the whole seconds until one more would be let through.
 async fn count(app: &App, key: &str, limit: u64) -> Result<Option<(bool, u64)>, CacheError> {
     if limit == 0 {
         return Ok(None);
     }
-    let n = app.cache.incr(key, WINDOW).await?;
-    if n <= limit {
+    let w = WINDOW.as_secs();
+    let now = u64::try_from(app.now()).unwrap_or(0);
+    let (minute, elapsed) = (now / w, now % w);
+    let this_key = format!("{key}:{minute}");
+    let read = |k: String| async move {
+        let v = app.cache.get(&k).await?;
+        Ok::<u64, CacheError>(v.as_deref().map(crate::cache::parse_count).unwrap_or(0))
+    };
+    let seen = Seen {
+        last: match minute.checked_sub(1) {
+            Some(m) => read(format!("{key}:{m}")).await?,
+            None => 0,
+        },
+        this: read(this_key.clone()).await?,
+        elapsed,
+    };
+    if (Seen {
+        this: seen.this.saturating_add(1),
+        ..seen
+    })
+    .within(limit)
+    {
+        // Each minute's counter lives two windows, so that the next minute can weigh it.
+        // Nodes that read at once may each let one more through: the limit is a bound on a
+        // flood, not an exact quota.
+        app.cache.incr(&this_key, WINDOW * 2).await?;
         return Ok(None);
     }
-    let left = app.cache.ttl(key).await?.unwrap_or(WINDOW).min(WINDOW);
-    Ok(Some((n == limit + 1, left.as_secs().max(1))))
+    let first = app
+        .cache
+        .put_if_absent(&format!("{this_key}:refused"), b"1", WINDOW)
+        .await?;
+    Ok(Some((first, seen.wait(limit))))
+}
+
+/// What a key's counters say at one moment.
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    /// The last minute's count.
+    last: u64,
+    /// This minute's, so far.
+    this: u64,
+    /// Seconds since this minute began.
+    elapsed: u64,
+}
+
+impl Seen {
+    /// Whether `last` weighted by the part of the last minute still within a window, plus
+    /// `this`, is at most `limit` (in whole numbers: each side times the window). For the
+    /// request being decided, `this` counts it.
+    fn within(self, limit: u64) -> bool {
+        let w = WINDOW.as_secs();
+        let weight = w - self.elapsed.min(w);
+        self.last
+            .saturating_mul(weight)
+            .saturating_add(self.this.saturating_mul(w))
+            <= limit.saturating_mul(w)
+    }
+
+    /// The whole seconds, at least one, until one more request would be let through if no
+    /// other came meanwhile: within this minute as the last minute's weight falls, or within
+    /// the next as this minute's does; after two windows nothing is left to weigh.
+    fn wait(self, limit: u64) -> u64 {
+        let w = WINDOW.as_secs();
+        (1..2 * w)
+            .find(|&s| {
+                let t = self.elapsed + s;
+                let then = if t < w {
+                    Seen {
+                        this: self.this + 1,
+                        elapsed: t,
+                        ..self
+                    }
+                } else if t < 2 * w {
+                    Seen {
+                        last: self.this,
+                        this: 1,
+                        elapsed: t - w,
+                    }
+                } else {
+                    return true;
+                };
+                then.within(limit)
+            })
+            .unwrap_or(2 * w)
+    }
 }
 
 /// The description of the refusal, for a client and a log.
@@ -96,7 +186,113 @@ pub fn pushed_description(wait: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::bucket;
+    use super::{bucket, Seen};
+
+    /// Feeds `times` (seconds on the clock, in order) to the counters as [`super::count`]
+    /// does, and says which requests were let through (and counted).
+    fn let_through(times: &[u64], limit: u64) -> Vec<bool> {
+        let mut minutes = std::collections::HashMap::<u64, u64>::new();
+        times
+            .iter()
+            .map(|&t| {
+                let seen = seen_at(&minutes, t);
+                let through = Seen {
+                    this: seen.this + 1,
+                    ..seen
+                }
+                .within(limit);
+                if through {
+                    *minutes.entry(t / 60).or_default() += 1;
+                }
+                through
+            })
+            .collect()
+    }
+
+    fn seen_at(minutes: &std::collections::HashMap<u64, u64>, t: u64) -> Seen {
+        let count = |m: Option<u64>| m.and_then(|m| minutes.get(&m)).copied().unwrap_or(0);
+        Seen {
+            last: count((t / 60).checked_sub(1)),
+            this: count(Some(t / 60)),
+            elapsed: t % 60,
+        }
+    }
+
+    fn through(times: &[u64], limit: u64, from: usize) -> usize {
+        let_through(times, limit)[from..]
+            .iter()
+            .filter(|x| **x)
+            .count()
+    }
+
+    #[test]
+    fn a_burst_at_a_minutes_end_still_weighs_on_the_next() {
+        // Ten at 0:59, then ten more at 1:01: a window that began with the first took all
+        // twenty.
+        let mut times = vec![59; 10];
+        times.extend([61; 10]);
+        assert_eq!(through(&times, 10, 0), 10);
+        // At 1:40 the last minute weighs a third: six more get through.
+        let mut later = times.clone();
+        later.extend([100; 10]);
+        assert_eq!(through(&later, 10, 20), 6);
+        // Two minutes on, nothing is left of the burst.
+        let mut much_later = times;
+        much_later.extend([180; 10]);
+        assert_eq!(through(&much_later, 10, 20), 10);
+    }
+
+    #[test]
+    fn a_steady_caller_gets_the_limit_through() {
+        // One request every seven seconds for ten minutes, under a limit of ten a minute.
+        let times: Vec<u64> = (0..86).map(|i| i * 7).collect();
+        assert_eq!(through(&times, 10, 0), times.len());
+        // One every second: at most ten a minute get through, and not many fewer (the
+        // weighted estimate errs on the side of the limit), the first minute's ten at once.
+        let times: Vec<u64> = (0..600).collect();
+        let n = through(&times, 10, 0);
+        assert!((85..=100).contains(&n), "{n}");
+        assert!(let_through(&times, 10)[..10].iter().all(|x| *x));
+    }
+
+    #[test]
+    fn the_wait_given_is_exactly_when_the_next_request_gets_through() {
+        for limit in [1, 3, 10, 300] {
+            for last in [0, limit / 2, limit, limit * 3] {
+                for elapsed in [0, 1, 30, 59] {
+                    // This minute's count, as high as the last minute's weight lets it be.
+                    let mut minutes = std::collections::HashMap::from([(0, last)]);
+                    let t = 60 + elapsed;
+                    let times = vec![t; limit as usize + 1];
+                    let mut counted = 0;
+                    for x in let_through(&times, limit) {
+                        counted += u64::from(x);
+                    }
+                    minutes.insert(1, counted);
+                    let seen = seen_at(&minutes, t);
+                    assert!(!Seen {
+                        this: seen.this + 1,
+                        ..seen
+                    }
+                    .within(limit));
+                    let wait = seen.wait(limit);
+                    assert!((1..=120).contains(&wait), "{seen:?}: {wait}");
+                    let next_through = |s: u64| {
+                        let later = seen_at(&minutes, t + s);
+                        Seen {
+                            this: later.this + 1,
+                            ..later
+                        }
+                        .within(limit)
+                    };
+                    assert!(next_through(wait), "{seen:?}: not through after {wait} s");
+                    if wait > 1 {
+                        assert!(!next_through(wait - 1), "{seen:?}: through before {wait} s");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn addresses_count_alone_or_by_their_64() {
