@@ -628,7 +628,11 @@ pub async fn retry_pending(notifier: &Notifier, db: &crate::store::Db, now: i64)
         }
     };
     for n in due {
-        match queue.claim(&n, now.saturating_add(CLAIM_FOR)).await {
+        match queue
+            .rows()
+            .claim(&n.id, n.next_at, now.saturating_add(CLAIM_FOR))
+            .await
+        {
             Ok(true) => {}
             Ok(false) => continue,
             Err(e) => {
@@ -642,15 +646,15 @@ pub async fn retry_pending(notifier: &Notifier, db: &crate::store::Db, now: i64)
         let done = match notifier.transport(&m).await {
             Ok(()) => {
                 tracing::info!(kind = %n.kind, attempts, "queued notice sent");
-                queue.remove(&n.id).await
+                queue.rows().remove(&n.id).await
             }
             Err(NotifyError::Transport(_)) if attempts < notifier.retry.max_attempts => {
                 let next = now.saturating_add(notifier.retry.delay_after(attempts));
-                queue.failed(&n.id, attempts, next).await
+                queue.rows().failed(&n.id, attempts, next).await
             }
             Err(e) => {
                 tracing::error!(kind = %n.kind, attempts, error = %e, "queued notice given up");
-                queue.remove(&n.id).await
+                queue.rows().remove(&n.id).await
             }
         };
         if let Err(e) = done {
@@ -659,7 +663,9 @@ pub async fn retry_pending(notifier: &Notifier, db: &crate::store::Db, now: i64)
     }
 }
 
-/// Tries queued notices again every [`RetryPolicy::interval`] while `app` lives.
+/// Tries queued notices, and queued back-channel logouts
+/// ([`crate::oauth::backchannel::retry_pending`]), again every [`RetryPolicy::interval`]
+/// while `app` lives.
 pub fn spawn_retries(app: &Arc<crate::app::App>) -> tokio::task::JoinHandle<()> {
     let me = Arc::downgrade(app);
     let every = app.notifier.retry.interval.max(Duration::from_millis(10));
@@ -670,6 +676,7 @@ pub fn spawn_retries(app: &Arc<crate::app::App>) -> tokio::task::JoinHandle<()> 
             tick.tick().await;
             let Some(app) = me.upgrade() else { break };
             retry_pending(&app.notifier, &app.db, app.now()).await;
+            crate::oauth::backchannel::retry_pending(&app, app.now()).await;
         }
     })
 }

@@ -20,6 +20,7 @@ on_both_stores!(
     withdrawing_a_service_s_access_tells_that_service_only,
     another_account_signing_in_in_the_browser_ends_the_first_s_session,
     a_pairwise_client_is_told_by_the_sub_it_knows,
+    a_logout_its_node_left_undelivered_is_delivered_once_its_hold_lapses,
 );
 
 const PW: &str = "correct horse battery";
@@ -459,4 +460,123 @@ async fn a_pairwise_client_is_told_by_the_sub_it_knows(app: TestApp) {
     logout_with_hint(&app, &b, id_token).await;
     let posts = e.await_posts("/pairwise", 1).await;
     check_logout_token(&app, &posts[0], &rp, id_token).await;
+}
+
+/// The queued back-channel logouts, whatever their time.
+async fn queued(app: &TestApp) -> Vec<idp::store::pending_logouts::PendingLogout> {
+    app.app
+        .db
+        .pending_logouts()
+        .due(i64::MAX, 10)
+        .await
+        .unwrap()
+}
+
+crate::on_both_store_kinds!(a_client_down_for_longer_is_told_later);
+
+/// A client that is down through the first three attempts is told later, on the retry
+/// policy's schedule (a second in the tests' configuration; five attempts in all here), with
+/// a fresh Logout Token; once it answers, nothing more is sent.
+async fn a_client_down_for_longer_is_told_later(store: Store) {
+    let Some(app) = spawn_configured(store, |c| c.notify.retry_max_attempts = 5).await else {
+        return;
+    };
+    let e = Endpoints::start(&[("/down", &[503, 503, 503, 503])]).await;
+    app.user("erin", PW).await;
+    let rp = told_client(&app, &e, "/down").await;
+    let browser = Browser::new();
+    let t = sign_in(&app, &rp, &browser, "erin", PW).await;
+    let id_token = t["id_token"].as_str().unwrap();
+    logout_with_hint(&app, &browser, id_token).await;
+    let first = e.await_posts("/down", 3).await;
+    assert!(first
+        .iter()
+        .all(|p| p.logout_token == first[0].logout_token));
+    eventually("the delivery queued with its three attempts", || async {
+        queued(&app).await.iter().any(|l| l.attempts == 3)
+    })
+    .await;
+    let row = queued(&app).await;
+    assert_eq!(row.len(), 1, "{row:?}");
+    assert_eq!(
+        (row[0].client_id.as_str(), row[0].sid.as_str()),
+        (rp.id.as_str(), claims_of(id_token)["sid"].as_str().unwrap())
+    );
+    // Not before it is due: the server's clock has not moved.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(e.posts("/down").len(), 3);
+    // Due: the fourth attempt fails too, and is counted; the fifth is delivered.
+    app.clock.advance(2);
+    e.await_posts("/down", 4).await;
+    eventually("the fourth attempt counted", || async {
+        queued(&app).await.first().is_some_and(|l| l.attempts == 4)
+    })
+    .await;
+    app.clock.advance(2);
+    let got = e.await_posts("/down", 5).await;
+    let jti = check_logout_token(&app, &got[4], &rp, id_token).await;
+    let first_jti = check_logout_token(&app, &got[0], &rp, id_token).await;
+    assert_ne!(jti, first_jti, "a fresh token for a later attempt");
+    assert_ne!(got[3].logout_token, got[4].logout_token);
+    eventually("the queue is empty", || async {
+        queued(&app).await.is_empty()
+    })
+    .await;
+    app.clock.advance(3600);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        e.posts("/down").len(),
+        5,
+        "nothing after the client answered"
+    );
+}
+
+/// What `send` writes before a delivery's first attempt, as a node that stopped then leaves
+/// it: held for [`idp::oauth::backchannel::FIRST_LEASE`].
+async fn left_by_a_stopped_node(app: &TestApp, client_id: &str, account: &str, sid: &str) {
+    let now = app.app.now();
+    let held = now + idp::oauth::backchannel::FIRST_LEASE;
+    let queue = app.app.db.pending_logouts();
+    queue.add(client_id, account, sid, held, now).await.unwrap();
+}
+
+/// A node that stops before its first attempt leaves the delivery in the queue, held for a
+/// minute; once that lapses, any node delivers it, once. A client that no longer listens by
+/// then is not told, and its row goes.
+async fn a_logout_its_node_left_undelivered_is_delivered_once_its_hold_lapses(app: TestApp) {
+    let e = Endpoints::start(&[]).await;
+    let account = app.user("fay", PW).await;
+    let rp = told_client(&app, &e, "/rp").await;
+    let t = sign_in(&app, &rp, &Browser::new(), "fay", PW).await;
+    let id_token = t["id_token"].as_str().unwrap();
+    let sid = claims_of(id_token)["sid"].as_str().unwrap().to_owned();
+    left_by_a_stopped_node(&app, &rp.id, &account, &sid).await;
+    app.clock.advance(30);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(
+        e.posts("/rp").is_empty(),
+        "still held by the node that wrote it"
+    );
+    app.clock.advance(31);
+    let got = e.await_posts("/rp", 1).await;
+    check_logout_token(&app, &got[0], &rp, id_token).await;
+    eventually("the queue is empty", || async {
+        queued(&app).await.is_empty()
+    })
+    .await;
+    app.clock.advance(3600);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(e.posts("/rp").len(), 1, "delivered once");
+    // A client that dropped its back-channel URI meanwhile is not told; the row goes.
+    let other = told_client(&app, &e, "/gone").await;
+    left_by_a_stopped_node(&app, &other.id, &account, &sid).await;
+    app.change_client(&other.id, |c| c.backchannel_logout_uri = None)
+        .await;
+    app.clock.advance(61);
+    eventually(
+        "the row of a client that no longer listens goes",
+        || async { queued(&app).await.is_empty() },
+    )
+    .await;
+    assert!(e.posts("/gone").is_empty());
 }

@@ -322,9 +322,17 @@ async fn a_notice_that_could_not_go_out_is_tried_again(store: Store) {
     let due = queue.due(t, 10).await.unwrap();
     assert_eq!((due.len(), due[0].to.clone(), due[0].attempts), (1, to, 1));
     assert_eq!(queue.due(t - 1, 10).await.unwrap(), vec![]);
-    assert!(queue.claim(&due[0], t + 100).await.unwrap());
+    assert!(queue
+        .rows()
+        .claim(&due[0].id, due[0].next_at, t + 100)
+        .await
+        .unwrap());
     assert!(
-        !queue.claim(&due[0], t + 100).await.unwrap(),
+        !queue
+            .rows()
+            .claim(&due[0].id, due[0].next_at, t + 100)
+            .await
+            .unwrap(),
         "claimed twice"
     );
     assert_eq!(queue.due(t + 99, 10).await.unwrap(), vec![]);

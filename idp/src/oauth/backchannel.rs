@@ -14,8 +14,17 @@
 //! final; otherwise the same token is sent again after 2 s and 4 s, while it is still far
 //! from expiry. Deliveries run beside the request that ended the session, so a slow or
 //! unreachable client never holds up the citizen's logout, and shutdown waits for them.
+//!
+//! Each delivery is written to the database (`pending_logouts`) before its first attempt
+//! and removed when the client answers. One that the first attempts could not deliver is
+//! tried again later as failed notices are ([`crate::notify::RetryPolicy`]: from a minute,
+//! doubling up to an hour, twelve attempts), with a fresh Logout Token each time (the first
+//! has expired by then), by whichever node claims it; so is one whose node stopped before
+//! it was delivered, once that node's hold on it lapses ([`FIRST_LEASE`]). A client that
+//! is removed, or drops its `backchannel_logout_uri`, meanwhile is not told.
 
 use crate::app::App;
+use crate::store::pending_logouts::PendingLogout;
 use crate::store::Client;
 use serde_json::json;
 use std::time::Duration;
@@ -33,12 +42,21 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 /// Attempts per Logout Token.
 const ATTEMPTS: u32 = 3;
 
+/// How long the node that ended a session holds its deliveries before another may take
+/// them, seconds: longer than the first attempts can take (three of [`TIMEOUT`], and 2 s
+/// and 4 s between them).
+pub const FIRST_LEASE: i64 = 60;
+
 /// One Logout Token on its way to one client.
 #[derive(Debug)]
 pub struct Delivery {
     client_id: String,
+    account_id: String,
+    sid: String,
     uri: String,
     token: String,
+    /// Its row in `pending_logouts`, once written.
+    row: Option<String>,
 }
 
 /// The Logout Tokens for sessions `sids` of `account_id`: one per client that has a grant
@@ -78,8 +96,11 @@ pub async fn prepare(
             match logout_token(app, &client, account_id, sid) {
                 Ok(token) => out.push(Delivery {
                     client_id,
+                    account_id: account_id.to_owned(),
+                    sid: sid.clone(),
                     uri,
                     token,
+                    row: None,
                 }),
                 Err(e) => tracing::error!(error = %e, %client_id, "logout token not signed"),
             }
@@ -97,7 +118,7 @@ pub async fn sessions_ended(app: &App, account_id: &str, sids: &[String]) {
             tracing::error!(error = %e, "grants of an ended session not revoked");
         }
     }
-    send(app, prepare(app, account_id, sids, None).await);
+    send(app, prepare(app, account_id, sids, None).await).await;
 }
 
 /// The citizen withdrew `client_id`'s access: its sessions with the client are over, so
@@ -105,32 +126,60 @@ pub async fn sessions_ended(app: &App, account_id: &str, sids: &[String]) {
 /// go on for the other clients).
 pub async fn access_withdrawn(app: &App, account_id: &str, client_id: &str) {
     let sids = crate::session::live_sids(app, account_id).await;
-    send(app, prepare(app, account_id, &sids, Some(client_id)).await);
+    send(app, prepare(app, account_id, &sids, Some(client_id)).await).await;
 }
 
-/// Sends each Logout Token on a task of its own, which shutdown waits for
-/// ([`App::finish_background`]).
-pub fn send(app: &App, deliveries: Vec<Delivery>) {
-    if deliveries.is_empty() {
-        return;
-    }
-    // Built per logout, as the registry check and the key fetches do: logouts that reach a
-    // client with a back-channel URI are rare beside sign-ins, and a client that cannot be
-    // built is then one undelivered logout, not a failed start.
-    let http = match reqwest::Client::builder()
+/// The HTTP client deliveries go through. Built per logout (and per pass over the queue), as
+/// the registry check and the key fetches do: logouts that reach a client with a
+/// back-channel URI are rare beside sign-ins, and a client that cannot be built is then a
+/// delivery left for later, not a failed start.
+fn http_client() -> Option<reqwest::Client> {
+    reqwest::Client::builder()
         .timeout(TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-    {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::error!(error = %e, "no HTTP client for back-channel logout");
-            return;
+        .map_err(|e| tracing::error!(error = %e, "no HTTP client for back-channel logout"))
+        .ok()
+}
+
+/// Writes each delivery to the queue, held by this node for [`FIRST_LEASE`], then sends
+/// each Logout Token on a task of its own, which shutdown waits for
+/// ([`App::finish_background`]). A delivery that cannot be written is still sent.
+pub async fn send(app: &App, mut deliveries: Vec<Delivery>) {
+    if deliveries.is_empty() {
+        return;
+    }
+    let now = app.now();
+    let queue = app.db.pending_logouts();
+    for d in &mut deliveries {
+        let held = now.saturating_add(FIRST_LEASE);
+        match queue
+            .add(&d.client_id, &d.account_id, &d.sid, held, now)
+            .await
+        {
+            Ok(id) => d.row = Some(id),
+            Err(e) => tracing::error!(error = %e, client_id = %d.client_id,
+                "back-channel logout not queued; sent once from memory"),
         }
+    }
+    let Some(http) = http_client() else {
+        return;
     };
     for d in deliveries {
-        app.background.spawn(deliver(http.clone(), d));
+        let after = After {
+            db: app.db.clone(),
+            retry: app.notifier.retry,
+            clock: app.clock.clone(),
+        };
+        app.background.spawn(first_attempts(after, http.clone(), d));
     }
+}
+
+/// What a delivery's task needs after its first attempts.
+struct After {
+    db: crate::store::Db,
+    retry: crate::notify::RetryPolicy,
+    clock: std::sync::Arc<dyn keys::Clock>,
 }
 
 /// What one attempt came to.
@@ -168,27 +217,142 @@ async fn attempt(http: &reqwest::Client, d: &Delivery) -> Outcome {
     }
 }
 
-async fn deliver(http: reqwest::Client, d: Delivery) {
+/// Whether the client answered (delivered, or refused for good), after logging what came of
+/// attempt `n`.
+fn answered(outcome: Outcome, client_id: &str, n: i64) -> bool {
+    match outcome {
+        Outcome::Delivered => {
+            tracing::info!(%client_id, attempt = n, "back-channel logout delivered");
+            true
+        }
+        Outcome::Refused(status) => {
+            tracing::warn!(%client_id, status, "back-channel logout refused by the client");
+            true
+        }
+        Outcome::Failed(why) => {
+            tracing::warn!(%client_id, attempt = n, %why, "back-channel logout not delivered");
+            false
+        }
+    }
+}
+
+/// The first attempts at a delivery, then its row removed (the client answered, or the
+/// retry policy allows no more attempts) or left due again after the policy's delay. The
+/// policy's attempts count these first ones.
+async fn first_attempts(after: After, http: reqwest::Client, d: Delivery) {
     let client_id = d.client_id.as_str();
+    let mut done = false;
     for n in 1..=ATTEMPTS {
-        match attempt(&http, &d).await {
-            Outcome::Delivered => {
-                tracing::info!(%client_id, attempt = n, "back-channel logout delivered");
-                return;
-            }
-            Outcome::Refused(status) => {
-                tracing::warn!(%client_id, status, "back-channel logout refused by the client");
-                return;
-            }
-            Outcome::Failed(why) => {
-                tracing::warn!(%client_id, attempt = n, %why, "back-channel logout not delivered");
-            }
+        if answered(attempt(&http, &d).await, client_id, i64::from(n)) {
+            done = true;
+            break;
         }
         if n < ATTEMPTS {
             tokio::time::sleep(Duration::from_secs(1 << n)).await;
         }
     }
-    tracing::error!(%client_id, "back-channel logout given up");
+    let Some(row) = &d.row else {
+        if !done {
+            tracing::error!(%client_id, "back-channel logout given up");
+        }
+        return;
+    };
+    let queue = after.db.pending_logouts();
+    let queue = queue.rows();
+    let saved = if done {
+        queue.remove(row).await
+    } else if i64::from(ATTEMPTS) >= after.retry.max_attempts {
+        tracing::error!(%client_id, "back-channel logout given up");
+        queue.remove(row).await
+    } else {
+        let attempts = i64::from(ATTEMPTS);
+        let next = after
+            .clock
+            .now()
+            .saturating_add(after.retry.delay_after(attempts));
+        tracing::warn!(%client_id, retry_at = next, "back-channel logout to be tried again");
+        queue.failed(row, attempts, next).await
+    };
+    if let Err(e) = saved {
+        tracing::error!(error = %e, %client_id, "a back-channel logout's state could not be saved");
+    }
+}
+
+/// One pass over the back-channel logouts due at `now`: each is claimed (one node wins),
+/// sent once with a fresh Logout Token, then removed (the client answered, or is gone or no
+/// longer listens), or put back with a longer delay, or given up after the retry policy's
+/// attempts. Safe on any number of nodes at once.
+pub async fn retry_pending(app: &App, now: i64) {
+    let queue = app.db.pending_logouts();
+    let due = match queue.due(now, 50).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "queued back-channel logouts could not be read");
+            return;
+        }
+    };
+    if due.is_empty() {
+        return;
+    }
+    let Some(http) = http_client() else {
+        return;
+    };
+    for l in due {
+        match queue
+            .rows()
+            .claim(&l.id, l.next_at, now.saturating_add(FIRST_LEASE))
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::error!(error = %e, "a queued back-channel logout could not be claimed");
+                continue;
+            }
+        }
+        let attempts = l.attempts.saturating_add(1);
+        let finished = match again(app, &http, &l).await {
+            Some(outcome) => answered(outcome, &l.client_id, attempts),
+            None => true,
+        };
+        let done = if finished {
+            queue.rows().remove(&l.id).await
+        } else if attempts < app.notifier.retry.max_attempts {
+            let next = now.saturating_add(app.notifier.retry.delay_after(attempts));
+            queue.rows().failed(&l.id, attempts, next).await
+        } else {
+            tracing::error!(client_id = %l.client_id, attempts, "back-channel logout given up");
+            queue.rows().remove(&l.id).await
+        };
+        if let Err(e) = done {
+            tracing::error!(error = %e, "a queued back-channel logout's state could not be saved");
+        }
+    }
+}
+
+/// Sends queued logout `l` once more with a fresh token; `None` when there is nobody to
+/// tell any more (the client was removed or dropped its URI) or the token cannot be made.
+async fn again(app: &App, http: &reqwest::Client, l: &PendingLogout) -> Option<Outcome> {
+    let client = match app.client(&l.client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return None,
+        Err(e) => return Some(Outcome::Failed(e.to_string())),
+    };
+    let uri = client.backchannel_logout_uri.clone()?;
+    let token = logout_token(app, &client, &l.account_id, &l.sid)
+        .map_err(
+            |e| tracing::error!(error = %e, client_id = %l.client_id, "logout token not signed"),
+        )
+        .ok()?;
+    let d = Delivery {
+        client_id: l.client_id.clone(),
+        account_id: l.account_id.clone(),
+        sid: l.sid.clone(),
+        uri,
+        token,
+        row: Some(l.id.clone()),
+    };
+    Some(attempt(http, &d).await)
 }
 
 /// A Logout Token (§2.4) for `client` about session `sid` of `account_id` (named by the

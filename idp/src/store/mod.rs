@@ -26,9 +26,11 @@ pub mod identity;
 pub mod notifications;
 pub mod otp_factors;
 pub mod passkeys;
+pub mod pending_logouts;
 pub mod pending_notices;
 pub mod profile;
 pub mod recovery;
+pub mod retry_queue;
 pub mod sql;
 #[cfg(test)]
 mod upgrade_tests;
@@ -189,6 +191,10 @@ impl Db {
     /// What each citizen wants to be notified of, and where.
     pub fn notification_settings(&self) -> notifications::NotificationPrefs<'_> {
         notifications::NotificationPrefs(&self.sql)
+    }
+    /// Back-channel logouts on their way to clients.
+    pub fn pending_logouts(&self) -> pending_logouts::PendingLogouts<'_> {
+        pending_logouts::PendingLogouts(&self.sql)
     }
     /// Notices waiting to be tried again.
     pub fn pending_notices(&self) -> pending_notices::PendingNotices<'_> {

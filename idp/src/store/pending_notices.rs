@@ -1,9 +1,11 @@
 //! Notices whose delivery failed for a reason that may pass, waiting to be tried again
-//! (`notify::retry_pending`). A row is claimed by moving its `next_at` past the lease, in one
-//! statement that checks the value read: of several nodes, one wins each attempt.
+//! (`notify::retry_pending`); claimed as [`super::retry_queue`] says.
 
+use super::retry_queue;
 use super::sql::{query, Sql};
 use super::StoreError;
+
+const TABLE: &str = "pending_notices";
 use crate::notify::Recipient;
 
 /// A notice waiting for another attempt.
@@ -60,14 +62,10 @@ impl PendingNotices<'_> {
 
     /// Up to `limit` notices due at `now`, the longest-waiting first.
     pub async fn due(&self, now: i64, limit: i64) -> Result<Vec<PendingNotice>, StoreError> {
-        let rows = query(
-            "SELECT id, channel, address, kind, lang, attempts, next_at FROM pending_notices \
-             WHERE next_at <= $1 ORDER BY next_at, id LIMIT $2",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(self.0)
-        .await?;
+        let rows = self
+            .rows()
+            .due("channel, address, kind, lang", now, limit)
+            .await?;
         rows.iter()
             .map(|r| {
                 let address: String = r.try_get("address")?;
@@ -88,35 +86,8 @@ impl PendingNotices<'_> {
             .collect()
     }
 
-    /// Claims `n` as read until `until`: false when another node claimed or finished it
-    /// since.
-    pub async fn claim(&self, n: &PendingNotice, until: i64) -> Result<bool, StoreError> {
-        let r = query("UPDATE pending_notices SET next_at = $1 WHERE id = $2 AND next_at = $3")
-            .bind(until)
-            .bind(n.id.as_str())
-            .bind(n.next_at)
-            .execute(self.0)
-            .await?;
-        Ok(r.rows_affected() == 1)
-    }
-
-    /// Records one more failed attempt; due again at `next_at`.
-    pub async fn failed(&self, id: &str, attempts: i64, next_at: i64) -> Result<(), StoreError> {
-        query("UPDATE pending_notices SET attempts = $1, next_at = $2 WHERE id = $3")
-            .bind(attempts)
-            .bind(next_at)
-            .bind(id)
-            .execute(self.0)
-            .await?;
-        Ok(())
-    }
-
-    /// Removes a notice: delivered, or given up.
-    pub async fn remove(&self, id: &str) -> Result<(), StoreError> {
-        query("DELETE FROM pending_notices WHERE id = $1")
-            .bind(id)
-            .execute(self.0)
-            .await?;
-        Ok(())
+    /// Claiming, counting a failure, removing.
+    pub fn rows(&self) -> retry_queue::Rows<'_> {
+        retry_queue::rows(self.0, TABLE)
     }
 }
