@@ -549,8 +549,9 @@ fn notice_message(to: Recipient, kind: &str, lang: crate::i18n::Lang) -> Message
 /// Sends a notice from a task of its own: a sign-in from a new browser, a password change or
 /// a contact change answers without waiting for an SMTP or gateway round trip (up to the
 /// transports' 20 s timeout when the server hangs, on every such request). The development
-/// outbox gets the message at once; a delivery that fails for a reason that may pass is
-/// queued in `db` for [`spawn_retries`]. Shutdown waits for the deliveries under way
+/// outbox gets the message at once. The notice is written to `db`'s queue before the
+/// transport is tried and removed once it went out (or was refused for good); one that
+/// failed for a reason that may pass stays, due again for [`spawn_retries`]. Shutdown waits for the deliveries under way
 /// ([`crate::app::App::finish_background`]; the command line, [`tell_with`]).
 fn notice_detached(
     notifier: &Notifier,
@@ -575,24 +576,57 @@ fn notice_detached(
     let db = db.clone();
     let kind = kind.to_owned();
     notifier.background.spawn(async move {
+        let queue = db.pending_notices();
+        // Written before the transport is tried and held for [`CLAIM_FOR`], so a node that
+        // stops while the mail server or gateway works leaves it to be sent by another.
+        let row = match &kept {
+            Ok(()) => {
+                let held = now.saturating_add(CLAIM_FOR);
+                match queue.add(&m.to, &kind, lang.tag(), 0, held, now).await {
+                    Ok(id) => Some(id),
+                    Err(e) => {
+                        tracing::error!(kind, error = %e, "notice not queued; sent from memory");
+                        None
+                    }
+                }
+            }
+            Err(_) => None,
+        };
         let sent = match kept {
             // No transport serves the channel: `can_send` says the outbox then does.
             Ok(()) => transports.deliver(&m).await.unwrap_or(Ok(())),
             Err(e) => Err(e),
         };
-        match sent {
-            Ok(()) => {}
-            Err(e @ NotifyError::Transport(_)) => {
+        let saved = match (sent, row) {
+            (Ok(()), Some(id)) => queue.rows().remove(&id).await,
+            (Ok(()), None) => Ok(()),
+            (Err(e @ NotifyError::Transport(_)), Some(id)) => {
                 tracing::error!(kind, error = %e, "notification not sent");
-                queue(&retry, &db, &m.to, &kind, lang, now).await;
+                let next = now.saturating_add(retry.delay_after(1));
+                tracing::info!(kind, retry_at = next, "notice queued to be tried again");
+                queue.rows().failed(&id, 1, next).await
             }
-            Err(e) => tracing::error!(kind, error = %e, "notification not sent"),
+            (Err(e @ NotifyError::Transport(_)), None) => {
+                tracing::error!(kind, error = %e, "notification not sent");
+                enqueue(&retry, &db, &m.to, &kind, lang, now).await;
+                Ok(())
+            }
+            (Err(e), row) => {
+                tracing::error!(kind, error = %e, "notification not sent");
+                match row {
+                    Some(id) => queue.rows().remove(&id).await,
+                    None => Ok(()),
+                }
+            }
+        };
+        if let Err(e) = saved {
+            tracing::error!(kind, error = %e, "a notice's state could not be saved");
         }
     });
 }
 
 /// Queues a notice that failed for a reason that may pass, to be tried again.
-async fn queue(
+async fn enqueue(
     retry: &RetryPolicy,
     db: &crate::store::Db,
     to: &Recipient,
@@ -606,7 +640,7 @@ async fn queue(
         .add(to, kind, lang.tag(), 1, next, now)
         .await
     {
-        Ok(()) => tracing::info!(kind, retry_at = next, "notice queued to be tried again"),
+        Ok(_) => tracing::info!(kind, retry_at = next, "notice queued to be tried again"),
         Err(e) => tracing::error!(kind, error = %e, "a failed notice could not be queued"),
     }
 }

@@ -342,7 +342,8 @@ on_both_store_kinds!(a_sign_in_does_not_wait_for_the_new_device_notice);
 
 /// A sign-in from a new browser comes back to the service while the SMS gateway still holds
 /// its notice: a slow or hanging gateway (or mail server) does not hold up sign-ins. The
-/// notice goes out once the gateway answers, and nothing is left queued.
+/// notice waits in the queue, held by the node sending it, until it goes out once the
+/// gateway answers; then nothing is left queued.
 async fn a_sign_in_does_not_wait_for_the_new_device_notice(store: Store) {
     let g = HeldGateway::start().await;
     let url = g.url.clone();
@@ -372,10 +373,23 @@ async fn a_sign_in_does_not_wait_for_the_new_device_notice(store: Store) {
     assert_eq!(seen[0]["to"], "+79990001122");
     let texts = [idp::i18n::Lang::Ru, idp::i18n::Lang::En].map(|l| l.t("new_device_text"));
     assert!(texts.iter().any(|t| seen[0]["text"] == *t), "{seen:?}");
+    // Meanwhile it is in the queue, held by this node: were the node to stop now, another
+    // would send it once the hold lapses.
+    let queue = app.app.db.pending_notices();
+    let held = queue.due(i64::MAX, 10).await.unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!((held[0].kind.as_str(), held[0].attempts), ("new_device", 0));
+    let now = app.app.now();
+    assert!(
+        queue.due(now, 10).await.unwrap().is_empty(),
+        "due while held"
+    );
     g.release_one().await;
     assert_eq!(g.answers(), 1);
-    // Delivered: nothing is queued to be tried again.
-    let queue = app.app.db.pending_notices();
-    assert!(queue.due(i64::MAX, 10).await.unwrap().is_empty());
+    // Delivered: nothing is left to be tried again.
+    eventually("the delivered notice leaves the queue", || async {
+        queue.due(i64::MAX, 10).await.unwrap().is_empty()
+    })
+    .await;
     assert_eq!(g.seen.lock().unwrap().len(), 1, "sent once");
 }

@@ -29,7 +29,8 @@ pub struct PendingNotice {
 pub struct PendingNotices<'a>(pub(crate) &'a Sql);
 
 impl PendingNotices<'_> {
-    /// Queues a notice that failed `attempts` times, due at `next_at`.
+    /// Queues a notice that failed `attempts` times, due (or held by its sender until)
+    /// `next_at`; gives the row's id.
     pub async fn add(
         &self,
         to: &Recipient,
@@ -38,16 +39,17 @@ impl PendingNotices<'_> {
         attempts: i64,
         next_at: i64,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<String, StoreError> {
         let (channel, address) = match to {
             Recipient::Email(a) => ("email", a),
             Recipient::Sms(p) => ("sms", p),
         };
+        let id = uuid::Uuid::new_v4().to_string();
         query(
             "INSERT INTO pending_notices (id, channel, address, kind, lang, attempts, next_at, \
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(id.as_str())
         .bind(channel)
         .bind(address.as_str())
         .bind(kind)
@@ -57,7 +59,7 @@ impl PendingNotices<'_> {
         .bind(now)
         .execute(self.0)
         .await?;
-        Ok(())
+        Ok(id)
     }
 
     /// Up to `limit` notices due at `now`, the longest-waiting first.
