@@ -253,7 +253,12 @@ async fn revocation_from_the_distribution_point_and_expiry_get_their_verdicts() 
     ca.issue("good", None);
     ca.issue("revoked", None);
     ca.issue("expired", Some(("20200101000000Z", "20200201000000Z")));
+    ca.issue("long", Some(("20200101000000Z", "20991231000000Z")));
     ca.revoke("revoked");
+    ca.revoke("long");
+    // Signed before its CRL is made (below), so that the signature exists at every time the
+    // end of this test validates it at.
+    let revoked_long_ago = ca.sign("long");
     let hits = Arc::new(AtomicUsize::new(0));
     serve_crl(listener, ca.crl_der(), hits.clone());
     let policy = ca.policy();
@@ -285,6 +290,26 @@ async fn revocation_from_the_distribution_point_and_expiry_get_their_verdicts() 
     offline.revocation = Arc::new(memory);
     let report = check(DOCUMENT, Some(&ca.sign("revoked")), &offline).await;
     fails(&report, SubIndication::RevokedNoPoe);
+
+    // Validating as of a few seconds before the CRL was made (the CA's clock ahead, or the
+    // CRL made when asked, in the next second): it still answers. As of an hour before, it
+    // cannot speak for that time.
+    let made = SystemTime::now();
+    for (before, answers) in [(5, true), (3600, false)] {
+        let mut then = offline.clone();
+        then.validation_time = Some(made - Duration::from_secs(before));
+        let report = check(DOCUMENT, Some(&revoked_long_ago), &then).await;
+        if answers {
+            fails(&report, SubIndication::RevokedNoPoe);
+        } else {
+            fails(&report, SubIndication::TryLater);
+            assert!(
+                report.reason.contains("issued after the validation time"),
+                "{}",
+                report.reason
+            );
+        }
+    }
 }
 
 impl CrlCa {

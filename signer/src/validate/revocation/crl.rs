@@ -158,10 +158,11 @@ impl VerifiedCrl {
             .map(|t| t.to_system_time())
     }
 
-    /// The status of `cert` according to this CRL, at `now`.
+    /// The status of `cert` according to this CRL, at `now`. A CRL issued more than
+    /// [`super::CLOCK_SKEW`] after `now` cannot speak for that time.
     pub(crate) fn status_of(&self, cert: &Certificate, now: SystemTime) -> RevocationStatus {
         let tbs = &self.list.tbs_cert_list;
-        if tbs.this_update.to_system_time() > now {
+        if tbs.this_update.to_system_time() > now + super::CLOCK_SKEW {
             return RevocationStatus::Unknown {
                 why: "the CRL was issued after the validation time".into(),
             };

@@ -19,6 +19,14 @@ pub use memory::MemoryRevocation;
 use std::time::SystemTime;
 use x509_cert::Certificate;
 
+/// How far a CRL's or an OCSP answer's `thisUpdate` may lie after the validation time. A CA
+/// or responder that answers when asked (vhod's CA does) stamps its answer with the second it
+/// was made, which, when validating at the current time, is often the second after the one
+/// the validation started in; and its clock is not the validator's. pyHanko allows one
+/// second by default; this allows for a CA on another host. Validating as of a past time
+/// still refuses an answer made well after it.
+pub(crate) const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// What a source knows about one certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RevocationStatus {

@@ -91,7 +91,7 @@ pub(crate) fn status_from_response(
     let fresh = single
         .next_update
         .is_none_or(|next| next.0.to_system_time() >= now);
-    if single.this_update.0.to_system_time() > now || !fresh {
+    if single.this_update.0.to_system_time() > now + super::CLOCK_SKEW || !fresh {
         return Err("the OCSP answer is not current at the validation time".into());
     }
     Ok(match &single.cert_status {
