@@ -104,19 +104,20 @@ pub struct NotifyConfig {
     pub sms_url: Option<String>,
     /// Bearer token for the SMS gateway (environment: `VHOD_SMS_TOKEN`).
     pub sms_token: Option<String>,
-    /// Delay before a notice that failed for a reason that may pass is tried again, ms; it
-    /// doubles after each further failure.
+    /// Delay before a notice that failed for a reason that may pass, or a back-channel
+    /// logout its first three attempts did not deliver, is tried again, ms; it doubles after
+    /// each further failure.
     pub retry_base_ms: u64,
     /// Longest delay between two attempts, ms.
     pub retry_cap_ms: u64,
-    /// Attempts (the first included) after which a notice is given up.
+    /// Attempts (the first included) after which a notice or logout is given up.
     pub retry_max_attempts: i64,
-    /// How often a node looks for notices due again, ms.
+    /// How often a node looks for notices and logouts due again, ms.
     pub retry_interval_ms: u64,
 }
 
 impl NotifyConfig {
-    /// How failed notices are tried again.
+    /// How failed notices and back-channel logouts are tried again.
     pub fn retry(&self) -> idp::notify::RetryPolicy {
         idp::notify::RetryPolicy {
             base: std::time::Duration::from_millis(self.retry_base_ms),

@@ -71,7 +71,8 @@ pub enum NotifyError {
 /// (two more attempts, within a recovery code's lifetime and within the 10 s shutdown waits).
 const RETRY_AFTER: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(4)];
 
-/// How notices that failed are tried again.
+/// How notices that failed, and back-channel logouts the first attempts did not deliver
+/// ([`crate::oauth::backchannel`]), are tried again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Delay after the first failure; it doubles after each further one.
