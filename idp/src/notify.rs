@@ -98,6 +98,12 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// When a delivery that has failed `failures` times, the last at `now`, is due again;
+    /// `None` once it has had all its attempts.
+    pub fn again_at(&self, failures: i64, now: i64) -> Option<i64> {
+        (failures < self.max_attempts).then(|| now.saturating_add(self.delay_after(failures)))
+    }
+
     /// The delay after the `failures`-th failure (1 = the first), seconds, at least 1.
     pub fn delay_after(&self, failures: i64) -> i64 {
         let doublings = u32::try_from(failures.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
@@ -598,30 +604,26 @@ fn notice_detached(
             Ok(()) => transports.deliver(&m).await.unwrap_or(Ok(())),
             Err(e) => Err(e),
         };
-        let saved = match (sent, row) {
-            (Ok(()), Some(id)) => queue.rows().remove(&id).await,
-            (Ok(()), None) => Ok(()),
+        let rows = queue.rows();
+        match (sent, row) {
+            (Ok(()), Some(id)) => rows.settle(&id, 0, None).await,
+            (Ok(()), None) => {}
             (Err(e @ NotifyError::Transport(_)), Some(id)) => {
                 tracing::error!(kind, error = %e, "notification not sent");
                 let next = now.saturating_add(retry.delay_after(1));
                 tracing::info!(kind, retry_at = next, "notice queued to be tried again");
-                queue.rows().failed(&id, 1, next).await
+                rows.settle(&id, 1, Some(next)).await;
             }
             (Err(e @ NotifyError::Transport(_)), None) => {
                 tracing::error!(kind, error = %e, "notification not sent");
                 enqueue(&retry, &db, &m.to, &kind, lang, now).await;
-                Ok(())
             }
             (Err(e), row) => {
                 tracing::error!(kind, error = %e, "notification not sent");
-                match row {
-                    Some(id) => queue.rows().remove(&id).await,
-                    None => Ok(()),
+                if let Some(id) = row {
+                    rows.settle(&id, 0, None).await;
                 }
             }
-        };
-        if let Err(e) = saved {
-            tracing::error!(kind, error = %e, "a notice's state could not be saved");
         }
     });
 }
@@ -662,39 +664,35 @@ pub async fn retry_pending(notifier: &Notifier, db: &crate::store::Db, now: i64)
             return;
         }
     };
+    let rows = queue.rows();
     for n in due {
-        match queue
-            .rows()
-            .claim(&n.id, n.next_at, now.saturating_add(CLAIM_FOR))
+        if !rows
+            .take(&n.id, n.next_at, now.saturating_add(CLAIM_FOR))
             .await
         {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::error!(error = %e, "a queued notice could not be claimed");
-                continue;
-            }
+            continue;
         }
         let lang = crate::i18n::Lang::of_locale(Some(&n.lang));
         let m = notice_message(n.to.clone(), &n.kind, lang);
         let attempts = n.attempts.saturating_add(1);
-        let done = match notifier.transport(&m).await {
+        let again = match notifier.transport(&m).await {
             Ok(()) => {
                 tracing::info!(kind = %n.kind, attempts, "queued notice sent");
-                queue.rows().remove(&n.id).await
+                None
             }
-            Err(NotifyError::Transport(_)) if attempts < notifier.retry.max_attempts => {
-                let next = now.saturating_add(notifier.retry.delay_after(attempts));
-                queue.rows().failed(&n.id, attempts, next).await
+            Err(e @ NotifyError::Transport(_)) => {
+                let again = notifier.retry.again_at(attempts, now);
+                if again.is_none() {
+                    tracing::error!(kind = %n.kind, attempts, error = %e, "queued notice given up");
+                }
+                again
             }
             Err(e) => {
                 tracing::error!(kind = %n.kind, attempts, error = %e, "queued notice given up");
-                queue.rows().remove(&n.id).await
+                None
             }
         };
-        if let Err(e) = done {
-            tracing::error!(error = %e, "a queued notice's state could not be saved");
-        }
+        rows.settle(&n.id, attempts, again).await;
     }
 }
 

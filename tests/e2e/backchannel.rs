@@ -120,6 +120,21 @@ async fn told_client(app: &TestApp, e: &Endpoints, path: &str) -> Rp {
     rp
 }
 
+/// A new account `login` signed in, in a browser of its own, to a client told at `path` of
+/// `e`: the client, the browser and the token response.
+async fn signed_in_and_told(
+    app: &TestApp,
+    e: &Endpoints,
+    login: &str,
+    path: &str,
+) -> (Rp, Browser, Value) {
+    app.user(login, PW).await;
+    let rp = told_client(app, e, path).await;
+    let browser = Browser::new();
+    let t = sign_in(app, &rp, &browser, login, PW).await;
+    (rp, browser, t)
+}
+
 /// The claims of a JWT, unverified (for the test's own ID tokens).
 fn claims_of(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
@@ -432,10 +447,7 @@ async fn a_session_made_at_one_node_is_told_of_when_it_ends_at_the_other() {
         return;
     };
     let e = Endpoints::start(&[]).await;
-    a.user("erik", PW).await;
-    let rp = told_client(&a, &e, "/rp").await;
-    let browser = Browser::new();
-    let t = sign_in(&a, &rp, &browser, "erik", PW).await;
+    let (rp, browser, t) = signed_in_and_told(&a, &e, "erik", "/rp").await;
     let id_token = t["id_token"].as_str().unwrap();
     logout_with_hint(&b, &browser, id_token).await;
     let got = e.await_posts("/rp", 1).await;
@@ -482,10 +494,7 @@ async fn a_client_down_for_longer_is_told_later(store: Store) {
         return;
     };
     let e = Endpoints::start(&[("/down", &[503, 503, 503, 503])]).await;
-    app.user("erin", PW).await;
-    let rp = told_client(&app, &e, "/down").await;
-    let browser = Browser::new();
-    let t = sign_in(&app, &rp, &browser, "erin", PW).await;
+    let (rp, browser, t) = signed_in_and_told(&app, &e, "erin", "/down").await;
     let id_token = t["id_token"].as_str().unwrap();
     logout_with_hint(&app, &browser, id_token).await;
     let first = e.await_posts("/down", 3).await;

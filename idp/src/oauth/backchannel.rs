@@ -257,25 +257,21 @@ async fn first_attempts(after: After, http: reqwest::Client, d: Delivery) {
         }
         return;
     };
-    let queue = after.db.pending_logouts();
-    let queue = queue.rows();
-    let saved = if done {
-        queue.remove(row).await
-    } else if i64::from(ATTEMPTS) >= after.retry.max_attempts {
-        tracing::error!(%client_id, "back-channel logout given up");
-        queue.remove(row).await
+    let attempts = i64::from(ATTEMPTS);
+    let again = if done {
+        None
     } else {
-        let attempts = i64::from(ATTEMPTS);
-        let next = after
-            .clock
-            .now()
-            .saturating_add(after.retry.delay_after(attempts));
-        tracing::warn!(%client_id, retry_at = next, "back-channel logout to be tried again");
-        queue.failed(row, attempts, next).await
+        let again = after.retry.again_at(attempts, after.clock.now());
+        match again {
+            Some(next) => {
+                tracing::warn!(%client_id, retry_at = next, "back-channel logout to be tried again")
+            }
+            None => tracing::error!(%client_id, "back-channel logout given up"),
+        }
+        again
     };
-    if let Err(e) = saved {
-        tracing::error!(error = %e, %client_id, "a back-channel logout's state could not be saved");
-    }
+    let queue = after.db.pending_logouts();
+    queue.rows().settle(row, attempts, again).await;
 }
 
 /// One pass over the back-channel logouts due at `now`: each is claimed (one node wins),
@@ -297,36 +293,29 @@ pub async fn retry_pending(app: &App, now: i64) {
     let Some(http) = http_client() else {
         return;
     };
+    let rows = queue.rows();
     for l in due {
-        match queue
-            .rows()
-            .claim(&l.id, l.next_at, now.saturating_add(FIRST_LEASE))
+        if !rows
+            .take(&l.id, l.next_at, now.saturating_add(FIRST_LEASE))
             .await
         {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::error!(error = %e, "a queued back-channel logout could not be claimed");
-                continue;
-            }
+            continue;
         }
         let attempts = l.attempts.saturating_add(1);
         let finished = match again(app, &http, &l).await {
             Some(outcome) => answered(outcome, &l.client_id, attempts),
             None => true,
         };
-        let done = if finished {
-            queue.rows().remove(&l.id).await
-        } else if attempts < app.notifier.retry.max_attempts {
-            let next = now.saturating_add(app.notifier.retry.delay_after(attempts));
-            queue.rows().failed(&l.id, attempts, next).await
+        let next = if finished {
+            None
         } else {
-            tracing::error!(client_id = %l.client_id, attempts, "back-channel logout given up");
-            queue.rows().remove(&l.id).await
+            let next = app.notifier.retry.again_at(attempts, now);
+            if next.is_none() {
+                tracing::error!(client_id = %l.client_id, attempts, "back-channel logout given up");
+            }
+            next
         };
-        if let Err(e) = done {
-            tracing::error!(error = %e, "a queued back-channel logout's state could not be saved");
-        }
+        rows.settle(&l.id, attempts, next).await;
     }
 }
 

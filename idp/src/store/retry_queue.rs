@@ -51,6 +51,29 @@ impl Rows<'_> {
         Ok(r.rows_affected() == 1)
     }
 
+    /// [`Rows::claim`] for a pass over due rows: a store error is logged and counts as
+    /// another node having it.
+    pub async fn take(&self, id: &str, next_at: i64, until: i64) -> bool {
+        self.claim(id, next_at, until).await.unwrap_or_else(|e| {
+            let table = self.table;
+            tracing::error!(error = %e, table, "a queued row could not be claimed");
+            false
+        })
+    }
+
+    /// After an attempt at row `id`: due again at `again` with `attempts` counted, or
+    /// removed (`None`: delivered, refused for good, or given up). A store error is logged.
+    pub async fn settle(&self, id: &str, attempts: i64, again: Option<i64>) {
+        let saved = match again {
+            Some(next) => self.failed(id, attempts, next).await,
+            None => self.remove(id).await,
+        };
+        if let Err(e) = saved {
+            let table = self.table;
+            tracing::error!(error = %e, table, "a queued row's state could not be saved");
+        }
+    }
+
     /// Records that row `id` has failed `attempts` times; due again at `next_at`.
     pub async fn failed(&self, id: &str, attempts: i64, next_at: i64) -> Result<(), StoreError> {
         let stmt = format!(
